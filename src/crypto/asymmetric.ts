@@ -1,0 +1,78 @@
+/**
+ * Key pair generation for every asymmetric spec, always returning DER: the public key as
+ * SubjectPublicKeyInfo, the private key as PKCS#8. RSA, EC and Ed25519 keys come from
+ * node:crypto's asynchronous generator, which runs on the libuv thread pool and so never blocks
+ * the event loop (RSA_4096 takes seconds); ML-KEM and ML-DSA come from @noble/post-quantum,
+ * seeded from crypto.randomBytes, and are encoded in post-quantum-der.ts.
+ *
+ * Which parameters a spec uses is decided by the descriptor tables in domain/key-specs.ts.
+ */
+import { generateKeyPair as nodeGenerateKeyPair, randomBytes } from 'node:crypto';
+import { ml_kem512, ml_kem768, ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
+import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
+import { encodeSeedPkcs8, encodeSpki } from './post-quantum-der.js';
+
+export type KeyPairParams =
+  | { kind: 'rsa'; modulusLength: number }
+  | { kind: 'ec'; namedCurve: string }
+  | { kind: 'ed25519' }
+  | { kind: 'ml-kem'; level: 512 | 768 | 1024 }
+  | { kind: 'ml-dsa'; level: 44 | 65 | 87 };
+
+/** How a KMS key's material is made: random bytes, or a key pair. */
+export type KeyMaterialKind = { kind: 'secret'; bytes: number } | { kind: 'key-pair'; params: KeyPairParams };
+
+export interface DerKeyPair {
+  /** DER SubjectPublicKeyInfo. */
+  publicKey: Buffer;
+  /** DER PKCS#8 PrivateKeyInfo. Secret: never logged, never stored unwrapped. */
+  privateKey: Buffer;
+}
+
+const DER = { publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } } as const;
+
+type NodeKeyPairRequest =
+  | { type: 'rsa'; options: { modulusLength: number; publicExponent: number } }
+  | { type: 'ec'; options: { namedCurve: string } }
+  | { type: 'ed25519'; options: object };
+
+function generateAsync(request: NodeKeyPairRequest): Promise<DerKeyPair> {
+  return new Promise((resolve, reject) => {
+    const done = (err: Error | null, publicKey: Buffer, privateKey: Buffer) =>
+      err ? reject(err) : resolve({ publicKey, privateKey });
+    switch (request.type) {
+      case 'rsa':
+        return nodeGenerateKeyPair('rsa', { ...request.options, ...DER }, done);
+      case 'ec':
+        return nodeGenerateKeyPair('ec', { ...request.options, ...DER }, done);
+      case 'ed25519':
+        return nodeGenerateKeyPair('ed25519', DER, done);
+    }
+  });
+}
+
+const mlKem = { 512: ml_kem512, 768: ml_kem768, 1024: ml_kem1024 } as const;
+const mlDsa = { 44: ml_dsa44, 65: ml_dsa65, 87: ml_dsa87 } as const;
+
+export async function generateKeyPair(params: KeyPairParams): Promise<DerKeyPair> {
+  switch (params.kind) {
+    case 'rsa':
+      return generateAsync({ type: 'rsa', options: { modulusLength: params.modulusLength, publicExponent: 0x10001 } });
+    case 'ec':
+      return generateAsync({ type: 'ec', options: { namedCurve: params.namedCurve } });
+    case 'ed25519':
+      return generateAsync({ type: 'ed25519', options: {} });
+    case 'ml-kem': {
+      const seed = randomBytes(64); // FIPS 203 d || z
+      const { publicKey } = mlKem[params.level].keygen(seed);
+      const algorithm = `ML-KEM-${params.level}` as const;
+      return { publicKey: encodeSpki(algorithm, publicKey), privateKey: encodeSeedPkcs8(algorithm, seed) };
+    }
+    case 'ml-dsa': {
+      const seed = randomBytes(32); // FIPS 204 xi
+      const { publicKey } = mlDsa[params.level].keygen(seed);
+      const algorithm = `ML-DSA-${params.level}` as const;
+      return { publicKey: encodeSpki(algorithm, publicKey), privateKey: encodeSeedPkcs8(algorithm, seed) };
+    }
+  }
+}

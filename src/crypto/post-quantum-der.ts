@@ -1,0 +1,60 @@
+/**
+ * DER encodings of ML-KEM (FIPS 203) and ML-DSA (FIPS 204) keys, following the IETF LAMPS
+ * profiles (RFC 9935 for ML-KEM, RFC 9881 for ML-DSA) as AWS KMS returns them:
+ *
+ *   SubjectPublicKeyInfo ::= SEQUENCE { SEQUENCE { OID }, BIT STRING (raw public key) }
+ *     (the AlgorithmIdentifier has no parameters)
+ *   PrivateKeyInfo ::= SEQUENCE { INTEGER 0, SEQUENCE { OID }, OCTET STRING { [0] seed } }
+ *     (the seed form: ML-KEM's 64-byte d || z, ML-DSA's 32-byte xi, as [0] IMPLICIT OCTET STRING)
+ *
+ * Node 20's OpenSSL knows neither algorithm, so these structures are written here; they are
+ * checked against independent readers (Python's cryptography, the mlkem package) in the tests.
+ */
+
+const OIDS = {
+  'ML-KEM-512': '2.16.840.1.101.3.4.4.1',
+  'ML-KEM-768': '2.16.840.1.101.3.4.4.2',
+  'ML-KEM-1024': '2.16.840.1.101.3.4.4.3',
+  'ML-DSA-44': '2.16.840.1.101.3.4.3.17',
+  'ML-DSA-65': '2.16.840.1.101.3.4.3.18',
+  'ML-DSA-87': '2.16.840.1.101.3.4.3.19',
+} as const;
+
+export type PostQuantumAlgorithm = keyof typeof OIDS;
+
+function length(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes: number[] = [];
+  for (let rest = n; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+function tlv(tag: number, ...content: Buffer[]): Buffer {
+  const body = Buffer.concat(content);
+  return Buffer.concat([Buffer.from([tag]), length(body.length), body]);
+}
+
+function oid(dotted: string): Buffer {
+  const [first = 0, second = 0, ...rest] = dotted.split('.').map(Number);
+  const bytes = [40 * first + second];
+  for (const arc of rest) {
+    const base128 = [arc & 0x7f];
+    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) base128.unshift(0x80 | (v & 0x7f));
+    bytes.push(...base128);
+  }
+  return tlv(0x06, Buffer.from(bytes));
+}
+
+function algorithmIdentifier(algorithm: PostQuantumAlgorithm): Buffer {
+  return tlv(0x30, oid(OIDS[algorithm]));
+}
+
+export function encodeSpki(algorithm: PostQuantumAlgorithm, publicKey: Uint8Array): Buffer {
+  return tlv(0x30, algorithmIdentifier(algorithm), tlv(0x03, Buffer.from([0x00]), Buffer.from(publicKey)));
+}
+
+export function encodeSeedPkcs8(algorithm: PostQuantumAlgorithm, seed: Uint8Array): Buffer {
+  const version = tlv(0x02, Buffer.from([0x00]));
+  const seedChoice = tlv(0x80, Buffer.from(seed)); // [0] IMPLICIT OCTET STRING
+  return tlv(0x30, version, algorithmIdentifier(algorithm), tlv(0x04, seedChoice));
+}

@@ -1,0 +1,64 @@
+/**
+ * Access to KMS key material. Material is stored wrapped by the root key; this module creates
+ * it, unwraps it on first use and keeps the unwrapped form in a bounded in-process cache as
+ * node:crypto KeyObjects, so the hot paths (Encrypt, Decrypt, GenerateDataKey*) cost one store
+ * read for the key record and no unwrap.
+ */
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import type { RootKey } from '../crypto/root-key.js';
+import { InvalidCiphertextError } from '../crypto/envelope.js';
+import type { KeyMaterialRecord, Store } from '../storage/types.js';
+
+export interface UnwrappedMaterial {
+  /** The symmetric key, as a KeyObject. Secret. */
+  secret: KeyObject;
+  materialId: string;
+}
+
+const CACHE_LIMIT = 10_000;
+
+export class KeyMaterials {
+  private readonly cache = new Map<string, UnwrappedMaterial>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly rootKey: RootKey,
+  ) {}
+
+  /** Wraps fresh (or given) material for storage as version `version` of a key. */
+  wrap(keyId: string, version: number, material: Buffer, createdAt: number): KeyMaterialRecord {
+    return {
+      keyId,
+      version,
+      materialId: randomBytes(32).toString('hex'),
+      wrapped: this.rootKey.wrap(material, keyId, version),
+      createdAt,
+    };
+  }
+
+  /**
+   * The unwrapped symmetric material of (keyId, version). A missing version means the
+   * ciphertext naming it is not ours: InvalidCiphertextError.
+   */
+  async symmetric(keyId: string, version: number): Promise<UnwrappedMaterial> {
+    const cacheKey = `${keyId}/${version}`;
+    const cached = this.cache.get(cacheKey);
+    if (cached) return cached;
+    const record = await this.store.getMaterial(keyId, version);
+    if (!record) throw new InvalidCiphertextError();
+    const raw = this.rootKey.unwrap(record.wrapped, keyId, version);
+    const entry = { secret: createSecretKey(raw), materialId: record.materialId };
+    raw.fill(0);
+    if (this.cache.size >= CACHE_LIMIT) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(cacheKey, entry);
+    return entry;
+  }
+
+  /** Drops a deleted key's material from the cache. */
+  forget(keyId: string): void {
+    for (const cacheKey of [...this.cache.keys()]) if (cacheKey.startsWith(`${keyId}/`)) this.cache.delete(cacheKey);
+  }
+}

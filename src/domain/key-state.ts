@@ -1,0 +1,78 @@
+/**
+ * Key states and the only place they change. AWS's rules ("Key states of AWS KMS keys" in the
+ * KMS developer guide) decide, per kind of operation, which states are allowed and which error
+ * each other state gives. State changes are explicit functions returning the next record; the
+ * caller stores it with the optimistic revision check. Reads never change state: keys whose
+ * deletion window has passed are deleted by `deleteDueKeys`, which the server runs on a timer.
+ */
+import { DisabledException, KeyUnavailableException, KMSInvalidStateException, messages } from '../protocol/errors.js';
+import type { KeyRecord, Store } from '../storage/types.js';
+import { keyArn } from './arn.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function invalidState(key: KeyRecord): KMSInvalidStateException {
+  const arn = keyArn(key, key.keyId);
+  switch (key.state) {
+    case 'PendingDeletion':
+      return new KMSInvalidStateException(messages.pendingDeletion(arn));
+    case 'PendingImport':
+      return new KMSInvalidStateException(messages.pendingImport(arn));
+    default:
+      return new KMSInvalidStateException(`${arn} is ${key.state}.`);
+  }
+}
+
+/** Cryptographic operations (Encrypt, Decrypt, GenerateDataKey*, ReEncrypt, ...) need Enabled. */
+export function assertUsable(key: KeyRecord): void {
+  switch (key.state) {
+    case 'Enabled':
+      return;
+    case 'Disabled':
+      throw new DisabledException(`${keyArn(key, key.keyId)} is disabled.`);
+    case 'Unavailable':
+      throw new KeyUnavailableException(messages.unavailable(keyArn(key, key.keyId)));
+    default:
+      throw invalidState(key);
+  }
+}
+
+/** Aliases, tags and descriptions can be changed in any state but PendingDeletion. */
+export function assertManageable(key: KeyRecord): void {
+  if (key.state === 'PendingDeletion') throw invalidState(key);
+}
+
+export function enable(key: KeyRecord): KeyRecord {
+  if (key.state === 'Enabled' || key.state === 'Disabled') return { ...key, state: 'Enabled' };
+  throw invalidState(key);
+}
+
+export function disable(key: KeyRecord): KeyRecord {
+  if (key.state === 'Enabled' || key.state === 'Disabled') return { ...key, state: 'Disabled' };
+  throw invalidState(key);
+}
+
+export function scheduleDeletion(key: KeyRecord, windowInDays: number, now: number): KeyRecord {
+  if (key.state === 'PendingDeletion') throw invalidState(key);
+  return { ...key, state: 'PendingDeletion', deletionDate: now + windowInDays * DAY_MS, pendingWindowInDays: windowInDays };
+}
+
+/** A cancelled deletion leaves the key Disabled, or PendingImport if it never had material. */
+export function cancelDeletion(key: KeyRecord): KeyRecord {
+  if (key.state !== 'PendingDeletion') throw invalidState(key);
+  const next: KeyRecord = { ...key, state: key.currentMaterialVersion === 0 ? 'PendingImport' : 'Disabled' };
+  delete next.deletionDate;
+  delete next.pendingWindowInDays;
+  return next;
+}
+
+/** Deletes every key whose deletion window has passed; returns how many were deleted. */
+export async function deleteDueKeys(store: Store, now: number): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const due = await store.keysDueForDeletion(now, 100);
+    if (due.length === 0) return deleted;
+    for (const key of due) if (await store.deleteKey(key, key.keyId)) deleted++;
+    if (due.length < 100) return deleted;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * KMS keys as AWS describes them: the KeyMetadata structure of DescribeKey and CreateKey, the
+ * default key policy, and read-modify-write of a key record under the store's optimistic
+ * revision check.
+ */
+import { NotFoundException } from '../protocol/errors.js';
+import type { KeyRecord, Scope, Store } from '../storage/types.js';
+import { keyArn } from './arn.js';
+import { keySpec, type KeyUsage } from './key-specs.js';
+
+/** AWS's default key policy: the account's principals may use the key as IAM allows. */
+export function defaultKeyPolicy(account: string): string {
+  return JSON.stringify(
+    {
+      Version: '2012-10-17',
+      Id: 'key-default-1',
+      Statement: [
+        {
+          Sid: 'Enable IAM User Permissions',
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${account}:root` },
+          Action: 'kms:*',
+          Resource: '*',
+        },
+      ],
+    },
+    null,
+    2,
+  );
+}
+
+const seconds = (ms: number): number => ms / 1000;
+
+export function keyMetadata(key: KeyRecord, currentMaterialId: string | undefined): Record<string, unknown> {
+  const spec = keySpec(key.keySpec);
+  const metadata: Record<string, unknown> = {
+    AWSAccountId: key.account,
+    KeyId: key.keyId,
+    Arn: keyArn(key, key.keyId),
+    CreationDate: seconds(key.createdAt),
+    Enabled: key.state === 'Enabled',
+    Description: key.description,
+    KeyUsage: key.keyUsage,
+    KeyState: key.state,
+    Origin: key.origin,
+    KeyManager: 'CUSTOMER',
+    KeySpec: key.keySpec,
+    MultiRegion: false,
+    ...spec.usages[key.keyUsage as KeyUsage],
+  };
+  if (spec.legacyCustomerMasterKeySpec) metadata.CustomerMasterKeySpec = key.keySpec;
+  if (key.deletionDate !== undefined) metadata.DeletionDate = seconds(key.deletionDate);
+  if (currentMaterialId !== undefined) metadata.CurrentKeyMaterialId = currentMaterialId;
+  return metadata;
+}
+
+/**
+ * Applies `change` to the stored key and writes it back, retrying when another request (or
+ * another server) changed the key in between. `change` may throw to refuse the change.
+ */
+export async function updateKey(
+  store: Store,
+  scope: Scope,
+  keyId: string,
+  change: (key: KeyRecord) => KeyRecord,
+): Promise<KeyRecord> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await store.getKey(scope, keyId);
+    if (!current) throw new NotFoundException(`Key '${keyArn(scope, keyId)}' does not exist`);
+    const next = change(current);
+    if (await store.updateKey(next, current.revision)) return { ...next, revision: current.revision + 1 };
+    if (attempt >= 20) throw new Error(`key ${keyId} kept changing under concurrent updates`);
+  }
+}

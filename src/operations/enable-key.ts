@@ -1,0 +1,9 @@
+/** EnableKey: Disabled -> Enabled (and Enabled stays Enabled). */
+import { enable } from '../domain/key-state.js';
+import { defineOperation } from './context.js';
+import { changeKey } from './core/key-change.js';
+
+export const enableKeyOperation = defineOperation<{ KeyId: string }>('EnableKey', async (input, ctx) => {
+  await changeKey(ctx, input.KeyId, 'EnableKey', enable);
+  return {};
+});

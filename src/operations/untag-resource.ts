@@ -1,0 +1,13 @@
+/** UntagResource: removes tags from a key by tag key; unknown tag keys are ignored, as in AWS. */
+import { assertManageable } from '../domain/key-state.js';
+import { removeTags } from '../domain/tags.js';
+import { defineOperation } from './context.js';
+import { changeKey } from './core/key-change.js';
+
+export const untagResourceOperation = defineOperation<{ KeyId: string; TagKeys: string[] }>('UntagResource', async (input, ctx) => {
+  await changeKey(ctx, input.KeyId, 'UntagResource', (key) => {
+    assertManageable(key);
+    return { ...key, tags: removeTags(key.tags, input.TagKeys) };
+  });
+  return {};
+});

@@ -1,0 +1,66 @@
+/**
+ * AWS KMS errors. One class per wire name (`__type`), each carrying whether it is the client's
+ * fault (HTTP 400) or the server's (HTTP 500). Every error that reaches a client goes through
+ * `toWire` in json11.ts; anything that is not a KmsError becomes KMSInternalException with a
+ * fixed message, so no stack trace or internal detail ever leaves the process.
+ *
+ * Messages that quote AWS's exact wording live next to the code that raises them; the ones AWS
+ * has not recorded are kept in `messages` below so there is one place to correct them.
+ */
+
+export type Fault = 'client' | 'server';
+
+export abstract class KmsError extends Error {
+  abstract readonly type: string;
+  readonly fault: Fault = 'client';
+  get status(): number {
+    return this.fault === 'client' ? 400 : 500;
+  }
+}
+
+export class AccessDeniedException extends KmsError { readonly type = 'AccessDeniedException'; }
+export class AlreadyExistsException extends KmsError { readonly type = 'AlreadyExistsException'; }
+export class DisabledException extends KmsError { readonly type = 'DisabledException'; }
+export class DryRunOperationException extends KmsError { readonly type = 'DryRunOperationException'; }
+export class IncompleteSignatureException extends KmsError { readonly type = 'IncompleteSignatureException'; }
+export class IncorrectKeyException extends KmsError { readonly type = 'IncorrectKeyException'; }
+export class InvalidAliasNameException extends KmsError { readonly type = 'InvalidAliasNameException'; }
+export class InvalidArnException extends KmsError { readonly type = 'InvalidArnException'; }
+export class InvalidCiphertextException extends KmsError { readonly type = 'InvalidCiphertextException'; }
+export class InvalidGrantTokenException extends KmsError { readonly type = 'InvalidGrantTokenException'; }
+export class InvalidKeyUsageException extends KmsError { readonly type = 'InvalidKeyUsageException'; }
+export class InvalidMarkerException extends KmsError { readonly type = 'InvalidMarkerException'; }
+export class KeyUnavailableException extends KmsError { readonly type = 'KeyUnavailableException'; }
+export class KMSInvalidStateException extends KmsError { readonly type = 'KMSInvalidStateException'; }
+export class LimitExceededException extends KmsError { readonly type = 'LimitExceededException'; }
+export class MalformedPolicyDocumentException extends KmsError { readonly type = 'MalformedPolicyDocumentException'; }
+export class MissingAuthenticationTokenException extends KmsError { readonly type = 'MissingAuthenticationTokenException'; }
+export class NotFoundException extends KmsError { readonly type = 'NotFoundException'; }
+export class SerializationException extends KmsError { readonly type = 'SerializationException'; }
+export class TagException extends KmsError { readonly type = 'TagException'; }
+export class UnknownOperationException extends KmsError { readonly type = 'UnknownOperationException'; }
+export class UnsupportedOperationException extends KmsError { readonly type = 'UnsupportedOperationException'; }
+export class ValidationException extends KmsError { readonly type = 'ValidationException'; }
+
+export class KMSInternalException extends KmsError {
+  readonly type = 'KMSInternalException';
+  override readonly fault: Fault = 'server';
+}
+
+/** Wording AWS has not recorded publicly, kept in one place so it is easy to correct. */
+export const messages = {
+  internal: 'An internal error occurred. Check the server log for the request id.',
+  pendingDeletion: (arn: string) => `${arn} is pending deletion.`,
+  pendingImport: (arn: string) => `${arn} is pending import.`,
+  unavailable: (arn: string) => `${arn} is unavailable.`,
+  keyUsage: (arn: string, usage: string, operation: string) =>
+    `${arn} key usage is ${usage} which is not valid for ${operation}.`,
+  keySpec: (arn: string, spec: string, operation: string) =>
+    `${arn} key spec is ${spec} which is not valid for ${operation}.`,
+  sm2OutsideChina: 'The SM2 key spec is available only in China Regions.',
+  incompatibleUsage: (usage: string, spec: string) =>
+    `KeyUsage ${usage} is not compatible with KeySpec ${spec}.`,
+  recipientUnsupported:
+    'Recipient (Nitro Enclaves attestation) is not supported by this Trent server yet.',
+  notImplemented: (operation: string) => `${operation} is not supported by this Trent server yet.`,
+} as const;

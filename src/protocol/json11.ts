@@ -1,0 +1,57 @@
+/**
+ * The AWS JSON 1.1 protocol: `POST /` with `Content-Type: application/x-amz-json-1.1` and
+ * `X-Amz-Target: TrentService.<Operation>`; blobs travel as base64 strings; errors are
+ * `{"__type": "<ErrorName>", "message": "..."}` with HTTP 400 (client fault) or 500.
+ */
+import { KMSInternalException, KmsError, messages, SerializationException, UnknownOperationException } from './errors.js';
+
+export const CONTENT_TYPE = 'application/x-amz-json-1.1';
+const TARGET_PREFIX = 'TrentService.';
+
+/** Accepts the JSON 1.1 media type (and 1.0, which some clients send), with parameters. */
+export function checkContentType(contentType: string | undefined): void {
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== CONTENT_TYPE && mediaType !== 'application/x-amz-json-1.0') {
+    throw new UnknownOperationException(
+      `The request content type must be ${CONTENT_TYPE}, not ${mediaType === undefined || mediaType === '' ? 'empty' : mediaType}.`,
+    );
+  }
+}
+
+/** The operation name from `X-Amz-Target`. */
+export function operationName(target: string | undefined): string {
+  if (target === undefined || !target.startsWith(TARGET_PREFIX) || target.length === TARGET_PREFIX.length) {
+    throw new UnknownOperationException('');
+  }
+  return target.slice(TARGET_PREFIX.length);
+}
+
+export function parseBody(body: Buffer): unknown {
+  if (body.length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new SerializationException('The request body is not valid JSON.');
+  }
+  return parsed;
+}
+
+/** Serialises an operation's output; Buffers become base64 strings. */
+export function serializeOutput(output: object): string {
+  return JSON.stringify(output, function (this: Record<string, unknown>, key, value: unknown) {
+    const raw = this[key];
+    return Buffer.isBuffer(raw) ? raw.toString('base64') : value;
+  });
+}
+
+export interface WireError {
+  status: number;
+  body: string;
+}
+
+/** Every error leaves through here; unexpected ones become KMSInternalException, never a stack. */
+export function toWire(err: unknown): WireError {
+  const error = err instanceof KmsError ? err : new KMSInternalException(messages.internal);
+  return { status: error.status, body: JSON.stringify({ __type: error.type, message: error.message }) };
+}

@@ -1,0 +1,203 @@
+/**
+ * Request validation driven by the AWS service model: member types, required members, lengths,
+ * ranges, enums and patterns, reported with AWS's wording:
+ *
+ *   1 validation error detected: Value 'X' at 'keyPairSpec' failed to satisfy constraint:
+ *   Member must satisfy enum value set: [RSA_2048, ...]
+ *
+ * Type mismatches and malformed base64 are SerializationException, as the AWS JSON protocol
+ * reports them. Sensitive members (Plaintext, ...) are never echoed. Blob members come out of
+ * validation decoded to Buffers; everything else keeps its JSON type.
+ */
+import { SerializationException, ValidationException } from './errors.js';
+import type { Shape, ServiceModel } from './shapes.js';
+
+const serializationMessages = {
+  notString: (json: string) => `${json} can not be converted to a String`,
+  notNumber: (json: string) => `${json} can not be converted to an Integer`,
+  notBoolean: (json: string) => `${json} can not be converted to a Boolean`,
+  notBlob: (json: string) => `${json} can not be converted to a Blob`,
+  unexpectedStructure: 'Start of structure or map found where not expected.',
+  unexpectedList: 'Start of list found where not expected.',
+  expectedStructure: (json: string) => `${json} can not be converted to a structure`,
+  expectedList: (json: string) => `${json} can not be converted to a list`,
+  invalidBase64: 'Base64 encoded value is invalid.',
+  unknownMember: (member: string) => `Unrecognized member '${member}' in the request.`,
+};
+
+/** The name Jackson gives each JSON token, which the AWS JSON protocol's messages use. */
+function jsonTokenName(value: unknown): string {
+  if (value === null) return 'VALUE_NULL';
+  if (typeof value === 'string') return 'STRING_VALUE';
+  if (typeof value === 'number') return 'NUMBER_VALUE';
+  if (typeof value === 'boolean') return value ? 'TRUE_VALUE' : 'FALSE_VALUE';
+  if (Array.isArray(value)) return 'START_ARRAY';
+  return 'START_OBJECT';
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export function decodeBase64(text: string): Buffer {
+  if (!BASE64.test(text)) throw new SerializationException(serializationMessages.invalidBase64);
+  return Buffer.from(text, 'base64');
+}
+
+/** AWS member paths use lowerCamelCase names: KeyPairSpec -> keyPairSpec. */
+function pathSegment(member: string): string {
+  return member.charAt(0).toLowerCase() + member.slice(1);
+}
+
+/** How AWS (a Java service) prints a value in a validation message. */
+function render(value: unknown): string {
+  if (Buffer.isBuffer(value)) {
+    return `java.nio.HeapByteBuffer[pos=0 lim=${value.length} cap=${value.length}]`;
+  }
+  if (Array.isArray(value)) return `[${value.map(render).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.entries(value).map(([k, v]) => `${k}=${render(v)}`).join(', ')}}`;
+  }
+  return String(value);
+}
+
+class Checker {
+  readonly violations: string[] = [];
+  private readonly patterns = new Map<string, RegExp>();
+
+  constructor(private readonly model: ServiceModel) {}
+
+  private shape(name: string): Shape {
+    const shape = this.model.shapes[name];
+    if (!shape) throw new Error(`shape ${name} missing from the model`);
+    return shape;
+  }
+
+  private violation(value: unknown, path: string, constraint: string, sensitive = false): void {
+    const shown = sensitive ? 'Value' : value === undefined ? 'Value null' : `Value '${render(value)}'`;
+    this.violations.push(`${shown} at '${path}' failed to satisfy constraint: Member must ${constraint}`);
+  }
+
+  private lengthOf(shape: { min?: number; max?: number }, length: number, value: unknown, path: string, sensitive = false): void {
+    if (shape.min !== undefined && length < shape.min) {
+      this.violation(value, path, `have length greater than or equal to ${shape.min}`, sensitive);
+    }
+    if (shape.max !== undefined && length > shape.max) {
+      this.violation(value, path, `have length less than or equal to ${shape.max}`, sensitive);
+    }
+  }
+
+  private pattern(source: string): RegExp {
+    let re = this.patterns.get(source);
+    if (!re) {
+      // Java's String.matches() anchors the whole value; JavaScript needs it spelt out.
+      re = new RegExp(`^(?:${source})$`, 'u');
+      this.patterns.set(source, re);
+    }
+    return re;
+  }
+
+  /** Checks `value` against shape `name` and returns it converted (blobs decoded). */
+  check(name: string, value: unknown, path: string): unknown {
+    const shape = this.shape(name);
+    switch (shape.type) {
+      case 'structure': {
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+          throw new SerializationException(serializationMessages.expectedStructure(jsonTokenName(value)));
+        }
+        const out: Record<string, unknown> = {};
+        for (const [member, memberValue] of Object.entries(value)) {
+          const memberShape = shape.members[member];
+          if (memberShape === undefined) throw new SerializationException(serializationMessages.unknownMember(member));
+          if (memberValue === null) continue; // JSON null is the same as absent
+          const memberPath = path === '' ? pathSegment(member) : `${path}.${pathSegment(member)}`;
+          out[member] = this.check(memberShape, memberValue, memberPath);
+        }
+        for (const member of shape.required ?? []) {
+          if (out[member] === undefined) {
+            this.violation(undefined, path === '' ? pathSegment(member) : `${path}.${pathSegment(member)}`, 'not be null');
+          }
+        }
+        return out;
+      }
+      case 'list': {
+        if (!Array.isArray(value)) {
+          if (value !== null && typeof value === 'object') throw new SerializationException(serializationMessages.unexpectedStructure);
+          throw new SerializationException(serializationMessages.expectedList(jsonTokenName(value)));
+        }
+        const items = value.map((item, i) => this.check(shape.member, item, `${path}.${i + 1}.member`));
+        this.lengthOf(shape, items.length, items, path);
+        return items;
+      }
+      case 'map': {
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+          throw new SerializationException(
+            Array.isArray(value) ? serializationMessages.unexpectedList : serializationMessages.expectedStructure(jsonTokenName(value)),
+          );
+        }
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(value)) {
+          this.check(shape.key, k, path);
+          out[k] = this.check(shape.value, v, path);
+        }
+        this.lengthOf(shape, Object.keys(out).length, out, path);
+        return out;
+      }
+      case 'string': {
+        if (typeof value !== 'string') this.typeMismatch(value, serializationMessages.notString);
+        const text = value as string;
+        const sensitive = shape.sensitive === true;
+        this.lengthOf(shape, text.length, text, path, sensitive);
+        if (shape.enum && !shape.enum.includes(text)) {
+          this.violation(text, path, `satisfy enum value set: [${shape.enum.join(', ')}]`, sensitive);
+        }
+        if (shape.pattern && !this.pattern(shape.pattern).test(text)) {
+          this.violation(text, path, `satisfy regular expression pattern: ${shape.pattern}`, sensitive);
+        }
+        return text;
+      }
+      case 'blob': {
+        if (typeof value !== 'string') this.typeMismatch(value, serializationMessages.notBlob);
+        const bytes = decodeBase64(value as string);
+        this.lengthOf(shape, bytes.length, bytes, path, shape.sensitive === true);
+        return bytes;
+      }
+      case 'integer':
+      case 'long': {
+        if (typeof value !== 'number' || !Number.isInteger(value)) this.typeMismatch(value, serializationMessages.notNumber);
+        const n = value as number;
+        if (shape.min !== undefined && n < shape.min) this.violation(n, path, `have value greater than or equal to ${shape.min}`);
+        if (shape.max !== undefined && n > shape.max) this.violation(n, path, `have value less than or equal to ${shape.max}`);
+        return n;
+      }
+      case 'boolean':
+        if (typeof value !== 'boolean') this.typeMismatch(value, serializationMessages.notBoolean);
+        return value;
+      case 'timestamp':
+        if (typeof value !== 'number') this.typeMismatch(value, serializationMessages.notNumber);
+        return value;
+    }
+  }
+
+  private typeMismatch(value: unknown, message: (token: string) => string): never {
+    if (Array.isArray(value)) throw new SerializationException(serializationMessages.unexpectedList);
+    if (value !== null && typeof value === 'object') throw new SerializationException(serializationMessages.unexpectedStructure);
+    throw new SerializationException(message(jsonTokenName(value)));
+  }
+}
+
+/**
+ * Validates the parsed JSON body of `operation` against the model. Throws SerializationException
+ * for type errors and ValidationException listing every constraint violation.
+ */
+export function validateInput(model: ServiceModel, operation: string, body: unknown): Record<string, unknown> {
+  const inputShape = model.operations[operation];
+  if (inputShape === undefined) throw new Error(`operation ${operation} missing from the model`);
+  const checker = new Checker(model);
+  const input = checker.check(inputShape, body, '') as Record<string, unknown>;
+  const count = checker.violations.length;
+  if (count > 0) {
+    throw new ValidationException(
+      `${count} validation error${count === 1 ? '' : 's'} detected: ${checker.violations.join('; ')}`,
+    );
+  }
+  return input;
+}

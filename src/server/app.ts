@@ -1,0 +1,111 @@
+/**
+ * The request pipeline, independent of any socket so tests can drive it in-process:
+ *
+ *   1. request id          every response carries x-amzn-RequestId
+ *   2. route               GET /health, POST / (anything else: UnknownOperationException)
+ *   3. body limit          ValidationException past maxBodyBytes
+ *   4. content type        application/x-amz-json-1.1
+ *   5. target              X-Amz-Target names a known, served operation
+ *   6. credential scope    account and region of the request (SigV4 scope, else defaults)
+ *   7. parse               JSON body (SerializationException)
+ *   8. validate            the AWS model's shapes (ValidationException / SerializationException)
+ *   9. dispatch            the operation's handler
+ *  10. error mapping       KmsError -> its wire form; anything else -> KMSInternalException, logged
+ */
+import { randomUUID } from 'node:crypto';
+import { kmsModel } from '../protocol/kms-model.generated.js';
+import { checkContentType, CONTENT_TYPE, operationName, parseBody, serializeOutput, toWire } from '../protocol/json11.js';
+import { KmsError, messages, UnknownOperationException, UnsupportedOperationException, ValidationException } from '../protocol/errors.js';
+import { parseCredentialScope } from '../protocol/sigv4.js';
+import { validateInput } from '../protocol/validate.js';
+import type { RequestContext, Services } from '../operations/context.js';
+import { operationsByName } from '../operations/index.js';
+
+export interface AppRequest {
+  method: string;
+  path: string;
+  /** Header names in lower case. */
+  headers: Record<string, string | undefined>;
+  body: Buffer;
+  /** Set when the body was over the limit and was not read. */
+  oversized?: boolean;
+}
+
+export interface AppResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface AppOptions {
+  maxBodyBytes: number;
+  /** Extra facts for GET /health (version, pool levels, ...). */
+  health?: () => Record<string, unknown>;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+export interface App {
+  handle(request: AppRequest): Promise<AppResponse>;
+}
+
+export function createApp(services: Services, options: AppOptions): App {
+  const { logger, config } = services;
+
+  async function handle(request: AppRequest): Promise<AppResponse> {
+    const requestId = randomUUID();
+    const respond = (status: number, body: string): AppResponse => ({
+      status,
+      headers: { 'content-type': CONTENT_TYPE, 'x-amzn-requestid': requestId },
+      body,
+    });
+    const started = process.hrtime.bigint();
+    let operation = '-';
+    try {
+      const path = request.path.split('?')[0];
+      if (request.method === 'GET' && path === '/health') {
+        return {
+          status: 200,
+          headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId },
+          body: JSON.stringify({ status: 'ok', ...options.health?.() }),
+        };
+      }
+      if (request.method !== 'POST' || path !== '/') throw new UnknownOperationException('');
+      if (request.oversized === true || request.body.length > options.maxBodyBytes) {
+        throw new ValidationException(`The request body exceeds the limit of ${options.maxBodyBytes} bytes.`);
+      }
+      checkContentType(request.headers['content-type']);
+      operation = operationName(request.headers['x-amz-target']);
+      const handler = operationsByName.get(operation);
+      if (!handler) {
+        if (kmsModel.operations[operation] === undefined) throw new UnknownOperationException('');
+        throw new UnsupportedOperationException(messages.notImplemented(operation));
+      }
+      const scope = parseCredentialScope(request.headers['authorization']);
+      const ctx: RequestContext = {
+        requestId,
+        scope: { account: config.defaultAccount, region: scope?.region ?? config.defaultRegion },
+        services,
+        ...(scope && { accessKeyId: scope.accessKeyId }),
+      };
+      const input = validateInput(kmsModel, operation, parseBody(request.body));
+      const output = await handler.handle(input as never, ctx);
+      logger.debug({ requestId, operation, status: 200, ms: elapsed(started) }, 'request');
+      return respond(200, serializeOutput(output));
+    } catch (err) {
+      const wire = toWire(err);
+      if (err instanceof KmsError) {
+        logger.debug({ requestId, operation, status: wire.status, error: err.type, ms: elapsed(started) }, 'request');
+      } else {
+        logger.error({ requestId, operation, err }, 'unexpected error');
+      }
+      return respond(wire.status, wire.body);
+    }
+  }
+
+  return { handle };
+}
+
+function elapsed(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}

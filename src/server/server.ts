@@ -1,0 +1,89 @@
+/**
+ * Starts a Trent server from a Config: root key, store, services, the app and its HTTP
+ * listener, and the timer that deletes keys whose deletion window has passed. Used by
+ * `trent serve` and by the tests that need a whole server.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { ConfigError, type Config } from '../config.js';
+import { RootKey } from '../crypto/root-key.js';
+import { systemClock, type Clock } from '../domain/clock.js';
+import { KeyMaterials } from '../domain/key-material.js';
+import { deleteDueKeys } from '../domain/key-state.js';
+import type { Services } from '../operations/context.js';
+import { SqliteStore } from '../storage/sqlite.js';
+import type { Store } from '../storage/types.js';
+import { createApp } from './app.js';
+import { listen } from './node-http.js';
+
+export const version: string = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export interface RunningServer {
+  url: string;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+function openStore(config: Config): Store {
+  if (config.databaseUrl !== undefined) {
+    throw new ConfigError('PostgreSQL storage (TRENT_DATABASE_URL) is not available in this version; unset it to use SQLite.');
+  }
+  return new SqliteStore(join(config.dataDir, 'trent.db'));
+}
+
+function openRootKey(config: Config): RootKey {
+  if (config.rootKey === undefined) return RootKey.loadOrCreate(config.dataDir);
+  const bytes = Buffer.from(config.rootKey, 'base64');
+  if (bytes.length !== 32) throw new ConfigError('the root key (TRENT_ROOT_KEY / rootKey) must be base64 of exactly 32 bytes');
+  return RootKey.fromBytes(bytes);
+}
+
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'trent' } }, pino.destination(2));
+  const rootKey = openRootKey(config);
+  const store = openStore(config);
+  const clock = options.clock ?? systemClock;
+  const services: Services = {
+    store,
+    materials: new KeyMaterials(store, rootKey),
+    clock,
+    config: { defaultAccount: config.account, defaultRegion: config.region, allowSm2Everywhere: config.allowSm2Everywhere },
+    logger,
+  };
+  const app = createApp(services, { maxBodyBytes: config.maxBodyBytes, health: () => ({ version }) });
+
+  const sweep = async () => {
+    try {
+      const deleted = await deleteDueKeys(store, clock.now());
+      if (deleted > 0) logger.info({ deleted }, 'deleted keys whose deletion window passed');
+    } catch (err) {
+      logger.error({ err }, 'deleting keys whose deletion window passed failed');
+    }
+  };
+  await sweep();
+  const sweeper = setInterval(() => void sweep(), config.deletionSweepMs);
+  sweeper.unref();
+
+  const { server, url } = await listen(app, { host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes });
+  logger.info({ url, dataDir: config.dataDir, rootKey: rootKey.fingerprint() }, 'listening');
+  return {
+    url,
+    services,
+    async close() {
+      clearInterval(sweeper);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * The Store: everything Trent keeps durably, behind one narrow interface that every back end
+ * (memory for tests, SQLite embedded, PostgreSQL later) implements and that one contract suite
+ * (test/storage/store.case.ts) checks.
+ *
+ * Each method is atomic on its own. Concurrent changes to one key are serialised with an
+ * optimistic revision: updateKey writes only if the stored revision is still the one the caller
+ * read, so two servers sharing a database cannot lose each other's state changes.
+ *
+ * Key material is stored only wrapped by the root key (crypto/root-key.ts). Enums are stored as
+ * their AWS spellings.
+ */
+
+export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport' | 'Unavailable';
+
+export interface Scope {
+  account: string;
+  region: string;
+}
+
+export interface Tag {
+  TagKey: string;
+  TagValue: string;
+}
+
+export interface KeyRecord extends Scope {
+  keyId: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  description: string;
+  keySpec: string;
+  keyUsage: string;
+  origin: 'AWS_KMS' | 'EXTERNAL';
+  state: KeyState;
+  /** When a key pending deletion is deleted (ms since the epoch). */
+  deletionDate?: number;
+  pendingWindowInDays?: number;
+  policy: string;
+  tags: Tag[];
+  /** The version new ciphertexts use; 0 while the key has no material (PendingImport). */
+  currentMaterialVersion: number;
+  /** DER SubjectPublicKeyInfo of an asymmetric key. */
+  publicKey?: Buffer;
+  /** Incremented by every update; see updateKey. */
+  revision: number;
+}
+
+export interface KeyMaterialRecord {
+  keyId: string;
+  version: number;
+  /** AWS's KeyMaterialId: 64 lowercase hex characters, not secret. */
+  materialId: string;
+  /** The material wrapped by the root key. */
+  wrapped: Buffer;
+  createdAt: number;
+}
+
+export interface AliasRecord extends Scope {
+  /** Full name, `alias/...`. */
+  aliasName: string;
+  targetKeyId: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface PageRequest {
+  limit: number;
+  /** Return items strictly after this one (a key id or an alias name). */
+  after?: string;
+}
+
+export interface Store {
+  /** Inserts a key and its first material (absent for keys pending import) atomically. */
+  createKey(key: KeyRecord, material?: KeyMaterialRecord): Promise<void>;
+  getKey(scope: Scope, keyId: string): Promise<KeyRecord | undefined>;
+  /**
+   * Replaces a key if its stored revision equals `expectedRevision`, storing
+   * `key.revision = expectedRevision + 1`. Returns false (and writes nothing) otherwise.
+   */
+  updateKey(key: KeyRecord, expectedRevision: number): Promise<boolean>;
+  /** Deletes a key with its material and aliases. Returns false if it did not exist. */
+  deleteKey(scope: Scope, keyId: string): Promise<boolean>;
+  /** Keys of one scope ordered by key id. */
+  listKeys(scope: Scope, page: PageRequest): Promise<KeyRecord[]>;
+  /** Keys in any scope pending deletion with a deletion date at or before `now`. */
+  keysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]>;
+
+  getMaterial(keyId: string, version: number): Promise<KeyMaterialRecord | undefined>;
+
+  /** Inserts an alias; returns false if the name is taken in that scope. */
+  createAlias(alias: AliasRecord): Promise<boolean>;
+  getAlias(scope: Scope, aliasName: string): Promise<AliasRecord | undefined>;
+  /** Points an existing alias at another key; returns false if the alias does not exist. */
+  updateAlias(alias: AliasRecord): Promise<boolean>;
+  deleteAlias(scope: Scope, aliasName: string): Promise<boolean>;
+  /** Aliases of one scope ordered by name, optionally only those of one key. */
+  listAliases(scope: Scope, page: PageRequest & { keyId?: string }): Promise<AliasRecord[]>;
+
+  close(): Promise<void>;
+}
