@@ -13,8 +13,15 @@
  *                 TRENT_REGION               region              us-east-1
  *                 TRENT_ALLOW_SM2_EVERYWHERE allowSm2Everywhere  false
  *                 TRENT_LOG_LEVEL            logLevel            info
+ *   --workers     TRENT_WORKERS              workers             number of cores
+ *                 TRENT_KEY_PAIR_POOL        keyPairPool         per-spec defaults (key-specs.ts)
+ *                 TRENT_KEY_PAIR_POOL_CONCURRENCY keyPairPoolConcurrency 1
+ *
+ * The key-pair pool size is either one number for every spec (0 turns pooling off) or per spec:
+ * `RSA_4096=32,ECC_NIST_P256=128` in the environment, a mapping in the file.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 
 export interface Config {
@@ -31,6 +38,12 @@ export interface Config {
   maxBodyBytes: number;
   /** How often keys whose deletion window has passed are deleted. */
   deletionSweepMs: number;
+  /** Server processes sharing the port (node:cluster); 1 serves in this process. */
+  workers: number;
+  /** Pool size per data key pair spec; a spec not listed uses its default. */
+  keyPairPool: { all?: number; perSpec: Record<string, number> };
+  /** Background generations at once per process. */
+  keyPairPoolConcurrency: number;
 }
 
 export interface ConfigFlags {
@@ -38,6 +51,7 @@ export interface ConfigFlags {
   port?: string;
   dataDir?: string;
   config?: string;
+  workers?: string;
 }
 
 export class ConfigError extends Error {}
@@ -61,6 +75,31 @@ function port(value: unknown, source: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${source}: port must be an integer 0..65535, not '${String(value)}'`);
   return n;
+}
+
+function count(value: unknown, source: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${source} must be an integer >= ${min}, not '${String(value)}'`);
+  return n;
+}
+
+function poolSizes(value: unknown, source: string): Config['keyPairPool'] {
+  if (typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value.trim()))) {
+    return { all: count(value, source, 0), perSpec: {} };
+  }
+  const perSpec: Record<string, number> = {};
+  if (typeof value === 'string') {
+    for (const entry of value.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+      const [spec, size] = entry.split('=');
+      if (spec === undefined || size === undefined) throw new ConfigError(`${source}: expected SPEC=N, not '${entry}'`);
+      perSpec[spec.trim()] = count(size.trim(), `${source} ${spec}`, 0);
+    }
+  } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [spec, size] of Object.entries(value)) perSpec[spec] = count(size, `${source} ${spec}`, 0);
+  } else {
+    throw new ConfigError(`${source} must be a number or a mapping of key pair spec to size`);
+  }
+  return { perSpec };
 }
 
 function bool(value: unknown, source: string): boolean {
@@ -101,7 +140,16 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     logLevel: str(undefined, 'TRENT_LOG_LEVEL', 'logLevel', 'info'),
     maxBodyBytes: 1024 * 1024,
     deletionSweepMs: 60_000,
+    workers: availableParallelism(),
+    keyPairPool: { perSpec: {} },
+    keyPairPoolConcurrency: 1,
   };
+  const workers = pick(flags.workers, 'TRENT_WORKERS', 'workers');
+  if (workers) config.workers = count(workers.value, workers.source, 1);
+  const pool = pick(undefined, 'TRENT_KEY_PAIR_POOL', 'keyPairPool');
+  if (pool) config.keyPairPool = poolSizes(pool.value, pool.source);
+  const poolConcurrency = pick(undefined, 'TRENT_KEY_PAIR_POOL_CONCURRENCY', 'keyPairPoolConcurrency');
+  if (poolConcurrency) config.keyPairPoolConcurrency = count(poolConcurrency.value, poolConcurrency.source, 1);
   const databaseUrl = pick(undefined, 'TRENT_DATABASE_URL', 'databaseUrl');
   if (databaseUrl) config.databaseUrl = text(databaseUrl.value, databaseUrl.source);
   const rootKey = pick(undefined, 'TRENT_ROOT_KEY', 'rootKey');

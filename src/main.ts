@@ -1,11 +1,37 @@
 #!/usr/bin/env node
 /**
- * The `trent` command. `trent serve` runs the server; client subcommands arrive with the
+ * The `trent` command. `trent serve` runs the server (in this process with --workers 1, else
+ * as a node:cluster primary with one worker per core); client subcommands arrive with the
  * command-line issue.
  */
+import cluster from 'node:cluster';
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type ConfigFlags } from './config.js';
+import { runPrimary, runWorker } from './server/cluster.js';
 import { startServer, version } from './server/server.js';
+
+function announce(url: string): void {
+  process.stdout.write(`Trent ${version} listening on ${url}\n`);
+}
+
+async function serve(flags: ConfigFlags): Promise<void> {
+  const config = loadConfig(flags);
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, announce);
+  if (cluster.isWorker) return runWorker(config);
+  const server = await startServer(config);
+  announce(server.url);
+  let closing = false;
+  const shutdown = () => {
+    if (closing) return;
+    closing = true;
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
 
 const program = new Command('trent').description('A self-hosted key management service that speaks the AWS KMS API').version(version);
 
@@ -16,24 +42,12 @@ program
   .option('--port <port>', 'port to listen on, 0 for any free port (TRENT_PORT, default 4599)')
   .option('--data-dir <dir>', 'directory of the embedded database and root key (TRENT_DATA_DIR, default ./.trent)')
   .option('--config <file>', 'YAML configuration file (TRENT_CONFIG)')
+  .option('--workers <n>', 'server processes sharing the port (TRENT_WORKERS, default: number of cores)')
   .action(async (flags: ConfigFlags) => {
     try {
-      const server = await startServer(loadConfig(flags));
-      process.stdout.write(`Trent ${version} listening on ${server.url}\n`);
-      let closing = false;
-      const shutdown = () => {
-        if (closing) return;
-        closing = true;
-        server.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.on('SIGINT', shutdown);
-      process.on('SIGTERM', shutdown);
+      await serve(flags);
     } catch (err) {
-      const message = err instanceof ConfigError ? err.message : (err as Error).message;
-      process.stderr.write(`trent: ${message}\n`);
+      process.stderr.write(`trent: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
       process.exit(1);
     }
   });

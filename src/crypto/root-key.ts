@@ -8,7 +8,7 @@
  * material version as additional data so a wrapped row cannot be moved to another key.
  */
 import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, writeSync, closeSync, fsyncSync, constants } from 'node:fs';
+import { closeSync, constants, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ROOT_KEY_FILE = 'root.key';
@@ -21,20 +21,28 @@ export class RootKey {
     return new RootKey(createSecretKey(bytes));
   }
 
-  /** Reads `<dataDir>/root.key`, creating it (0600, exclusive) on first start. */
+  /**
+   * Reads `<dataDir>/root.key`, creating it (mode 0600) on first start. The key is written to
+   * a private temporary file, synced, then hard-linked into place: the link either appears
+   * complete or fails because another process won the race, so no reader sees a partial file.
+   */
   static loadOrCreate(dataDir: string): RootKey {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const path = join(dataDir, ROOT_KEY_FILE);
+    const temporary = join(dataDir, `.${ROOT_KEY_FILE}.${process.pid}.${randomBytes(6).toString('hex')}`);
+    const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     try {
-      const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      try {
-        writeSync(fd, randomBytes(32).toString('base64') + '\n');
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
+      writeSync(fd, randomBytes(32).toString('base64') + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(temporary, path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      unlinkSync(temporary);
     }
     return RootKey.fromBytes(Buffer.from(readFileSync(path, 'utf8').trim(), 'base64'));
   }

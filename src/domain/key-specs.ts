@@ -151,21 +151,25 @@ export interface DataKeyPairSpecDescriptor {
   name: string;
   params: KeyPairParams;
   chinaRegionsOnly: boolean;
+  /** Pairs kept ready by default in the key-pair pool (crypto/key-pair-pool.ts). */
+  defaultPoolSize: number;
+  /** Relative generation cost on one core (measured by bench/key-generation.ts), for refill order. */
+  cost: number;
 }
 
 const dataKeyPairSpecs: readonly DataKeyPairSpecDescriptor[] = [
-  { name: 'RSA_2048', params: { kind: 'rsa', modulusLength: 2048 }, chinaRegionsOnly: false },
-  { name: 'RSA_3072', params: { kind: 'rsa', modulusLength: 3072 }, chinaRegionsOnly: false },
-  { name: 'RSA_4096', params: { kind: 'rsa', modulusLength: 4096 }, chinaRegionsOnly: false },
-  { name: 'ECC_NIST_P256', params: { kind: 'ec', namedCurve: 'prime256v1' }, chinaRegionsOnly: false },
-  { name: 'ECC_NIST_P384', params: { kind: 'ec', namedCurve: 'secp384r1' }, chinaRegionsOnly: false },
-  { name: 'ECC_NIST_P521', params: { kind: 'ec', namedCurve: 'secp521r1' }, chinaRegionsOnly: false },
-  { name: 'ECC_SECG_P256K1', params: { kind: 'ec', namedCurve: 'secp256k1' }, chinaRegionsOnly: false },
-  { name: 'SM2', params: { kind: 'ec', namedCurve: 'SM2' }, chinaRegionsOnly: true },
-  { name: 'ECC_NIST_EDWARDS25519', params: { kind: 'ed25519' }, chinaRegionsOnly: false },
-  { name: 'ML_KEM_512', params: { kind: 'ml-kem', level: 512 }, chinaRegionsOnly: false },
-  { name: 'ML_KEM_768', params: { kind: 'ml-kem', level: 768 }, chinaRegionsOnly: false },
-  { name: 'ML_KEM_1024', params: { kind: 'ml-kem', level: 1024 }, chinaRegionsOnly: false },
+  { name: 'RSA_2048', params: { kind: 'rsa', modulusLength: 2048 }, chinaRegionsOnly: false, defaultPoolSize: 32, cost: 400 },
+  { name: 'RSA_3072', params: { kind: 'rsa', modulusLength: 3072 }, chinaRegionsOnly: false, defaultPoolSize: 16, cost: 1500 },
+  { name: 'RSA_4096', params: { kind: 'rsa', modulusLength: 4096 }, chinaRegionsOnly: false, defaultPoolSize: 16, cost: 4000 },
+  { name: 'ECC_NIST_P256', params: { kind: 'ec', namedCurve: 'prime256v1' }, chinaRegionsOnly: false, defaultPoolSize: 64, cost: 1 },
+  { name: 'ECC_NIST_P384', params: { kind: 'ec', namedCurve: 'secp384r1' }, chinaRegionsOnly: false, defaultPoolSize: 64, cost: 3 },
+  { name: 'ECC_NIST_P521', params: { kind: 'ec', namedCurve: 'secp521r1' }, chinaRegionsOnly: false, defaultPoolSize: 64, cost: 4 },
+  { name: 'ECC_SECG_P256K1', params: { kind: 'ec', namedCurve: 'secp256k1' }, chinaRegionsOnly: false, defaultPoolSize: 64, cost: 2 },
+  { name: 'SM2', params: { kind: 'ec', namedCurve: 'SM2' }, chinaRegionsOnly: true, defaultPoolSize: 16, cost: 2 },
+  { name: 'ECC_NIST_EDWARDS25519', params: { kind: 'ed25519' }, chinaRegionsOnly: false, defaultPoolSize: 64, cost: 1 },
+  { name: 'ML_KEM_512', params: { kind: 'ml-kem', level: 512 }, chinaRegionsOnly: false, defaultPoolSize: 32, cost: 2 },
+  { name: 'ML_KEM_768', params: { kind: 'ml-kem', level: 768 }, chinaRegionsOnly: false, defaultPoolSize: 32, cost: 3 },
+  { name: 'ML_KEM_1024', params: { kind: 'ml-kem', level: 1024 }, chinaRegionsOnly: false, defaultPoolSize: 32, cost: 4 },
 ];
 
 const dataKeyPairSpecsByName = new Map(dataKeyPairSpecs.map((spec) => [spec.name, spec]));

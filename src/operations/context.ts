@@ -3,6 +3,7 @@
  * credential scope, or the defaults) and the server's services.
  */
 import type { Logger } from 'pino';
+import type { KeyPairPool } from '../crypto/key-pair-pool.js';
 import type { Clock } from '../domain/clock.js';
 import type { KeyMaterials } from '../domain/key-material.js';
 import type { Scope, Store } from '../storage/types.js';
@@ -17,6 +18,7 @@ export interface ServiceConfig {
 export interface Services {
   store: Store;
   materials: KeyMaterials;
+  keyPairs: KeyPairPool;
   clock: Clock;
   config: ServiceConfig;
   logger: Logger;

@@ -7,10 +7,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { ConfigError, type Config } from '../config.js';
+import { generateKeyPair } from '../crypto/asymmetric.js';
+import { KeyPairPool } from '../crypto/key-pair-pool.js';
 import { RootKey } from '../crypto/root-key.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { KeyMaterials } from '../domain/key-material.js';
 import { deleteDueKeys } from '../domain/key-state.js';
+import { allDataKeyPairSpecs } from '../domain/key-specs.js';
 import type { Services } from '../operations/context.js';
 import { SqliteStore } from '../storage/sqlite.js';
 import type { Store } from '../storage/types.js';
@@ -32,6 +35,12 @@ export interface StartOptions {
   logger?: Logger;
 }
 
+/** Creates the root key and applies migrations once, before worker processes start. */
+export async function prepareDataDir(config: Config): Promise<void> {
+  openRootKey(config);
+  await openStore(config).close();
+}
+
 function openStore(config: Config): Store {
   if (config.databaseUrl !== undefined) {
     throw new ConfigError('PostgreSQL storage (TRENT_DATABASE_URL) is not available in this version; unset it to use SQLite.');
@@ -46,19 +55,36 @@ function openRootKey(config: Config): RootKey {
   return RootKey.fromBytes(bytes);
 }
 
+export function createKeyPairPool(config: Config, logger: Logger): KeyPairPool {
+  const specs = allDataKeyPairSpecs().map((spec) => ({
+    name: spec.name,
+    params: spec.params,
+    cost: spec.cost,
+    target: config.keyPairPool.perSpec[spec.name] ?? config.keyPairPool.all ?? spec.defaultPoolSize,
+  }));
+  for (const name of Object.keys(config.keyPairPool.perSpec)) {
+    if (!specs.some((s) => s.name === name)) throw new ConfigError(`key pair pool: unknown key pair spec '${name}'`);
+  }
+  return new KeyPairPool(specs, generateKeyPair, config.keyPairPoolConcurrency, (err, spec) =>
+    logger.error({ err, spec }, 'key pair generation for the pool failed'),
+  );
+}
+
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'trent' } }, pino.destination(2));
   const rootKey = openRootKey(config);
   const store = openStore(config);
   const clock = options.clock ?? systemClock;
+  const keyPairs = createKeyPairPool(config, logger);
   const services: Services = {
     store,
     materials: new KeyMaterials(store, rootKey),
+    keyPairs,
     clock,
     config: { defaultAccount: config.account, defaultRegion: config.region, allowSm2Everywhere: config.allowSm2Everywhere },
     logger,
   };
-  const app = createApp(services, { maxBodyBytes: config.maxBodyBytes, health: () => ({ version }) });
+  const app = createApp(services, { maxBodyBytes: config.maxBodyBytes, health: () => ({ version, pid: process.pid, keyPairPool: keyPairs.stats() }) });
 
   const sweep = async () => {
     try {
@@ -73,12 +99,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   sweeper.unref();
 
   const { server, url } = await listen(app, { host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes });
+  keyPairs.start();
   logger.info({ url, dataDir: config.dataDir, rootKey: rootKey.fingerprint() }, 'listening');
   return {
     url,
     services,
     async close() {
       clearInterval(sweeper);
+      keyPairs.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -148,11 +148,12 @@ export class SqliteStore implements Store {
     };
   }
 
+  /** Applies pending migrations; the version is re-read inside each write transaction so
+   * that several processes opening one new database cannot apply a migration twice. */
   private migrate(): void {
-    const current = this.db.pragma('user_version', { simple: true }) as number;
     for (const migration of sqliteMigrations) {
-      if (migration.version <= current) continue;
       this.db.transaction(() => {
+        if ((this.db.pragma('user_version', { simple: true }) as number) >= migration.version) return;
         this.db.exec(migration.sql);
         this.db.pragma(`user_version = ${migration.version}`);
       }).immediate();

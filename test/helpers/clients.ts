@@ -1,6 +1,9 @@
 /** Real AWS clients pointed at a Trent server. */
 import { KMSClient } from '@aws-sdk/client-kms';
 
+// The SDK warns on every client that its 2027 releases will need Node 22; Trent supports Node 20.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export function kmsClient(url: string, region = 'us-east-1'): KMSClient {
   return new KMSClient({
     endpoint: url,

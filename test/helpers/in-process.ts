@@ -4,6 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
+import { generateKeyPair } from '../../src/crypto/asymmetric.js';
+import { KeyPairPool } from '../../src/crypto/key-pair-pool.js';
 import { RootKey } from '../../src/crypto/root-key.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { KeyMaterials } from '../../src/domain/key-material.js';
@@ -26,6 +28,7 @@ export function createTestApp(options: { store?: Store; allowSm2Everywhere?: boo
   const services: Services = {
     store,
     materials: new KeyMaterials(store, RootKey.fromBytes(randomBytes(32))),
+    keyPairs: new KeyPairPool([], generateKeyPair, 1),
     clock,
     config: { defaultAccount: '111122223333', defaultRegion: 'us-east-1', allowSm2Everywhere: options.allowSm2Everywhere ?? false },
     logger: pino({ level: 'silent' }),

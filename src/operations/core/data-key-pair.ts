@@ -7,7 +7,6 @@
  * Order of checks, as AWS: input validation (done by the model), the key pair spec's region
  * limit, key resolution, key state, key usage, Recipient, then DryRun.
  */
-import { generateKeyPair } from '../../crypto/asymmetric.js';
 import type { EncryptionContext } from '../../crypto/encryption-context.js';
 import { isChinaRegion, keyArn } from '../../domain/arn.js';
 import { dataKeyPairSpec } from '../../domain/key-specs.js';
@@ -46,7 +45,7 @@ export async function generateDataKeyPair(
   refuseRecipient(input.Recipient);
   finishDryRun(input.DryRun);
 
-  const pair = await generateKeyPair(spec.params);
+  const pair = await ctx.services.keyPairs.take(spec.name, spec.params);
   const sealed = await encryptUnder(ctx, key, pair.privateKey, input.EncryptionContext);
   const output: DataKeyPairOutput = {
     KeyId: keyArn(key, key.keyId),
