@@ -1,20 +1,23 @@
 /**
  * Key pair generation for every asymmetric spec, always returning DER: the public key as
- * SubjectPublicKeyInfo, the private key as PKCS#8. RSA, EC and Ed25519 keys come from
- * node:crypto's asynchronous generator, which runs on the libuv thread pool and so never blocks
- * the event loop (RSA_4096 takes seconds); ML-KEM and ML-DSA come from @noble/post-quantum,
- * seeded from crypto.randomBytes, and are encoded in post-quantum-der.ts.
+ * SubjectPublicKeyInfo, the private key as PKCS#8. RSA and Ed25519 keys come from node:crypto's
+ * asynchronous generator, which runs on the libuv thread pool and so never blocks the event loop
+ * (RSA_4096 takes seconds); EC keys from createECDH with DER templates (ec-der.ts), measured
+ * faster in bench/key-generation.ts; ML-KEM and ML-DSA from @noble/post-quantum, seeded from
+ * crypto.randomBytes and encoded in post-quantum-der.ts.
  *
  * Which parameters a spec uses is decided by the descriptor tables in domain/key-specs.ts.
  */
-import { generateKeyPair as nodeGenerateKeyPair, randomBytes } from 'node:crypto';
+import { createECDH, generateKeyPair as nodeGenerateKeyPair, randomBytes } from 'node:crypto';
 import { ml_kem512, ml_kem768, ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
+import { encodeEcKeyPair, hasEcTemplate } from './ec-der.js';
 import { encodeSeedPkcs8, encodeSpki } from './post-quantum-der.js';
 
 export type KeyPairParams =
   | { kind: 'rsa'; modulusLength: number }
-  | { kind: 'ec'; namedCurve: string }
+  /** `inline`: generate with createECDH on the calling thread (only where a pair costs microseconds). */
+  | { kind: 'ec'; namedCurve: string; inline?: boolean }
   | { kind: 'ed25519' }
   | { kind: 'ml-kem'; level: 512 | 768 | 1024 }
   | { kind: 'ml-dsa'; level: 44 | 65 | 87 };
@@ -58,8 +61,20 @@ export async function generateKeyPair(params: KeyPairParams): Promise<DerKeyPair
   switch (params.kind) {
     case 'rsa':
       return generateAsync({ type: 'rsa', options: { modulusLength: params.modulusLength, publicExponent: 0x10001 } });
-    case 'ec':
-      return generateAsync({ type: 'ec', options: { namedCurve: params.namedCurve } });
+    case 'ec': {
+      // For P-256, createECDH is several times faster than the generic generator and, at tens of
+      // microseconds a pair, cheaper inline than a trip to the thread pool (bench/key-generation.ts).
+      // Other curves cost around a millisecond a pair: they stay off the event loop.
+      if (params.inline !== true || !hasEcTemplate(params.namedCurve)) {
+        return generateAsync({ type: 'ec', options: { namedCurve: params.namedCurve } });
+      }
+      const ecdh = createECDH(params.namedCurve);
+      const point = ecdh.generateKeys();
+      const d = ecdh.getPrivateKey();
+      const pair = encodeEcKeyPair(params.namedCurve, d, point);
+      d.fill(0);
+      return pair;
+    }
     case 'ed25519':
       return generateAsync({ type: 'ed25519', options: {} });
     case 'ml-kem': {

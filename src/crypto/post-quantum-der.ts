@@ -11,6 +11,8 @@
  * checked against independent readers (Python's cryptography, the mlkem package) in the tests.
  */
 
+import { BIT_STRING, INTEGER, OCTET_STRING, oid, SEQUENCE, tlv } from './der.js';
+
 const OIDS = {
   'ML-KEM-512': '2.16.840.1.101.3.4.4.1',
   'ML-KEM-768': '2.16.840.1.101.3.4.4.2',
@@ -22,39 +24,16 @@ const OIDS = {
 
 export type PostQuantumAlgorithm = keyof typeof OIDS;
 
-function length(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes: number[] = [];
-  for (let rest = n; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-
-function tlv(tag: number, ...content: Buffer[]): Buffer {
-  const body = Buffer.concat(content);
-  return Buffer.concat([Buffer.from([tag]), length(body.length), body]);
-}
-
-function oid(dotted: string): Buffer {
-  const [first = 0, second = 0, ...rest] = dotted.split('.').map(Number);
-  const bytes = [40 * first + second];
-  for (const arc of rest) {
-    const base128 = [arc & 0x7f];
-    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) base128.unshift(0x80 | (v & 0x7f));
-    bytes.push(...base128);
-  }
-  return tlv(0x06, Buffer.from(bytes));
-}
-
 function algorithmIdentifier(algorithm: PostQuantumAlgorithm): Buffer {
-  return tlv(0x30, oid(OIDS[algorithm]));
+  return tlv(SEQUENCE, oid(OIDS[algorithm]));
 }
 
 export function encodeSpki(algorithm: PostQuantumAlgorithm, publicKey: Uint8Array): Buffer {
-  return tlv(0x30, algorithmIdentifier(algorithm), tlv(0x03, Buffer.from([0x00]), Buffer.from(publicKey)));
+  return tlv(SEQUENCE, algorithmIdentifier(algorithm), tlv(BIT_STRING, Buffer.from([0x00]), Buffer.from(publicKey)));
 }
 
 export function encodeSeedPkcs8(algorithm: PostQuantumAlgorithm, seed: Uint8Array): Buffer {
-  const version = tlv(0x02, Buffer.from([0x00]));
+  const version = tlv(INTEGER, Buffer.from([0x00]));
   const seedChoice = tlv(0x80, Buffer.from(seed)); // [0] IMPLICIT OCTET STRING
-  return tlv(0x30, version, algorithmIdentifier(algorithm), tlv(0x04, seedChoice));
+  return tlv(SEQUENCE, version, algorithmIdentifier(algorithm), tlv(OCTET_STRING, seedChoice));
 }

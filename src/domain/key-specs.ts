@@ -161,7 +161,7 @@ const dataKeyPairSpecs: readonly DataKeyPairSpecDescriptor[] = [
   { name: 'RSA_2048', params: { kind: 'rsa', modulusLength: 2048 }, chinaRegionsOnly: false, defaultPoolSize: 32, cost: 400 },
   { name: 'RSA_3072', params: { kind: 'rsa', modulusLength: 3072 }, chinaRegionsOnly: false, defaultPoolSize: 16, cost: 1500 },
   { name: 'RSA_4096', params: { kind: 'rsa', modulusLength: 4096 }, chinaRegionsOnly: false, defaultPoolSize: 16, cost: 4000 },
-  { name: 'ECC_NIST_P256', params: { kind: 'ec', namedCurve: 'prime256v1' }, chinaRegionsOnly: false, defaultPoolSize: 64, cost: 1 },
+  { name: 'ECC_NIST_P256', params: { kind: 'ec', namedCurve: 'prime256v1', inline: true }, chinaRegionsOnly: false, defaultPoolSize: 64, cost: 1 },
   { name: 'ECC_NIST_P384', params: { kind: 'ec', namedCurve: 'secp384r1' }, chinaRegionsOnly: false, defaultPoolSize: 64, cost: 3 },
   { name: 'ECC_NIST_P521', params: { kind: 'ec', namedCurve: 'secp521r1' }, chinaRegionsOnly: false, defaultPoolSize: 64, cost: 4 },
   { name: 'ECC_SECG_P256K1', params: { kind: 'ec', namedCurve: 'secp256k1' }, chinaRegionsOnly: false, defaultPoolSize: 64, cost: 2 },

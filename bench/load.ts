@@ -1,0 +1,117 @@
+/**
+ * The load generator every benchmark shares, so that ratios compare like with like: a fixed
+ * number of concurrent keep-alive connections, each sending its next request as soon as the
+ * previous answer arrives, for a fixed time or count. Requests are SigV4-signed once per
+ * template (signing is the client's cost, not the server's) and replayed.
+ */
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Agent, request } from 'node:http';
+
+export interface PreparedRequest {
+  headers: Record<string, string>;
+  body: string;
+}
+
+const signer = new SignatureV4({
+  service: 'kms',
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'AKIABENCHMARK', secretAccessKey: 'benchmark-secret' },
+  sha256: Hash.bind(null, 'sha256'),
+});
+
+/** A signed AWS JSON 1.1 request for `operation`, ready to be sent many times. */
+export async function prepare(url: string, operation: string, input: object): Promise<PreparedRequest> {
+  const { hostname, port } = new URL(url);
+  const body = JSON.stringify(input);
+  const signed = await signer.sign({
+    method: 'POST',
+    protocol: 'http:',
+    hostname,
+    port: Number(port),
+    path: '/',
+    headers: {
+      host: `${hostname}:${port}`,
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `TrentService.${operation}`,
+      'content-length': String(Buffer.byteLength(body)),
+    },
+    body,
+  });
+  return { headers: signed.headers as Record<string, string>, body };
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  perSecond: number;
+  /** Milliseconds, sorted. */
+  latencies: number[];
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+function send(agent: Agent, url: URL, prepared: PreparedRequest): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { agent, hostname: url.hostname, port: url.port, method: 'POST', path: '/', headers: prepared.headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(prepared.body);
+  });
+}
+
+/**
+ * Runs `concurrency` loops against `url` until `durationMs` passes or `maxRequests` were sent.
+ * `next(i)` picks the request to send.
+ */
+export async function runLoad(options: {
+  url: string;
+  next: (i: number) => PreparedRequest;
+  concurrency: number;
+  durationMs?: number;
+  maxRequests?: number;
+}): Promise<LoadResult> {
+  const url = new URL(options.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const latencies: number[] = [];
+  let errors = 0;
+  let issued = 0;
+  const started = performance.now();
+  const deadline = started + (options.durationMs ?? Number.POSITIVE_INFINITY);
+  const max = options.maxRequests ?? Number.POSITIVE_INFINITY;
+  let firstError: string | undefined;
+  const loop = async () => {
+    while (issued < max && performance.now() < deadline) {
+      const prepared = options.next(issued++);
+      const t0 = performance.now();
+      try {
+        const res = await send(agent, url, prepared);
+        if (res.status !== 200) {
+          errors++;
+          firstError ??= `${res.status} ${res.body.slice(0, 200)}`;
+        }
+      } catch (err) {
+        errors++;
+        firstError ??= String(err);
+      }
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, loop));
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  if (firstError !== undefined) process.stderr.write(`  (first error: ${firstError})\n`);
+  latencies.sort((a, b) => a - b);
+  return { requests: latencies.length, errors, seconds, perSecond: latencies.length / seconds, latencies };
+}

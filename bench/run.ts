@@ -1,0 +1,154 @@
+/**
+ * `npm run bench`: starts Trent and a trivial Node HTTP server, drives both over HTTP with the
+ * same load generator (signed, concurrent, keep-alive requests), and prints every figure as a
+ * ratio measured side by side in this one run, because absolute times drift on a shared machine.
+ * Writes the figures to bench/results/latest.json.
+ *
+ *   1. start-up time and resident memory of Trent with its defaults (one worker per core, pools)
+ *   2. throughput of ECC_NIST_P256 GenerateDataKeyPair, Encrypt, Decrypt and GenerateDataKey,
+ *      each against the trivial server's ceiling
+ *   3. sustained RSA_2048 GenerateDataKeyPair throughput against raw node:crypto generation
+ *   4. per key pair spec, GenerateDataKeyPair latency from a warm pool and on demand
+ *
+ * Options: --quick (shorter runs), --concurrency N (default 16).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { allDataKeyPairSpecs } from '../src/domain/key-specs.js';
+import { percentile, prepare, runLoad, type LoadResult, type PreparedRequest } from './load.js';
+import { health, residentBytes, startProcess, waitForFullPools, type Started } from './processes.js';
+
+const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+const TRIVIAL = fileURLToPath(new URL('./trivial-server.js', import.meta.url));
+const RAW_RSA = fileURLToPath(new URL('./raw-rsa.js', import.meta.url));
+const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+
+const quick = process.argv.includes('--quick');
+const concurrencyIndex = process.argv.indexOf('--concurrency');
+const concurrency = concurrencyIndex > 0 ? Number(process.argv[concurrencyIndex + 1]) : 16;
+const seconds = quick ? 2 : 5;
+const workers = availableParallelism();
+
+const say = (line: string) => process.stdout.write(line + '\n');
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+async function call(url: string, operation: string, input: object): Promise<Record<string, unknown>> {
+  const prepared = await prepare(url, operation, input);
+  const res = await fetch(url, { method: 'POST', headers: prepared.headers, body: prepared.body });
+  const body = (await res.json()) as Record<string, unknown>;
+  if (res.status !== 200) throw new Error(`${operation}: ${JSON.stringify(body)}`);
+  return body;
+}
+
+function trent(dataDir: string, env: Record<string, string>, extraArgs: string[] = []): Promise<Started> {
+  return startProcess([MAIN, 'serve', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
+    TRENT_LOG_LEVEL: 'warn',
+    TRENT_ALLOW_SM2_EVERYWHERE: 'true',
+    ...env,
+  });
+}
+
+async function load(url: string, requests: PreparedRequest[], durationSeconds = seconds): Promise<LoadResult> {
+  return runLoad({ url, next: (i) => requests[i % requests.length] as PreparedRequest, concurrency, durationMs: durationSeconds * 1000 });
+}
+
+const root = mkdtempSync(join(tmpdir(), 'trent-bench-'));
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  concurrency,
+  workers,
+};
+
+try {
+  // 1. Start-up and memory with the defaults.
+  say(`Trent benchmark: ${workers} workers, concurrency ${concurrency}, ${cpus()[0]?.model ?? ''}, node ${process.version}`);
+  const server = await trent(join(root, 'default'), {});
+  say(`\n1. start-up: ready in ${fmt(server.readyMs, 0)} ms; filling default pools...`);
+  await waitForFullPools(server.url, workers);
+  const rss = residentBytes(server.child.pid as number);
+  results.startup = { readyMs: server.readyMs, residentMiB: rss / 2 ** 20 };
+  say(`   resident memory with full default pools: ${fmt(rss / 2 ** 20)} MiB (all ${workers + 1} processes)`);
+
+  // 2. Throughput against the trivial server.
+  const { KeyMetadata } = (await call(server.url, 'CreateKey', {})) as { KeyMetadata: { KeyId: string } };
+  const keyId = KeyMetadata.KeyId;
+  const plaintext = Buffer.alloc(32, 7).toString('base64');
+  const { CiphertextBlob } = (await call(server.url, 'Encrypt', { KeyId: keyId, Plaintext: plaintext })) as { CiphertextBlob: string };
+  const trivial = await startProcess([TRIVIAL, String(workers)]);
+  const trivialRequest = [await prepare(trivial.url, 'Encrypt', { KeyId: keyId, Plaintext: plaintext })];
+  const operations: Array<[string, PreparedRequest[]]> = [
+    ['GenerateDataKeyPair ECC_NIST_P256', [await prepare(server.url, 'GenerateDataKeyPair', { KeyId: keyId, KeyPairSpec: 'ECC_NIST_P256' })]],
+    ['Encrypt (32 bytes)', [await prepare(server.url, 'Encrypt', { KeyId: keyId, Plaintext: plaintext })]],
+    ['Decrypt', [await prepare(server.url, 'Decrypt', { CiphertextBlob })]],
+    ['GenerateDataKey AES_256', [await prepare(server.url, 'GenerateDataKey', { KeyId: keyId, KeySpec: 'AES_256' })]],
+  ];
+  say(`\n2. throughput against a trivial Node HTTP server (${workers} workers each, ${seconds} s per run)`);
+  const ceilingBefore = await load(trivial.url, trivialRequest);
+  const throughput: Record<string, unknown>[] = [];
+  const measured: Array<[string, LoadResult]> = [];
+  for (const [name, requests] of operations) measured.push([name, await load(server.url, requests)]);
+  const ceilingAfter = await load(trivial.url, trivialRequest);
+  const ceiling = (ceilingBefore.perSecond + ceilingAfter.perSecond) / 2;
+  say(`   ${'operation'.padEnd(36)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)} ${'of ceiling'.padStart(11)}`);
+  say(`   ${'trivial server (ceiling)'.padEnd(36)} ${fmt(ceiling, 0).padStart(9)} ${fmt(percentile(ceilingBefore.latencies, 50), 2).padStart(8)} ${fmt(percentile(ceilingBefore.latencies, 99), 2).padStart(8)} ${String(ceilingBefore.errors + ceilingAfter.errors).padStart(7)}`);
+  for (const [name, r] of measured) {
+    const ratio = r.perSecond / ceiling;
+    throughput.push({ operation: name, perSecond: r.perSecond, p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99), errors: r.errors, ratioToCeiling: ratio });
+    say(`   ${name.padEnd(36)} ${fmt(r.perSecond, 0).padStart(9)} ${fmt(percentile(r.latencies, 50), 2).padStart(8)} ${fmt(percentile(r.latencies, 99), 2).padStart(8)} ${String(r.errors).padStart(7)} ${(fmt(ratio * 100, 0) + '%').padStart(11)}`);
+  }
+  results.throughput = { ceilingPerSecond: ceiling, operations: throughput };
+  await trivial.stop();
+
+  // 3. Sustained RSA_2048 against raw generation on all cores.
+  say(`\n3. sustained RSA_2048 GenerateDataKeyPair against raw node:crypto generation on all cores`);
+  const rsaRequest = [await prepare(server.url, 'GenerateDataKeyPair', { KeyId: keyId, KeyPairSpec: 'RSA_2048' })];
+  await load(server.url, rsaRequest, quick ? 2 : 4); // drain the pools first: sustained means on demand
+  const rsa = await load(server.url, rsaRequest, quick ? 4 : 10);
+  await server.stop();
+  const raw = JSON.parse(execFileSync(process.execPath, [RAW_RSA, String(quick ? 4 : 10)], { encoding: 'utf8' })) as { pairs: number; seconds: number };
+  const rawPerSecond = raw.pairs / raw.seconds;
+  results.rsa2048 = { trentPerSecond: rsa.perSecond, rawPerSecond, ratio: rsa.perSecond / rawPerSecond, errors: rsa.errors };
+  say(`   Trent ${fmt(rsa.perSecond)} pairs/s, raw ${fmt(rawPerSecond)} pairs/s: ${fmt((rsa.perSecond / rawPerSecond) * 100, 0)}%`);
+
+  // 4. Latency per spec, warm pool against on demand (one worker each, sequential requests).
+  say(`\n4. GenerateDataKeyPair latency per spec: warm pool against on demand (sequential, one worker)`);
+  const specs = allDataKeyPairSpecs();
+  const samples = (name: string, warm: boolean) => (name === 'RSA_4096' || name === 'RSA_3072' ? (warm ? 10 : quick ? 2 : 4) : name === 'RSA_2048' ? (warm ? 20 : 10) : 40);
+  const poolSizes = specs.map((s) => `${s.name}=${samples(s.name, true) + 4}`).join(',');
+  const warmServer = await trent(join(root, 'warm'), { TRENT_KEY_PAIR_POOL: poolSizes, TRENT_KEY_PAIR_POOL_CONCURRENCY: '2' }, ['--workers', '1']);
+  await waitForFullPools(warmServer.url, 1);
+  const coldServer = await trent(join(root, 'cold'), { TRENT_KEY_PAIR_POOL: '0' }, ['--workers', '1']);
+  const latency: Record<string, unknown>[] = [];
+  say(`   ${'spec'.padEnd(22)} ${'warm p50'.padStart(9)} ${'warm p99'.padStart(9)} ${'cold p50'.padStart(9)} ${'cold p99'.padStart(9)} ${'cold/warm'.padStart(10)}  (ms; misses)`);
+  const warmKey = ((await call(warmServer.url, 'CreateKey', {})) as { KeyMetadata: { KeyId: string } }).KeyMetadata.KeyId;
+  const coldKey = ((await call(coldServer.url, 'CreateKey', {})) as { KeyMetadata: { KeyId: string } }).KeyMetadata.KeyId;
+  for (const spec of specs) {
+    const warmRequest = await prepare(warmServer.url, 'GenerateDataKeyPair', { KeyId: warmKey, KeyPairSpec: spec.name });
+    const coldRequest = await prepare(coldServer.url, 'GenerateDataKeyPair', { KeyId: coldKey, KeyPairSpec: spec.name });
+    const warm = await runLoad({ url: warmServer.url, next: () => warmRequest, concurrency: 1, maxRequests: samples(spec.name, true) });
+    const misses = (await health(warmServer.url)).keyPairPool[spec.name]?.misses ?? 0;
+    const cold = await runLoad({ url: coldServer.url, next: () => coldRequest, concurrency: 1, maxRequests: samples(spec.name, false) });
+    const w50 = percentile(warm.latencies, 50);
+    const c50 = percentile(cold.latencies, 50);
+    latency.push({
+      spec: spec.name,
+      warm: { n: warm.requests, p50: w50, p99: percentile(warm.latencies, 99), misses, errors: warm.errors },
+      onDemand: { n: cold.requests, p50: c50, p99: percentile(cold.latencies, 99), errors: cold.errors },
+      ratio: c50 / w50,
+    });
+    say(`   ${spec.name.padEnd(22)} ${fmt(w50, 2).padStart(9)} ${fmt(percentile(warm.latencies, 99), 2).padStart(9)} ${fmt(c50, 1).padStart(9)} ${fmt(percentile(cold.latencies, 99), 1).padStart(9)} ${(fmt(c50 / w50, 1) + 'x').padStart(10)}  (${misses} misses)`);
+  }
+  results.latency = latency;
+  await warmServer.stop();
+  await coldServer.stop();
+
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  say(`\nwrote bench/results/latest.json`);
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
