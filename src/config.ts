@@ -72,13 +72,13 @@ function readFile(path: string): FileConfig {
 }
 
 function port(value: unknown, source: string): number {
-  const n = Number(value);
+  const n = typeof value === 'number' ? value : /^\d+$/.test(String(value).trim()) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${source}: port must be an integer 0..65535, not '${String(value)}'`);
   return n;
 }
 
 function count(value: unknown, source: string, min: number): number {
-  const n = Number(value);
+  const n = typeof value === 'number' ? value : /^\d+$/.test(String(value).trim()) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < min) throw new ConfigError(`${source} must be an integer >= ${min}, not '${String(value)}'`);
   return n;
 }

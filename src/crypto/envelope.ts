@@ -40,7 +40,10 @@ export interface EnvelopeHeader {
   materialVersion: number;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 function uuidToBytes(uuid: string): Buffer {
+  if (!UUID.test(uuid)) throw new Error('the envelope key id must be a lowercase UUID');
   return Buffer.from(uuid.replaceAll('-', ''), 'hex');
 }
 
@@ -55,9 +58,10 @@ export function seal(
   plaintext: Buffer,
   context: EncryptionContext | undefined,
 ): Buffer {
+  const keyIdBytes = uuidToBytes(header.keyId);
   const blob = Buffer.allocUnsafe(ENVELOPE_OVERHEAD + plaintext.length);
   blob[0] = FORMAT_V1;
-  uuidToBytes(header.keyId).copy(blob, 1);
+  keyIdBytes.copy(blob, 1);
   blob.writeUInt32BE(header.materialVersion, 17);
   const nonce = randomBytes(NONCE_LENGTH);
   nonce.copy(blob, HEADER_LENGTH);

@@ -66,13 +66,24 @@ export function cancelDeletion(key: KeyRecord): KeyRecord {
   return next;
 }
 
-/** Deletes every key whose deletion window has passed; returns how many were deleted. */
-export async function deleteDueKeys(store: Store, now: number): Promise<number> {
+/**
+ * Deletes every key whose deletion window has passed; returns how many were deleted. Each
+ * deletion is conditional on the revision that was read, so a CancelKeyDeletion acknowledged in
+ * between (by this or another server) wins. `onDeleted` lets caches drop the key's material.
+ */
+export async function deleteDueKeys(store: Store, now: number, onDeleted: (keyId: string) => void = () => {}): Promise<number> {
   let deleted = 0;
   for (;;) {
     const due = await store.keysDueForDeletion(now, 100);
-    if (due.length === 0) return deleted;
-    for (const key of due) if (await store.deleteKey(key, key.keyId)) deleted++;
-    if (due.length < 100) return deleted;
+    let progressed = false;
+    for (const key of due) {
+      if (await store.deleteKey(key, key.keyId, key.revision)) {
+        deleted++;
+        progressed = true;
+        onDeleted(key.keyId);
+      }
+    }
+    // A key that changed under us is read again on the next sweep, not spun on here.
+    if (due.length < 100 || !progressed) return deleted;
   }
 }

@@ -88,7 +88,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   const sweep = async () => {
     try {
-      const deleted = await deleteDueKeys(store, clock.now());
+      const deleted = await deleteDueKeys(store, clock.now(), (keyId) => services.materials.forget(keyId));
       if (deleted > 0) logger.info({ deleted }, 'deleted keys whose deletion window passed');
     } catch (err) {
       logger.error({ err }, 'deleting keys whose deletion window passed failed');

@@ -33,7 +33,7 @@ export class MemoryStore implements Store {
   async createKey(key: KeyRecord, material?: KeyMaterialRecord): Promise<void> {
     if (this.keys.has(key.keyId)) throw new Error(`key ${key.keyId} already exists`);
     this.keys.set(key.keyId, copyKey(key));
-    if (material) this.materials.set(`${material.keyId}/${material.version}`, { ...material });
+    if (material) this.materials.set(`${material.keyId}/${material.version}`, { ...material, wrapped: Buffer.from(material.wrapped) });
   }
 
   async getKey(scope: Scope, keyId: string): Promise<KeyRecord | undefined> {
@@ -43,14 +43,15 @@ export class MemoryStore implements Store {
 
   async updateKey(key: KeyRecord, expectedRevision: number): Promise<boolean> {
     const stored = this.keys.get(key.keyId);
-    if (!stored || stored.revision !== expectedRevision) return false;
+    if (!stored || !sameScope(stored, key) || stored.revision !== expectedRevision) return false;
     this.keys.set(key.keyId, { ...copyKey(key), revision: expectedRevision + 1 });
     return true;
   }
 
-  async deleteKey(scope: Scope, keyId: string): Promise<boolean> {
+  async deleteKey(scope: Scope, keyId: string, expectedRevision?: number): Promise<boolean> {
     const stored = this.keys.get(keyId);
     if (!stored || !sameScope(stored, scope)) return false;
+    if (expectedRevision !== undefined && stored.revision !== expectedRevision) return false;
     this.keys.delete(keyId);
     for (const id of [...this.materials.keys()]) if (id.startsWith(`${keyId}/`)) this.materials.delete(id);
     for (const [id, alias] of [...this.aliases]) if (alias.targetKeyId === keyId) this.aliases.delete(id);
@@ -71,7 +72,7 @@ export class MemoryStore implements Store {
 
   async getMaterial(keyId: string, version: number): Promise<KeyMaterialRecord | undefined> {
     const material = this.materials.get(`${keyId}/${version}`);
-    return material && { ...material };
+    return material && { ...material, wrapped: Buffer.from(material.wrapped) };
   }
 
   async createAlias(alias: AliasRecord): Promise<boolean> {

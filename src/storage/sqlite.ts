@@ -123,6 +123,7 @@ export class SqliteStore implements Store {
          WHERE key_id = @key_id AND account = @account AND region = @region AND revision = @expected`,
       ),
       deleteKey: db.prepare('DELETE FROM keys WHERE key_id = ? AND account = ? AND region = ?'),
+      deleteKeyAtRevision: db.prepare('DELETE FROM keys WHERE key_id = ? AND account = ? AND region = ? AND revision = ?'),
       listKeys: db.prepare('SELECT * FROM keys WHERE account = ? AND region = ? AND key_id > ? ORDER BY key_id LIMIT ?'),
       dueForDeletion: db.prepare(
         "SELECT * FROM keys WHERE state = 'PendingDeletion' AND deletion_date <= ? ORDER BY deletion_date LIMIT ?",
@@ -178,8 +179,12 @@ export class SqliteStore implements Store {
     return this.statements.updateKey.run({ ...keyToRow(key), expected: expectedRevision }).changes === 1;
   }
 
-  async deleteKey(scope: Scope, keyId: string): Promise<boolean> {
-    return this.statements.deleteKey.run(keyId, scope.account, scope.region).changes === 1;
+  async deleteKey(scope: Scope, keyId: string, expectedRevision?: number): Promise<boolean> {
+    const result =
+      expectedRevision === undefined
+        ? this.statements.deleteKey.run(keyId, scope.account, scope.region)
+        : this.statements.deleteKeyAtRevision.run(keyId, scope.account, scope.region, expectedRevision);
+    return result.changes === 1;
   }
 
   async listKeys(scope: Scope, page: PageRequest): Promise<KeyRecord[]> {

@@ -78,8 +78,12 @@ export interface Store {
    * `key.revision = expectedRevision + 1`. Returns false (and writes nothing) otherwise.
    */
   updateKey(key: KeyRecord, expectedRevision: number): Promise<boolean>;
-  /** Deletes a key with its material and aliases. Returns false if it did not exist. */
-  deleteKey(scope: Scope, keyId: string): Promise<boolean>;
+  /**
+   * Deletes a key with its material and aliases. With `expectedRevision`, only if the key is
+   * still at that revision (so a deletion never overrides a change made since it was decided).
+   * Returns false if nothing was deleted.
+   */
+  deleteKey(scope: Scope, keyId: string, expectedRevision?: number): Promise<boolean>;
   /** Keys of one scope ordered by key id. */
   listKeys(scope: Scope, page: PageRequest): Promise<KeyRecord[]>;
   /** Keys in any scope pending deletion with a deletion date at or before `now`. */

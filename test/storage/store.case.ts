@@ -1,0 +1,540 @@
+/**
+ * The Store contract: one suite that every back end (memory, SQLite, later PostgreSQL) must pass,
+ * so the server behaves the same whichever one it runs on. A back end's test file calls
+ * `storeContract(name, open)`; `open` must return a fresh, empty store each time it is called.
+ *
+ * What it pins down, per method of src/storage/types.ts: scoping by account and region,
+ * optimistic revisions, cascades, ordering and paging, copy semantics and byte-exact Buffers.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { AliasRecord, KeyMaterialRecord, KeyRecord, Scope, Store } from '../../src/storage/types.js';
+
+const HOME: Scope = { account: '111122223333', region: 'us-east-1' };
+const OTHER_REGION: Scope = { account: '111122223333', region: 'eu-west-1' };
+const OTHER_ACCOUNT: Scope = { account: '444455556666', region: 'us-east-1' };
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const T0 = Date.UTC(2026, 0, 1);
+
+/** A UUID-shaped key id whose sort order follows `n`. */
+function keyIdOf(n: number): string {
+  return `${n.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`;
+}
+
+function keyRecord(keyId: string, scope: Scope = HOME, overrides: Partial<KeyRecord> = {}): KeyRecord {
+  return {
+    ...scope,
+    keyId,
+    createdAt: T0,
+    description: `key ${keyId}`,
+    keySpec: 'SYMMETRIC_DEFAULT',
+    keyUsage: 'ENCRYPT_DECRYPT',
+    origin: 'AWS_KMS',
+    state: 'Enabled',
+    policy: '{"Version":"2012-10-17","Statement":[]}',
+    tags: [{ TagKey: 'team', TagValue: 'crypto' }],
+    currentMaterialVersion: 1,
+    revision: 1,
+    ...overrides,
+  };
+}
+
+/** Every byte value, so an encoding that mangles any of them is caught. */
+const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+
+function material(keyId: string, version = 1, wrapped: Buffer = Buffer.concat([ALL_BYTES, Buffer.from([version])])): KeyMaterialRecord {
+  return { keyId, version, materialId: `${version.toString(16)}`.padStart(64, 'a'), wrapped, createdAt: T0 + version };
+}
+
+function aliasRecord(aliasName: string, targetKeyId: string, scope: Scope = HOME, at = T0): AliasRecord {
+  return { ...scope, aliasName, targetKeyId, createdAt: at, updatedAt: at };
+}
+
+export function storeContract(name: string, open: () => Promise<Store> | Store): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    describe('createKey / getKey', () => {
+      it('stores every field of a key and returns it unchanged', async () => {
+        const key = keyRecord(keyIdOf(1), HOME, {
+          state: 'PendingDeletion',
+          deletionDate: T0 + 7 * DAY_MS,
+          pendingWindowInDays: 7,
+          keySpec: 'ECC_NIST_P256',
+          keyUsage: 'SIGN_VERIFY',
+          publicKey: ALL_BYTES,
+          tags: [
+            { TagKey: 'a', TagValue: '' },
+            { TagKey: 'ünïcødé', TagValue: '值 "quoted" \\ back' },
+          ],
+        });
+        await store.createKey(key, material(key.keyId));
+        assert.deepEqual(await store.getKey(HOME, key.keyId), key);
+      });
+
+      it('leaves optional fields absent rather than undefined or null', async () => {
+        const key = keyRecord(keyIdOf(1));
+        await store.createKey(key, material(key.keyId));
+        const stored = await store.getKey(HOME, key.keyId);
+        assert.ok(stored);
+        for (const field of ['deletionDate', 'pendingWindowInDays', 'publicKey'] as const) {
+          assert.equal(Object.hasOwn(stored, field), false, `${field} should be absent`);
+        }
+      });
+
+      it('creates a key without material (PendingImport)', async () => {
+        const key = keyRecord(keyIdOf(1), HOME, { origin: 'EXTERNAL', state: 'PendingImport', currentMaterialVersion: 0 });
+        await store.createKey(key);
+        assert.deepEqual(await store.getKey(HOME, key.keyId), key);
+        assert.equal(await store.getMaterial(key.keyId, 0), undefined);
+        assert.equal(await store.getMaterial(key.keyId, 1), undefined);
+      });
+
+      it('rejects a second key with the same id atomically: neither its record nor its material is written', async () => {
+        const first = keyRecord(keyIdOf(1), HOME, { description: 'first' });
+        await store.createKey(first, material(first.keyId, 1));
+        const second = keyRecord(keyIdOf(1), HOME, { description: 'second', currentMaterialVersion: 2 });
+        await assert.rejects(store.createKey(second, material(second.keyId, 2)));
+        assert.deepEqual(await store.getKey(HOME, first.keyId), first);
+        assert.equal(await store.getMaterial(first.keyId, 2), undefined);
+        assert.deepEqual(await store.getMaterial(first.keyId, 1), material(first.keyId, 1));
+      });
+
+      const invisible: { name: string; scope: Scope }[] = [
+        { name: 'another region', scope: OTHER_REGION },
+        { name: 'another account', scope: OTHER_ACCOUNT },
+      ];
+      for (const row of invisible) {
+        it(`hides a key from ${row.name}`, async () => {
+          const key = keyRecord(keyIdOf(1));
+          await store.createKey(key, material(key.keyId));
+          assert.equal(await store.getKey(row.scope, key.keyId), undefined);
+          assert.deepEqual(await store.getKey(HOME, key.keyId), key);
+        });
+      }
+
+      it('returns undefined for an unknown key', async () => {
+        assert.equal(await store.getKey(HOME, keyIdOf(404)), undefined);
+      });
+    });
+
+    describe('updateKey (optimistic revision)', () => {
+      it('writes when the revision matches and stores revision + 1', async () => {
+        const key = keyRecord(keyIdOf(1));
+        await store.createKey(key, material(key.keyId));
+        const next: KeyRecord = { ...key, state: 'Disabled', description: 'changed', tags: [] };
+        assert.equal(await store.updateKey(next, 1), true);
+        assert.deepEqual(await store.getKey(HOME, key.keyId), { ...next, revision: 2 });
+      });
+
+      it('stores expectedRevision + 1 whatever revision the record carries', async () => {
+        const key = keyRecord(keyIdOf(1));
+        await store.createKey(key, material(key.keyId));
+        assert.equal(await store.updateKey({ ...key, revision: 99 }, 1), true);
+        assert.equal((await store.getKey(HOME, key.keyId))?.revision, 2);
+      });
+
+      it('refuses a stale revision and writes nothing', async () => {
+        const key = keyRecord(keyIdOf(1));
+        await store.createKey(key, material(key.keyId));
+        assert.equal(await store.updateKey({ ...key, description: 'winner' }, 1), true);
+        assert.equal(await store.updateKey({ ...key, description: 'loser', state: 'Disabled' }, 1), false);
+        assert.deepEqual(await store.getKey(HOME, key.keyId), { ...key, description: 'winner', revision: 2 });
+      });
+
+      it('refuses a revision from the future', async () => {
+        const key = keyRecord(keyIdOf(1));
+        await store.createKey(key, material(key.keyId));
+        assert.equal(await store.updateKey({ ...key, description: 'x' }, 2), false);
+        assert.deepEqual(await store.getKey(HOME, key.keyId), key);
+      });
+
+      it('refuses to update a key that does not exist, and does not create it', async () => {
+        const key = keyRecord(keyIdOf(1));
+        assert.equal(await store.updateKey(key, 1), false);
+        assert.equal(await store.getKey(HOME, key.keyId), undefined);
+      });
+
+      it('cannot move a key to another region or account', async () => {
+        const key = keyRecord(keyIdOf(1));
+        await store.createKey(key, material(key.keyId));
+        assert.equal(await store.updateKey({ ...key, ...OTHER_REGION }, 1), false);
+        assert.equal(await store.updateKey({ ...key, ...OTHER_ACCOUNT }, 1), false);
+        assert.deepEqual(await store.getKey(HOME, key.keyId), key);
+        assert.equal(await store.getKey(OTHER_REGION, key.keyId), undefined);
+        assert.equal(await store.getKey(OTHER_ACCOUNT, key.keyId), undefined);
+      });
+
+      it('removes optional fields the new record no longer has', async () => {
+        const key = keyRecord(keyIdOf(1), HOME, { state: 'PendingDeletion', deletionDate: T0 + DAY_MS, pendingWindowInDays: 7 });
+        await store.createKey(key, material(key.keyId));
+        const next: KeyRecord = { ...key, state: 'Disabled' };
+        delete next.deletionDate;
+        delete next.pendingWindowInDays;
+        assert.equal(await store.updateKey(next, 1), true);
+        assert.deepEqual(await store.getKey(HOME, key.keyId), { ...next, revision: 2 });
+      });
+    });
+
+    describe('deleteKey', () => {
+      it('deletes the key with its material and every alias pointing at it', async () => {
+        const doomed = keyRecord(keyIdOf(1));
+        const kept = keyRecord(keyIdOf(2));
+        await store.createKey(doomed, material(doomed.keyId, 1));
+        await store.createKey(kept, material(kept.keyId, 1));
+        assert.equal(await store.createAlias(aliasRecord('alias/doomed-1', doomed.keyId)), true);
+        assert.equal(await store.createAlias(aliasRecord('alias/doomed-2', doomed.keyId)), true);
+        assert.equal(await store.createAlias(aliasRecord('alias/kept', kept.keyId)), true);
+
+        assert.equal(await store.deleteKey(HOME, doomed.keyId), true);
+
+        assert.equal(await store.getKey(HOME, doomed.keyId), undefined);
+        assert.equal(await store.getMaterial(doomed.keyId, 1), undefined);
+        assert.equal(await store.getAlias(HOME, 'alias/doomed-1'), undefined);
+        assert.equal(await store.getAlias(HOME, 'alias/doomed-2'), undefined);
+        assert.deepEqual(
+          (await store.listAliases(HOME, { limit: 10 })).map((a) => a.aliasName),
+          ['alias/kept'],
+        );
+        assert.deepEqual(await store.getKey(HOME, kept.keyId), kept);
+        assert.deepEqual(await store.getMaterial(kept.keyId, 1), material(kept.keyId, 1));
+      });
+
+      it('returns false for an unknown key', async () => {
+        assert.equal(await store.deleteKey(HOME, keyIdOf(404)), false);
+      });
+
+      const foreign: { name: string; scope: Scope }[] = [
+        { name: 'another region', scope: OTHER_REGION },
+        { name: 'another account', scope: OTHER_ACCOUNT },
+      ];
+      for (const row of foreign) {
+        it(`cannot delete a key from ${row.name} (returns false, key and aliases stay)`, async () => {
+          const key = keyRecord(keyIdOf(1));
+          await store.createKey(key, material(key.keyId));
+          await store.createAlias(aliasRecord('alias/stays', key.keyId));
+          assert.equal(await store.deleteKey(row.scope, key.keyId), false);
+          assert.deepEqual(await store.getKey(HOME, key.keyId), key);
+          assert.ok(await store.getMaterial(key.keyId, 1));
+          assert.ok(await store.getAlias(HOME, 'alias/stays'));
+        });
+      }
+
+      it('returns false the second time', async () => {
+        const key = keyRecord(keyIdOf(1));
+        await store.createKey(key, material(key.keyId));
+        assert.equal(await store.deleteKey(HOME, key.keyId), true);
+        assert.equal(await store.deleteKey(HOME, key.keyId), false);
+      });
+
+      it('with an expected revision, deletes only a key still at that revision', async () => {
+        const key = keyRecord(keyIdOf(1));
+        await store.createKey(key, material(key.keyId));
+        assert.equal(await store.updateKey({ ...key, description: 'changed' }, key.revision), true);
+        assert.equal(await store.deleteKey(HOME, key.keyId, key.revision), false);
+        assert.equal((await store.getKey(HOME, key.keyId))?.description, 'changed');
+        assert.equal(await store.deleteKey(HOME, key.keyId, key.revision + 1), true);
+        assert.equal(await store.getKey(HOME, key.keyId), undefined);
+      });
+    });
+
+    describe('listKeys', () => {
+      async function seed(): Promise<string[]> {
+        // Created out of order: the store must sort by key id, not by insertion.
+        const ids = [5, 1, 4, 2, 3].map(keyIdOf);
+        for (const id of ids) await store.createKey(keyRecord(id), material(id));
+        await store.createKey(keyRecord(keyIdOf(6), OTHER_REGION), material(keyIdOf(6)));
+        await store.createKey(keyRecord(keyIdOf(7), OTHER_ACCOUNT), material(keyIdOf(7)));
+        return [...ids].sort();
+      }
+
+      const rows: { name: string; page: { limit: number; after?: string }; expected: number[] }[] = [
+        { name: 'all keys of the scope, ordered by key id', page: { limit: 100 }, expected: [1, 2, 3, 4, 5] },
+        { name: 'the first page', page: { limit: 2 }, expected: [1, 2] },
+        { name: 'the page strictly after a key id', page: { limit: 2, after: keyIdOf(2) }, expected: [3, 4] },
+        { name: 'the last, short page', page: { limit: 2, after: keyIdOf(4) }, expected: [5] },
+        { name: 'nothing after the last key', page: { limit: 2, after: keyIdOf(5) }, expected: [] },
+        { name: 'after an id that is not stored', page: { limit: 10, after: '00000002-5' }, expected: [3, 4, 5] },
+      ];
+      for (const row of rows) {
+        it(`returns ${row.name}`, async () => {
+          await seed();
+          const keys = await store.listKeys(HOME, row.page);
+          assert.deepEqual(keys.map((k) => k.keyId), row.expected.map(keyIdOf));
+          for (const k of keys) assert.deepEqual(k, keyRecord(k.keyId));
+        });
+      }
+
+      it('lists only the keys of its own region and account', async () => {
+        await seed();
+        assert.deepEqual((await store.listKeys(OTHER_REGION, { limit: 10 })).map((k) => k.keyId), [keyIdOf(6)]);
+        assert.deepEqual((await store.listKeys(OTHER_ACCOUNT, { limit: 10 })).map((k) => k.keyId), [keyIdOf(7)]);
+        assert.deepEqual(await store.listKeys({ account: '999999999999', region: 'us-east-1' }, { limit: 10 }), []);
+      });
+    });
+
+    describe('keysDueForDeletion', () => {
+      it('returns keys pending deletion whose date is at or before now, in every scope, and nothing else', async () => {
+        const now = T0 + 30 * DAY_MS;
+        const pending = (n: number, scope: Scope, deletionDate: number) =>
+          keyRecord(keyIdOf(n), scope, { state: 'PendingDeletion', deletionDate, pendingWindowInDays: 7 });
+        const keys = [
+          pending(1, HOME, now - 1),
+          pending(2, HOME, now),
+          pending(3, HOME, now + 1),
+          pending(4, OTHER_REGION, now - DAY_MS),
+          pending(5, OTHER_ACCOUNT, now - 2 * DAY_MS),
+          // A deletion date left on a key that is no longer pending deletion must not delete it.
+          keyRecord(keyIdOf(6), HOME, { state: 'Disabled', deletionDate: now - 1 }),
+          keyRecord(keyIdOf(7), HOME),
+        ];
+        for (const key of keys) await store.createKey(key, material(key.keyId));
+        const due = await store.keysDueForDeletion(now, 100);
+        assert.deepEqual(
+          due.map((k) => k.keyId).sort(),
+          [1, 2, 4, 5].map(keyIdOf),
+        );
+        for (const k of due) assert.deepEqual(k, keys.find((key) => key.keyId === k.keyId));
+      });
+
+      it('returns at most `limit` keys', async () => {
+        for (let n = 1; n <= 5; n++) {
+          await store.createKey(keyRecord(keyIdOf(n), HOME, { state: 'PendingDeletion', deletionDate: T0, pendingWindowInDays: 7 }));
+        }
+        assert.equal((await store.keysDueForDeletion(T0, 3)).length, 3);
+        assert.equal((await store.keysDueForDeletion(T0, 10)).length, 5);
+        assert.deepEqual(await store.keysDueForDeletion(T0 - 1, 10), []);
+      });
+    });
+
+    describe('getMaterial', () => {
+      it('returns the material of (key id, version) with its wrapped bytes exact', async () => {
+        const key = keyRecord(keyIdOf(1));
+        const m = material(key.keyId, 1);
+        await store.createKey(key, m);
+        const stored = await store.getMaterial(key.keyId, 1);
+        assert.deepEqual(stored, m);
+        assert.ok(stored && Buffer.isBuffer(stored.wrapped));
+        assert.equal(stored?.wrapped.toString('hex'), m.wrapped.toString('hex'));
+      });
+
+      const misses: { name: string; keyId: string; version: number }[] = [
+        { name: 'another version', keyId: keyIdOf(1), version: 2 },
+        { name: 'version 0', keyId: keyIdOf(1), version: 0 },
+        { name: 'another key', keyId: keyIdOf(2), version: 1 },
+      ];
+      for (const row of misses) {
+        it(`returns undefined for ${row.name}`, async () => {
+          await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1), 1));
+          await store.createKey(keyRecord(keyIdOf(3)), material(keyIdOf(3), 2));
+          assert.equal(await store.getMaterial(row.keyId, row.version), undefined);
+        });
+      }
+    });
+
+    describe('aliases', () => {
+      beforeEach(async () => {
+        for (const [n, scope] of [[1, HOME], [2, HOME], [3, OTHER_REGION], [4, OTHER_ACCOUNT]] as const) {
+          await store.createKey(keyRecord(keyIdOf(n), scope), material(keyIdOf(n)));
+        }
+      });
+
+      it('createAlias then getAlias returns the record', async () => {
+        const alias = aliasRecord('alias/app', keyIdOf(1));
+        assert.equal(await store.createAlias(alias), true);
+        assert.deepEqual(await store.getAlias(HOME, 'alias/app'), alias);
+      });
+
+      it('createAlias refuses a name taken in the same scope, keeping the first target', async () => {
+        assert.equal(await store.createAlias(aliasRecord('alias/app', keyIdOf(1))), true);
+        assert.equal(await store.createAlias(aliasRecord('alias/app', keyIdOf(2), HOME, T0 + 1)), false);
+        assert.deepEqual(await store.getAlias(HOME, 'alias/app'), aliasRecord('alias/app', keyIdOf(1)));
+      });
+
+      const elsewhere: { name: string; scope: Scope; keyId: string }[] = [
+        { name: 'another region', scope: OTHER_REGION, keyId: keyIdOf(3) },
+        { name: 'another account', scope: OTHER_ACCOUNT, keyId: keyIdOf(4) },
+      ];
+      for (const row of elsewhere) {
+        it(`createAlias accepts the same name in ${row.name}, and each scope sees its own`, async () => {
+          assert.equal(await store.createAlias(aliasRecord('alias/app', keyIdOf(1))), true);
+          assert.equal(await store.createAlias(aliasRecord('alias/app', row.keyId, row.scope)), true);
+          assert.equal((await store.getAlias(HOME, 'alias/app'))?.targetKeyId, keyIdOf(1));
+          assert.equal((await store.getAlias(row.scope, 'alias/app'))?.targetKeyId, row.keyId);
+        });
+
+        it(`getAlias does not see an alias of ${row.name}`, async () => {
+          await store.createAlias(aliasRecord('alias/app', row.keyId, row.scope));
+          assert.equal(await store.getAlias(HOME, 'alias/app'), undefined);
+        });
+      }
+
+      it('getAlias returns undefined for an unknown name', async () => {
+        assert.equal(await store.getAlias(HOME, 'alias/nope'), undefined);
+      });
+
+      it('updateAlias points an alias at another key and keeps its creation date', async () => {
+        await store.createAlias(aliasRecord('alias/app', keyIdOf(1)));
+        const moved = { ...aliasRecord('alias/app', keyIdOf(2)), createdAt: T0 + 500, updatedAt: T0 + 1000 };
+        assert.equal(await store.updateAlias(moved), true);
+        assert.deepEqual(await store.getAlias(HOME, 'alias/app'), { ...aliasRecord('alias/app', keyIdOf(2)), updatedAt: T0 + 1000 });
+      });
+
+      it('updateAlias returns false for an alias that does not exist, and does not create it', async () => {
+        assert.equal(await store.updateAlias(aliasRecord('alias/nope', keyIdOf(1))), false);
+        assert.equal(await store.getAlias(HOME, 'alias/nope'), undefined);
+      });
+
+      it('updateAlias returns false for an alias of another region (same name), leaving both alone', async () => {
+        await store.createAlias(aliasRecord('alias/app', keyIdOf(3), OTHER_REGION));
+        assert.equal(await store.updateAlias(aliasRecord('alias/app', keyIdOf(2))), false);
+        assert.equal(await store.getAlias(HOME, 'alias/app'), undefined);
+        assert.equal((await store.getAlias(OTHER_REGION, 'alias/app'))?.targetKeyId, keyIdOf(3));
+      });
+
+      it('deleteAlias deletes one alias (true), then reports it gone (false); the key stays', async () => {
+        await store.createAlias(aliasRecord('alias/app', keyIdOf(1)));
+        await store.createAlias(aliasRecord('alias/other', keyIdOf(1)));
+        assert.equal(await store.deleteAlias(HOME, 'alias/app'), true);
+        assert.equal(await store.getAlias(HOME, 'alias/app'), undefined);
+        assert.ok(await store.getAlias(HOME, 'alias/other'));
+        assert.ok(await store.getKey(HOME, keyIdOf(1)));
+        assert.equal(await store.deleteAlias(HOME, 'alias/app'), false);
+      });
+
+      it('deleteAlias of another region returns false and deletes nothing', async () => {
+        await store.createAlias(aliasRecord('alias/app', keyIdOf(1)));
+        assert.equal(await store.deleteAlias(OTHER_REGION, 'alias/app'), false);
+        assert.equal(await store.deleteAlias(OTHER_ACCOUNT, 'alias/app'), false);
+        assert.ok(await store.getAlias(HOME, 'alias/app'));
+      });
+
+      describe('listAliases', () => {
+        beforeEach(async () => {
+          // Out of order, two keys, plus same-named aliases in other scopes.
+          for (const [aliasName, n] of [['alias/d', 2], ['alias/a', 1], ['alias/c', 1], ['alias/b', 2], ['alias/e', 1]] as const) {
+            assert.equal(await store.createAlias(aliasRecord(aliasName, keyIdOf(n))), true);
+          }
+          await store.createAlias(aliasRecord('alias/a', keyIdOf(3), OTHER_REGION));
+          await store.createAlias(aliasRecord('alias/z', keyIdOf(4), OTHER_ACCOUNT));
+        });
+
+        const rows: { name: string; page: { limit: number; after?: string; keyId?: string }; expected: string[] }[] = [
+          { name: 'all, ordered by name', page: { limit: 100 }, expected: ['a', 'b', 'c', 'd', 'e'] },
+          { name: 'a first page', page: { limit: 2 }, expected: ['a', 'b'] },
+          { name: 'a page strictly after a name', page: { limit: 2, after: 'alias/b' }, expected: ['c', 'd'] },
+          { name: 'after a name that does not exist', page: { limit: 10, after: 'alias/bb' }, expected: ['c', 'd', 'e'] },
+          { name: 'nothing after the last', page: { limit: 10, after: 'alias/e' }, expected: [] },
+          { name: 'only one key', page: { limit: 100, keyId: keyIdOf(1) }, expected: ['a', 'c', 'e'] },
+          { name: 'one key, paged', page: { limit: 1, keyId: keyIdOf(1), after: 'alias/a' }, expected: ['c'] },
+          { name: 'a key with no aliases', page: { limit: 100, keyId: keyIdOf(9) }, expected: [] },
+          { name: 'a key of another region (none here)', page: { limit: 100, keyId: keyIdOf(3) }, expected: [] },
+        ];
+        for (const row of rows) {
+          it(`returns ${row.name}`, async () => {
+            const aliases = await store.listAliases(HOME, row.page);
+            assert.deepEqual(aliases.map((a) => a.aliasName), row.expected.map((n) => `alias/${n}`));
+            for (const a of aliases) assert.deepEqual(a, aliasRecord(a.aliasName, a.targetKeyId));
+          });
+        }
+
+        it('lists only the aliases of its own region and account', async () => {
+          assert.deepEqual(await store.listAliases(OTHER_REGION, { limit: 10 }), [aliasRecord('alias/a', keyIdOf(3), OTHER_REGION)]);
+          assert.deepEqual(await store.listAliases(OTHER_ACCOUNT, { limit: 10 }), [aliasRecord('alias/z', keyIdOf(4), OTHER_ACCOUNT)]);
+        });
+      });
+    });
+
+    describe('records are copies', () => {
+      it('mutating a key after createKey, or one returned by getKey/listKeys/keysDueForDeletion, changes nothing stored', async () => {
+        const original = keyRecord(keyIdOf(1), HOME, {
+          state: 'PendingDeletion',
+          deletionDate: T0,
+          pendingWindowInDays: 7,
+          publicKey: Buffer.from(ALL_BYTES),
+        });
+        const expected = structuredClone({ ...original, publicKey: undefined });
+        const key: KeyRecord = { ...original, tags: original.tags.map((t) => ({ ...t })), publicKey: Buffer.from(ALL_BYTES) };
+        await store.createKey(key, material(key.keyId));
+        const mutate = (k: KeyRecord | undefined) => {
+          assert.ok(k);
+          k.description = 'mutated';
+          k.state = 'Enabled';
+          k.tags.push({ TagKey: 'x', TagValue: 'y' });
+          const firstTag = k.tags[0];
+          if (firstTag) firstTag.TagValue = 'mutated';
+          k.publicKey?.fill(0);
+        };
+        mutate(key);
+        mutate(await store.getKey(HOME, original.keyId));
+        for (const k of await store.listKeys(HOME, { limit: 10 })) mutate(k);
+        for (const k of await store.keysDueForDeletion(T0, 10)) mutate(k);
+        const stored = await store.getKey(HOME, original.keyId);
+        assert.deepEqual({ ...stored, publicKey: undefined }, expected);
+        assert.equal(stored?.publicKey?.toString('hex'), ALL_BYTES.toString('hex'));
+      });
+
+      it('mutating material after createKey, or as returned by getMaterial, changes nothing stored', async () => {
+        const key = keyRecord(keyIdOf(1));
+        const m = material(key.keyId, 1);
+        await store.createKey(key, m);
+        m.wrapped.fill(0);
+        m.materialId = 'mutated';
+        const first = await store.getMaterial(key.keyId, 1);
+        assert.ok(first);
+        first.wrapped.fill(0xff);
+        first.materialId = 'mutated again';
+        assert.deepEqual(await store.getMaterial(key.keyId, 1), material(key.keyId, 1));
+      });
+
+      it('mutating an alias after createAlias, or as returned by getAlias/listAliases, changes nothing stored', async () => {
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1)));
+        const alias = aliasRecord('alias/app', keyIdOf(1));
+        await store.createAlias(alias);
+        alias.targetKeyId = keyIdOf(2);
+        const got = await store.getAlias(HOME, 'alias/app');
+        assert.ok(got);
+        got.targetKeyId = keyIdOf(3);
+        for (const a of await store.listAliases(HOME, { limit: 10 })) a.targetKeyId = keyIdOf(4);
+        assert.deepEqual(await store.getAlias(HOME, 'alias/app'), aliasRecord('alias/app', keyIdOf(1)));
+      });
+    });
+
+    describe('Buffers round-trip byte-exact', () => {
+      const payloads: { name: string; bytes: Buffer }[] = [
+        { name: 'every byte value', bytes: ALL_BYTES },
+        { name: 'a single zero byte', bytes: Buffer.from([0]) },
+        { name: 'bytes that are not valid UTF-8', bytes: Buffer.from('c328a0a1e28228f0288cbc', 'hex') },
+        { name: 'a 9 KiB key (RSA/ML-DSA sized)', bytes: Buffer.from(Array.from({ length: 9 * 1024 }, (_, i) => (i * 31 + 7) & 0xff)) },
+      ];
+      for (const row of payloads) {
+        it(`publicKey and wrapped material: ${row.name}`, async () => {
+          const key = keyRecord(keyIdOf(1), HOME, { publicKey: Buffer.from(row.bytes) });
+          await store.createKey(key, material(key.keyId, 1, Buffer.from(row.bytes)));
+          const storedKey = await store.getKey(HOME, key.keyId);
+          const storedMaterial = await store.getMaterial(key.keyId, 1);
+          assert.ok(storedKey?.publicKey && Buffer.isBuffer(storedKey.publicKey));
+          assert.ok(storedMaterial && Buffer.isBuffer(storedMaterial.wrapped));
+          assert.equal(Buffer.compare(storedKey.publicKey, row.bytes), 0);
+          assert.equal(Buffer.compare(storedMaterial.wrapped, row.bytes), 0);
+          assert.equal(storedKey.publicKey.length, row.bytes.length);
+
+          const updated: KeyRecord = { ...storedKey, publicKey: Buffer.from(row.bytes).reverse() };
+          assert.equal(await store.updateKey(updated, storedKey.revision), true);
+          assert.equal(
+            (await store.getKey(HOME, key.keyId))?.publicKey?.toString('hex'),
+            Buffer.from(row.bytes).reverse().toString('hex'),
+          );
+        });
+      }
+    });
+  });
+}
