@@ -17,8 +17,9 @@
  *                 TRENT_KEY_PAIR_POOL        keyPairPool         per-spec defaults (key-specs.ts)
  *                 TRENT_KEY_PAIR_POOL_CONCURRENCY keyPairPoolConcurrency 1
  *
- * The key-pair pool size is either one number for every spec (0 turns pooling off) or per spec:
- * `RSA_4096=32,ECC_NIST_P256=128` in the environment, a mapping in the file.
+ * The key-pair pool size is one number for every spec (0 turns pooling off), sizes per spec, or
+ * both: `0,RSA_4096=32,ECC_NIST_P256=128` in the environment; in the file a number or a mapping
+ * of spec to size whose key `default` sets the others.
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -84,22 +85,26 @@ function count(value: unknown, source: string, min: number): number {
 }
 
 function poolSizes(value: unknown, source: string): Config['keyPairPool'] {
-  if (typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value.trim()))) {
-    return { all: count(value, source, 0), perSpec: {} };
-  }
-  const perSpec: Record<string, number> = {};
+  if (typeof value === 'number') return { all: count(value, source, 0), perSpec: {} };
+  const sizes: Config['keyPairPool'] = { perSpec: {} };
   if (typeof value === 'string') {
+    // "16" (every spec), "RSA_4096=32,ECC_NIST_P256=128" (those specs), or both: "0,RSA_2048=8".
     for (const entry of value.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
       const [spec, size] = entry.split('=');
-      if (spec === undefined || size === undefined) throw new ConfigError(`${source}: expected SPEC=N, not '${entry}'`);
-      perSpec[spec.trim()] = count(size.trim(), `${source} ${spec}`, 0);
+      if (size === undefined) sizes.all = count(entry, source, 0);
+      else if (spec !== undefined && spec.trim() !== '') sizes.perSpec[spec.trim()] = count(size.trim(), `${source} ${spec}`, 0);
+      else throw new ConfigError(`${source}: expected N or SPEC=N, not '${entry}'`);
     }
   } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    for (const [spec, size] of Object.entries(value)) perSpec[spec] = count(size, `${source} ${spec}`, 0);
+    // In YAML: a mapping of spec to size; the key `default` sets every other spec.
+    for (const [spec, size] of Object.entries(value)) {
+      if (spec === 'default') sizes.all = count(size, `${source} default`, 0);
+      else sizes.perSpec[spec] = count(size, `${source} ${spec}`, 0);
+    }
   } else {
     throw new ConfigError(`${source} must be a number or a mapping of key pair spec to size`);
   }
-  return { perSpec };
+  return sizes;
 }
 
 function bool(value: unknown, source: string): boolean {
