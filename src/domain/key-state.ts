@@ -19,7 +19,7 @@ function invalidState(key: KeyRecord): KMSInvalidStateException {
     case 'PendingImport':
       return new KMSInvalidStateException(messages.pendingImport(arn));
     default:
-      return new KMSInvalidStateException(`${arn} is ${key.state}.`);
+      return new KMSInvalidStateException(messages.invalidState(arn, key.state));
   }
 }
 
@@ -59,7 +59,9 @@ export function scheduleDeletion(key: KeyRecord, windowInDays: number, now: numb
 
 /** A cancelled deletion leaves the key Disabled, or PendingImport if it never had material. */
 export function cancelDeletion(key: KeyRecord): KeyRecord {
-  if (key.state !== 'PendingDeletion') throw invalidState(key);
+  if (key.state !== 'PendingDeletion') {
+    throw new KMSInvalidStateException(messages.notPendingDeletion(keyArn(key, key.keyId)));
+  }
   const next: KeyRecord = { ...key, state: key.currentMaterialVersion === 0 ? 'PendingImport' : 'Disabled' };
   delete next.deletionDate;
   delete next.pendingWindowInDays;

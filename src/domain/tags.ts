@@ -11,7 +11,8 @@ export const MAX_TAGS = 50;
 export function checkNewTags(tags: readonly Tag[]): Tag[] {
   const keys = new Set<string>();
   for (const tag of tags) {
-    if (tag.TagKey.startsWith('aws:')) throw new TagException('Tags beginning with aws: are reserved');
+    // Reserved in any case: aws:, AWS:, Aws: ...
+    if (tag.TagKey.toLowerCase().startsWith('aws:')) throw new TagException('Tags beginning with aws: are reserved');
     if (keys.has(tag.TagKey)) throw new TagException('Duplicate tag keys');
     keys.add(tag.TagKey);
   }

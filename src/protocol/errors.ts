@@ -53,6 +53,8 @@ export const messages = {
   pendingDeletion: (arn: string) => `${arn} is pending deletion.`,
   pendingImport: (arn: string) => `${arn} is pending import.`,
   unavailable: (arn: string) => `${arn} is unavailable.`,
+  notPendingDeletion: (arn: string) => `${arn} is not pending deletion.`,
+  invalidState: (arn: string, state: string) => `${arn} is in state ${state}, which is not valid for this operation.`,
   keyUsage: (arn: string, usage: string, operation: string) =>
     `${arn} key usage is ${usage} which is not valid for ${operation}.`,
   keySpec: (arn: string, spec: string, operation: string) =>

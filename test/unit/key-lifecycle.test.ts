@@ -220,7 +220,7 @@ describe('CancelKeyDeletion', () => {
   it('refuses a key that is not pending deletion', async () => {
     const t = createTestApp();
     const keyId = await createKey(t);
-    await fails(t, 'CancelKeyDeletion', { KeyId: keyId }, { __type: 'KMSInvalidStateException', message: `${arnOf(keyId)} is Enabled.` });
+    await fails(t, 'CancelKeyDeletion', { KeyId: keyId }, { __type: 'KMSInvalidStateException', message: `${arnOf(keyId)} is not pending deletion.` });
   });
 
   it('refuses an unknown key', async () => {
