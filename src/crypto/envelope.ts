@@ -19,14 +19,17 @@
  * Any failure to parse or authenticate is reported as one InvalidCiphertextError with no detail;
  * the protocol layer turns it into InvalidCiphertextException with an empty message.
  */
-import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import { encodeEncryptionContext, type EncryptionContext } from './encryption-context.js';
+import { RandomPool } from './random-pool.js';
 
 export const FORMAT_V1 = 0x01;
 const HEADER_LENGTH = 21;
 const NONCE_LENGTH = 12;
 const TAG_LENGTH = 16;
 export const ENVELOPE_OVERHEAD = HEADER_LENGTH + NONCE_LENGTH + TAG_LENGTH;
+
+const nonces = new RandomPool();
 
 /** Raised for every malformed or unauthentic blob; deliberately carries no detail. */
 export class InvalidCiphertextError extends Error {
@@ -63,7 +66,7 @@ export function seal(
   blob[0] = FORMAT_V1;
   keyIdBytes.copy(blob, 1);
   blob.writeUInt32BE(header.materialVersion, 17);
-  const nonce = randomBytes(NONCE_LENGTH);
+  const nonce = nonces.take(NONCE_LENGTH);
   nonce.copy(blob, HEADER_LENGTH);
   const cipher = createCipheriv('aes-256-gcm', material, nonce);
   cipher.setAAD(Buffer.concat([blob.subarray(0, HEADER_LENGTH), encodeEncryptionContext(context)]));

@@ -26,25 +26,26 @@ export function isWellFormedKeyId(text: string): boolean {
 
 /** Parses a KeyId parameter. `allowAlias` is false for operations that take only keys. */
 export function parseKeyReference(text: string, scope: Scope, allowAlias: boolean): KeyReference {
-  const invalid = new NotFoundException(`Invalid keyId '${text}'`);
+  // Built only when needed: an Error captures a stack trace, which costs more than the parse.
+  const invalid = () => new NotFoundException(`Invalid keyId '${text}'`);
   if (text.startsWith('arn:')) {
     const arn = parseKmsArn(text);
-    if (!arn) throw invalid;
+    if (!arn) throw invalid();
     if (arn.region !== scope.region) throw new NotFoundException(`Invalid arn ${arn.region}`);
     const arnScope = { account: arn.account, region: arn.region };
     if (arn.resource.startsWith('alias/')) {
-      if (!allowAlias) throw invalid;
+      if (!allowAlias) throw invalid();
       return { kind: 'alias', scope: arnScope, aliasName: arn.resource };
     }
     const keyId = arn.resource.slice('key/'.length);
-    if (!isWellFormedKeyId(keyId)) throw invalid;
+    if (!isWellFormedKeyId(keyId)) throw invalid();
     return { kind: 'key', scope: arnScope, keyId };
   }
   if (text.startsWith('alias/')) {
-    if (!allowAlias) throw invalid;
+    if (!allowAlias) throw invalid();
     return { kind: 'alias', scope, aliasName: text };
   }
-  if (!isWellFormedKeyId(text)) throw invalid;
+  if (!isWellFormedKeyId(text)) throw invalid();
   return { kind: 'key', scope, keyId: text };
 }
 

@@ -1,0 +1,85 @@
+/**
+ * In-process cost of the request hot paths, without HTTP, side by side in one run: the whole
+ * app pipeline per operation (SQLite store, as served), and its parts: key lookup, envelope
+ * seal/open, request validation, response serialisation. Prints microseconds per call and each
+ * part's share of an Encrypt.
+ * Usage: npm run bench:hot-paths
+ */
+import { randomBytes, createSecretKey } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { generateKeyPair } from '../src/crypto/asymmetric.js';
+import { open, seal } from '../src/crypto/envelope.js';
+import { KeyPairPool } from '../src/crypto/key-pair-pool.js';
+import { RootKey } from '../src/crypto/root-key.js';
+import { systemClock } from '../src/domain/clock.js';
+import { KeyMaterials } from '../src/domain/key-material.js';
+import { kmsModel } from '../src/protocol/kms-model.generated.js';
+import { serializeOutput } from '../src/protocol/json11.js';
+import { validateInput } from '../src/protocol/validate.js';
+import type { Services } from '../src/operations/context.js';
+import { createApp, DEFAULT_MAX_BODY_BYTES } from '../src/server/app.js';
+import { SqliteStore } from '../src/storage/sqlite.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'trent-hot-'));
+const store = new SqliteStore(join(dir, 'trent.db'));
+const services: Services = {
+  store,
+  materials: new KeyMaterials(store, RootKey.fromBytes(randomBytes(32))),
+  keyPairs: new KeyPairPool([], generateKeyPair, 1),
+  clock: systemClock,
+  config: { defaultAccount: '111122223333', defaultRegion: 'us-east-1', allowSm2Everywhere: false },
+  logger: pino({ level: 'silent' }),
+};
+const app = createApp(services, { maxBodyBytes: DEFAULT_MAX_BODY_BYTES });
+
+function request(operation: string, input: object) {
+  return {
+    method: 'POST',
+    path: '/',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `TrentService.${operation}` },
+    body: Buffer.from(JSON.stringify(input)),
+  };
+}
+
+async function microseconds(fn: () => unknown, ms = 600): Promise<number> {
+  for (let i = 0; i < 200; i++) await fn(); // warm up
+  const started = performance.now();
+  let n = 0;
+  while (performance.now() - started < ms) {
+    await fn();
+    n++;
+  }
+  return ((performance.now() - started) * 1000) / n;
+}
+
+const created = JSON.parse((await app.handle(request('CreateKey', {}))).body) as { KeyMetadata: { KeyId: string } };
+const keyId = created.KeyMetadata.KeyId;
+const plaintext = randomBytes(32);
+const encryptInput = { KeyId: keyId, Plaintext: plaintext.toString('base64'), EncryptionContext: { app: 'bench' } };
+const { CiphertextBlob } = JSON.parse((await app.handle(request('Encrypt', encryptInput))).body) as { CiphertextBlob: string };
+const material = createSecretKey(randomBytes(32));
+const blob = seal(material, { keyId, materialVersion: 1 }, plaintext, { app: 'bench' });
+const scope = { account: '111122223333', region: 'us-east-1' };
+
+const rows: Array<[string, number]> = [
+  ['app: Encrypt (32 bytes)', await microseconds(() => app.handle(request('Encrypt', encryptInput)))],
+  ['app: Decrypt', await microseconds(() => app.handle(request('Decrypt', { CiphertextBlob, EncryptionContext: { app: 'bench' } })))],
+  ['app: GenerateDataKey AES_256', await microseconds(() => app.handle(request('GenerateDataKey', { KeyId: keyId, KeySpec: 'AES_256' })))],
+  ['app: GenerateDataKeyPair ECC_NIST_P256', await microseconds(() => app.handle(request('GenerateDataKeyPair', { KeyId: keyId, KeyPairSpec: 'ECC_NIST_P256' })))],
+  ['app: DescribeKey', await microseconds(() => app.handle(request('DescribeKey', { KeyId: keyId })))],
+  ['key lookup (SQLite getKey)', await microseconds(() => store.getKey(scope, keyId))],
+  ['envelope seal (32 bytes + context)', await microseconds(() => seal(material, { keyId, materialVersion: 1 }, plaintext, { app: 'bench' }))],
+  ['envelope open', await microseconds(() => open(material, blob, { app: 'bench' }))],
+  ['validate Encrypt input', await microseconds(() => validateInput(kmsModel, 'Encrypt', JSON.parse(JSON.stringify(encryptInput))))],
+  ['serialise Encrypt output', await microseconds(() => serializeOutput({ CiphertextBlob: blob, KeyId: keyId, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }))],
+];
+const encrypt = rows[0]?.[1] ?? NaN;
+process.stdout.write(`${'path'.padEnd(42)} ${'µs/call'.padStart(9)} ${'of Encrypt'.padStart(11)}\n`);
+for (const [name, us] of rows) {
+  process.stdout.write(`${name.padEnd(42)} ${us.toFixed(1).padStart(9)} ${((us / encrypt) * 100).toFixed(0).padStart(10)}%\n`);
+}
+await store.close();
+rmSync(dir, { recursive: true, force: true });
