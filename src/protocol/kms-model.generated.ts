@@ -56,7 +56,9 @@ export const kmsModel: ServiceModel = {
     "UpdateKeyDescription": "UpdateKeyDescriptionRequest",
     "UpdatePrimaryRegion": "UpdatePrimaryRegionRequest",
     "Verify": "VerifyRequest",
-    "VerifyMac": "VerifyMacRequest"
+    "VerifyMac": "VerifyMacRequest",
+    "Encapsulate": "OperationNotModelledYet",
+    "Decapsulate": "OperationNotModelledYet"
   },
   "shapes": {
     "AccountIdType": {
@@ -821,6 +823,10 @@ export const kmsModel: ServiceModel = {
       "type": "integer",
       "min": 1,
       "max": 1024
+    },
+    "OperationNotModelledYet": {
+      "type": "structure",
+      "members": {}
     },
     "OriginType": {
       "type": "string",

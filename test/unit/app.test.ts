@@ -110,6 +110,13 @@ describe('routing and framing errors', () => {
       message: 'Sign is not supported by this Trent server yet.',
     },
     {
+      name: 'a post-quantum operation of the newest API, not in botocore yet (Encapsulate)',
+      request: post('Encapsulate', '{}'),
+      status: 400,
+      __type: 'UnsupportedOperationException',
+      message: 'Encapsulate is not supported by this Trent server yet.',
+    },
+    {
       name: 'a KMS operation Trent does not serve (CreateGrant)',
       request: post('CreateGrant', '{}'),
       status: 400,
