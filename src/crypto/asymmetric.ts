@@ -8,7 +8,7 @@
  *
  * Which parameters a spec uses is decided by the descriptor tables in domain/key-specs.ts.
  */
-import { createECDH, generateKeyPair as nodeGenerateKeyPair, randomBytes } from 'node:crypto';
+import { createECDH, generateKeyPair as nodeGenerateKeyPair, randomBytes, type ECDH } from 'node:crypto';
 import { ml_kem512, ml_kem768, ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { encodeEcKeyPair, hasEcTemplate } from './ec-der.js';
@@ -54,6 +54,18 @@ function generateAsync(request: NodeKeyPairRequest): Promise<DerKeyPair> {
   });
 }
 
+/** One ECDH object per curve, reused: creating it costs more than generating a key with it. */
+const ecdhByCurve = new Map<string, ECDH>();
+
+function ecdhFor(namedCurve: string): ECDH {
+  let ecdh = ecdhByCurve.get(namedCurve);
+  if (!ecdh) {
+    ecdh = createECDH(namedCurve);
+    ecdhByCurve.set(namedCurve, ecdh);
+  }
+  return ecdh;
+}
+
 const mlKem = { 512: ml_kem512, 768: ml_kem768, 1024: ml_kem1024 } as const;
 const mlDsa = { 44: ml_dsa44, 65: ml_dsa65, 87: ml_dsa87 } as const;
 
@@ -68,8 +80,8 @@ export async function generateKeyPair(params: KeyPairParams): Promise<DerKeyPair
       if (params.inline !== true || !hasEcTemplate(params.namedCurve)) {
         return generateAsync({ type: 'ec', options: { namedCurve: params.namedCurve } });
       }
-      const ecdh = createECDH(params.namedCurve);
-      const point = ecdh.generateKeys();
+      const ecdh = ecdhFor(params.namedCurve);
+      const point = ecdh.generateKeys(); // replaces the object's previous key
       const d = ecdh.getPrivateKey();
       const pair = encodeEcKeyPair(params.namedCurve, d, point);
       d.fill(0);

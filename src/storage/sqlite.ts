@@ -2,6 +2,11 @@
  * The embedded default Store: SQLite through better-sqlite3, in WAL mode with synchronous=FULL,
  * so a write is on disk before its request is answered and survives `kill -9` or power loss.
  * Several server processes may open the same file (busy_timeout makes writers wait their turn).
+ *
+ * Key records are cached per connection, because every request reads one: the cache is dropped
+ * whenever `PRAGMA data_version` shows that another connection (another worker) committed, and
+ * entries are dropped on this connection's own writes. Checking data_version costs about a
+ * quarter of reading the row (bench/hot-paths.ts), and no read ever sees a stale record.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -91,6 +96,14 @@ function aliasFromRow(row: AliasRow): AliasRecord {
   };
 }
 
+function copyKey(key: KeyRecord): KeyRecord {
+  const copy: KeyRecord = { ...key, tags: key.tags.map((t) => ({ ...t })) };
+  if (key.publicKey) copy.publicKey = Buffer.from(key.publicKey);
+  return copy;
+}
+
+const KEY_CACHE_LIMIT = 10_000;
+
 const KEY_COLUMNS =
   'key_id, account, region, created_at, description, key_spec, key_usage, origin, state, deletion_date, ' +
   'pending_window_days, policy, tags, current_material_version, public_key, revision';
@@ -99,6 +112,8 @@ const KEY_PARAMS = KEY_COLUMNS.split(', ').map((c) => `@${c}`).join(', ');
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements;
+  private readonly keyCache = new Map<string, KeyRecord>();
+  private cachedDataVersion = -1;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -115,6 +130,7 @@ export class SqliteStore implements Store {
         'INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)',
       ),
       getKey: db.prepare('SELECT * FROM keys WHERE key_id = ? AND account = ? AND region = ?'),
+      dataVersion: db.prepare('PRAGMA data_version').pluck(),
       updateKey: db.prepare(
         `UPDATE keys SET description = @description, key_spec = @key_spec, key_usage = @key_usage, origin = @origin,
            state = @state, deletion_date = @deletion_date, pending_window_days = @pending_window_days, policy = @policy,
@@ -161,7 +177,18 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** The cache, emptied first if another connection has committed since it was filled. */
+  private freshKeyCache(): Map<string, KeyRecord> {
+    const version = this.statements.dataVersion.get() as number;
+    if (version !== this.cachedDataVersion || this.keyCache.size >= KEY_CACHE_LIMIT) {
+      this.keyCache.clear();
+      this.cachedDataVersion = version;
+    }
+    return this.keyCache;
+  }
+
   async createKey(key: KeyRecord, material?: KeyMaterialRecord): Promise<void> {
+    this.keyCache.delete(key.keyId);
     this.db.transaction(() => {
       this.statements.insertKey.run(keyToRow(key));
       if (material) {
@@ -171,15 +198,24 @@ export class SqliteStore implements Store {
   }
 
   async getKey(scope: Scope, keyId: string): Promise<KeyRecord | undefined> {
-    const row = this.statements.getKey.get(keyId, scope.account, scope.region) as KeyRow | undefined;
-    return row && keyFromRow(row);
+    const cache = this.freshKeyCache();
+    let key = cache.get(keyId);
+    if (!key) {
+      const row = this.statements.getKey.get(keyId, scope.account, scope.region) as KeyRow | undefined;
+      if (!row) return undefined;
+      key = keyFromRow(row);
+      cache.set(keyId, key);
+    }
+    return key.account === scope.account && key.region === scope.region ? copyKey(key) : undefined;
   }
 
   async updateKey(key: KeyRecord, expectedRevision: number): Promise<boolean> {
+    this.keyCache.delete(key.keyId);
     return this.statements.updateKey.run({ ...keyToRow(key), expected: expectedRevision }).changes === 1;
   }
 
   async deleteKey(scope: Scope, keyId: string, expectedRevision?: number): Promise<boolean> {
+    this.keyCache.delete(keyId);
     const result =
       expectedRevision === undefined
         ? this.statements.deleteKey.run(keyId, scope.account, scope.region)

@@ -139,6 +139,18 @@ describe('SqliteStore specifics', () => {
     assert.deepEqual(await b.getKey(SCOPE, KEY_ID), { ...keyRecord(), state: 'Disabled', revision: 2 });
   });
 
+  it("sees another connection's commits at once, though it caches key records", async () => {
+    const a = store();
+    const b = store();
+    await a.createKey(keyRecord());
+    assert.equal((await b.getKey(SCOPE, KEY_ID))?.state, 'Enabled'); // now cached by b
+    assert.equal((await b.getKey(SCOPE, KEY_ID))?.state, 'Enabled');
+    assert.equal(await a.updateKey({ ...keyRecord(), state: 'Disabled' }, 1), true);
+    assert.equal((await b.getKey(SCOPE, KEY_ID))?.state, 'Disabled');
+    assert.equal(await a.deleteKey(SCOPE, KEY_ID), true);
+    assert.equal(await b.getKey(SCOPE, KEY_ID), undefined);
+  });
+
   it('never writes key material in plaintext: the db and WAL files hold only the root-key-wrapped form', async () => {
     const rootKeyBytes = randomBytes(32);
     const rootKey = RootKey.fromBytes(rootKeyBytes);
