@@ -10,7 +10,7 @@
  *   3. sustained RSA_2048 GenerateDataKeyPair throughput against raw node:crypto generation
  *   4. per key pair spec, GenerateDataKeyPair latency from a warm pool and on demand
  *
- * Options: --quick (shorter runs), --concurrency N (default 16).
+ * Options: --quick (shorter runs), --concurrency N (default 16), --only startup,throughput,rsa,latency.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +30,8 @@ const quick = process.argv.includes('--quick');
 const concurrencyIndex = process.argv.indexOf('--concurrency');
 const concurrency = concurrencyIndex > 0 ? Number(process.argv[concurrencyIndex + 1]) : 16;
 const seconds = quick ? 2 : 5;
+const onlyIndex = process.argv.indexOf('--only');
+const sections = new Set((onlyIndex > 0 ? (process.argv[onlyIndex + 1] ?? '') : 'startup,throughput,rsa,latency').split(','));
 const workers = availableParallelism();
 
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -55,27 +57,9 @@ async function load(url: string, requests: PreparedRequest[], durationSeconds = 
   return runLoad({ url, next: (i) => requests[i % requests.length] as PreparedRequest, concurrency, durationMs: durationSeconds * 1000 });
 }
 
-const root = mkdtempSync(join(tmpdir(), 'trent-bench-'));
-const results: Record<string, unknown> = {
-  date: new Date().toISOString(),
-  machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-  concurrency,
-  workers,
-};
-
-try {
-  // 1. Start-up and memory with the defaults.
-  say(`Trent benchmark: ${workers} workers, concurrency ${concurrency}, ${cpus()[0]?.model ?? ''}, node ${process.version}`);
-  const server = await trent(join(root, 'default'), {});
-  say(`\n1. start-up: ready in ${fmt(server.readyMs, 0)} ms; filling default pools...`);
-  await waitForFullPools(server.url, workers);
-  const rss = residentBytes(server.child.pid as number);
-  results.startup = { readyMs: server.readyMs, residentMiB: rss / 2 ** 20 };
-  say(`   resident memory with full default pools: ${fmt(rss / 2 ** 20)} MiB (all ${workers + 1} processes)`);
-
-  // 2. Throughput against the trivial server.
-  const { KeyMetadata } = (await call(server.url, 'CreateKey', {})) as { KeyMetadata: { KeyId: string } };
-  const keyId = KeyMetadata.KeyId;
+/** Section 2: each operation against the trivial server, which is measured before and after. */
+async function throughputSection(server: Started): Promise<void> {
+  const keyId = ((await call(server.url, 'CreateKey', {})) as { KeyMetadata: { KeyId: string } }).KeyMetadata.KeyId;
   const plaintext = Buffer.alloc(32, 7).toString('base64');
   const { CiphertextBlob } = (await call(server.url, 'Encrypt', { KeyId: keyId, Plaintext: plaintext })) as { CiphertextBlob: string };
   const trivial = await startProcess([TRIVIAL, String(workers)]);
@@ -88,23 +72,28 @@ try {
   ];
   say(`\n2. throughput against a trivial Node HTTP server (${workers} workers each, ${seconds} s per run)`);
   const ceilingBefore = await load(trivial.url, trivialRequest);
-  const throughput: Record<string, unknown>[] = [];
   const measured: Array<[string, LoadResult]> = [];
   for (const [name, requests] of operations) measured.push([name, await load(server.url, requests)]);
   const ceilingAfter = await load(trivial.url, trivialRequest);
+  await trivial.stop();
   const ceiling = (ceilingBefore.perSecond + ceilingAfter.perSecond) / 2;
+  const row = (name: string, perSecond: number, r: LoadResult, ratio: string) =>
+    say(`   ${name.padEnd(36)} ${fmt(perSecond, 0).padStart(9)} ${fmt(percentile(r.latencies, 50), 2).padStart(8)} ${fmt(percentile(r.latencies, 99), 2).padStart(8)} ${String(r.errors).padStart(7)} ${ratio.padStart(11)}`);
   say(`   ${'operation'.padEnd(36)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)} ${'of ceiling'.padStart(11)}`);
-  say(`   ${'trivial server (ceiling)'.padEnd(36)} ${fmt(ceiling, 0).padStart(9)} ${fmt(percentile(ceilingBefore.latencies, 50), 2).padStart(8)} ${fmt(percentile(ceilingBefore.latencies, 99), 2).padStart(8)} ${String(ceilingBefore.errors + ceilingAfter.errors).padStart(7)}`);
+  row('trivial server (ceiling)', ceiling, ceilingBefore, '');
+  const rows: Record<string, unknown>[] = [];
   for (const [name, r] of measured) {
     const ratio = r.perSecond / ceiling;
-    throughput.push({ operation: name, perSecond: r.perSecond, p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99), errors: r.errors, ratioToCeiling: ratio });
-    say(`   ${name.padEnd(36)} ${fmt(r.perSecond, 0).padStart(9)} ${fmt(percentile(r.latencies, 50), 2).padStart(8)} ${fmt(percentile(r.latencies, 99), 2).padStart(8)} ${String(r.errors).padStart(7)} ${(fmt(ratio * 100, 0) + '%').padStart(11)}`);
+    rows.push({ operation: name, perSecond: r.perSecond, p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99), errors: r.errors, ratioToCeiling: ratio });
+    row(name, r.perSecond, r, fmt(ratio * 100, 0) + '%');
   }
-  results.throughput = { ceilingPerSecond: ceiling, operations: throughput };
-  await trivial.stop();
+  results.throughput = { ceilingPerSecond: ceiling, operations: rows };
+}
 
-  // 3. Sustained RSA_2048 against raw generation on all cores.
+/** Section 3: RSA_2048 once the pools are drained, against raw generation (run after Trent stops). */
+async function rsaSection(server: Started): Promise<void> {
   say(`\n3. sustained RSA_2048 GenerateDataKeyPair against raw node:crypto generation on all cores`);
+  const keyId = ((await call(server.url, 'CreateKey', {})) as { KeyMetadata: { KeyId: string } }).KeyMetadata.KeyId;
   const rsaRequest = [await prepare(server.url, 'GenerateDataKeyPair', { KeyId: keyId, KeyPairSpec: 'RSA_2048' })];
   await load(server.url, rsaRequest, quick ? 2 : 4); // drain the pools first: sustained means on demand
   const rsa = await load(server.url, rsaRequest, quick ? 4 : 10);
@@ -113,19 +102,22 @@ try {
   const rawPerSecond = raw.pairs / raw.seconds;
   results.rsa2048 = { trentPerSecond: rsa.perSecond, rawPerSecond, ratio: rsa.perSecond / rawPerSecond, errors: rsa.errors };
   say(`   Trent ${fmt(rsa.perSecond)} pairs/s, raw ${fmt(rawPerSecond)} pairs/s: ${fmt((rsa.perSecond / rawPerSecond) * 100, 0)}%`);
+}
 
-  // 4. Latency per spec, warm pool against on demand (one worker each, sequential requests).
+/** Section 4: per spec, sequential requests to a warm-pool server and to a pool-less one. */
+async function latencySection(): Promise<void> {
   say(`\n4. GenerateDataKeyPair latency per spec: warm pool against on demand (sequential, one worker)`);
   const specs = allDataKeyPairSpecs();
-  const samples = (name: string, warm: boolean) => (name === 'RSA_4096' || name === 'RSA_3072' ? (warm ? 10 : quick ? 2 : 4) : name === 'RSA_2048' ? (warm ? 20 : 10) : 40);
+  const samples = (name: string, warm: boolean) =>
+    name === 'RSA_4096' || name === 'RSA_3072' ? (warm ? 10 : quick ? 2 : 4) : name === 'RSA_2048' ? (warm ? 20 : 10) : 40;
   const poolSizes = specs.map((s) => `${s.name}=${samples(s.name, true) + 4}`).join(',');
   const warmServer = await trent(join(root, 'warm'), { TRENT_KEY_PAIR_POOL: poolSizes, TRENT_KEY_PAIR_POOL_CONCURRENCY: '2' }, ['--workers', '1']);
   await waitForFullPools(warmServer.url, 1);
   const coldServer = await trent(join(root, 'cold'), { TRENT_KEY_PAIR_POOL: '0' }, ['--workers', '1']);
-  const latency: Record<string, unknown>[] = [];
-  say(`   ${'spec'.padEnd(22)} ${'warm p50'.padStart(9)} ${'warm p99'.padStart(9)} ${'cold p50'.padStart(9)} ${'cold p99'.padStart(9)} ${'cold/warm'.padStart(10)}  (ms; misses)`);
   const warmKey = ((await call(warmServer.url, 'CreateKey', {})) as { KeyMetadata: { KeyId: string } }).KeyMetadata.KeyId;
   const coldKey = ((await call(coldServer.url, 'CreateKey', {})) as { KeyMetadata: { KeyId: string } }).KeyMetadata.KeyId;
+  say(`   ${'spec'.padEnd(22)} ${'warm p50'.padStart(9)} ${'warm p99'.padStart(9)} ${'cold p50'.padStart(9)} ${'cold p99'.padStart(9)} ${'cold/warm'.padStart(10)}  (ms; misses)`);
+  const rows: Record<string, unknown>[] = [];
   for (const spec of specs) {
     const warmRequest = await prepare(warmServer.url, 'GenerateDataKeyPair', { KeyId: warmKey, KeyPairSpec: spec.name });
     const coldRequest = await prepare(coldServer.url, 'GenerateDataKeyPair', { KeyId: coldKey, KeyPairSpec: spec.name });
@@ -134,7 +126,7 @@ try {
     const cold = await runLoad({ url: coldServer.url, next: () => coldRequest, concurrency: 1, maxRequests: samples(spec.name, false) });
     const w50 = percentile(warm.latencies, 50);
     const c50 = percentile(cold.latencies, 50);
-    latency.push({
+    rows.push({
       spec: spec.name,
       warm: { n: warm.requests, p50: w50, p99: percentile(warm.latencies, 99), misses, errors: warm.errors },
       onDemand: { n: cold.requests, p50: c50, p99: percentile(cold.latencies, 99), errors: cold.errors },
@@ -142,10 +134,34 @@ try {
     });
     say(`   ${spec.name.padEnd(22)} ${fmt(w50, 2).padStart(9)} ${fmt(percentile(warm.latencies, 99), 2).padStart(9)} ${fmt(c50, 1).padStart(9)} ${fmt(percentile(cold.latencies, 99), 1).padStart(9)} ${(fmt(c50 / w50, 1) + 'x').padStart(10)}  (${misses} misses)`);
   }
-  results.latency = latency;
+  results.latency = rows;
   await warmServer.stop();
   await coldServer.stop();
+}
 
+const root = mkdtempSync(join(tmpdir(), 'trent-bench-'));
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  concurrency,
+  workers,
+};
+
+try {
+  say(`Trent benchmark: ${workers} workers, concurrency ${concurrency}, ${cpus()[0]?.model ?? ''}, node ${process.version}`);
+  if (sections.has('startup') || sections.has('throughput') || sections.has('rsa')) {
+    // Section 1: start-up and memory with the defaults; the same server serves sections 2 and 3.
+    const server = await trent(join(root, 'default'), {});
+    say(`\n1. start-up: ready in ${fmt(server.readyMs, 0)} ms; filling default pools...`);
+    await waitForFullPools(server.url, workers);
+    const rss = residentBytes(server.child.pid as number);
+    results.startup = { readyMs: server.readyMs, residentMiB: rss / 2 ** 20 };
+    say(`   resident memory with full default pools: ${fmt(rss / 2 ** 20)} MiB (all ${workers + 1} processes)`);
+    if (sections.has('throughput')) await throughputSection(server);
+    if (sections.has('rsa')) await rsaSection(server);
+    else await server.stop();
+  }
+  if (sections.has('latency')) await latencySection();
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
   say(`\nwrote bench/results/latest.json`);
