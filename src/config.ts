@@ -16,6 +16,9 @@
  *   --workers     TRENT_WORKERS              workers             number of cores
  *                 TRENT_KEY_PAIR_POOL        keyPairPool         per-spec defaults (key-specs.ts)
  *                 TRENT_KEY_PAIR_POOL_CONCURRENCY keyPairPoolConcurrency 1
+ *                 TRENT_MAX_CONCURRENT_REQUESTS maxConcurrentRequests 256 per worker
+ *                 TRENT_HEADERS_TIMEOUT_MS   headersTimeoutMs    10000
+ *                 TRENT_REQUEST_TIMEOUT_MS   requestTimeoutMs    30000
  *
  * The key-pair pool size is one number for every spec (0 turns pooling off), sizes per spec, or
  * both: `0,RSA_4096=32,ECC_NIST_P256=128` in the environment; in the file a number or a mapping
@@ -45,6 +48,11 @@ export interface Config {
   keyPairPool: { all?: number; perSpec: Record<string, number> };
   /** Background generations at once per process. */
   keyPairPoolConcurrency: number;
+  /** Requests handled at once per process; more are answered ThrottlingException. */
+  maxConcurrentRequests: number;
+  /** Slow clients: all headers within headersTimeoutMs, the whole request within requestTimeoutMs. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
 }
 
 export interface ConfigFlags {
@@ -148,7 +156,16 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     workers: availableParallelism(),
     keyPairPool: { perSpec: {} },
     keyPairPoolConcurrency: 1,
+    maxConcurrentRequests: 256,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
   };
+  const headersTimeout = pick(undefined, 'TRENT_HEADERS_TIMEOUT_MS', 'headersTimeoutMs');
+  if (headersTimeout) config.headersTimeoutMs = count(headersTimeout.value, headersTimeout.source, 1);
+  const requestTimeout = pick(undefined, 'TRENT_REQUEST_TIMEOUT_MS', 'requestTimeoutMs');
+  if (requestTimeout) config.requestTimeoutMs = count(requestTimeout.value, requestTimeout.source, 1);
+  const maxConcurrent = pick(undefined, 'TRENT_MAX_CONCURRENT_REQUESTS', 'maxConcurrentRequests');
+  if (maxConcurrent) config.maxConcurrentRequests = count(maxConcurrent.value, maxConcurrent.source, 1);
   const workers = pick(flags.workers, 'TRENT_WORKERS', 'workers');
   if (workers) config.workers = count(workers.value, workers.source, 1);
   const pool = pick(undefined, 'TRENT_KEY_PAIR_POOL', 'keyPairPool');
@@ -159,6 +176,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   if (databaseUrl) config.databaseUrl = text(databaseUrl.value, databaseUrl.source);
   const rootKey = pick(undefined, 'TRENT_ROOT_KEY', 'rootKey');
   if (rootKey) config.rootKey = text(rootKey.value, rootKey.source);
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new ConfigError('headersTimeoutMs must not exceed requestTimeoutMs');
+  }
   if (!/^\d{12}$/.test(config.account)) throw new ConfigError(`account must be 12 digits, not '${config.account}'`);
   return config;
 }

@@ -38,6 +38,7 @@ export class MissingAuthenticationTokenException extends KmsError { readonly typ
 export class NotFoundException extends KmsError { readonly type = 'NotFoundException'; }
 export class SerializationException extends KmsError { readonly type = 'SerializationException'; }
 export class TagException extends KmsError { readonly type = 'TagException'; }
+export class ThrottlingException extends KmsError { readonly type = 'ThrottlingException'; }
 export class UnknownOperationException extends KmsError { readonly type = 'UnknownOperationException'; }
 export class UnsupportedOperationException extends KmsError { readonly type = 'UnsupportedOperationException'; }
 export class ValidationException extends KmsError { readonly type = 'ValidationException'; }
@@ -65,4 +66,8 @@ export const messages = {
   recipientUnsupported:
     'Recipient (Nitro Enclaves attestation) is not supported by this Trent server yet.',
   notImplemented: (operation: string) => `${operation} is not supported by this Trent server yet.`,
+  throttled: 'You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.',
+  malformedHttp: 'The request is not a valid HTTP/1.1 request.',
+  headersTooLarge: (limit: number) => `The request headers exceed the limit of ${limit} bytes.`,
+  requestTimeout: 'The request was not received in time.',
 } as const;

@@ -1,17 +1,43 @@
 /**
- * Binds the app to node:http. Reads each body up to the app's limit (a larger one is answered
- * at once and the connection closed, without buffering the rest), applies header and request
- * timeouts, and closes gracefully.
+ * Binds the app to node:http and holds the transport's resource limits:
+ *
+ * - bodies are read up to the app's limit; a larger one is answered at once and its connection
+ *   closed, without buffering the rest;
+ * - at most `maxConcurrentRequests` requests are handled at once per process; more are answered
+ *   ThrottlingException (which AWS SDKs retry with back-off) before their body is read, so
+ *   memory stays bounded under any load;
+ * - slow clients are cut off (headers within 10 s, the whole request within 30 s), and malformed
+ *   HTTP, oversized headers and timeouts get an AWS-shaped JSON answer, not Node's bare one;
+ * - close() stops accepting, lets requests in flight finish (answering them with
+ *   `Connection: close`), and forces the remaining connections shut after a deadline.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { KmsError, messages, SerializationException, ThrottlingException, ValidationException } from '../protocol/errors.js';
+import { CONTENT_TYPE, toWire } from '../protocol/json11.js';
 import type { App, AppResponse } from './app.js';
 
 export interface HttpServerOptions {
   host: string;
   port: number;
   maxBodyBytes: number;
+  maxConcurrentRequests: number;
+  /** A client must send all headers within this time, and the whole request within the next. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** How long close() waits for requests in flight before cutting connections. */
+  shutdownGraceMs?: number;
 }
+
+export interface HttpServer {
+  server: Server;
+  url: string;
+  /** Stops accepting, drains requests in flight, then closes every connection. */
+  close(): Promise<void>;
+}
+
+export const MAX_HEADER_BYTES = 16 * 1024;
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
   return new Promise((resolve, reject) => {
@@ -33,15 +59,47 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
   });
 }
 
-function send(res: ServerResponse, response: AppResponse, close: boolean): void {
-  const headers: Record<string, string | number> = { ...response.headers, 'content-length': Buffer.byteLength(response.body) };
-  if (close) headers['connection'] = 'close';
-  res.writeHead(response.status, headers);
-  res.end(response.body);
+/** An AWS-shaped answer to a request that never reached the app. */
+function errorResponse(error: KmsError): AppResponse {
+  const wire = toWire(error);
+  return { status: wire.status, headers: { 'content-type': CONTENT_TYPE, 'x-amzn-requestid': randomUUID() }, body: wire.body };
 }
 
-export async function listen(app: App, options: HttpServerOptions): Promise<{ server: Server; url: string }> {
-  const server = createServer(async (req, res) => {
+/** The same, written straight to a socket whose HTTP parsing failed. */
+function writeRawError(socket: Socket, error: KmsError): void {
+  const response = errorResponse(error);
+  socket.end(
+    `HTTP/1.1 ${response.status} ${response.status === 400 ? 'Bad Request' : 'Error'}\r\n` +
+      `Content-Type: ${CONTENT_TYPE}\r\nx-amzn-RequestId: ${response.headers['x-amzn-requestid']}\r\n` +
+      `Content-Length: ${Buffer.byteLength(response.body)}\r\nConnection: close\r\n\r\n${response.body}`,
+  );
+}
+
+export async function listen(app: App, options: HttpServerOptions): Promise<HttpServer> {
+  let inFlight = 0;
+  let closing = false;
+
+  const send = (res: ServerResponse, response: AppResponse, close: boolean): void => {
+    const headers: Record<string, string | number> = { ...response.headers, 'content-length': Buffer.byteLength(response.body) };
+    if (close || closing) headers['connection'] = 'close';
+    res.writeHead(response.status, headers);
+    res.end(response.body);
+  };
+
+  const server = createServer(
+    {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      // Node checks the two timeouts on this interval (30 s by default, too coarse for them).
+      connectionsCheckingInterval: Math.max(50, Math.min(options.headersTimeoutMs, options.requestTimeoutMs) / 4),
+    },
+    async (req, res) => {
+    if (inFlight >= options.maxConcurrentRequests) {
+      send(res, errorResponse(new ThrottlingException(messages.throttled)), true);
+      return;
+    }
+    inFlight++;
     try {
       const body = await readBody(req, options.maxBodyBytes);
       const tooLarge = body === 'too-large';
@@ -54,18 +112,48 @@ export async function listen(app: App, options: HttpServerOptions): Promise<{ se
       });
       send(res, response, tooLarge);
     } catch {
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
+      // Only a broken connection gets here: the app answers every error itself.
+      res.destroy();
+    } finally {
+      inFlight--;
     }
-  });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+    },
+  );
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    if (err.code === 'HPE_HEADER_OVERFLOW') writeRawError(socket, new ValidationException(messages.headersTooLarge(MAX_HEADER_BYTES)));
+    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') writeRawError(socket, new ValidationException(messages.requestTimeout));
+    else writeRawError(socket, new SerializationException(messages.malformedHttp));
+  });
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return { server, url: `http://${host}:${address.port}` };
+
+  return {
+    server,
+    url: `http://${host}:${address.port}`,
+    async close() {
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Connections that finish a request while closing are told to close (see send); any still
+      // busy after the grace period are cut.
+      const idle = setInterval(() => server.closeIdleConnections(), 100);
+      const deadline = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs ?? 10_000);
+      try {
+        await closed;
+      } finally {
+        clearInterval(idle);
+        clearTimeout(deadline);
+      }
+    },
+  };
 }

@@ -98,7 +98,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const sweeper = setInterval(() => void sweep(), config.deletionSweepMs);
   sweeper.unref();
 
-  const { server, url } = await listen(app, { host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes });
+  const http = await listen(app, {
+    host: config.host,
+    port: config.port,
+    maxBodyBytes: config.maxBodyBytes,
+    maxConcurrentRequests: config.maxConcurrentRequests,
+    headersTimeoutMs: config.headersTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+  });
+  const url = http.url;
   keyPairs.start();
   logger.info({ url, dataDir: config.dataDir, rootKey: rootKey.fingerprint() }, 'listening');
   return {
@@ -106,12 +114,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     services,
     async close() {
       clearInterval(sweeper);
+      await http.close(); // requests in flight finish before the store closes
       keyPairs.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
       await store.close();
+      logger.info('stopped');
     },
   };
 }
