@@ -79,9 +79,25 @@ export interface PoolLevel {
   misses: number;
 }
 
-export async function health(url: string): Promise<{ pid: number; keyPairPool: Record<string, PoolLevel> }> {
+export interface Health {
+  pid: number;
+  memory: { residentMiB: number; heapUsedMiB: number };
+  keyPairPool: Record<string, PoolLevel>;
+}
+
+export async function health(url: string): Promise<Health> {
   const res = await fetch(`${url}/health`);
-  return (await res.json()) as { pid: number; keyPairPool: Record<string, PoolLevel> };
+  return (await res.json()) as Health;
+}
+
+/** The JavaScript heap in use, summed over the workers (polls /health until each has answered). */
+export async function heapUsedMiB(url: string, workers: number): Promise<number> {
+  const byPid = new Map<number, number>();
+  for (let i = 0; i < workers * 20 && byPid.size < workers; i++) {
+    const h = await health(url);
+    byPid.set(h.pid, h.memory.heapUsedMiB);
+  }
+  return [...byPid.values()].reduce((a, b) => a + b, 0);
 }
 
 /** Waits until every worker answering /health reports full pools (polls several times per round). */

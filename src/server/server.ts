@@ -41,6 +41,13 @@ export async function prepareDataDir(config: Config): Promise<void> {
   await openStore(config).close();
 }
 
+/** This process's memory in MiB, for /health: resident, and the JavaScript heap in use. */
+function memoryFigures(): { residentMiB: number; heapUsedMiB: number } {
+  const usage = process.memoryUsage();
+  const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+  return { residentMiB: mib(usage.rss), heapUsedMiB: mib(usage.heapUsed) };
+}
+
 function openStore(config: Config): Store {
   if (config.databaseUrl !== undefined) {
     throw new ConfigError('PostgreSQL storage (TRENT_DATABASE_URL) is not available in this version; unset it to use SQLite.');
@@ -84,7 +91,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     config: { defaultAccount: config.account, defaultRegion: config.region, allowSm2Everywhere: config.allowSm2Everywhere },
     logger,
   };
-  const app = createApp(services, { maxBodyBytes: config.maxBodyBytes, health: () => ({ version, pid: process.pid, keyPairPool: keyPairs.stats() }) });
+  const app = createApp(services, { maxBodyBytes: config.maxBodyBytes, health: () => ({ version, pid: process.pid, memory: memoryFigures(), keyPairPool: keyPairs.stats() }) });
 
   const sweep = async () => {
     try {
