@@ -41,6 +41,15 @@ export async function prepare(url: string, operation: string, input: object): Pr
   return { headers: signed.headers as Record<string, string>, body };
 }
 
+/** One signed request for set-up (creating keys, ...); throws on any error answer. */
+export async function call(url: string, operation: string, input: object): Promise<Record<string, unknown>> {
+  const prepared = await prepare(url, operation, input);
+  const res = await fetch(url, { method: 'POST', headers: prepared.headers, body: prepared.body });
+  const body = (await res.json()) as Record<string, unknown>;
+  if (res.status !== 200) throw new Error(`${operation}: ${JSON.stringify(body)}`);
+  return body;
+}
+
 export interface LoadResult {
   requests: number;
   errors: number;

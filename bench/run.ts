@@ -18,7 +18,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allDataKeyPairSpecs } from '../src/domain/key-specs.js';
-import { percentile, prepare, runLoad, type LoadResult, type PreparedRequest } from './load.js';
+import { call, percentile, prepare, runLoad, type LoadResult, type PreparedRequest } from './load.js';
 import { health, residentBytes, startProcess, waitForFullPools, type Started } from './processes.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
@@ -36,14 +36,6 @@ const workers = availableParallelism();
 
 const say = (line: string) => process.stdout.write(line + '\n');
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
-
-async function call(url: string, operation: string, input: object): Promise<Record<string, unknown>> {
-  const prepared = await prepare(url, operation, input);
-  const res = await fetch(url, { method: 'POST', headers: prepared.headers, body: prepared.body });
-  const body = (await res.json()) as Record<string, unknown>;
-  if (res.status !== 200) throw new Error(`${operation}: ${JSON.stringify(body)}`);
-  return body;
-}
 
 function trent(dataDir: string, env: Record<string, string>, extraArgs: string[] = []): Promise<Started> {
   return startProcess([MAIN, 'serve', '--port', '0', '--data-dir', dataDir, ...extraArgs], {

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { percentile, prepare, runLoad, type PreparedRequest } from './load.js';
+import { call, percentile, prepare, runLoad, type PreparedRequest } from './load.js';
 import { heapUsedMiB, residentBytes, startProcess, waitForFullPools } from './processes.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
@@ -36,14 +36,6 @@ function random(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-async function call(url: string, operation: string, input: object): Promise<Record<string, unknown>> {
-  const prepared = await prepare(url, operation, input);
-  const res = await fetch(url, { method: 'POST', headers: prepared.headers, body: prepared.body });
-  const body = (await res.json()) as Record<string, unknown>;
-  if (res.status !== 200) throw new Error(`${operation}: ${JSON.stringify(body)}`);
-  return body;
 }
 
 const root = mkdtempSync(join(tmpdir(), 'trent-soak-'));
