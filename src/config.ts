@@ -25,6 +25,7 @@
  * of spec to size whose key `default` sets the others.
  */
 import { readFileSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 
@@ -127,6 +128,14 @@ function text(value: unknown, source: string): string {
   return String(value);
 }
 
+/** Loopback only: 127.0.0.0/8, ::1 and localhost. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIPv4(host)) return host.startsWith('127.');
+  if (isIPv6(host)) return host === '::1' || host === '0:0:0:0:0:0:0:1';
+  return false;
+}
+
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
   const configPath = flags.config ?? env.TRENT_CONFIG;
   const file = configPath !== undefined ? readFile(configPath) : {};
@@ -176,6 +185,15 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   if (databaseUrl) config.databaseUrl = text(databaseUrl.value, databaseUrl.source);
   const rootKey = pick(undefined, 'TRENT_ROOT_KEY', 'rootKey');
   if (rootKey) config.rootKey = text(rootKey.value, rootKey.source);
+  // DESIGN: with no accounts configured (development mode; signature verification and accounts
+  // arrive with the authentication issue), Trent accepts any well-formed request, so it may
+  // only listen where nothing but this machine can reach it.
+  if (!isLoopbackHost(config.host)) {
+    throw new ConfigError(
+      `refusing to listen on ${config.host}: without configured accounts Trent authenticates nobody, ` +
+        'so it serves only loopback addresses (127.0.0.1, ::1, localhost)',
+    );
+  }
   if (config.headersTimeoutMs > config.requestTimeoutMs) {
     throw new ConfigError('headersTimeoutMs must not exceed requestTimeoutMs');
   }

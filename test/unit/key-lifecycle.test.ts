@@ -421,7 +421,7 @@ describe('loadConfig precedence: flags > environment > YAML file > defaults', ()
   const fullFile = () =>
     yamlFile(
       [
-        'host: 10.0.0.1',
+        'host: 127.0.0.11',
         'port: 5001',
         'dataDir: /file/data',
         'account: "444455556666"',
@@ -463,7 +463,7 @@ describe('loadConfig precedence: flags > environment > YAML file > defaults', ()
 
   it('reads every setting from the YAML file', () => {
     const config = loadConfig({ config: fullFile() }, {});
-    assert.equal(config.host, '10.0.0.1');
+    assert.equal(config.host, '127.0.0.11');
     assert.equal(config.port, 5001);
     assert.equal(config.dataDir, '/file/data');
     assert.equal(config.account, '444455556666');
@@ -477,7 +477,7 @@ describe('loadConfig precedence: flags > environment > YAML file > defaults', ()
   it('lets the environment override the file', () => {
     const env = {
       TRENT_CONFIG: fullFile(),
-      TRENT_HOST: '10.0.0.2',
+      TRENT_HOST: '127.0.0.12',
       TRENT_PORT: '5002',
       TRENT_DATA_DIR: '/env/data',
       TRENT_ACCOUNT: '777788889999',
@@ -488,7 +488,7 @@ describe('loadConfig precedence: flags > environment > YAML file > defaults', ()
       TRENT_ROOT_KEY: 'ZW52',
     };
     const config = loadConfig({}, env);
-    assert.equal(config.host, '10.0.0.2');
+    assert.equal(config.host, '127.0.0.12');
     assert.equal(config.port, 5002);
     assert.equal(config.dataDir, '/env/data');
     assert.equal(config.account, '777788889999');
@@ -500,14 +500,14 @@ describe('loadConfig precedence: flags > environment > YAML file > defaults', ()
   });
 
   it('lets flags override the environment and the file', () => {
-    const env = { TRENT_HOST: '10.0.0.2', TRENT_PORT: '5002', TRENT_DATA_DIR: '/env/data' };
-    const config = loadConfig({ config: fullFile(), host: '10.0.0.3', port: '5003', dataDir: '/flag/data' }, env);
-    assert.deepEqual([config.host, config.port, config.dataDir], ['10.0.0.3', 5003, '/flag/data']);
+    const env = { TRENT_HOST: '127.0.0.12', TRENT_PORT: '5002', TRENT_DATA_DIR: '/env/data' };
+    const config = loadConfig({ config: fullFile(), host: '127.0.0.13', port: '5003', dataDir: '/flag/data' }, env);
+    assert.deepEqual([config.host, config.port, config.dataDir], ['127.0.0.13', 5003, '/flag/data']);
   });
 
   it('mixes sources setting by setting', () => {
-    const config = loadConfig({ config: fullFile(), host: '10.0.0.3' }, { TRENT_PORT: '5002' });
-    assert.deepEqual([config.host, config.port, config.dataDir], ['10.0.0.3', 5002, '/file/data']);
+    const config = loadConfig({ config: fullFile(), host: '127.0.0.13' }, { TRENT_PORT: '5002' });
+    assert.deepEqual([config.host, config.port, config.dataDir], ['127.0.0.13', 5002, '/file/data']);
   });
 
   it('--config wins over TRENT_CONFIG', () => {
