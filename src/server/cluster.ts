@@ -21,9 +21,17 @@ function isReady(message: unknown): message is ReadyMessage {
 export async function runWorker(config: Config): Promise<void> {
   const server = await startServer(config);
   process.send?.({ trent: 'ready', url: server.url } satisfies ReadyMessage);
-  const shutdown = () => void server.close().then(() => process.exit(0), () => process.exit(1));
+  let closing = false;
+  const shutdown = () => {
+    if (closing) return;
+    closing = true;
+    void server.close().then(() => process.exit(0), () => process.exit(1));
+  };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  // If the primary dies (even by SIGKILL), the IPC channel closes: stop serving and release the
+  // database rather than linger as an orphan.
+  process.on('disconnect', shutdown);
 }
 
 /** In the primary: resolves with the URL once every worker listens. */

@@ -165,3 +165,26 @@ describe('several worker processes', () => {
     assert.ok(res instanceof Error, 'nothing should answer after shutdown');
   });
 });
+
+describe('workers whose primary dies', () => {
+  it('stop serving and exit instead of lingering as orphans', async () => {
+    const server = await spawnServer({ env: { TRENT_WORKERS: '2' } });
+    try {
+      const workers = new Set<number>();
+      for (let i = 0; i < 40 && workers.size < 2; i++) workers.add((await health(server.url)).pid);
+      assert.equal(workers.size, 2);
+      await server.kill(); // SIGKILL to the primary only
+      const alive = (pid: number) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      await waitUntil(async () => [...workers].every((pid) => !alive(pid)), 'the workers to exit');
+    } finally {
+      removeDataDir(server.dataDir);
+    }
+  });
+});

@@ -43,7 +43,10 @@ export async function spawnServer(options: { dataDir?: string; env?: Record<stri
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     let stdout = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 15_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave a hung server behind
+      reject(new Error(`server did not start: ${stderr}`));
+    }, 15_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const match = /listening on (http:\/\/\S+)/.exec(stdout);

@@ -1,0 +1,146 @@
+/**
+ * Crash-safety campaigns (DESIGN.md: "An acknowledged CreateKey / alias / grant / state change
+ * survives kill -9 of the server"). A campaign starts a real Trent server on a fresh data
+ * directory and repeats, `kills` times: run a write-heavy workload from several concurrent
+ * @aws-sdk/client-kms clients (workload.ts), SIGKILL the server after a random delay while
+ * requests are in flight, start it again on the same data directory, and check the whole
+ * ledger of acknowledged writes and ciphertexts against it (verify.ts). The next round's
+ * workload runs on the restarted server, so later kills land on a database with history.
+ *
+ * A write is held to its acknowledgement only: answered 200 -> must be there after the restart;
+ * no answer (in flight at the kill) -> either outcome, but nothing else. Every ciphertext from an
+ * Encrypt or GenerateDataKeyPair answered 200 must still decrypt, under its encryption context,
+ * to the plaintext the client got.
+ *
+ * Seeded: the seed fixes the kill delays and every loop's choices; which requests are in flight
+ * at a kill still depends on timing. `env` goes to the server process, e.g. to run it with a
+ * fault-injecting `NODE_OPTIONS=--import=...` and see the campaign fail.
+ *
+ * Used by test/functional/crash.test.ts (a few kills, in `npm test`) and scripts/crash-test.ts
+ * (hundreds of kills: `npm run crash-test -- --kills 200 --seed 42`).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { kmsClient } from '../helpers/clients.js';
+import { removeDataDir, spawnServer, tempDataDir, type SpawnedServer } from '../helpers/spawn-server.js';
+import { Ledger } from './ledger.js';
+import { Random } from './random.js';
+import { verifyLedger } from './verify.js';
+import { runWorkload } from './workload.js';
+
+export interface CrashCampaignOptions {
+  kills: number;
+  seed: number;
+  /** Extra environment for the server process. */
+  env?: Record<string, string>;
+  /** Progress lines, one per kill. */
+  log?: (line: string) => void;
+  /** Concurrent client loops, each with one request at a time; default 6. */
+  clientLoops?: number;
+  /** The kill comes this long after a round's workload starts, uniformly; default 50..800 ms. */
+  killDelayMs?: { min: number; max: number };
+  /** Keys not written since the last kill, and old ciphertexts, rechecked per kill; default 25. */
+  sample?: number;
+}
+
+export interface CrashCampaignReport {
+  kills: number;
+  /** Writes answered 200 (by the workload, and by the verifier enabling keys to decrypt). */
+  acknowledgedWrites: number;
+  /** Writes with no answer (in flight at a kill) or a server fault: either outcome accepted. */
+  unknownWrites: number;
+  /** Of those, where the two outcomes differ: how many the restarted server showed applied, and not. */
+  unknownApplied: number;
+  unknownNotApplied: number;
+  /** Distinct ciphertexts decrypted after the kill that followed their creation. */
+  ciphertextsChecked: number;
+  /** Decrypt checks including re-checks of older ciphertexts. */
+  decryptChecks: number;
+  keys: number;
+  aliases: number;
+  durationMs: number;
+  violations: string[];
+}
+
+function tail(text: string, lines: number): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+export async function runCrashCampaign(options: CrashCampaignOptions): Promise<CrashCampaignReport> {
+  const started = performance.now();
+  const log = options.log ?? (() => {});
+  const delays = options.killDelayMs ?? { min: 50, max: 800 };
+  const clientLoops = options.clientLoops ?? 6;
+  const env = options.env ?? {};
+  const random = new Random(options.seed);
+  const ledger = new Ledger();
+  const violations: string[] = [];
+  const report = { kills: 0, ciphertextsChecked: 0, decryptChecks: 0 };
+  const dataDir = tempDataDir();
+  let server: SpawnedServer | undefined;
+  try {
+    server = await spawnServer({ dataDir, env });
+    for (let round = 1; round <= options.kills; round++) {
+      const rng = random.derive(round);
+      const delay = rng.int(delays.min, delays.max);
+      const before = { acknowledged: ledger.acknowledgedWrites, unknown: ledger.unknownWrites, violations: violations.length };
+      let killing = false;
+      const workload = runWorkload({ url: server.url, ledger, round, rng: rng.derive(1), clientLoops, violations, killing: () => killing });
+      workload.catch(() => {}); // awaited below, after the kill; this only keeps an early failure from being unhandled
+      await sleep(delay);
+      killing = true;
+      const killed: SpawnedServer = server;
+      await killed.kill();
+      report.kills++;
+      await workload;
+      const workloadWrites = { acknowledged: ledger.acknowledgedWrites - before.acknowledged, unknown: ledger.unknownWrites - before.unknown };
+
+      try {
+        server = await spawnServer({ dataDir, env });
+      } catch (err) {
+        server = undefined;
+        violations.push(`after kill ${round}, the server did not start again on the same data directory: ${(err as Error).message}`);
+        break;
+      }
+      const client = kmsClient(server.url);
+      const last = round === options.kills;
+      let verified;
+      try {
+        verified = await verifyLedger({ client, ledger, rng: rng.derive(2), label: `after kill ${round}`, violations, sample: options.sample ?? 25, everything: last });
+      } finally {
+        client.destroy();
+      }
+      report.ciphertextsChecked += verified.newCiphertextsChecked;
+      report.decryptChecks += verified.decryptChecks;
+      log(
+        `kill ${round}/${options.kills} after ${delay} ms: ${workloadWrites.acknowledged} writes acknowledged, ` +
+          `${workloadWrites.unknown} in flight; checked ${ledger.keys.size} keys listed, ${verified.keysChecked} in depth, ` +
+          `${verified.decryptChecks} decrypts (${verified.newCiphertextsChecked} new); ${violations.length - before.violations} violations`,
+      );
+      if (violations.length > before.violations) {
+        for (const violation of violations.slice(before.violations)) log(`  ${violation}`);
+        const logs = tail(killed.logs(), 10);
+        if (logs) log(`  server log before the kill:\n${logs}`);
+      }
+      if (server.process.exitCode !== null || server.process.signalCode !== null) {
+        violations.push(`after kill ${round}, the restarted server exited during verification: ${tail(server.logs(), 10)}`);
+        break;
+      }
+    }
+  } finally {
+    await server?.kill();
+    removeDataDir(dataDir);
+  }
+  return {
+    kills: report.kills,
+    acknowledgedWrites: ledger.acknowledgedWrites,
+    unknownWrites: ledger.unknownWrites,
+    unknownApplied: ledger.inFlightOutcomes.applied,
+    unknownNotApplied: ledger.inFlightOutcomes.notApplied,
+    ciphertextsChecked: report.ciphertextsChecked,
+    decryptChecks: report.decryptChecks,
+    keys: ledger.keys.size,
+    aliases: [...ledger.aliases.values()].filter((a) => a.target.acked !== undefined).length,
+    durationMs: Math.round(performance.now() - started),
+    violations,
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * The crash harness's ledger: what the server has acknowledged, kept in the client's memory,
+ * against which the restarted server is checked. A write enters the ledger only when its
+ * request was answered 200. A write whose request got no answer (it was in flight at the
+ * kill) is recorded beside the acknowledged value as "in flight": after the restart the server
+ * may show either, and verification then settles the ledger on what it found.
+ *
+ * Each key and alias belongs to one client loop, which sends at most one request at a time, so
+ * the order of a key's acknowledged writes is the order they were applied, and at most one
+ * write per item can be in flight at a kill.
+ *
+ * Grants: Trent does not serve CreateGrant, RetireGrant or RevokeGrant yet. When it does, add
+ * a `grants` map here (grant id -> key id, grantee, operations, and an Expected<boolean> for
+ * "exists": acknowledged CreateGrant -> true, acknowledged Retire/Revoke -> false, in flight ->
+ * either), the three actions in workload.ts, and a ListGrants check per key in verify.ts.
+ */
+export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
+
+export interface Tag {
+  TagKey: string;
+  TagValue: string;
+}
+
+/**
+ * A value the server must show: the one the last acknowledged write set (`by` names that
+ * write), or, when a later write was in flight at the kill, the value that write would set.
+ */
+export interface Expected<T> {
+  acked: T;
+  by: string;
+  inFlight?: { value: T; by: string };
+}
+
+export interface KeyEntry {
+  keyId: string;
+  arn: string;
+  /** The client loop that owns the key: the only one that changes it. */
+  owner: number;
+  /** The CreateKey that made it. */
+  createdBy: string;
+  description: string;
+  state: Expected<KeyState>;
+  /** Sorted by TagKey, as ListResourceTags returns them. */
+  tags: Expected<Tag[]>;
+}
+
+export interface AliasEntry {
+  aliasName: string;
+  owner: number;
+  /** The target key id; undefined for "no such alias" (kept after DeleteAlias, so that an alias
+   * that comes back is reported against the DeleteAlias that removed it). */
+  target: Expected<string | undefined>;
+}
+
+export interface CiphertextEntry {
+  /** Encrypt or GenerateDataKeyPair, the round, the client loop. */
+  source: string;
+  keyId: string;
+  arn: string;
+  blob: Uint8Array;
+  context: Record<string, string>;
+  plaintext: Uint8Array;
+  /** Checked after at least one kill. */
+  checked: boolean;
+}
+
+/** A CreateKey in flight at a kill: its key id is unknown, its description is unique. */
+export interface CreateInFlight {
+  owner: number;
+  by: string;
+  description: string;
+  tags: Tag[];
+}
+
+export class Ledger {
+  readonly keys = new Map<string, KeyEntry>();
+  readonly aliases = new Map<string, AliasEntry>();
+  readonly ciphertexts: CiphertextEntry[] = [];
+  createsInFlight: CreateInFlight[] = [];
+  /** Keys written (or with a write in flight) since the last verification. */
+  readonly touched = new Set<string>();
+  /** Keys and aliases found on the server that nothing explains; reported once, then ignored. */
+  readonly foreign = new Set<string>();
+  acknowledgedWrites = 0;
+  unknownWrites = 0;
+  /** How the writes in flight at a kill turned out, where the two outcomes differ. */
+  readonly inFlightOutcomes = { applied: 0, notApplied: 0 };
+  private serial = 0;
+
+  /** A number unique in this campaign, for descriptions and alias names. */
+  nextSerial(): number {
+    return ++this.serial;
+  }
+
+  keysOf(owner: number, states: readonly KeyState[]): KeyEntry[] {
+    return [...this.keys.values()].filter((k) => k.owner === owner && states.includes(k.state.acked));
+  }
+
+  /** The aliases of `owner` that exist (a deleted alias stays in the map), with no write in doubt. */
+  aliasesOf(owner: number): AliasEntry[] {
+    return [...this.aliases.values()].filter((a) => a.owner === owner && a.target.acked !== undefined && !a.target.inFlight);
+  }
+
+  /**
+   * Checks what the server shows against an expectation and settles the expectation on it.
+   * Returns a description of the mismatch, or undefined when the value is acceptable.
+   */
+  settle<T>(expected: Expected<T>, found: T, equal: (a: T, b: T) => boolean, show: (value: T) => string): string | undefined {
+    const inFlight = expected.inFlight;
+    delete expected.inFlight;
+    const outcomesDiffer = inFlight !== undefined && !equal(inFlight.value, expected.acked);
+    if (equal(found, expected.acked)) {
+      if (outcomesDiffer) this.inFlightOutcomes.notApplied++;
+      return undefined;
+    }
+    if (inFlight && equal(found, inFlight.value)) {
+      this.inFlightOutcomes.applied++;
+      expected.acked = found;
+      expected.by = `${inFlight.by} (in flight at the kill, found applied)`;
+      return undefined;
+    }
+    const alternative = inFlight ? `, or ${show(inFlight.value)} if ${inFlight.by}, in flight at the kill, was applied` : '';
+    const problem = `expected ${show(expected.acked)} after ${expected.by}${alternative}; found ${show(found)}`;
+    expected.acked = found;
+    expected.by = 'what the server showed after a violation';
+    return problem;
+  }
+}
+
+export function sortTags(tags: readonly Tag[]): Tag[] {
+  return [...tags].sort((a, b) => (a.TagKey < b.TagKey ? -1 : a.TagKey > b.TagKey ? 1 : 0));
+}
+
+export function formatTags(tags: readonly Tag[]): string {
+  return `{${tags.map((t) => `${t.TagKey}=${t.TagValue}`).join(',')}}`;
+}
+
+/** Sets an expectation after an acknowledged write. */
+export function acknowledge<T>(expected: Expected<T>, value: T, by: string): void {
+  expected.acked = value;
+  expected.by = by;
+  delete expected.inFlight;
+}

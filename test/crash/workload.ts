@@ -1,0 +1,331 @@
+/**
+ * The crash harness's write-heavy workload: several client loops, each with its own
+ * @aws-sdk/client-kms client, sending one request at a time until the server is killed.
+ * A loop owns the keys it created and the aliases it named, and only ever sends requests that
+ * are valid for the state its ledger knows (no EnableKey on a key pending deletion, no alias to
+ * a key pending deletion), so every refusal is a violation, not noise.
+ *
+ * Writes: CreateKey (random description and tags), CreateAlias / UpdateAlias / DeleteAlias,
+ * DisableKey / EnableKey, ScheduleKeyDeletion / CancelKeyDeletion, TagResource / UntagResource.
+ * Ciphertexts: Encrypt and GenerateDataKeyPair (by key id, key ARN or alias) with an encryption
+ * context, kept with the expected plaintext so that verification can decrypt them after a kill.
+ */
+import {
+  CancelKeyDeletionCommand,
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DeleteAliasCommand,
+  DisableKeyCommand,
+  EnableKeyCommand,
+  EncryptCommand,
+  GenerateDataKeyPairCommand,
+  ScheduleKeyDeletionCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateAliasCommand,
+  type KMSClient,
+} from '@aws-sdk/client-kms';
+import { kmsClient } from '../helpers/clients.js';
+import { Caller } from './calls.js';
+import { acknowledge, formatTags, sortTags, type KeyEntry, type KeyState, type Ledger, type Tag } from './ledger.js';
+import type { Random } from './random.js';
+
+/** States in which a key's aliases and tags may change (AWS: anything but PendingDeletion). */
+export const MANAGEABLE: readonly KeyState[] = ['Enabled', 'Disabled'];
+const TAG_KEYS = ['team', 'env', 'tier', 'owner', 'cost', 'app'];
+/** Cheap to generate on demand (the test servers run without a key-pair pool). */
+const KEY_PAIR_SPECS = ['ECC_NIST_P256', 'ECC_NIST_EDWARDS25519'] as const;
+const MAX_ALIASES_PER_LOOP = 8;
+
+class ClientLoop {
+  readonly caller: Caller;
+
+  constructor(
+    readonly index: number,
+    readonly round: number,
+    readonly client: KMSClient,
+    readonly rng: Random,
+    readonly ledger: Ledger,
+    violations: string[],
+    killing: () => boolean,
+  ) {
+    this.caller = new Caller(ledger, `round ${round}, client loop ${index}`, violations, killing);
+  }
+
+  /** How a write is named in the ledger and in violations. */
+  writeName(operation: string): string {
+    return `${operation} in round ${this.round} (client loop ${this.index})`;
+  }
+
+  /** This loop's keys in `states` with no write in doubt. */
+  keys(states: readonly KeyState[]): KeyEntry[] {
+    return this.ledger.keysOf(this.index, states).filter((k) => !k.state.inFlight && !k.tags.inFlight);
+  }
+
+  randomTags(count: number): Tag[] {
+    return this.rng.sample(TAG_KEYS, count).map((TagKey) => ({ TagKey, TagValue: this.rng.hex(3) }));
+  }
+}
+
+type Action = (loop: ClientLoop) => Promise<unknown> | undefined;
+
+function createKey(loop: ClientLoop): Promise<unknown> {
+  const description = `crash round ${loop.round} loop ${loop.index} #${loop.ledger.nextSerial()} ${loop.rng.hex(4)}`;
+  const tags = sortTags(loop.randomTags(loop.rng.int(0, 2)));
+  const by = loop.writeName(`CreateKey '${description}' with tags ${formatTags(tags)}`);
+  return loop.caller.write(
+    by,
+    () => loop.client.send(new CreateKeyCommand({ Description: description, ...(tags.length > 0 && { Tags: tags }) })),
+    {
+      acked: (output) => {
+        const metadata = output.KeyMetadata;
+        if (!metadata?.KeyId || !metadata.Arn || metadata.Description !== description || metadata.KeyState !== 'Enabled') {
+          loop.caller.violation(`${by}: unexpected KeyMetadata ${JSON.stringify(metadata)}`);
+          return;
+        }
+        loop.ledger.keys.set(metadata.KeyId, {
+          keyId: metadata.KeyId,
+          arn: metadata.Arn,
+          owner: loop.index,
+          createdBy: by,
+          description,
+          state: { acked: 'Enabled', by },
+          tags: { acked: tags, by },
+        });
+        loop.ledger.touched.add(metadata.KeyId);
+      },
+      inFlight: () => loop.ledger.createsInFlight.push({ owner: loop.index, by, description, tags }),
+    },
+  );
+}
+
+function createAlias(loop: ClientLoop): Promise<unknown> | undefined {
+  if (loop.ledger.aliasesOf(loop.index).length >= MAX_ALIASES_PER_LOOP) return undefined;
+  const key = loop.rng.pick(loop.keys(MANAGEABLE));
+  if (!key) return undefined;
+  const aliasName = `alias/crash-${loop.index}-${loop.ledger.nextSerial()}`;
+  const by = loop.writeName(`CreateAlias ${aliasName} -> ${key.keyId}`);
+  return loop.caller.write(by, () => loop.client.send(new CreateAliasCommand({ AliasName: aliasName, TargetKeyId: key.keyId })), {
+    acked: () => loop.ledger.aliases.set(aliasName, { aliasName, owner: loop.index, target: { acked: key.keyId, by } }),
+    inFlight: () =>
+      loop.ledger.aliases.set(aliasName, {
+        aliasName,
+        owner: loop.index,
+        target: { acked: undefined, by: 'no acknowledged CreateAlias', inFlight: { value: key.keyId, by } },
+      }),
+  });
+}
+
+function updateAlias(loop: ClientLoop): Promise<unknown> | undefined {
+  const alias = loop.rng.pick(loop.ledger.aliasesOf(loop.index));
+  const key = alias && loop.rng.pick(loop.keys(MANAGEABLE).filter((k) => k.keyId !== alias.target.acked));
+  if (!alias || !key) return undefined;
+  const by = loop.writeName(`UpdateAlias ${alias.aliasName} -> ${key.keyId}`);
+  return loop.caller.write(by, () => loop.client.send(new UpdateAliasCommand({ AliasName: alias.aliasName, TargetKeyId: key.arn })), {
+    acked: () => acknowledge(alias.target, key.keyId, by),
+    inFlight: () => (alias.target.inFlight = { value: key.keyId, by }),
+  });
+}
+
+function deleteAlias(loop: ClientLoop): Promise<unknown> | undefined {
+  const alias = loop.rng.pick(loop.ledger.aliasesOf(loop.index));
+  if (!alias) return undefined;
+  const by = loop.writeName(`DeleteAlias ${alias.aliasName}`);
+  return loop.caller.write(by, () => loop.client.send(new DeleteAliasCommand({ AliasName: alias.aliasName })), {
+    acked: () => acknowledge(alias.target, undefined, by),
+    inFlight: () => (alias.target.inFlight = { value: undefined, by }),
+  });
+}
+
+/** A write that moves a key to `next`; the caller has checked the move is allowed. */
+function changeState(loop: ClientLoop, key: KeyEntry, operation: string, next: KeyState, request: () => Promise<unknown>): Promise<unknown> {
+  const by = loop.writeName(`${operation} ${key.keyId}`);
+  loop.ledger.touched.add(key.keyId);
+  return loop.caller.write(by, request, {
+    acked: () => acknowledge(key.state, next, by),
+    inFlight: () => (key.state.inFlight = { value: next, by }),
+  });
+}
+
+function enableOrDisable(loop: ClientLoop): Promise<unknown> | undefined {
+  const key = loop.rng.pick(loop.keys(MANAGEABLE));
+  if (!key) return undefined;
+  return key.state.acked === 'Enabled'
+    ? changeState(loop, key, 'DisableKey', 'Disabled', () => loop.client.send(new DisableKeyCommand({ KeyId: key.keyId })))
+    : changeState(loop, key, 'EnableKey', 'Enabled', () => loop.client.send(new EnableKeyCommand({ KeyId: key.arn })));
+}
+
+function scheduleDeletion(loop: ClientLoop): Promise<unknown> | undefined {
+  const key = loop.rng.pick(loop.keys(MANAGEABLE));
+  if (!key) return undefined;
+  const days = loop.rng.int(7, 30);
+  return changeState(loop, key, `ScheduleKeyDeletion (${days} days)`, 'PendingDeletion', () =>
+    loop.client.send(new ScheduleKeyDeletionCommand({ KeyId: key.keyId, PendingWindowInDays: days })),
+  );
+}
+
+/** A cancelled deletion leaves the key Disabled (AWS: CancelKeyDeletion). */
+function cancelDeletion(loop: ClientLoop): Promise<unknown> | undefined {
+  const key = loop.rng.pick(loop.keys(['PendingDeletion']));
+  if (!key) return undefined;
+  return changeState(loop, key, 'CancelKeyDeletion', 'Disabled', () => loop.client.send(new CancelKeyDeletionCommand({ KeyId: key.keyId })));
+}
+
+function tagKey(loop: ClientLoop): Promise<unknown> | undefined {
+  const key = loop.rng.pick(loop.keys(MANAGEABLE));
+  if (!key) return undefined;
+  const added = loop.randomTags(loop.rng.int(1, 2));
+  const merged = new Map(key.tags.acked.map((t) => [t.TagKey, t.TagValue]));
+  for (const tag of added) merged.set(tag.TagKey, tag.TagValue);
+  const next = sortTags([...merged].map(([TagKey, TagValue]) => ({ TagKey, TagValue })));
+  const by = loop.writeName(`TagResource ${key.keyId} ${formatTags(added)}`);
+  loop.ledger.touched.add(key.keyId);
+  return loop.caller.write(by, () => loop.client.send(new TagResourceCommand({ KeyId: key.keyId, Tags: added })), {
+    acked: () => acknowledge(key.tags, next, by),
+    inFlight: () => (key.tags.inFlight = { value: next, by }),
+  });
+}
+
+function untagKey(loop: ClientLoop): Promise<unknown> | undefined {
+  const key = loop.rng.pick(loop.keys(MANAGEABLE).filter((k) => k.tags.acked.length > 0));
+  if (!key) return undefined;
+  const removed = loop.rng.sample(key.tags.acked.map((t) => t.TagKey), loop.rng.int(1, 2));
+  const next = key.tags.acked.filter((t) => !removed.includes(t.TagKey));
+  const by = loop.writeName(`UntagResource ${key.keyId} [${removed.join(',')}]`);
+  loop.ledger.touched.add(key.keyId);
+  return loop.caller.write(by, () => loop.client.send(new UntagResourceCommand({ KeyId: key.arn, TagKeys: removed })), {
+    acked: () => acknowledge(key.tags, next, by),
+    inFlight: () => (key.tags.inFlight = { value: next, by }),
+  });
+}
+
+/** An enabled key of this loop and how to name it: key id, key ARN, or one of its aliases. */
+function usableKey(loop: ClientLoop): { key: KeyEntry; name: string } | undefined {
+  const key = loop.rng.pick(loop.keys(['Enabled']));
+  if (!key) return undefined;
+  const alias = loop.rng.pick(loop.ledger.aliasesOf(loop.index).filter((a) => a.target.acked === key.keyId));
+  const name = alias && loop.rng.chance(0.5) ? alias.aliasName : loop.rng.chance(0.5) ? key.arn : key.keyId;
+  return { key, name };
+}
+
+function encryptionContext(loop: ClientLoop, serial: number): Record<string, string> {
+  const context: Record<string, string> = { round: String(loop.round), loop: String(loop.index), serial: String(serial) };
+  if (loop.rng.chance(0.5)) context[`extra-${loop.rng.hex(2)}`] = loop.rng.hex(4);
+  return context;
+}
+
+function encrypt(loop: ClientLoop): Promise<unknown> | undefined {
+  const target = usableKey(loop);
+  return target && encryptUnder(loop, target);
+}
+
+async function encryptUnder(loop: ClientLoop, target: { key: KeyEntry; name: string }): Promise<unknown> {
+  const serial = loop.ledger.nextSerial();
+  const context = encryptionContext(loop, serial);
+  const plaintext = loop.rng.bytes(loop.rng.int(1, 64));
+  const source = `Encrypt #${serial} under ${target.name} in round ${loop.round}`;
+  const output = await loop.caller.read(source, () =>
+    loop.client.send(new EncryptCommand({ KeyId: target.name, Plaintext: plaintext, EncryptionContext: context })),
+  );
+  if (!output) return undefined;
+  if (output.KeyId !== target.key.arn || !output.CiphertextBlob) {
+    loop.caller.violation(`${source}: answered KeyId ${output.KeyId}, expected ${target.key.arn}`);
+    return undefined;
+  }
+  loop.ledger.ciphertexts.push({ source, keyId: target.key.keyId, arn: target.key.arn, blob: output.CiphertextBlob, context, plaintext, checked: false });
+  return output;
+}
+
+function generateDataKeyPair(loop: ClientLoop): Promise<unknown> | undefined {
+  const target = usableKey(loop);
+  return target && generateDataKeyPairUnder(loop, target);
+}
+
+async function generateDataKeyPairUnder(loop: ClientLoop, target: { key: KeyEntry; name: string }): Promise<unknown> {
+  const serial = loop.ledger.nextSerial();
+  const context = encryptionContext(loop, serial);
+  const spec = loop.rng.pick(KEY_PAIR_SPECS) ?? 'ECC_NIST_P256';
+  const source = `GenerateDataKeyPair ${spec} #${serial} under ${target.name} in round ${loop.round}`;
+  const output = await loop.caller.read(source, () =>
+    loop.client.send(new GenerateDataKeyPairCommand({ KeyId: target.name, KeyPairSpec: spec, EncryptionContext: context })),
+  );
+  if (!output) return undefined;
+  if (output.KeyId !== target.key.arn || !output.PrivateKeyCiphertextBlob || !output.PrivateKeyPlaintext) {
+    loop.caller.violation(`${source}: answered KeyId ${output.KeyId}, expected ${target.key.arn}, or no private key`);
+    return undefined;
+  }
+  loop.ledger.ciphertexts.push({
+    source,
+    keyId: target.key.keyId,
+    arn: target.key.arn,
+    blob: output.PrivateKeyCiphertextBlob,
+    context,
+    plaintext: output.PrivateKeyPlaintext,
+    checked: false,
+  });
+  return output;
+}
+
+/** What a loop does next, by weight; an action returns undefined when nothing in the ledger fits it. */
+const ACTIONS: readonly { weight: number; run: Action }[] = [
+  { weight: 2, run: createKey },
+  { weight: 1.5, run: createAlias },
+  { weight: 2, run: updateAlias },
+  { weight: 1, run: deleteAlias },
+  { weight: 3, run: enableOrDisable },
+  { weight: 1, run: scheduleDeletion },
+  { weight: 1.5, run: cancelDeletion },
+  { weight: 2, run: tagKey },
+  { weight: 1.5, run: untagKey },
+  { weight: 3, run: encrypt },
+  { weight: 1.5, run: generateDataKeyPair },
+  // Grants: CreateGrant, RetireGrant and RevokeGrant go here once Trent serves them (ledger.ts).
+];
+const TOTAL_WEIGHT = ACTIONS.reduce((sum, a) => sum + a.weight, 0);
+
+function nextAction(rng: Random): Action {
+  let point = rng.next() * TOTAL_WEIGHT;
+  for (const action of ACTIONS) {
+    point -= action.weight;
+    if (point < 0) return action.run;
+  }
+  return createKey;
+}
+
+/** The next request: a few draws for an action that fits the loop's keys, else a new key. */
+function nextRequest(loop: ClientLoop): Promise<unknown> {
+  for (let draw = 0; draw < 5; draw++) {
+    const request = nextAction(loop.rng)(loop);
+    if (request) return request;
+  }
+  return createKey(loop);
+}
+
+async function runLoop(loop: ClientLoop, killing: () => boolean): Promise<void> {
+  while (!killing() && !loop.caller.stopped) await nextRequest(loop);
+}
+
+export interface WorkloadOptions {
+  url: string;
+  ledger: Ledger;
+  round: number;
+  rng: Random;
+  clientLoops: number;
+  violations: string[];
+  /** True once the harness is about to kill the server: loops send nothing more. */
+  killing: () => boolean;
+}
+
+/** Runs the client loops until `killing()` or until the server stops answering. */
+export async function runWorkload(options: WorkloadOptions): Promise<void> {
+  const loops = Array.from(
+    { length: options.clientLoops },
+    (_, index) =>
+      new ClientLoop(index, options.round, kmsClient(options.url), options.rng.derive(index), options.ledger, options.violations, options.killing),
+  );
+  try {
+    await Promise.all(loops.map((loop) => runLoop(loop, options.killing)));
+  } finally {
+    for (const loop of loops) loop.client.destroy();
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * Crash safety, the short campaign for `npm test`: a write-heavy workload from concurrent
+ * @aws-sdk/client-kms clients, SIGKILL of the server at seeded random moments, a restart on
+ * the same data directory, and a check of every acknowledged write and ciphertext
+ * (test/crash/crash-harness.ts). The long campaign is `npm run crash-test`.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runCrashCampaign } from '../crash/crash-harness.js';
+
+describe('crash safety under kill -9', { timeout: 120_000 }, () => {
+  it('after 6 kills mid-workload, every acknowledged write is there and every ciphertext decrypts', async () => {
+    const report = await runCrashCampaign({ kills: 6, seed: 20_240_611 });
+    assert.deepEqual(report.violations, []);
+    assert.equal(report.kills, 6);
+    assert.ok(report.acknowledgedWrites >= 200, `only ${report.acknowledgedWrites} acknowledged writes`);
+    assert.ok(report.ciphertextsChecked >= 50, `only ${report.ciphertextsChecked} ciphertexts checked`);
+    assert.ok(report.keys >= 20, `only ${report.keys} keys`);
+  });
+});
