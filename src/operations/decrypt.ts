@@ -4,9 +4,15 @@
  */
 import type { EncryptionContext } from '../crypto/encryption-context.js';
 import { keyArn } from '../domain/arn.js';
-import { ValidationException } from '../protocol/errors.js';
 import { defineOperation } from './context.js';
-import { assertSymmetricAlgorithm, decryptBlob, finishDryRun, refuseRecipient, SYMMETRIC_DEFAULT } from './core/symmetric.js';
+import {
+  assertSymmetricAlgorithm,
+  decryptBlob,
+  finishDryRun,
+  refuseRecipient,
+  requireCiphertextBlob,
+  SYMMETRIC_DEFAULT,
+} from './core/symmetric.js';
 
 interface DecryptInput {
   CiphertextBlob?: Buffer;
@@ -20,12 +26,8 @@ interface DecryptInput {
 }
 
 export const decryptOperation = defineOperation<DecryptInput>('Decrypt', async (input, ctx) => {
-  if (input.CiphertextBlob === undefined) {
-    throw new ValidationException(
-      "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
-    );
-  }
-  const opened = await decryptBlob(ctx, input.CiphertextBlob, input.EncryptionContext, input.KeyId, 'Decrypt');
+  const blob = requireCiphertextBlob(input.CiphertextBlob);
+  const opened = await decryptBlob(ctx, blob, input.EncryptionContext, input.KeyId, 'Decrypt');
   assertSymmetricAlgorithm(opened.key, input.EncryptionAlgorithm);
   refuseRecipient(input.Recipient);
   finishDryRun(input.DryRun);

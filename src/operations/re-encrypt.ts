@@ -10,12 +10,13 @@ import {
   decryptBlob,
   encryptUnder,
   finishDryRun,
+  requireCiphertextBlob,
   resolveSymmetricKey,
   SYMMETRIC_DEFAULT,
 } from './core/symmetric.js';
 
 interface ReEncryptInput {
-  CiphertextBlob: Buffer;
+  CiphertextBlob?: Buffer;
   SourceEncryptionContext?: EncryptionContext;
   SourceKeyId?: string;
   DestinationKeyId: string;
@@ -28,9 +29,10 @@ interface ReEncryptInput {
 }
 
 export const reEncryptOperation = defineOperation<ReEncryptInput>('ReEncrypt', async (input, ctx) => {
+  const blob = requireCiphertextBlob(input.CiphertextBlob);
   const destination = await resolveSymmetricKey(ctx, input.DestinationKeyId, 'ReEncrypt');
   assertSymmetricAlgorithm(destination, input.DestinationEncryptionAlgorithm);
-  const source = await decryptBlob(ctx, input.CiphertextBlob, input.SourceEncryptionContext, input.SourceKeyId, 'ReEncrypt');
+  const source = await decryptBlob(ctx, blob, input.SourceEncryptionContext, input.SourceKeyId, 'ReEncrypt');
   assertSymmetricAlgorithm(source.key, input.SourceEncryptionAlgorithm);
   try {
     finishDryRun(input.DryRun);

@@ -70,4 +70,5 @@ export const messages = {
   malformedHttp: 'The request is not a valid HTTP/1.1 request.',
   headersTooLarge: (limit: number) => `The request headers exceed the limit of ${limit} bytes.`,
   requestTimeout: 'The request was not received in time.',
+  unsupportedExpect: 'The Expect header is not supported (only 100-continue is).',
 } as const;

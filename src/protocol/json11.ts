@@ -26,15 +26,23 @@ export function operationName(target: string | undefined): string {
   return target.slice(TARGET_PREFIX.length);
 }
 
+// Strict UTF-8: lossy decoding would map different byte strings (FF, FE) to the same text, and
+// so let a ciphertext bound to one encryption context decrypt under another.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export function parseBody(body: Buffer): unknown {
   if (body.length === 0) return {};
-  let parsed: unknown;
+  let text: string;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    text = utf8.decode(body);
+  } catch {
+    throw new SerializationException('The request body is not valid UTF-8.');
+  }
+  try {
+    return JSON.parse(text) as unknown;
   } catch {
     throw new SerializationException('The request body is not valid JSON.');
   }
-  return parsed;
 }
 
 /** Blobs become base64 strings; everything else is already JSON. */

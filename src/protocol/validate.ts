@@ -22,6 +22,7 @@ const serializationMessages = {
   expectedStructure: (json: string) => `${json} can not be converted to a structure`,
   expectedList: (json: string) => `${json} can not be converted to a list`,
   invalidBase64: 'Base64 encoded value is invalid.',
+  illFormedString: 'A string in the request is not well-formed Unicode (it has a lone surrogate).',
   unknownMember: (member: string) => `Unrecognized member '${member}' in the request.`,
 };
 
@@ -66,7 +67,7 @@ class Checker {
   constructor(private readonly model: ServiceModel) {}
 
   private shape(name: string): Shape {
-    const shape = this.model.shapes[name];
+    const shape = Object.hasOwn(this.model.shapes, name) ? this.model.shapes[name] : undefined;
     if (!shape) throw new Error(`shape ${name} missing from the model`);
     return shape;
   }
@@ -105,7 +106,8 @@ class Checker {
         }
         const out: Record<string, unknown> = {};
         for (const [member, memberValue] of Object.entries(value)) {
-          const memberShape = shape.members[member];
+          // Own members only: `constructor` or `__proto__` in a request are unknown members.
+          const memberShape = Object.hasOwn(shape.members, member) ? shape.members[member] : undefined;
           if (memberShape === undefined) throw new SerializationException(serializationMessages.unknownMember(member));
           if (memberValue === null) continue; // JSON null is the same as absent
           const memberPath = path === '' ? pathSegment(member) : `${path}.${pathSegment(member)}`;
@@ -133,8 +135,12 @@ class Checker {
             Array.isArray(value) ? serializationMessages.unexpectedList : serializationMessages.expectedStructure(jsonTokenName(value)),
           );
         }
-        const out: Record<string, unknown> = {};
+        // A null-prototype object: a map key such as `__proto__` is data, and must stay an entry
+        // (an encryption context {"__proto__": "x"} is not the empty context).
+        const out = Object.create(null) as Record<string, unknown>;
         for (const [k, v] of Object.entries(value)) {
+          // Keys are strings whatever the shape says; they must be well-formed like any other.
+          if (!k.isWellFormed()) throw new SerializationException(serializationMessages.illFormedString);
           this.check(shape.key, k, path);
           out[k] = this.check(shape.value, v, path);
         }
@@ -144,6 +150,8 @@ class Checker {
       case 'string': {
         if (typeof value !== 'string') this.typeMismatch(value, serializationMessages.notString);
         const text = value as string;
+        // "\ud800" and "\udc00" would both become EF BF BD in UTF-8: refuse rather than conflate.
+        if (!text.isWellFormed()) throw new SerializationException(serializationMessages.illFormedString);
         const sensitive = shape.sensitive === true;
         this.lengthOf(shape, text.length, text, path, sensitive);
         if (shape.enum && !shape.enum.includes(text)) {
@@ -189,7 +197,7 @@ class Checker {
  * for type errors and ValidationException listing every constraint violation.
  */
 export function validateInput(model: ServiceModel, operation: string, body: unknown): Record<string, unknown> {
-  const inputShape = model.operations[operation];
+  const inputShape = Object.hasOwn(model.operations, operation) ? model.operations[operation] : undefined;
   if (inputShape === undefined) throw new Error(`operation ${operation} missing from the model`);
   const checker = new Checker(model);
   const input = checker.check(inputShape, body, '') as Record<string, unknown>;

@@ -78,7 +78,7 @@ export function createApp(services: Services, options: AppOptions): App {
       operation = operationName(request.headers['x-amz-target']);
       const handler = operationsByName.get(operation);
       if (!handler) {
-        if (kmsModel.operations[operation] === undefined) throw new UnknownOperationException('');
+        if (!Object.hasOwn(kmsModel.operations, operation)) throw new UnknownOperationException('');
         throw new UnsupportedOperationException(messages.notImplemented(operation));
       }
       const scope = parseCredentialScope(request.headers['authorization']);

@@ -14,7 +14,14 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { KmsError, messages, SerializationException, ThrottlingException, ValidationException } from '../protocol/errors.js';
+import {
+  KmsError,
+  messages,
+  SerializationException,
+  ThrottlingException,
+  UnknownOperationException,
+  ValidationException,
+} from '../protocol/errors.js';
 import { CONTENT_TYPE, toWire } from '../protocol/json11.js';
 import type { App, AppResponse } from './app.js';
 
@@ -89,6 +96,8 @@ export async function listen(app: App, options: HttpServerOptions): Promise<Http
   const server = createServer(
     {
       maxHeaderSize: MAX_HEADER_BYTES,
+      // Answer a request without Host ourselves (AWS-shaped) rather than with Node's bare 400.
+      requireHostHeader: false,
       headersTimeout: options.headersTimeoutMs,
       requestTimeout: options.requestTimeoutMs,
       // Node checks the two timeouts on this interval (30 s by default, too coarse for them).
@@ -120,6 +129,11 @@ export async function listen(app: App, options: HttpServerOptions): Promise<Http
     },
   );
   server.keepAliveTimeout = 65_000;
+  // Node would answer these itself, bare: an Expect other than 100-continue (417) and CONNECT.
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) =>
+    send(res, errorResponse(new ValidationException(messages.unsupportedExpect)), true),
+  );
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => writeRawError(socket, new UnknownOperationException('')));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable || err.code === 'ECONNRESET') {
       socket.destroy();

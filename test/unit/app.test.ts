@@ -177,7 +177,7 @@ describe('routing and framing errors', () => {
       request: post('ListKeys', Buffer.from([0xff, 0xfe, 0x7b, 0x7d])),
       status: 400,
       __type: 'SerializationException',
-      message: 'The request body is not valid JSON.',
+      message: 'The request body is not valid UTF-8.',
     },
     {
       name: 'a JSON array body',

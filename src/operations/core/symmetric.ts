@@ -17,6 +17,7 @@ import {
   InvalidKeyUsageException,
   messages,
   UnsupportedOperationException,
+  ValidationException,
 } from '../../protocol/errors.js';
 import type { KeyRecord } from '../../storage/types.js';
 import type { RequestContext } from '../context.js';
@@ -48,6 +49,19 @@ export function assertSymmetricAlgorithm(key: KeyRecord, algorithm: string | und
       `The encryption algorithm ${algorithm} is not valid for ${keyArn(key, key.keyId)}, whose key spec is ${key.keySpec}.`,
     );
   }
+}
+
+/**
+ * CiphertextBlob is optional in the model (Decrypt and ReEncrypt may take other inputs in newer
+ * APIs) but Trent needs it: its absence is reported as AWS reports a missing required member.
+ */
+export function requireCiphertextBlob(blob: Buffer | undefined): Buffer {
+  if (blob === undefined) {
+    throw new ValidationException(
+      "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
+    );
+  }
+  return blob;
 }
 
 /** After every check a real call makes, a DryRun stops with AWS's answer. */
