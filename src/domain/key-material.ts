@@ -4,14 +4,15 @@
  * node:crypto KeyObjects, so the hot paths (Encrypt, Decrypt, GenerateDataKey*) cost one store
  * read for the key record and no unwrap.
  */
-import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { secretBytes } from '../crypto/random.js';
 import type { RootKey } from '../crypto/root-key.js';
+import { secretKey, type SecretKey } from '../crypto/symmetric.js';
 import { InvalidCiphertextError } from '../crypto/envelope.js';
 import type { KeyMaterialRecord, Store } from '../storage/types.js';
 
 export interface UnwrappedMaterial {
   /** The symmetric key, as a KeyObject. Secret. */
-  secret: KeyObject;
+  secret: SecretKey;
   materialId: string;
 }
 
@@ -30,7 +31,7 @@ export class KeyMaterials {
     return {
       keyId,
       version,
-      materialId: randomBytes(32).toString('hex'),
+      materialId: secretBytes(32).toString('hex'),
       wrapped: this.rootKey.wrap(material, keyId, version),
       createdAt,
     };
@@ -47,7 +48,7 @@ export class KeyMaterials {
     const record = await this.store.getMaterial(keyId, version);
     if (!record) throw new InvalidCiphertextError();
     const raw = this.rootKey.unwrap(record.wrapped, keyId, version);
-    const entry = { secret: createSecretKey(raw), materialId: record.materialId };
+    const entry = { secret: secretKey(raw), materialId: record.materialId };
     raw.fill(0);
     if (this.cache.size >= CACHE_LIMIT) {
       const oldest = this.cache.keys().next().value;

@@ -3,8 +3,8 @@
  * AWS's KeyUsage rules, Description, Tags and Policy; Origin EXTERNAL creates a key without
  * material in state PendingImport. Material is generated here and stored wrapped by the root key.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import { generateKeyPair } from '../crypto/asymmetric.js';
+import { randomId, secretBytes } from '../crypto/random.js';
 import { isChinaRegion } from '../domain/arn.js';
 import { defaultKeyPolicy, keyMetadata } from '../domain/key.js';
 import { keySpec, type KeyUsage } from '../domain/key-specs.js';
@@ -70,7 +70,7 @@ export const createKeyOperation = defineOperation<CreateKeyInput>('CreateKey', a
   const tags = checkNewTags(input.Tags ?? []);
 
   const now = ctx.services.clock.now();
-  const keyId = randomUUID();
+  const keyId = randomId();
   const key: KeyRecord = {
     ...ctx.scope,
     keyId,
@@ -89,7 +89,7 @@ export const createKeyOperation = defineOperation<CreateKeyInput>('CreateKey', a
   if (origin !== 'EXTERNAL') {
     let secret: Buffer;
     if (spec.material.kind === 'secret') {
-      secret = randomBytes(spec.material.bytes);
+      secret = secretBytes(spec.material.bytes);
     } else {
       const pair = await generateKeyPair(spec.material.params);
       key.publicKey = pair.publicKey;

@@ -1,5 +1,5 @@
 /** GenerateRandom: 1 to 1024 cryptographically secure random bytes. */
-import { randomBytes } from 'node:crypto';
+import { secretBytes } from '../crypto/random.js';
 import { UnsupportedOperationException, ValidationException } from '../protocol/errors.js';
 import { defineOperation } from './context.js';
 import { refuseRecipient } from './core/symmetric.js';
@@ -20,5 +20,5 @@ export const generateRandomOperation = defineOperation<GenerateRandomInput>('Gen
     throw new UnsupportedOperationException('Custom key stores are not supported by this Trent server.');
   }
   refuseRecipient(input.Recipient);
-  return { Plaintext: randomBytes(input.NumberOfBytes) };
+  return { Plaintext: secretBytes(input.NumberOfBytes) };
 });

@@ -12,7 +12,7 @@
  *   9. dispatch            the operation's handler
  *  10. error mapping       KmsError -> its wire form; anything else -> KMSInternalException, logged
  */
-import { randomUUID } from 'node:crypto';
+import { randomId } from '../crypto/random.js';
 import { kmsModel } from '../protocol/kms-model.generated.js';
 import { checkContentType, CONTENT_TYPE, operationName, parseBody, serializeOutput, toWire } from '../protocol/json11.js';
 import { KmsError, messages, UnknownOperationException, UnsupportedOperationException, ValidationException } from '../protocol/errors.js';
@@ -53,7 +53,7 @@ export function createApp(services: Services, options: AppOptions): App {
   const { logger, config } = services;
 
   async function handle(request: AppRequest): Promise<AppResponse> {
-    const requestId = randomUUID();
+    const requestId = randomId();
     const respond = (status: number, body: string): AppResponse => ({
       status,
       headers: { 'content-type': CONTENT_TYPE, 'x-amzn-requestid': requestId },

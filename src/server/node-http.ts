@@ -11,7 +11,6 @@
  * - close() stops accepting, lets requests in flight finish (answering them with
  *   `Connection: close`), and forces the remaining connections shut after a deadline.
  */
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import {
@@ -22,6 +21,7 @@ import {
   UnknownOperationException,
   ValidationException,
 } from '../protocol/errors.js';
+import { randomId } from '../crypto/random.js';
 import { CONTENT_TYPE, toWire } from '../protocol/json11.js';
 import type { App, AppResponse } from './app.js';
 
@@ -69,7 +69,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
 /** An AWS-shaped answer to a request that never reached the app. */
 function errorResponse(error: KmsError): AppResponse {
   const wire = toWire(error);
-  return { status: wire.status, headers: { 'content-type': CONTENT_TYPE, 'x-amzn-requestid': randomUUID() }, body: wire.body };
+  return { status: wire.status, headers: { 'content-type': CONTENT_TYPE, 'x-amzn-requestid': randomId() }, body: wire.body };
 }
 
 /** The same, written straight to a socket whose HTTP parsing failed. */

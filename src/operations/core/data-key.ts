@@ -3,8 +3,8 @@
  * AES_256 or NumberOfBytes) returned encrypted under a symmetric KMS key, and in plaintext for
  * GenerateDataKey. Exactly one of KeySpec and NumberOfBytes must be given.
  */
-import { randomBytes } from 'node:crypto';
 import type { EncryptionContext } from '../../crypto/encryption-context.js';
+import { secretBytes } from '../../crypto/random.js';
 import { keyArn } from '../../domain/arn.js';
 import { ValidationException } from '../../protocol/errors.js';
 import type { RequestContext } from '../context.js';
@@ -33,7 +33,7 @@ export async function generateDataKey(
   const key = await resolveSymmetricKey(ctx, input.KeyId, operation);
   refuseRecipient(input.Recipient);
   finishDryRun(input.DryRun);
-  const plaintext = randomBytes(input.KeySpec ? KEY_SPEC_BYTES[input.KeySpec] : (input.NumberOfBytes as number));
+  const plaintext = secretBytes(input.KeySpec ? KEY_SPEC_BYTES[input.KeySpec] : (input.NumberOfBytes as number));
   const sealed = await encryptUnder(ctx, key, plaintext, input.EncryptionContext);
   const arn = keyArn(key, key.keyId);
   if (operation === 'GenerateDataKeyWithoutPlaintext') {

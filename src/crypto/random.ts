@@ -1,0 +1,16 @@
+/**
+ * Randomness for the rest of Trent, so that only src/crypto imports node:crypto (DESIGN):
+ * identifiers (key ids, request ids) and secret bytes (data keys, key material), all from the
+ * operating system's CSPRNG through node:crypto.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+
+/** A fresh random UUID (v4), for key ids and request ids. */
+export function randomId(): string {
+  return randomUUID();
+}
+
+/** `length` bytes from the CSPRNG: data keys, key material, GenerateRandom. */
+export function secretBytes(length: number): Buffer {
+  return randomBytes(length);
+}
