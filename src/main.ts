@@ -8,7 +8,7 @@ import cluster from 'node:cluster';
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type ConfigFlags } from './config.js';
 import { runPrimary, runWorker } from './server/cluster.js';
-import { startServer, version } from './server/server.js';
+import { startServer, stopOn, version } from './server/server.js';
 
 function announce(url: string): void {
   process.stdout.write(`Trent ${version} listening on ${url}\n`);
@@ -20,17 +20,7 @@ async function serve(flags: ConfigFlags): Promise<void> {
   if (cluster.isWorker) return runWorker(config);
   const server = await startServer(config);
   announce(server.url);
-  let closing = false;
-  const shutdown = () => {
-    if (closing) return;
-    closing = true;
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  stopOn(server, ['SIGTERM', 'SIGINT']);
 }
 
 const program = new Command('trent').description('A self-hosted key management service that speaks the AWS KMS API').version(version);

@@ -6,7 +6,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config.js';
-import { prepareDataDir, startServer } from './server.js';
+import { prepareDataDir, startServer, stopOn } from './server.js';
 
 interface ReadyMessage {
   trent: 'ready';
@@ -21,17 +21,9 @@ function isReady(message: unknown): message is ReadyMessage {
 export async function runWorker(config: Config): Promise<void> {
   const server = await startServer(config);
   process.send?.({ trent: 'ready', url: server.url } satisfies ReadyMessage);
-  let closing = false;
-  const shutdown = () => {
-    if (closing) return;
-    closing = true;
-    void server.close().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
   // If the primary dies (even by SIGKILL), the IPC channel closes: stop serving and release the
   // database rather than linger as an orphan.
-  process.on('disconnect', shutdown);
+  stopOn(server, ['SIGTERM', 'SIGINT', 'disconnect']);
 }
 
 /** In the primary: resolves with the URL once every worker listens. */

@@ -77,6 +77,23 @@ export function createKeyPairPool(config: Config, logger: Logger): KeyPairPool {
   );
 }
 
+/**
+ * Closes the server gracefully, then exits, on the first of `events` (SIGTERM, SIGINT, and for
+ * a cluster worker `disconnect`, which means its primary died); later events are ignored.
+ */
+export function stopOn(server: RunningServer, events: readonly string[]): void {
+  let closing = false;
+  const stop = () => {
+    if (closing) return;
+    closing = true;
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  for (const event of events) process.on(event, stop);
+}
+
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'trent' } }, pino.destination(2));
   const rootKey = openRootKey(config);
