@@ -3,17 +3,8 @@
  * contract suite) but keeps nothing across restarts. Records are copied in and out so callers
  * can never change stored state by mutating what they hold.
  */
+import { copyKey, sameScope } from './records.js';
 import type { AliasRecord, KeyMaterialRecord, KeyRecord, PageRequest, Scope, Store } from './types.js';
-
-function sameScope(a: Scope, b: Scope): boolean {
-  return a.account === b.account && a.region === b.region;
-}
-
-function copyKey(key: KeyRecord): KeyRecord {
-  const copy: KeyRecord = { ...key, tags: key.tags.map((t) => ({ ...t })) };
-  if (key.publicKey) copy.publicKey = Buffer.from(key.publicKey);
-  return copy;
-}
 
 function page<T>(items: T[], name: (item: T) => string, request: PageRequest): T[] {
   const sorted = items.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));

@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sqliteMigrations } from './migrations/sqlite.js';
+import { copyKey, sameScope } from './records.js';
 import type { AliasRecord, KeyMaterialRecord, KeyRecord, KeyState, PageRequest, Scope, Store, Tag } from './types.js';
 
 interface KeyRow {
@@ -94,12 +95,6 @@ function aliasFromRow(row: AliasRow): AliasRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
-}
-
-function copyKey(key: KeyRecord): KeyRecord {
-  const copy: KeyRecord = { ...key, tags: key.tags.map((t) => ({ ...t })) };
-  if (key.publicKey) copy.publicKey = Buffer.from(key.publicKey);
-  return copy;
 }
 
 const KEY_CACHE_LIMIT = 10_000;
@@ -206,7 +201,7 @@ export class SqliteStore implements Store {
       key = keyFromRow(row);
       cache.set(keyId, key);
     }
-    return key.account === scope.account && key.region === scope.region ? copyKey(key) : undefined;
+    return sameScope(key, scope) ? copyKey(key) : undefined;
   }
 
   async updateKey(key: KeyRecord, expectedRevision: number): Promise<boolean> {
