@@ -81,14 +81,19 @@ function readFile(path: string): FileConfig {
   return parsed as FileConfig;
 }
 
+/** A whole number: a YAML number, or text of decimal digits only (no '', '0x1f', '1e3'); else NaN. */
+function wholeNumber(value: unknown): number {
+  return typeof value === 'number' ? value : /^\d+$/.test(String(value).trim()) ? Number(value) : NaN;
+}
+
 function port(value: unknown, source: string): number {
-  const n = typeof value === 'number' ? value : /^\d+$/.test(String(value).trim()) ? Number(value) : NaN;
+  const n = wholeNumber(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${source}: port must be an integer 0..65535, not '${String(value)}'`);
   return n;
 }
 
 function count(value: unknown, source: string, min: number): number {
-  const n = typeof value === 'number' ? value : /^\d+$/.test(String(value).trim()) ? Number(value) : NaN;
+  const n = wholeNumber(value);
   if (!Number.isInteger(n) || n < min) throw new ConfigError(`${source} must be an integer >= ${min}, not '${String(value)}'`);
   return n;
 }
@@ -150,6 +155,11 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     return p ? text(p.value, p.source) : fallback;
   };
 
+  const integer = (flag: unknown, envName: string, key: keyof Config, min: number, fallback: number): number => {
+    const p = pick(flag, envName, key);
+    return p ? count(p.value, p.source, min) : fallback;
+  };
+
   const portPick = pick(flags.port, 'TRENT_PORT', 'port');
   const sm2Pick = pick(undefined, 'TRENT_ALLOW_SM2_EVERYWHERE', 'allowSm2Everywhere');
   const config: Config = {
@@ -162,25 +172,15 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     logLevel: str(undefined, 'TRENT_LOG_LEVEL', 'logLevel', 'info'),
     maxBodyBytes: 1024 * 1024,
     deletionSweepMs: 60_000,
-    workers: availableParallelism(),
+    workers: integer(flags.workers, 'TRENT_WORKERS', 'workers', 1, availableParallelism()),
     keyPairPool: { perSpec: {} },
-    keyPairPoolConcurrency: 1,
-    maxConcurrentRequests: 256,
-    headersTimeoutMs: 10_000,
-    requestTimeoutMs: 30_000,
+    keyPairPoolConcurrency: integer(undefined, 'TRENT_KEY_PAIR_POOL_CONCURRENCY', 'keyPairPoolConcurrency', 1, 1),
+    maxConcurrentRequests: integer(undefined, 'TRENT_MAX_CONCURRENT_REQUESTS', 'maxConcurrentRequests', 1, 256),
+    headersTimeoutMs: integer(undefined, 'TRENT_HEADERS_TIMEOUT_MS', 'headersTimeoutMs', 1, 10_000),
+    requestTimeoutMs: integer(undefined, 'TRENT_REQUEST_TIMEOUT_MS', 'requestTimeoutMs', 1, 30_000),
   };
-  const headersTimeout = pick(undefined, 'TRENT_HEADERS_TIMEOUT_MS', 'headersTimeoutMs');
-  if (headersTimeout) config.headersTimeoutMs = count(headersTimeout.value, headersTimeout.source, 1);
-  const requestTimeout = pick(undefined, 'TRENT_REQUEST_TIMEOUT_MS', 'requestTimeoutMs');
-  if (requestTimeout) config.requestTimeoutMs = count(requestTimeout.value, requestTimeout.source, 1);
-  const maxConcurrent = pick(undefined, 'TRENT_MAX_CONCURRENT_REQUESTS', 'maxConcurrentRequests');
-  if (maxConcurrent) config.maxConcurrentRequests = count(maxConcurrent.value, maxConcurrent.source, 1);
-  const workers = pick(flags.workers, 'TRENT_WORKERS', 'workers');
-  if (workers) config.workers = count(workers.value, workers.source, 1);
   const pool = pick(undefined, 'TRENT_KEY_PAIR_POOL', 'keyPairPool');
   if (pool) config.keyPairPool = poolSizes(pool.value, pool.source);
-  const poolConcurrency = pick(undefined, 'TRENT_KEY_PAIR_POOL_CONCURRENCY', 'keyPairPoolConcurrency');
-  if (poolConcurrency) config.keyPairPoolConcurrency = count(poolConcurrency.value, poolConcurrency.source, 1);
   const databaseUrl = pick(undefined, 'TRENT_DATABASE_URL', 'databaseUrl');
   if (databaseUrl) config.databaseUrl = text(databaseUrl.value, databaseUrl.source);
   const rootKey = pick(undefined, 'TRENT_ROOT_KEY', 'rootKey');
