@@ -58,6 +58,16 @@ export class KeyMaterials {
     return entry;
   }
 
+  /**
+   * The public KeyMaterialId of (keyId, version), read without unwrapping the material: showing
+   * an identifier must not put a secret in memory. Undefined if there is no such version.
+   */
+  async materialId(keyId: string, version: number): Promise<string | undefined> {
+    const cached = this.cache.get(`${keyId}/${version}`);
+    if (cached) return cached.materialId;
+    return (await this.store.getMaterial(keyId, version))?.materialId;
+  }
+
   /** Drops a deleted key's material from the cache. */
   forget(keyId: string): void {
     for (const cacheKey of [...this.cache.keys()]) if (cacheKey.startsWith(`${keyId}/`)) this.cache.delete(cacheKey);

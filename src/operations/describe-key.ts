@@ -12,7 +12,7 @@ export const describeKeyOperation = defineOperation<DescribeKeyInput>('DescribeK
   const key = await resolveKey(ctx.services.store, input.KeyId, { allowAlias: true, caller: ctx.scope, action: 'kms:DescribeKey' });
   let materialId: string | undefined;
   if (key.keySpec === 'SYMMETRIC_DEFAULT' && key.currentMaterialVersion > 0) {
-    materialId = (await ctx.services.materials.symmetric(key.keyId, key.currentMaterialVersion)).materialId;
+    materialId = await ctx.services.materials.materialId(key.keyId, key.currentMaterialVersion);
   }
   return { KeyMetadata: keyMetadata(key, materialId) };
 });
