@@ -49,16 +49,22 @@ export interface App {
   handle(request: AppRequest): Promise<AppResponse>;
 }
 
+/** Every AWS JSON 1.1 answer carries the content type and a request id. */
+export function awsResponse(status: number, body: string, requestId: string): AppResponse {
+  return { status, headers: { 'content-type': CONTENT_TYPE, 'x-amzn-requestid': requestId }, body };
+}
+
+/** The wire form of an error (KMSInternalException for anything that is not a KmsError). */
+export function errorResponse(error: unknown, requestId: string = randomId()): AppResponse {
+  const wire = toWire(error);
+  return awsResponse(wire.status, wire.body, requestId);
+}
+
 export function createApp(services: Services, options: AppOptions): App {
   const { logger, config } = services;
 
   async function handle(request: AppRequest): Promise<AppResponse> {
     const requestId = randomId();
-    const respond = (status: number, body: string): AppResponse => ({
-      status,
-      headers: { 'content-type': CONTENT_TYPE, 'x-amzn-requestid': requestId },
-      body,
-    });
     const started = process.hrtime.bigint();
     let operation = '-';
     try {
@@ -91,15 +97,15 @@ export function createApp(services: Services, options: AppOptions): App {
       const input = validateInput(kmsModel, operation, parseBody(request.body));
       const output = await handler.handle(input as never, ctx);
       logger.debug({ requestId, operation, status: 200, ms: elapsed(started) }, 'request');
-      return respond(200, serializeOutput(output));
+      return awsResponse(200, serializeOutput(output), requestId);
     } catch (err) {
-      const wire = toWire(err);
+      const response = errorResponse(err, requestId);
       if (err instanceof KmsError) {
-        logger.debug({ requestId, operation, status: wire.status, error: err.type, ms: elapsed(started) }, 'request');
+        logger.debug({ requestId, operation, status: response.status, error: err.type, ms: elapsed(started) }, 'request');
       } else {
         logger.error({ requestId, operation, err }, 'unexpected error');
       }
-      return respond(wire.status, wire.body);
+      return response;
     }
   }
 

@@ -21,9 +21,8 @@ import {
   UnknownOperationException,
   ValidationException,
 } from '../protocol/errors.js';
-import { randomId } from '../crypto/random.js';
-import { CONTENT_TYPE, toWire } from '../protocol/json11.js';
-import type { App, AppResponse } from './app.js';
+import { CONTENT_TYPE } from '../protocol/json11.js';
+import { errorResponse, type App, type AppResponse } from './app.js';
 
 export interface HttpServerOptions {
   host: string;
@@ -66,13 +65,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
   });
 }
 
-/** An AWS-shaped answer to a request that never reached the app. */
-function errorResponse(error: KmsError): AppResponse {
-  const wire = toWire(error);
-  return { status: wire.status, headers: { 'content-type': CONTENT_TYPE, 'x-amzn-requestid': randomId() }, body: wire.body };
-}
-
-/** The same, written straight to a socket whose HTTP parsing failed. */
+/** An AWS-shaped answer written straight to a socket whose HTTP parsing failed. */
 function writeRawError(socket: Socket, error: KmsError): void {
   const response = errorResponse(error);
   socket.end(
