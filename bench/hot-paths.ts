@@ -20,7 +20,7 @@ import { kmsModel } from '../src/protocol/kms-model.generated.js';
 import { serializeOutput } from '../src/protocol/json11.js';
 import { validateInput } from '../src/protocol/validate.js';
 import type { Services } from '../src/operations/context.js';
-import { createApp, DEFAULT_MAX_BODY_BYTES } from '../src/server/app.js';
+import { createApp } from '../src/server/app.js';
 import { SqliteStore } from '../src/storage/sqlite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trent-hot-'));
@@ -33,7 +33,7 @@ const services: Services = {
   config: { defaultAccount: '111122223333', defaultRegion: 'us-east-1', allowSm2Everywhere: false },
   logger: pino({ level: 'silent' }),
 };
-const app = createApp(services, { maxBodyBytes: DEFAULT_MAX_BODY_BYTES });
+const app = createApp(services, {});
 
 function request(operation: string, input: object) {
   return {

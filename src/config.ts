@@ -40,7 +40,6 @@ export interface Config {
   region: string;
   allowSm2Everywhere: boolean;
   logLevel: string;
-  maxBodyBytes: number;
   /** How often keys whose deletion window has passed are deleted. */
   deletionSweepMs: number;
   /** Server processes sharing the port (node:cluster); 1 serves in this process. */
@@ -170,7 +169,6 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     region: str(undefined, 'TRENT_REGION', 'region', 'us-east-1'),
     allowSm2Everywhere: sm2Pick ? bool(sm2Pick.value, sm2Pick.source) : false,
     logLevel: str(undefined, 'TRENT_LOG_LEVEL', 'logLevel', 'info'),
-    maxBodyBytes: 1024 * 1024,
     deletionSweepMs: 60_000,
     workers: integer(flags.workers, 'TRENT_WORKERS', 'workers', 1, availableParallelism()),
     keyPairPool: { perSpec: {} },

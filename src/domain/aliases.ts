@@ -2,7 +2,7 @@
  * Alias rules: names start with `alias/`, `alias/aws/` is reserved for AWS managed keys, and an
  * alias may only move to a key of the same kind (symmetric, asymmetric or HMAC) and key usage.
  */
-import { ValidationException } from '../protocol/errors.js';
+import { ValidationException } from '../errors.js';
 import type { KeyRecord } from '../storage/types.js';
 
 export function checkAliasName(aliasName: string): void {

@@ -18,6 +18,11 @@ export function keyArn(scope: Scope, keyId: string): string {
   return `arn:${partitionOf(scope.region)}:kms:${scope.region}:${scope.account}:key/${keyId}`;
 }
 
+/** The ARN of a stored key (or anything with a scope and a key id). */
+export function arnOf(key: Scope & { keyId: string }): string {
+  return keyArn(key, key.keyId);
+}
+
 /** `aliasName` includes its `alias/` prefix. */
 export function aliasArn(scope: Scope, aliasName: string): string {
   return `arn:${partitionOf(scope.region)}:kms:${scope.region}:${scope.account}:${aliasName}`;

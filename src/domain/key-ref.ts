@@ -10,7 +10,7 @@
  * A key or alias ARN naming another account is refused with AccessDeniedException until key
  * policies (which are what grant cross-account use) arrive.
  */
-import { AccessDeniedException, NotFoundException } from '../protocol/errors.js';
+import { AccessDeniedException, NotFoundException } from '../errors.js';
 import type { KeyRecord, Scope, Store } from '../storage/types.js';
 import { aliasArn, keyArn, parseKmsArn } from './arn.js';
 

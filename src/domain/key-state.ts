@@ -5,14 +5,14 @@
  * caller stores it with the optimistic revision check. Reads never change state: keys whose
  * deletion window has passed are deleted by `deleteDueKeys`, which the server runs on a timer.
  */
-import { DisabledException, KeyUnavailableException, KMSInvalidStateException, messages } from '../protocol/errors.js';
+import { DisabledException, KeyUnavailableException, KMSInvalidStateException, messages } from '../errors.js';
 import type { KeyRecord, Store } from '../storage/types.js';
-import { keyArn } from './arn.js';
+import { arnOf } from './arn.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 function invalidState(key: KeyRecord): KMSInvalidStateException {
-  const arn = keyArn(key, key.keyId);
+  const arn = arnOf(key);
   switch (key.state) {
     case 'PendingDeletion':
       return new KMSInvalidStateException(messages.pendingDeletion(arn));
@@ -29,9 +29,9 @@ export function assertUsable(key: KeyRecord): void {
     case 'Enabled':
       return;
     case 'Disabled':
-      throw new DisabledException(`${keyArn(key, key.keyId)} is disabled.`);
+      throw new DisabledException(`${arnOf(key)} is disabled.`);
     case 'Unavailable':
-      throw new KeyUnavailableException(messages.unavailable(keyArn(key, key.keyId)));
+      throw new KeyUnavailableException(messages.unavailable(arnOf(key)));
     default:
       throw invalidState(key);
   }
@@ -60,7 +60,7 @@ export function scheduleDeletion(key: KeyRecord, windowInDays: number, now: numb
 /** A cancelled deletion leaves the key Disabled, or PendingImport if it never had material. */
 export function cancelDeletion(key: KeyRecord): KeyRecord {
   if (key.state !== 'PendingDeletion') {
-    throw new KMSInvalidStateException(messages.notPendingDeletion(keyArn(key, key.keyId)));
+    throw new KMSInvalidStateException(messages.notPendingDeletion(arnOf(key)));
   }
   const next: KeyRecord = { ...key, state: key.currentMaterialVersion === 0 ? 'PendingImport' : 'Disabled' };
   delete next.deletionDate;

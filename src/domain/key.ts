@@ -3,9 +3,9 @@
  * default key policy, and read-modify-write of a key record under the store's optimistic
  * revision check.
  */
-import { NotFoundException } from '../protocol/errors.js';
+import { NotFoundException } from '../errors.js';
 import type { KeyRecord, Scope, Store } from '../storage/types.js';
-import { keyArn } from './arn.js';
+import { arnOf, keyArn } from './arn.js';
 import { keySpec, type KeyUsage } from './key-specs.js';
 
 /** AWS's default key policy: the account's principals may use the key as IAM allows. */
@@ -36,7 +36,7 @@ export function keyMetadata(key: KeyRecord, currentMaterialId: string | undefine
   const metadata: Record<string, unknown> = {
     AWSAccountId: key.account,
     KeyId: key.keyId,
-    Arn: keyArn(key, key.keyId),
+    Arn: arnOf(key),
     CreationDate: seconds(key.createdAt),
     Enabled: key.state === 'Enabled',
     Description: key.description,

@@ -2,7 +2,7 @@
  * Tag rules for KMS keys: at most 50 per key, unique keys, none beginning with `aws:`. Lengths
  * (key 1..128, value 0..256) are checked by request validation against the model.
  */
-import { TagException } from '../protocol/errors.js';
+import { TagException } from '../errors.js';
 import type { Tag } from '../storage/types.js';
 
 export const MAX_TAGS = 50;

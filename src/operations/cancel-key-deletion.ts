@@ -1,10 +1,10 @@
 /** CancelKeyDeletion: a key pending deletion returns to Disabled (PendingImport if it has no material). */
-import { keyArn } from '../domain/arn.js';
+import { arnOf } from '../domain/arn.js';
 import { cancelDeletion } from '../domain/key-state.js';
 import { defineOperation } from './context.js';
 import { changeKey } from './core/key-change.js';
 
 export const cancelKeyDeletionOperation = defineOperation<{ KeyId: string }>('CancelKeyDeletion', async (input, ctx) => {
   const key = await changeKey(ctx, input.KeyId, 'CancelKeyDeletion', cancelDeletion);
-  return { KeyId: keyArn(key, key.keyId) };
+  return { KeyId: arnOf(key) };
 });

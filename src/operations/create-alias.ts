@@ -3,7 +3,7 @@ import { aliasArn } from '../domain/arn.js';
 import { checkCustomerAliasName } from '../domain/aliases.js';
 import { resolveKey } from '../domain/key-ref.js';
 import { assertManageable } from '../domain/key-state.js';
-import { AlreadyExistsException } from '../protocol/errors.js';
+import { AlreadyExistsException } from '../errors.js';
 import { defineOperation } from './context.js';
 
 export const createAliasOperation = defineOperation<{ AliasName: string; TargetKeyId: string }>('CreateAlias', async (input, ctx) => {

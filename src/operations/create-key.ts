@@ -14,7 +14,7 @@ import {
   messages,
   UnsupportedOperationException,
   ValidationException,
-} from '../protocol/errors.js';
+} from '../errors.js';
 import type { KeyMaterialRecord, KeyRecord, Tag } from '../storage/types.js';
 import { defineOperation } from './context.js';
 

@@ -3,7 +3,7 @@
  * with no KeyId needed. A KeyId, when given, must name the blob's key.
  */
 import type { EncryptionContext } from '../crypto/encryption-context.js';
-import { keyArn } from '../domain/arn.js';
+import { arnOf } from '../domain/arn.js';
 import { defineOperation } from './context.js';
 import {
   assertSymmetricAlgorithm,
@@ -32,7 +32,7 @@ export const decryptOperation = defineOperation<DecryptInput>('Decrypt', async (
   refuseRecipient(input.Recipient);
   finishDryRun(input.DryRun);
   return {
-    KeyId: keyArn(opened.key, opened.key.keyId),
+    KeyId: arnOf(opened.key),
     Plaintext: opened.plaintext,
     EncryptionAlgorithm: SYMMETRIC_DEFAULT,
     KeyMaterialId: opened.materialId,

@@ -1,7 +1,7 @@
 /** DeleteAlias: removes an alias; the key it named is unaffected. */
 import { aliasArn } from '../domain/arn.js';
 import { checkAliasName } from '../domain/aliases.js';
-import { NotFoundException } from '../protocol/errors.js';
+import { NotFoundException } from '../errors.js';
 import { defineOperation } from './context.js';
 
 export const deleteAliasOperation = defineOperation<{ AliasName: string }>('DeleteAlias', async (input, ctx) => {

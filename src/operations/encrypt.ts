@@ -1,6 +1,6 @@
 /** Encrypt: up to 4096 bytes under a symmetric KMS key, with an optional encryption context. */
 import type { EncryptionContext } from '../crypto/encryption-context.js';
-import { keyArn } from '../domain/arn.js';
+import { arnOf } from '../domain/arn.js';
 import { defineOperation } from './context.js';
 import {
   assertSymmetricAlgorithm,
@@ -24,5 +24,5 @@ export const encryptOperation = defineOperation<EncryptInput>('Encrypt', async (
   assertSymmetricAlgorithm(key, input.EncryptionAlgorithm);
   finishDryRun(input.DryRun);
   const sealed = await encryptUnder(ctx, key, input.Plaintext, input.EncryptionContext);
-  return { CiphertextBlob: sealed.blob, KeyId: keyArn(key, key.keyId), EncryptionAlgorithm: SYMMETRIC_DEFAULT };
+  return { CiphertextBlob: sealed.blob, KeyId: arnOf(key), EncryptionAlgorithm: SYMMETRIC_DEFAULT };
 });

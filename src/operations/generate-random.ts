@@ -1,6 +1,6 @@
 /** GenerateRandom: 1 to 1024 cryptographically secure random bytes. */
 import { secretBytes } from '../crypto/random.js';
-import { UnsupportedOperationException, ValidationException } from '../protocol/errors.js';
+import { UnsupportedOperationException, ValidationException } from '../errors.js';
 import { defineOperation } from './context.js';
 import { refuseRecipient } from './core/symmetric.js';
 

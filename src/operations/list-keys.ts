@@ -1,5 +1,5 @@
 /** ListKeys: the keys of the caller's account and region, paged with Limit and Marker. */
-import { keyArn } from '../domain/arn.js';
+import { arnOf } from '../domain/arn.js';
 import { isWellFormedKeyId } from '../domain/key-ref.js';
 import { defineOperation } from './context.js';
 import { markerPosition, pageLimit, pageOf, type PageInput } from './core/paging.js';
@@ -10,7 +10,7 @@ export const listKeysOperation = defineOperation<PageInput>('ListKeys', async (i
   const keys = await ctx.services.store.listKeys(ctx.scope, { limit: limit + 1, ...(after !== undefined && { after }) });
   const page = pageOf(keys, limit, (k) => k.keyId);
   return {
-    Keys: page.items.map((k) => ({ KeyId: k.keyId, KeyArn: keyArn(k, k.keyId) })),
+    Keys: page.items.map((k) => ({ KeyId: k.keyId, KeyArn: arnOf(k) })),
     Truncated: page.Truncated,
     ...(page.NextMarker !== undefined && { NextMarker: page.NextMarker }),
   };

@@ -3,7 +3,7 @@
  * another encryption context) without the plaintext leaving the server.
  */
 import type { EncryptionContext } from '../crypto/encryption-context.js';
-import { keyArn } from '../domain/arn.js';
+import { arnOf } from '../domain/arn.js';
 import { defineOperation } from './context.js';
 import {
   assertSymmetricAlgorithm,
@@ -39,8 +39,8 @@ export const reEncryptOperation = defineOperation<ReEncryptInput>('ReEncrypt', a
     const sealed = await encryptUnder(ctx, destination, source.plaintext, input.DestinationEncryptionContext);
     return {
       CiphertextBlob: sealed.blob,
-      SourceKeyId: keyArn(source.key, source.key.keyId),
-      KeyId: keyArn(destination, destination.keyId),
+      SourceKeyId: arnOf(source.key),
+      KeyId: arnOf(destination),
       SourceEncryptionAlgorithm: SYMMETRIC_DEFAULT,
       DestinationEncryptionAlgorithm: SYMMETRIC_DEFAULT,
       SourceKeyMaterialId: source.materialId,

@@ -2,9 +2,9 @@
  * ScheduleKeyDeletion: the key becomes PendingDeletion and is deleted, with its aliases, when
  * the window (7 to 30 days, default 30) has passed.
  */
-import { keyArn } from '../domain/arn.js';
+import { arnOf } from '../domain/arn.js';
 import { scheduleDeletion } from '../domain/key-state.js';
-import { ValidationException } from '../protocol/errors.js';
+import { ValidationException } from '../errors.js';
 import { defineOperation } from './context.js';
 import { changeKey } from './core/key-change.js';
 
@@ -27,7 +27,7 @@ export const scheduleKeyDeletionOperation = defineOperation<ScheduleKeyDeletionI
   const now = ctx.services.clock.now();
   const key = await changeKey(ctx, input.KeyId, 'ScheduleKeyDeletion', (k) => scheduleDeletion(k, days, now));
   return {
-    KeyId: keyArn(key, key.keyId),
+    KeyId: arnOf(key),
     DeletionDate: (key.deletionDate as number) / 1000,
     KeyState: key.state,
     PendingWindowInDays: days,

@@ -3,7 +3,7 @@ import { aliasArn } from '../domain/arn.js';
 import { checkAliasName, checkRetarget } from '../domain/aliases.js';
 import { resolveKey } from '../domain/key-ref.js';
 import { assertManageable } from '../domain/key-state.js';
-import { NotFoundException } from '../protocol/errors.js';
+import { NotFoundException } from '../errors.js';
 import { defineOperation } from './context.js';
 
 export const updateAliasOperation = defineOperation<{ AliasName: string; TargetKeyId: string }>('UpdateAlias', async (input, ctx) => {

@@ -3,9 +3,12 @@
  * `X-Amz-Target: TrentService.<Operation>`; blobs travel as base64 strings; errors are
  * `{"__type": "<ErrorName>", "message": "..."}` with HTTP 400 (client fault) or 500.
  */
-import { KMSInternalException, KmsError, messages, SerializationException, UnknownOperationException } from './errors.js';
+import { KMSInternalException, KmsError, messages, SerializationException, UnknownOperationException } from '../errors.js';
 
 export const CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+/** The largest request body Trent reads; a larger one is refused unread (ValidationException). */
+export const MAX_BODY_BYTES = 1024 * 1024;
 const TARGET_PREFIX = 'TrentService.';
 
 /** Accepts the JSON 1.1 media type (and 1.0, which some clients send), with parameters. */

@@ -7,7 +7,7 @@
  *   Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kms/aws4_request,
  *                  SignedHeaders=host;x-amz-date, Signature=<hex>
  */
-import { IncompleteSignatureException } from './errors.js';
+import { IncompleteSignatureException } from '../errors.js';
 
 export interface CredentialScope {
   accessKeyId: string;

@@ -9,7 +9,7 @@
  * reports them. Sensitive members (Plaintext, ...) are never echoed. Blob members come out of
  * validation decoded to Buffers; everything else keeps its JSON type.
  */
-import { SerializationException, ValidationException } from './errors.js';
+import { SerializationException, ValidationException } from '../errors.js';
 import type { Shape, ServiceModel } from './shapes.js';
 
 const serializationMessages = {

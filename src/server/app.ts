@@ -14,8 +14,8 @@
  */
 import { randomId } from '../crypto/random.js';
 import { kmsModel } from '../protocol/kms-model.generated.js';
-import { checkContentType, CONTENT_TYPE, operationName, parseBody, serializeOutput, toWire } from '../protocol/json11.js';
-import { KmsError, messages, UnknownOperationException, UnsupportedOperationException, ValidationException } from '../protocol/errors.js';
+import { checkContentType, CONTENT_TYPE, MAX_BODY_BYTES, operationName, parseBody, serializeOutput, toWire } from '../protocol/json11.js';
+import { KmsError, messages, UnknownOperationException, UnsupportedOperationException, ValidationException } from '../errors.js';
 import { parseCredentialScope } from '../protocol/sigv4.js';
 import { validateInput } from '../protocol/validate.js';
 import type { RequestContext, Services } from '../operations/context.js';
@@ -38,12 +38,11 @@ export interface AppResponse {
 }
 
 export interface AppOptions {
-  maxBodyBytes: number;
+  /** The body limit (MAX_BODY_BYTES unless a test wants a smaller one). */
+  maxBodyBytes?: number;
   /** Extra facts for GET /health (version, pool levels, ...). */
   health?: () => Record<string, unknown>;
 }
-
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 export interface App {
   handle(request: AppRequest): Promise<AppResponse>;
@@ -62,6 +61,7 @@ export function errorResponse(error: unknown, requestId: string = randomId()): A
 
 export function createApp(services: Services, options: AppOptions): App {
   const { logger, config } = services;
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
 
   async function handle(request: AppRequest): Promise<AppResponse> {
     const requestId = randomId();
@@ -77,8 +77,8 @@ export function createApp(services: Services, options: AppOptions): App {
         };
       }
       if (request.method !== 'POST' || path !== '/') throw new UnknownOperationException('');
-      if (request.oversized === true || request.body.length > options.maxBodyBytes) {
-        throw new ValidationException(`The request body exceeds the limit of ${options.maxBodyBytes} bytes.`);
+      if (request.oversized === true || request.body.length > maxBodyBytes) {
+        throw new ValidationException(`The request body exceeds the limit of ${maxBodyBytes} bytes.`);
       }
       checkContentType(request.headers['content-type']);
       operation = operationName(request.headers['x-amz-target']);

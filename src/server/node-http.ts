@@ -20,7 +20,7 @@ import {
   ThrottlingException,
   UnknownOperationException,
   ValidationException,
-} from '../protocol/errors.js';
+} from '../errors.js';
 import { CONTENT_TYPE } from '../protocol/json11.js';
 import { errorResponse, type App, type AppResponse } from './app.js';
 

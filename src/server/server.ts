@@ -15,6 +15,7 @@ import { KeyMaterials } from '../domain/key-material.js';
 import { deleteDueKeys } from '../domain/key-state.js';
 import { allDataKeyPairSpecs } from '../domain/key-specs.js';
 import type { Services } from '../operations/context.js';
+import { MAX_BODY_BYTES } from '../protocol/json11.js';
 import { SqliteStore } from '../storage/sqlite.js';
 import type { Store } from '../storage/types.js';
 import { createApp } from './app.js';
@@ -108,7 +109,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     config: { defaultAccount: config.account, defaultRegion: config.region, allowSm2Everywhere: config.allowSm2Everywhere },
     logger,
   };
-  const app = createApp(services, { maxBodyBytes: config.maxBodyBytes, health: () => ({ version, pid: process.pid, memory: memoryFigures(), keyPairPool: keyPairs.stats() }) });
+  const app = createApp(services, { health: () => ({ version, pid: process.pid, memory: memoryFigures(), keyPairPool: keyPairs.stats() }) });
 
   const sweep = async () => {
     try {
@@ -125,7 +126,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const http = await listen(app, {
     host: config.host,
     port: config.port,
-    maxBodyBytes: config.maxBodyBytes,
+    maxBodyBytes: MAX_BODY_BYTES,
     maxConcurrentRequests: config.maxConcurrentRequests,
     headersTimeoutMs: config.headersTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,

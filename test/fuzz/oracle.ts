@@ -7,7 +7,7 @@
  * as opposed to a ValidationException (a well-typed value outside a constraint).
  */
 import assert from 'node:assert/strict';
-import * as errors from '../../src/protocol/errors.js';
+import * as errors from '../../src/errors.js';
 import { kmsModel } from '../../src/protocol/kms-model.generated.js';
 import type { Shape } from '../../src/protocol/shapes.js';
 import type { AppResponse } from '../../src/server/app.js';

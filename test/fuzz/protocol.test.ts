@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { DEFAULT_MAX_BODY_BYTES } from '../../src/server/app.js';
+import { MAX_BODY_BYTES } from '../../src/protocol/json11.js';
 import { createFuzzApp, JSON11 } from './fixtures.js';
 import { anyString, MODEL_OPERATIONS, objectOf, PROTOTYPE_NAMES, structureFor } from './model-arbitraries.js';
 import { awsAnswer, awsError, inputShapeName, isModelledOperation, isServedOperation, serializationFault, type Answer } from './oracle.js';
@@ -251,7 +251,7 @@ describe('fuzz: bodies', () => {
       balanced: fc.boolean(),
     }).chain((r) => {
       // As deep as fits in the body limit: the point is depth, not size (the next property).
-      const deepest = Math.floor((DEFAULT_MAX_BODY_BYTES - 64) / (r.opener.length + 2));
+      const deepest = Math.floor((MAX_BODY_BYTES - 64) / (r.opener.length + 2));
       return fc.integer({ min: 1000, max: Math.min(100_000, deepest) }).map((depth) => ({ ...r, depth }));
     });
     await fc.assert(
@@ -276,7 +276,7 @@ describe('fuzz: bodies', () => {
   });
 
   it('huge bodies: strings, arrays and objects up to and just past the 1 MiB limit', async () => {
-    const limit = DEFAULT_MAX_BODY_BYTES;
+    const limit = MAX_BODY_BYTES;
     const huge = fc.record({
       operation: fc.oneof(fc.constantFrom(...SERVED), operationName),
       size: fc.oneof(fc.integer({ min: 60_000, max: limit + 2048 }), fc.constantFrom(limit - 1, limit, limit + 1)),

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { messages } from '../../src/protocol/errors.js';
+import { messages } from '../../src/errors.js';
 import { createFuzzApp } from './fixtures.js';
 import { bytesOfLength } from './model-arbitraries.js';
 import { awsError } from './oracle.js';

@@ -10,7 +10,7 @@ import { RootKey } from '../../src/crypto/root-key.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { KeyMaterials } from '../../src/domain/key-material.js';
 import type { Services } from '../../src/operations/context.js';
-import { createApp, DEFAULT_MAX_BODY_BYTES, type App } from '../../src/server/app.js';
+import { createApp, type App } from '../../src/server/app.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import type { Store } from '../../src/storage/types.js';
 
@@ -33,7 +33,7 @@ export function createTestApp(options: { store?: Store; allowSm2Everywhere?: boo
     config: { defaultAccount: '111122223333', defaultRegion: 'us-east-1', allowSm2Everywhere: options.allowSm2Everywhere ?? false },
     logger: pino({ level: 'silent' }),
   };
-  const app = createApp(services, { maxBodyBytes: DEFAULT_MAX_BODY_BYTES });
+  const app = createApp(services, {});
   return {
     app,
     services,

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { createApp, DEFAULT_MAX_BODY_BYTES, type AppRequest, type AppResponse } from '../../src/server/app.js';
+import { MAX_BODY_BYTES } from '../../src/protocol/json11.js';
+import { createApp, type AppRequest, type AppResponse } from '../../src/server/app.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import type { KeyRecord, Scope } from '../../src/storage/types.js';
 import { createTestApp } from '../helpers/in-process.js';
@@ -53,7 +54,7 @@ describe('GET /health', () => {
 
   it('includes the facts the server adds', async () => {
     const { services } = createTestApp();
-    const app = createApp(services, { maxBodyBytes: DEFAULT_MAX_BODY_BYTES, health: () => ({ version: '9.9.9' }) });
+    const app = createApp(services, { maxBodyBytes: MAX_BODY_BYTES, health: () => ({ version: '9.9.9' }) });
     const response = await app.handle({ method: 'GET', path: '/health', headers: {}, body: Buffer.alloc(0) });
     assert.deepEqual(JSON.parse(response.body), { status: 'ok', version: '9.9.9' });
   });
@@ -89,7 +90,7 @@ describe('x-amzn-requestid', () => {
 });
 
 describe('routing and framing errors', () => {
-  const maxBody = DEFAULT_MAX_BODY_BYTES;
+  const maxBody = MAX_BODY_BYTES;
   const rows: { name: string; request: AppRequest; status: number; __type: string; message: string }[] = [
     { name: 'no X-Amz-Target', request: post(undefined), status: 400, __type: 'UnknownOperationException', message: '' },
     { name: 'X-Amz-Target with only the prefix', request: post(''), status: 400, __type: 'UnknownOperationException', message: '' },
@@ -233,8 +234,8 @@ describe('routing and framing errors', () => {
 
   it('the 1 MiB limit is inclusive: a body of exactly 1 MiB is read', async () => {
     const { app } = createTestApp();
-    const body = `{"Marker":"${'a'.repeat(DEFAULT_MAX_BODY_BYTES - 13)}"}`;
-    assert.equal(Buffer.byteLength(body), DEFAULT_MAX_BODY_BYTES);
+    const body = `{"Marker":"${'a'.repeat(MAX_BODY_BYTES - 13)}"}`;
+    assert.equal(Buffer.byteLength(body), MAX_BODY_BYTES);
     const response = await app.handle(post('ListKeys', body));
     // Past the size check, the 1 MiB marker fails the model's length check instead.
     assert.equal(errorOf(response).__type, 'ValidationException');
@@ -296,7 +297,7 @@ describe('unexpected errors', () => {
       },
     });
     const { services } = createTestApp({ store: new ExplodingStore() });
-    const app = createApp({ ...services, logger: pino({ level: 'error' }, sink) }, { maxBodyBytes: DEFAULT_MAX_BODY_BYTES });
+    const app = createApp({ ...services, logger: pino({ level: 'error' }, sink) }, { maxBodyBytes: MAX_BODY_BYTES });
     const response = await app.handle(post('ListKeys'));
     const requestId = response.headers['x-amzn-requestid'];
     const logged = lines.map((line) => JSON.parse(line) as { requestId?: string; operation?: string; err?: { message?: string } });

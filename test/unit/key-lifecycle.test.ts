@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import { ConfigError, loadConfig, type ConfigFlags } from '../../src/config.js';
 import { parseKeyReference, resolveKey, type KeyReference } from '../../src/domain/key-ref.js';
 import { deleteDueKeys } from '../../src/domain/key-state.js';
-import { KmsError } from '../../src/protocol/errors.js';
+import { KmsError } from '../../src/errors.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import type { KeyRecord, Scope } from '../../src/storage/types.js';
 import { createTestApp, type TestApp } from '../helpers/in-process.js';
@@ -444,7 +444,6 @@ describe('loadConfig precedence: flags > environment > YAML file > defaults', ()
         region: config.region,
         allowSm2Everywhere: config.allowSm2Everywhere,
         logLevel: config.logLevel,
-        maxBodyBytes: config.maxBodyBytes,
       },
       {
         host: '127.0.0.1',
@@ -454,7 +453,6 @@ describe('loadConfig precedence: flags > environment > YAML file > defaults', ()
         region: 'us-east-1',
         allowSm2Everywhere: false,
         logLevel: 'info',
-        maxBodyBytes: 1024 * 1024,
       },
     );
     assert.equal(Object.hasOwn(config, 'databaseUrl'), false);

@@ -8,9 +8,9 @@
  * limit, key resolution, key state, key usage, Recipient, then DryRun.
  */
 import type { EncryptionContext } from '../../crypto/encryption-context.js';
-import { isChinaRegion, keyArn } from '../../domain/arn.js';
+import { isChinaRegion, arnOf } from '../../domain/arn.js';
 import { dataKeyPairSpec } from '../../domain/key-specs.js';
-import { messages, UnsupportedOperationException } from '../../protocol/errors.js';
+import { messages, UnsupportedOperationException } from '../../errors.js';
 import type { RequestContext } from '../context.js';
 import { encryptUnder, finishDryRun, refuseRecipient, resolveSymmetricKey } from './symmetric.js';
 
@@ -48,7 +48,7 @@ export async function generateDataKeyPair(
   const pair = await ctx.services.keyPairs.take(spec.name, spec.params);
   const sealed = await encryptUnder(ctx, key, pair.privateKey, input.EncryptionContext);
   const output: DataKeyPairOutput = {
-    KeyId: keyArn(key, key.keyId),
+    KeyId: arnOf(key),
     KeyPairSpec: spec.name,
     PublicKey: pair.publicKey,
     PrivateKeyCiphertextBlob: sealed.blob,

@@ -5,8 +5,8 @@
  */
 import type { EncryptionContext } from '../../crypto/encryption-context.js';
 import { secretBytes } from '../../crypto/random.js';
-import { keyArn } from '../../domain/arn.js';
-import { ValidationException } from '../../protocol/errors.js';
+import { arnOf } from '../../domain/arn.js';
+import { ValidationException } from '../../errors.js';
 import type { RequestContext } from '../context.js';
 import { encryptUnder, finishDryRun, refuseRecipient, resolveSymmetricKey } from './symmetric.js';
 
@@ -35,7 +35,7 @@ export async function generateDataKey(
   finishDryRun(input.DryRun);
   const plaintext = secretBytes(input.KeySpec ? KEY_SPEC_BYTES[input.KeySpec] : (input.NumberOfBytes as number));
   const sealed = await encryptUnder(ctx, key, plaintext, input.EncryptionContext);
-  const arn = keyArn(key, key.keyId);
+  const arn = arnOf(key);
   if (operation === 'GenerateDataKeyWithoutPlaintext') {
     plaintext.fill(0);
     return { CiphertextBlob: sealed.blob, KeyId: arn, KeyMaterialId: sealed.materialId };

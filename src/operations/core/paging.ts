@@ -2,7 +2,7 @@
  * Limit/Marker paging as the List* operations do it: a page of at most Limit items, Truncated
  * when more follow, and an opaque NextMarker that resumes after the last item returned.
  */
-import { InvalidMarkerException } from '../../protocol/errors.js';
+import { InvalidMarkerException } from '../../errors.js';
 
 export interface PageInput {
   Limit?: number;

@@ -7,7 +7,7 @@
  */
 import { InvalidCiphertextError, open, readHeader, seal } from '../../crypto/envelope.js';
 import type { EncryptionContext } from '../../crypto/encryption-context.js';
-import { keyArn } from '../../domain/arn.js';
+import { arnOf } from '../../domain/arn.js';
 import { resolveKey } from '../../domain/key-ref.js';
 import { assertUsable } from '../../domain/key-state.js';
 import {
@@ -18,7 +18,7 @@ import {
   messages,
   UnsupportedOperationException,
   ValidationException,
-} from '../../protocol/errors.js';
+} from '../../errors.js';
 import type { KeyRecord } from '../../storage/types.js';
 import type { RequestContext } from '../context.js';
 
@@ -37,7 +37,7 @@ export async function resolveSymmetricKey(ctx: RequestContext, keyIdText: string
 
 export function assertSymmetricEncryptionKey(key: KeyRecord, operation: string): void {
   assertUsable(key);
-  const arn = keyArn(key, key.keyId);
+  const arn = arnOf(key);
   if (key.keyUsage !== 'ENCRYPT_DECRYPT') throw new InvalidKeyUsageException(messages.keyUsage(arn, key.keyUsage, operation));
   if (key.keySpec !== SYMMETRIC_DEFAULT) throw new InvalidKeyUsageException(messages.keySpec(arn, key.keySpec, operation));
 }
@@ -46,7 +46,7 @@ export function assertSymmetricEncryptionKey(key: KeyRecord, operation: string):
 export function assertSymmetricAlgorithm(key: KeyRecord, algorithm: string | undefined): void {
   if (algorithm !== undefined && algorithm !== SYMMETRIC_DEFAULT) {
     throw new InvalidKeyUsageException(
-      `The encryption algorithm ${algorithm} is not valid for ${keyArn(key, key.keyId)}, whose key spec is ${key.keySpec}.`,
+      `The encryption algorithm ${algorithm} is not valid for ${arnOf(key)}, whose key spec is ${key.keySpec}.`,
     );
   }
 }
