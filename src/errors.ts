@@ -30,6 +30,7 @@ export class InvalidCiphertextException extends KmsError { readonly type = 'Inva
 export class InvalidGrantTokenException extends KmsError { readonly type = 'InvalidGrantTokenException'; }
 export class InvalidKeyUsageException extends KmsError { readonly type = 'InvalidKeyUsageException'; }
 export class InvalidMarkerException extends KmsError { readonly type = 'InvalidMarkerException'; }
+export class InvalidSignatureException extends KmsError { readonly type = 'InvalidSignatureException'; }
 export class KeyUnavailableException extends KmsError { readonly type = 'KeyUnavailableException'; }
 export class KMSInvalidStateException extends KmsError { readonly type = 'KMSInvalidStateException'; }
 export class LimitExceededException extends KmsError { readonly type = 'LimitExceededException'; }
@@ -46,6 +47,27 @@ export class ValidationException extends KmsError { readonly type = 'ValidationE
 export class KMSInternalException extends KmsError {
   readonly type = 'KMSInternalException';
   override readonly fault: Fault = 'server';
+}
+
+/**
+ * One violation in AWS's validation wording: `Value 'X' at 'keyPairSpec' failed to satisfy
+ * constraint: Member must <constraint>`. `shown` is the value as AWS prints it (undefined for a
+ * missing member: `Value null`); a sensitive value is never shown (`Value at ...`).
+ */
+export function violation(shown: string | undefined, path: string, constraint: string, sensitive = false): string {
+  const value = sensitive ? 'Value' : shown === undefined ? 'Value null' : `Value '${shown}'`;
+  return `${value} at '${path}' failed to satisfy constraint: Member must ${constraint}`;
+}
+
+/** `N validation error(s) detected: ...; ...`, AWS's ValidationException for a list of violations. */
+export function validationFailed(violations: readonly string[]): ValidationException {
+  const count = violations.length;
+  return new ValidationException(`${count} validation error${count === 1 ? '' : 's'} detected: ${violations.join('; ')}`);
+}
+
+/** A required member that is absent, for members the model leaves optional but Trent needs. */
+export function missingMember(path: string): ValidationException {
+  return validationFailed([violation(undefined, path, 'not be null')]);
 }
 
 /** Wording AWS has not recorded publicly, kept in one place so it is easy to correct. */

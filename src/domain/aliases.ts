@@ -4,6 +4,7 @@
  */
 import { ValidationException } from '../errors.js';
 import type { KeyRecord } from '../storage/types.js';
+import { keyFamily, keySpec } from './key-specs.js';
 
 export function checkAliasName(aliasName: string): void {
   if (!aliasName.startsWith('alias/')) {
@@ -20,14 +21,8 @@ export function checkCustomerAliasName(aliasName: string): void {
   }
 }
 
-function kindOf(key: KeyRecord): string {
-  if (key.keySpec === 'SYMMETRIC_DEFAULT') return 'symmetric';
-  if (key.keySpec.startsWith('HMAC_')) return 'HMAC';
-  return 'asymmetric';
-}
-
 export function checkRetarget(current: KeyRecord, next: KeyRecord): void {
-  if (kindOf(current) !== kindOf(next) || current.keyUsage !== next.keyUsage) {
+  if (keyFamily(keySpec(current.keySpec)) !== keyFamily(keySpec(next.keySpec)) || current.keyUsage !== next.keyUsage) {
     throw new ValidationException(
       'The new target key must be of the same type (symmetric, asymmetric or HMAC) and have the same key usage as the current target key.',
     );

@@ -3,6 +3,10 @@
  * it, unwraps it on first use and keeps the unwrapped form in a bounded in-process cache as
  * node:crypto KeyObjects, so the hot paths (Encrypt, Decrypt, GenerateDataKey*) cost one store
  * read for the key record and no unwrap.
+ *
+ * The cache follows the store's change signal (Store.onChange): whatever is committed, by this
+ * process or another sharing the database (a key deleted, material added or removed), empties
+ * it before a request can act on the change, so no process serves material another removed.
  */
 import { secretBytes } from '../crypto/random.js';
 import type { RootKey } from '../crypto/root-key.js';
@@ -20,11 +24,19 @@ const CACHE_LIMIT = 10_000;
 
 export class KeyMaterials {
   private readonly cache = new Map<string, UnwrappedMaterial>();
+  /** Counts the times the cache was emptied by the change signal. */
+  private generation = 0;
 
   constructor(
     private readonly store: Store,
     private readonly rootKey: RootKey,
-  ) {}
+  ) {
+    store.onChange((keyId) => {
+      if (keyId === undefined) this.cache.clear();
+      else this.forget(keyId);
+      this.generation++;
+    });
+  }
 
   /** Wraps fresh (or given) material for storage as version `version` of a key. */
   wrap(keyId: string, version: number, material: Buffer, createdAt: number): KeyMaterialRecord {
@@ -45,11 +57,15 @@ export class KeyMaterials {
     const cacheKey = `${keyId}/${version}`;
     const cached = this.cache.get(cacheKey);
     if (cached) return cached;
+    const generation = this.generation;
     const record = await this.store.getMaterial(keyId, version);
     if (!record) throw new InvalidCiphertextError();
     const raw = this.rootKey.unwrap(record.wrapped, keyId, version);
     const entry = { secret: secretKey(raw), materialId: record.materialId };
     raw.fill(0);
+    // Cache only what was read since the last change signal: had one come while the record was
+    // read, the record might be older than the change it announced.
+    if (generation !== this.generation) return entry;
     if (this.cache.size >= CACHE_LIMIT) {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);

@@ -6,13 +6,17 @@
  *   unknown id or ARN     NotFoundException "Key 'arn:aws:kms:<region>:<account>:key/<id>' does not exist"
  *   ARN of another region NotFoundException "Invalid arn <that-region>"
  *   unknown alias         NotFoundException "Alias <alias-arn> is not found."
+ *   ARN whose partition is not its region's (arn:zz-top:kms:us-east-1:...)
+ *                         NotFoundException "Invalid keyId '<text>'"
  *
- * A key or alias ARN naming another account is refused with AccessDeniedException until key
- * policies (which are what grant cross-account use) arrive.
+ * Access to the key is decided here too, through AccessControl (access.ts), right after it is
+ * resolved: a key or alias ARN naming another account is refused with AccessDeniedException
+ * until key policies (which are what grant cross-account use) arrive.
  */
-import { AccessDeniedException, NotFoundException } from '../errors.js';
+import { NotFoundException, type KmsError } from '../errors.js';
 import type { KeyRecord, Scope, Store } from '../storage/types.js';
-import { aliasArn, keyArn, parseKmsArn } from './arn.js';
+import type { AccessControl, AccessFacts, Caller, KmsAction, Resource } from './access.js';
+import { aliasArn, arnOf, keyArn, parseKmsArn, partitionOf } from './arn.js';
 
 const KEY_ID = /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32})$/;
 
@@ -30,7 +34,7 @@ export function parseKeyReference(text: string, scope: Scope, allowAlias: boolea
   const invalid = () => new NotFoundException(`Invalid keyId '${text}'`);
   if (text.startsWith('arn:')) {
     const arn = parseKmsArn(text);
-    if (!arn) throw invalid();
+    if (!arn || arn.partition !== partitionOf(arn.region)) throw invalid();
     if (arn.region !== scope.region) throw new NotFoundException(`Invalid arn ${arn.region}`);
     const arnScope = { account: arn.account, region: arn.region };
     if (arn.resource.startsWith('alias/')) {
@@ -52,30 +56,43 @@ export function parseKeyReference(text: string, scope: Scope, allowAlias: boolea
 export interface ResolveOptions {
   /** Whether aliases are accepted (cryptographic operations and DescribeKey accept them). */
   allowAlias: boolean;
-  /** The caller's scope: the account and region of the request. */
-  caller: Scope;
-  /** The AWS action name, for access-denied messages (`kms:Encrypt`). */
-  action: string;
+  /** The IAM action the key is used for (`kms:Encrypt`). */
+  action: KmsAction;
+  /** Request values for the access decision (encryption context, grant tokens, ...). */
+  facts?: AccessFacts;
+  /**
+   * The error for a key that does not exist, when not AWS's NotFoundException: Decrypt names a
+   * key by its ciphertext, and an unknown one means the ciphertext is not valid.
+   */
+  ifMissing?: () => KmsError;
 }
 
-export async function resolveKey(store: Store, text: string, options: ResolveOptions): Promise<KeyRecord> {
-  const ref = parseKeyReference(text, options.caller, options.allowAlias);
-  if (ref.scope.account !== options.caller.account) {
-    const resource = ref.kind === 'key' ? keyArn(ref.scope, ref.keyId) : aliasArn(ref.scope, ref.aliasName);
-    throw new AccessDeniedException(
-      `User: arn:aws:iam::${options.caller.account}:root is not authorized to perform: ${options.action} ` +
-        `on resource: ${resource} because no resource-based policy allows the ${options.action} action`,
-    );
-  }
-  let keyId: string;
+/**
+ * Resolves the key `text` names, for `caller`, then authorizes `options.action` on it: the one
+ * place a key named by a request is looked up and access to it decided. A key that does not
+ * exist is reported only after the access decision, so a caller learns nothing about another
+ * account's keys.
+ */
+export async function resolveKey(store: Store, access: AccessControl, caller: Caller, text: string, options: ResolveOptions): Promise<KeyRecord> {
+  const ref = parseKeyReference(text, caller.scope, options.allowAlias);
+  let keyId: string | undefined;
+  let missing: KmsError | undefined;
   if (ref.kind === 'alias') {
-    const alias = await store.getAlias(ref.scope, ref.aliasName);
-    if (!alias) throw new NotFoundException(`Alias ${aliasArn(ref.scope, ref.aliasName)} is not found.`);
-    keyId = alias.targetKeyId;
+    keyId = (await store.getAlias(ref.scope, ref.aliasName))?.targetKeyId;
+    if (keyId === undefined) missing = new NotFoundException(`Alias ${aliasArn(ref.scope, ref.aliasName)} is not found.`);
   } else {
     keyId = ref.keyId;
   }
-  const key = await store.getKey(ref.scope, keyId);
-  if (!key) throw new NotFoundException(`Key '${keyArn(ref.scope, keyId)}' does not exist`);
-  return key;
+  const key = keyId === undefined ? undefined : await store.getKey(ref.scope, keyId);
+  if (keyId !== undefined && !key) missing = options.ifMissing?.() ?? new NotFoundException(`Key '${keyArn(ref.scope, keyId)}' does not exist`);
+  const facts: AccessFacts = ref.kind === 'alias' ? { ...options.facts, requestAlias: ref.aliasName } : options.facts ?? {};
+  const resource: Resource =
+    key !== undefined
+      ? { type: 'key', arn: arnOf(key), account: key.account, region: key.region, key }
+      : ref.kind === 'key'
+        ? { type: 'key', arn: keyArn(ref.scope, ref.keyId), ...ref.scope }
+        : { type: 'alias', arn: aliasArn(ref.scope, ref.aliasName), ...ref.scope };
+  await access.authorize(caller, options.action, resource, facts);
+  if (missing) throw missing;
+  return key as KeyRecord;
 }

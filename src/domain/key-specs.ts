@@ -1,66 +1,179 @@
 /**
- * Descriptor tables for the KMS key specs (CreateKey's KeySpec) and the data key pair specs
- * (GenerateDataKeyPair's KeyPairSpec). Every fact that depends on an algorithm lives here:
- * allowed key usages, the algorithms DescribeKey lists, how material is generated, and region
- * limits. Callers look a spec up once and use the resolved entry; no other module switches on
- * algorithm names.
+ * The descriptor tables: one entry per algorithm AWS KMS names (signing, encryption, key
+ * agreement, MAC, encapsulation), and one entry per KeySpec with its kind, the usages CreateKey
+ * accepts and the algorithms each usage allows, how its material is made, its region limit and,
+ * for the specs GenerateDataKeyPair also takes as KeyPairSpec, how its pairs are pooled.
+ *
+ * Every fact that depends on an algorithm lives here. Callers look a spec or an algorithm up
+ * once and use the resolved entry; no other module compares algorithm or spec names.
+ * Sources: the KMS developer guide's "Key spec reference" and the botocore model's enums.
  */
-import type { KeyPairParams, KeyMaterialKind } from '../crypto/asymmetric.js';
+import type { KeyMaterialKind, KeyPairParams } from '../crypto/asymmetric.js';
+import { messages, UnsupportedOperationException } from '../errors.js';
+import type {
+  CustomerMasterKeySpec,
+  DataKeyPairSpec,
+  DataKeySpec,
+  EncapsulationAlgorithmSpec,
+  EncryptionAlgorithmSpec,
+  KeyAgreementAlgorithmSpec,
+  KeySpec,
+  KeyUsageType,
+  MacAlgorithmSpec,
+  SigningAlgorithmSpec,
+} from '../kms-types.generated.js';
+import { isChinaRegion } from './arn.js';
 
-export type KeyUsage = 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC' | 'KEY_AGREEMENT' | 'ENCAPSULATE_DECAPSULATE';
+export type KeyUsage = KeyUsageType;
 
-/** What DescribeKey lists for a key of this spec and usage. */
-export interface AlgorithmLists {
-  EncryptionAlgorithms?: string[];
-  SigningAlgorithms?: string[];
-  MacAlgorithms?: string[];
-  KeyAgreementAlgorithms?: string[];
-  EncapsulationAlgorithms?: string[];
+/** The family a spec belongs to; aliases may only move between keys of one family and usage. */
+export type KeyKind = 'symmetric' | 'rsa' | 'ecc' | 'edwards' | 'sm2' | 'ml-dsa' | 'ml-kem' | 'hmac';
+
+export type Hash = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512' | 'sm3' | 'shake256';
+
+// ---- Algorithms -------------------------------------------------------------------------------
+
+export interface SigningAlgorithm {
+  name: SigningAlgorithmSpec;
+  scheme: 'rsa-pss' | 'rsa-pkcs1' | 'ecdsa' | 'ed25519' | 'ed25519ph' | 'sm2' | 'ml-dsa';
+  /** The message digest (for RSASSA-PSS also the MGF1 hash; the salt is as long as the digest). */
+  hash: Hash;
+}
+
+export interface EncryptionAlgorithm {
+  name: EncryptionAlgorithmSpec;
+  scheme: 'aes-gcm' | 'rsa-oaep' | 'sm2pke';
+  /** The OAEP hash (and MGF1 hash) of RSAES_OAEP_*. */
+  hash?: Hash;
+}
+
+export interface MacAlgorithm {
+  name: MacAlgorithmSpec;
+  hash: Hash;
+}
+
+export interface KeyAgreementAlgorithm {
+  name: KeyAgreementAlgorithmSpec;
+}
+
+export interface EncapsulationAlgorithm {
+  name: EncapsulationAlgorithmSpec;
+}
+
+const signing = {
+  RSASSA_PSS_SHA_256: { name: 'RSASSA_PSS_SHA_256', scheme: 'rsa-pss', hash: 'sha256' },
+  RSASSA_PSS_SHA_384: { name: 'RSASSA_PSS_SHA_384', scheme: 'rsa-pss', hash: 'sha384' },
+  RSASSA_PSS_SHA_512: { name: 'RSASSA_PSS_SHA_512', scheme: 'rsa-pss', hash: 'sha512' },
+  RSASSA_PKCS1_V1_5_SHA_256: { name: 'RSASSA_PKCS1_V1_5_SHA_256', scheme: 'rsa-pkcs1', hash: 'sha256' },
+  RSASSA_PKCS1_V1_5_SHA_384: { name: 'RSASSA_PKCS1_V1_5_SHA_384', scheme: 'rsa-pkcs1', hash: 'sha384' },
+  RSASSA_PKCS1_V1_5_SHA_512: { name: 'RSASSA_PKCS1_V1_5_SHA_512', scheme: 'rsa-pkcs1', hash: 'sha512' },
+  ECDSA_SHA_256: { name: 'ECDSA_SHA_256', scheme: 'ecdsa', hash: 'sha256' },
+  ECDSA_SHA_384: { name: 'ECDSA_SHA_384', scheme: 'ecdsa', hash: 'sha384' },
+  ECDSA_SHA_512: { name: 'ECDSA_SHA_512', scheme: 'ecdsa', hash: 'sha512' },
+  ED25519_SHA_512: { name: 'ED25519_SHA_512', scheme: 'ed25519', hash: 'sha512' },
+  ED25519_PH_SHA_512: { name: 'ED25519_PH_SHA_512', scheme: 'ed25519ph', hash: 'sha512' },
+  SM2DSA: { name: 'SM2DSA', scheme: 'sm2', hash: 'sm3' },
+  ML_DSA_SHAKE_256: { name: 'ML_DSA_SHAKE_256', scheme: 'ml-dsa', hash: 'shake256' },
+} as const satisfies { [N in SigningAlgorithmSpec]: SigningAlgorithm & { name: N } };
+
+const encryption = {
+  SYMMETRIC_DEFAULT: { name: 'SYMMETRIC_DEFAULT', scheme: 'aes-gcm' },
+  RSAES_OAEP_SHA_1: { name: 'RSAES_OAEP_SHA_1', scheme: 'rsa-oaep', hash: 'sha1' },
+  RSAES_OAEP_SHA_256: { name: 'RSAES_OAEP_SHA_256', scheme: 'rsa-oaep', hash: 'sha256' },
+  SM2PKE: { name: 'SM2PKE', scheme: 'sm2pke' },
+} as const satisfies { [N in EncryptionAlgorithmSpec]: EncryptionAlgorithm & { name: N } };
+
+const mac = {
+  HMAC_SHA_224: { name: 'HMAC_SHA_224', hash: 'sha224' },
+  HMAC_SHA_256: { name: 'HMAC_SHA_256', hash: 'sha256' },
+  HMAC_SHA_384: { name: 'HMAC_SHA_384', hash: 'sha384' },
+  HMAC_SHA_512: { name: 'HMAC_SHA_512', hash: 'sha512' },
+} as const satisfies { [N in MacAlgorithmSpec]: MacAlgorithm & { name: N } };
+
+const ECDH: KeyAgreementAlgorithm = { name: 'ECDH' };
+const ML_KEM: EncapsulationAlgorithm = { name: 'ML_KEM' };
+
+/** The algorithms a key of some spec may use under one usage. */
+export interface UsageAlgorithms {
+  encryption?: readonly EncryptionAlgorithm[];
+  signing?: readonly SigningAlgorithm[];
+  mac?: readonly MacAlgorithm[];
+  keyAgreement?: readonly KeyAgreementAlgorithm[];
+  encapsulation?: readonly EncapsulationAlgorithm[];
+}
+
+// ---- Key specs --------------------------------------------------------------------------------
+
+/** How the key-pair pool keeps pairs of a spec that is also a DataKeyPairSpec. */
+export interface DataKeyPairTraits {
+  /** Generation parameters for data key pairs (P-256 pairs are made inline: bench/key-generation.ts). */
+  params: KeyPairParams;
+  /** Pairs kept ready by default in the key-pair pool (crypto/key-pair-pool.ts). */
+  defaultPoolSize: number;
+  /** Relative generation cost on one core (bench/key-generation.ts), for refill order. */
+  cost: number;
 }
 
 export interface KeySpecDescriptor {
-  name: string;
-  /** Usages CreateKey accepts, each with the algorithm lists DescribeKey shows for it. */
-  usages: Partial<Record<KeyUsage, AlgorithmLists>>;
+  name: KeySpec;
+  kind: KeyKind;
+  /** Usages CreateKey accepts, each with the algorithms it allows. */
+  usages: Partial<Record<KeyUsage, UsageAlgorithms>>;
   /** The usage CreateKey assumes when none is given; only SYMMETRIC_DEFAULT has one. */
   defaultUsage?: KeyUsage;
-  /** Whether the deprecated CustomerMasterKeySpec field mirrors this spec in DescribeKey. */
-  legacyCustomerMasterKeySpec: boolean;
+  /** The deprecated CustomerMasterKeySpec DescribeKey still shows, for the specs that had one. */
+  customerMasterKeySpec?: CustomerMasterKeySpec;
+  /** How CreateKey makes the key's own material. */
   material: KeyMaterialKind;
+  /** AWS offers the spec only in China Regions (cn-*). */
   chinaRegionsOnly: boolean;
+  /** Present for the specs that are also data key pair specs. */
+  dataKeyPair?: DataKeyPairTraits;
 }
 
-const RSA_ENCRYPTION = ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'];
 const RSA_SIGNING = [
-  'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512',
-  'RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512',
+  signing.RSASSA_PSS_SHA_256, signing.RSASSA_PSS_SHA_384, signing.RSASSA_PSS_SHA_512,
+  signing.RSASSA_PKCS1_V1_5_SHA_256, signing.RSASSA_PKCS1_V1_5_SHA_384, signing.RSASSA_PKCS1_V1_5_SHA_512,
 ];
 
-function rsa(bits: number): KeySpecDescriptor {
+function rsa(bits: 2048 | 3072 | 4096, pool: { size: number; cost: number }): KeySpecDescriptor {
+  const params: KeyPairParams = { kind: 'rsa', modulusLength: bits };
   return {
     name: `RSA_${bits}`,
-    usages: { ENCRYPT_DECRYPT: { EncryptionAlgorithms: RSA_ENCRYPTION }, SIGN_VERIFY: { SigningAlgorithms: RSA_SIGNING } },
-    legacyCustomerMasterKeySpec: true,
-    material: { kind: 'key-pair', params: { kind: 'rsa', modulusLength: bits } },
+    kind: 'rsa',
+    customerMasterKeySpec: `RSA_${bits}`,
+    usages: {
+      ENCRYPT_DECRYPT: { encryption: [encryption.RSAES_OAEP_SHA_1, encryption.RSAES_OAEP_SHA_256] },
+      SIGN_VERIFY: { signing: RSA_SIGNING },
+    },
+    material: { kind: 'key-pair', params },
     chinaRegionsOnly: false,
+    dataKeyPair: { params, defaultPoolSize: pool.size, cost: pool.cost },
   };
 }
 
-function nistCurve(name: string, namedCurve: string, signing: string): KeySpecDescriptor {
+type Curve = 'prime256v1' | 'secp384r1' | 'secp521r1' | 'secp256k1';
+
+function ecc(name: KeySpec & CustomerMasterKeySpec, namedCurve: Curve, ecdsa: SigningAlgorithm, keyAgreement: boolean, cost: number): KeySpecDescriptor {
+  const params: KeyPairParams = { kind: 'ec', namedCurve };
   return {
     name,
-    usages: { SIGN_VERIFY: { SigningAlgorithms: [signing] }, KEY_AGREEMENT: { KeyAgreementAlgorithms: ['ECDH'] } },
-    legacyCustomerMasterKeySpec: true,
-    material: { kind: 'key-pair', params: { kind: 'ec', namedCurve } },
+    kind: 'ecc',
+    customerMasterKeySpec: name,
+    usages: { SIGN_VERIFY: { signing: [ecdsa] }, ...(keyAgreement && { KEY_AGREEMENT: { keyAgreement: [ECDH] } }) },
+    material: { kind: 'key-pair', params },
     chinaRegionsOnly: false,
+    // P-256 pairs cost microseconds through createECDH, cheaper inline than a thread-pool trip.
+    dataKeyPair: { params: namedCurve === 'prime256v1' ? { ...params, inline: true } : params, defaultPoolSize: 64, cost },
   };
 }
 
-function hmac(bits: number): KeySpecDescriptor {
+function hmac(bits: 224 | 256 | 384 | 512): KeySpecDescriptor {
   return {
     name: `HMAC_${bits}`,
-    usages: { GENERATE_VERIFY_MAC: { MacAlgorithms: [`HMAC_SHA_${bits}`] } },
-    legacyCustomerMasterKeySpec: true,
+    kind: 'hmac',
+    customerMasterKeySpec: `HMAC_${bits}`,
+    usages: { GENERATE_VERIFY_MAC: { mac: [mac[`HMAC_SHA_${bits}`]] } },
     material: { kind: 'secret', bytes: bits / 8 },
     chinaRegionsOnly: false,
   };
@@ -69,62 +182,67 @@ function hmac(bits: number): KeySpecDescriptor {
 function mlDsa(level: 44 | 65 | 87): KeySpecDescriptor {
   return {
     name: `ML_DSA_${level}`,
-    usages: { SIGN_VERIFY: { SigningAlgorithms: ['ML_DSA_SHAKE_256'] } },
-    legacyCustomerMasterKeySpec: false,
+    kind: 'ml-dsa',
+    usages: { SIGN_VERIFY: { signing: [signing.ML_DSA_SHAKE_256] } },
     material: { kind: 'key-pair', params: { kind: 'ml-dsa', level } },
     chinaRegionsOnly: false,
   };
 }
 
-function mlKem(level: 512 | 768 | 1024): KeySpecDescriptor {
+function mlKem(level: 512 | 768 | 1024, cost: number): KeySpecDescriptor {
+  const params: KeyPairParams = { kind: 'ml-kem', level };
   return {
     name: `ML_KEM_${level}`,
-    usages: { ENCAPSULATE_DECAPSULATE: { EncapsulationAlgorithms: ['ML_KEM'] } },
-    legacyCustomerMasterKeySpec: false,
-    material: { kind: 'key-pair', params: { kind: 'ml-kem', level } },
+    kind: 'ml-kem',
+    usages: { ENCAPSULATE_DECAPSULATE: { encapsulation: [ML_KEM] } },
+    material: { kind: 'key-pair', params },
     chinaRegionsOnly: false,
+    dataKeyPair: { params, defaultPoolSize: 32, cost },
   };
 }
+
+const ed25519: KeyPairParams = { kind: 'ed25519' };
+const sm2: KeyPairParams = { kind: 'ec', namedCurve: 'SM2' };
 
 const keySpecs: readonly KeySpecDescriptor[] = [
   {
     name: 'SYMMETRIC_DEFAULT',
-    usages: { ENCRYPT_DECRYPT: { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] } },
+    kind: 'symmetric',
+    customerMasterKeySpec: 'SYMMETRIC_DEFAULT',
+    usages: { ENCRYPT_DECRYPT: { encryption: [encryption.SYMMETRIC_DEFAULT] } },
     defaultUsage: 'ENCRYPT_DECRYPT',
-    legacyCustomerMasterKeySpec: true,
     material: { kind: 'secret', bytes: 32 },
     chinaRegionsOnly: false,
   },
-  rsa(2048),
-  rsa(3072),
-  rsa(4096),
-  nistCurve('ECC_NIST_P256', 'prime256v1', 'ECDSA_SHA_256'),
-  nistCurve('ECC_NIST_P384', 'secp384r1', 'ECDSA_SHA_384'),
-  nistCurve('ECC_NIST_P521', 'secp521r1', 'ECDSA_SHA_512'),
-  {
-    name: 'ECC_SECG_P256K1',
-    usages: { SIGN_VERIFY: { SigningAlgorithms: ['ECDSA_SHA_256'] } },
-    legacyCustomerMasterKeySpec: true,
-    material: { kind: 'key-pair', params: { kind: 'ec', namedCurve: 'secp256k1' } },
-    chinaRegionsOnly: false,
-  },
+  // Pool sizes and costs: RSA generation costs seconds (bench/key-generation.ts), so fewer are
+  // kept and they are refilled last.
+  rsa(2048, { size: 32, cost: 400 }),
+  rsa(3072, { size: 16, cost: 1500 }),
+  rsa(4096, { size: 16, cost: 4000 }),
+  ecc('ECC_NIST_P256', 'prime256v1', signing.ECDSA_SHA_256, true, 1),
+  ecc('ECC_NIST_P384', 'secp384r1', signing.ECDSA_SHA_384, true, 3),
+  ecc('ECC_NIST_P521', 'secp521r1', signing.ECDSA_SHA_512, true, 4),
+  ecc('ECC_SECG_P256K1', 'secp256k1', signing.ECDSA_SHA_256, false, 2),
   {
     name: 'ECC_NIST_EDWARDS25519',
-    usages: { SIGN_VERIFY: { SigningAlgorithms: ['ED25519_SHA_512', 'ED25519_PH_SHA_512'] } },
-    legacyCustomerMasterKeySpec: false,
-    material: { kind: 'key-pair', params: { kind: 'ed25519' } },
+    kind: 'edwards',
+    usages: { SIGN_VERIFY: { signing: [signing.ED25519_SHA_512, signing.ED25519_PH_SHA_512] } },
+    material: { kind: 'key-pair', params: ed25519 },
     chinaRegionsOnly: false,
+    dataKeyPair: { params: ed25519, defaultPoolSize: 64, cost: 1 },
   },
   {
     name: 'SM2',
+    kind: 'sm2',
+    customerMasterKeySpec: 'SM2',
     usages: {
-      ENCRYPT_DECRYPT: { EncryptionAlgorithms: ['SM2PKE'] },
-      SIGN_VERIFY: { SigningAlgorithms: ['SM2DSA'] },
-      KEY_AGREEMENT: { KeyAgreementAlgorithms: ['ECDH'] },
+      ENCRYPT_DECRYPT: { encryption: [encryption.SM2PKE] },
+      SIGN_VERIFY: { signing: [signing.SM2DSA] },
+      KEY_AGREEMENT: { keyAgreement: [ECDH] },
     },
-    legacyCustomerMasterKeySpec: true,
-    material: { kind: 'key-pair', params: { kind: 'ec', namedCurve: 'SM2' } },
+    material: { kind: 'key-pair', params: sm2 },
     chinaRegionsOnly: true,
+    dataKeyPair: { params: sm2, defaultPoolSize: 16, cost: 2 },
   },
   hmac(224),
   hmac(256),
@@ -133,48 +251,32 @@ const keySpecs: readonly KeySpecDescriptor[] = [
   mlDsa(44),
   mlDsa(65),
   mlDsa(87),
-  mlKem(512),
-  mlKem(768),
-  mlKem(1024),
+  mlKem(512, 2),
+  mlKem(768, 3),
+  mlKem(1024, 4),
 ];
 
-const keySpecsByName = new Map(keySpecs.map((spec) => [spec.name, spec]));
+const keySpecsByName = new Map<string, KeySpecDescriptor>(keySpecs.map((spec) => [spec.name, spec]));
 
-/** The descriptor of a KeySpec that request validation has already checked against the model. */
-export function keySpec(name: string): KeySpecDescriptor {
+/** The descriptor of a KeySpec (request validation has checked the name against the model). */
+export function keySpec(name: KeySpec): KeySpecDescriptor {
   const spec = keySpecsByName.get(name);
   if (!spec) throw new Error(`no descriptor for key spec ${name}`);
   return spec;
 }
 
-export interface DataKeyPairSpecDescriptor {
-  name: string;
-  params: KeyPairParams;
+/** A data key pair spec: a key spec with data key pair traits. */
+export interface DataKeyPairSpecDescriptor extends DataKeyPairTraits {
+  name: DataKeyPairSpec;
   chinaRegionsOnly: boolean;
-  /** Pairs kept ready by default in the key-pair pool (crypto/key-pair-pool.ts). */
-  defaultPoolSize: number;
-  /** Relative generation cost on one core (measured by bench/key-generation.ts), for refill order. */
-  cost: number;
 }
 
-const dataKeyPairSpecs: readonly DataKeyPairSpecDescriptor[] = [
-  { name: 'RSA_2048', params: { kind: 'rsa', modulusLength: 2048 }, chinaRegionsOnly: false, defaultPoolSize: 32, cost: 400 },
-  { name: 'RSA_3072', params: { kind: 'rsa', modulusLength: 3072 }, chinaRegionsOnly: false, defaultPoolSize: 16, cost: 1500 },
-  { name: 'RSA_4096', params: { kind: 'rsa', modulusLength: 4096 }, chinaRegionsOnly: false, defaultPoolSize: 16, cost: 4000 },
-  { name: 'ECC_NIST_P256', params: { kind: 'ec', namedCurve: 'prime256v1', inline: true }, chinaRegionsOnly: false, defaultPoolSize: 64, cost: 1 },
-  { name: 'ECC_NIST_P384', params: { kind: 'ec', namedCurve: 'secp384r1' }, chinaRegionsOnly: false, defaultPoolSize: 64, cost: 3 },
-  { name: 'ECC_NIST_P521', params: { kind: 'ec', namedCurve: 'secp521r1' }, chinaRegionsOnly: false, defaultPoolSize: 64, cost: 4 },
-  { name: 'ECC_SECG_P256K1', params: { kind: 'ec', namedCurve: 'secp256k1' }, chinaRegionsOnly: false, defaultPoolSize: 64, cost: 2 },
-  { name: 'SM2', params: { kind: 'ec', namedCurve: 'SM2' }, chinaRegionsOnly: true, defaultPoolSize: 16, cost: 2 },
-  { name: 'ECC_NIST_EDWARDS25519', params: { kind: 'ed25519' }, chinaRegionsOnly: false, defaultPoolSize: 64, cost: 1 },
-  { name: 'ML_KEM_512', params: { kind: 'ml-kem', level: 512 }, chinaRegionsOnly: false, defaultPoolSize: 32, cost: 2 },
-  { name: 'ML_KEM_768', params: { kind: 'ml-kem', level: 768 }, chinaRegionsOnly: false, defaultPoolSize: 32, cost: 3 },
-  { name: 'ML_KEM_1024', params: { kind: 'ml-kem', level: 1024 }, chinaRegionsOnly: false, defaultPoolSize: 32, cost: 4 },
-];
+const dataKeyPairSpecs: readonly DataKeyPairSpecDescriptor[] = keySpecs.flatMap((spec) =>
+  spec.dataKeyPair ? [{ name: spec.name as DataKeyPairSpec, chinaRegionsOnly: spec.chinaRegionsOnly, ...spec.dataKeyPair }] : [],
+);
+const dataKeyPairSpecsByName = new Map<string, DataKeyPairSpecDescriptor>(dataKeyPairSpecs.map((spec) => [spec.name, spec]));
 
-const dataKeyPairSpecsByName = new Map(dataKeyPairSpecs.map((spec) => [spec.name, spec]));
-
-export function dataKeyPairSpec(name: string): DataKeyPairSpecDescriptor {
+export function dataKeyPairSpec(name: DataKeyPairSpec): DataKeyPairSpecDescriptor {
   const spec = dataKeyPairSpecsByName.get(name);
   if (!spec) throw new Error(`no descriptor for key pair spec ${name}`);
   return spec;
@@ -182,4 +284,57 @@ export function dataKeyPairSpec(name: string): DataKeyPairSpecDescriptor {
 
 export function allDataKeyPairSpecs(): readonly DataKeyPairSpecDescriptor[] {
   return dataKeyPairSpecs;
+}
+
+/** AWS serves SM2 only in China Regions; a self-hosted server may allow it everywhere. */
+export function assertServedInRegion(spec: { chinaRegionsOnly: boolean }, region: string, allowSm2Everywhere: boolean): void {
+  if (spec.chinaRegionsOnly && !isChinaRegion(region) && !allowSm2Everywhere) {
+    throw new UnsupportedOperationException(messages.sm2OutsideChina);
+  }
+}
+
+/** GenerateDataKey's KeySpec: the length in bytes of the data key. */
+const dataKeyBytes: Record<DataKeySpec, number> = { AES_128: 16, AES_256: 32 };
+
+export function dataKeyLength(name: DataKeySpec): number {
+  return dataKeyBytes[name];
+}
+
+// ---- Questions callers ask of a spec ----------------------------------------------------------
+
+/** The algorithms a key of `spec` may use under `usage` (none when the usage is not allowed). */
+export function algorithmsFor(spec: KeySpecDescriptor, usage: KeyUsage): UsageAlgorithms {
+  return spec.usages[usage] ?? {};
+}
+
+/** The algorithm lists DescribeKey and GetPublicKey show for a key of `spec` and `usage`. */
+export function algorithmLists(spec: KeySpecDescriptor, usage: KeyUsage): {
+  EncryptionAlgorithms?: EncryptionAlgorithmSpec[];
+  SigningAlgorithms?: SigningAlgorithmSpec[];
+  MacAlgorithms?: MacAlgorithmSpec[];
+  KeyAgreementAlgorithms?: KeyAgreementAlgorithmSpec[];
+  EncapsulationAlgorithms?: EncapsulationAlgorithmSpec[];
+} {
+  const a = algorithmsFor(spec, usage);
+  const names = <T extends { name: string }>(list: readonly T[]): T['name'][] => list.map((x) => x.name);
+  return {
+    ...(a.encryption && { EncryptionAlgorithms: names(a.encryption) }),
+    ...(a.signing && { SigningAlgorithms: names(a.signing) }),
+    ...(a.mac && { MacAlgorithms: names(a.mac) }),
+    ...(a.keyAgreement && { KeyAgreementAlgorithms: names(a.keyAgreement) }),
+    ...(a.encapsulation && { EncapsulationAlgorithms: names(a.encapsulation) }),
+  };
+}
+
+/** The encryption algorithm `name` if a key of `spec` and `usage` may use it. */
+export function encryptionAlgorithm(spec: KeySpecDescriptor, usage: KeyUsage, name: EncryptionAlgorithmSpec): EncryptionAlgorithm | undefined {
+  return algorithmsFor(spec, usage).encryption?.find((a) => a.name === name);
+}
+
+/** The one encryption algorithm symmetric keys use: AES-256-GCM in Trent's envelope. */
+export const SYMMETRIC_ENCRYPTION: EncryptionAlgorithm = encryption.SYMMETRIC_DEFAULT;
+
+/** The family aliases are grouped by: UpdateAlias may not move an alias across families. */
+export function keyFamily(spec: KeySpecDescriptor): 'symmetric' | 'asymmetric' | 'hmac' {
+  return spec.kind === 'symmetric' ? 'symmetric' : spec.kind === 'hmac' ? 'hmac' : 'asymmetric';
 }

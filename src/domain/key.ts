@@ -6,7 +6,8 @@
 import { NotFoundException } from '../errors.js';
 import type { KeyRecord, Scope, Store } from '../storage/types.js';
 import { arnOf, keyArn } from './arn.js';
-import { keySpec, type KeyUsage } from './key-specs.js';
+import type { KeyMetadata } from '../kms-types.generated.js';
+import { algorithmLists, keySpec } from './key-specs.js';
 
 /** AWS's default key policy: the account's principals may use the key as IAM allows. */
 export function defaultKeyPolicy(account: string): string {
@@ -31,9 +32,13 @@ export function defaultKeyPolicy(account: string): string {
 
 const seconds = (ms: number): number => ms / 1000;
 
-export function keyMetadata(key: KeyRecord, currentMaterialId: string | undefined): Record<string, unknown> {
+/**
+ * The KeyMetadata of a key. `currentMaterialId` is shown as CurrentKeyMaterialId, which AWS
+ * gives only for symmetric encryption keys (see `showsKeyMaterialId`).
+ */
+export function keyMetadata(key: KeyRecord, currentMaterialId: string | undefined): KeyMetadata {
   const spec = keySpec(key.keySpec);
-  const metadata: Record<string, unknown> = {
+  const metadata: KeyMetadata = {
     AWSAccountId: key.account,
     KeyId: key.keyId,
     Arn: arnOf(key),
@@ -46,12 +51,17 @@ export function keyMetadata(key: KeyRecord, currentMaterialId: string | undefine
     KeyManager: 'CUSTOMER',
     KeySpec: key.keySpec,
     MultiRegion: false,
-    ...spec.usages[key.keyUsage as KeyUsage],
+    ...algorithmLists(spec, key.keyUsage),
   };
-  if (spec.legacyCustomerMasterKeySpec) metadata.CustomerMasterKeySpec = key.keySpec;
+  if (spec.customerMasterKeySpec !== undefined) metadata.CustomerMasterKeySpec = spec.customerMasterKeySpec;
   if (key.deletionDate !== undefined) metadata.DeletionDate = seconds(key.deletionDate);
-  if (currentMaterialId !== undefined) metadata.CurrentKeyMaterialId = currentMaterialId;
+  if (currentMaterialId !== undefined && showsKeyMaterialId(key)) metadata.CurrentKeyMaterialId = currentMaterialId;
   return metadata;
+}
+
+/** AWS shows CurrentKeyMaterialId for symmetric encryption keys that have material. */
+export function showsKeyMaterialId(key: KeyRecord): boolean {
+  return keySpec(key.keySpec).kind === 'symmetric' && key.currentMaterialVersion > 0;
 }
 
 /**

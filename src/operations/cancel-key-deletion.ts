@@ -4,7 +4,13 @@ import { cancelDeletion } from '../domain/key-state.js';
 import { defineOperation } from './context.js';
 import { changeKey } from './core/key-change.js';
 
-export const cancelKeyDeletionOperation = defineOperation<{ KeyId: string }>('CancelKeyDeletion', async (input, ctx) => {
-  const key = await changeKey(ctx, input.KeyId, 'CancelKeyDeletion', cancelDeletion);
-  return { KeyId: arnOf(key) };
+export const cancelKeyDeletionOperation = defineOperation({
+  name: 'CancelKeyDeletion',
+  actions: ['kms:CancelKeyDeletion'],
+  readOnly: false,
+  resources: ['key'],
+  async handle(input, ctx) {
+    const key = await changeKey(ctx, input.KeyId, cancelDeletion);
+    return { KeyId: arnOf(key) };
+  },
 });

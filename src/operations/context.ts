@@ -1,12 +1,21 @@
 /**
- * What every operation handler receives: the request's scope (account and region from the SigV4
- * credential scope, or the defaults) and the server's services.
+ * What an operation is and what its handler receives.
+ *
+ * An operation declares itself: its name (which types its input and output from the generated
+ * model), the IAM actions it is authorized as, whether it leaves stored state unchanged, and the
+ * resource types it acts on. The registry (index.ts) adds the members the model marks
+ * sensitive, so authorization, audit and log redaction all read one declaration.
+ *
+ * The handler gets the request's context: the verified caller (principal, and the account and
+ * region it acts in), the request's grant tokens, and the server's services.
  */
 import type { Logger } from 'pino';
 import type { KeyPairPool } from '../crypto/key-pair-pool.js';
+import type { AccessControl, AccessFacts, Caller, KmsAction } from '../domain/access.js';
 import type { Clock } from '../domain/clock.js';
 import type { KeyMaterials } from '../domain/key-material.js';
-import type { Scope, Store } from '../storage/types.js';
+import type { KmsOperations, OperationName } from '../kms-types.generated.js';
+import type { Store } from '../storage/types.js';
 
 export interface ServiceConfig {
   defaultAccount: string;
@@ -19,28 +28,53 @@ export interface Services {
   store: Store;
   materials: KeyMaterials;
   keyPairs: KeyPairPool;
+  access: AccessControl;
   clock: Clock;
   config: ServiceConfig;
   logger: Logger;
 }
 
-export interface RequestContext {
+/** The resource types IAM's service authorization reference lists for a KMS action. */
+export type ResourceType = 'key' | 'alias';
+
+export interface OperationDeclaration<N extends OperationName> {
+  /** The AWS operation name, as in `X-Amz-Target: TrentService.<name>`. */
+  name: N;
+  /**
+   * The IAM actions the operation is authorized as: one for most, two for ReEncrypt
+   * (kms:ReEncryptFrom on the source key, kms:ReEncryptTo on the destination).
+   */
+  actions: readonly [KmsAction, ...KmsAction[]];
+  /** True when it changes nothing stored (CloudTrail's readOnly): reads and cryptography. */
+  readOnly: boolean;
+  /** The resources it acts on; none means an account-level action, authorized on `*`. */
+  resources: readonly ResourceType[];
+  /** For account-level actions, the condition values of the request (CreateKey's KeySpec, ...). */
+  facts?: (input: KmsOperations[N]['input']) => AccessFacts;
+  handle(input: KmsOperations[N]['input'], ctx: RequestContext): Promise<KmsOperations[N]['output']>;
+}
+
+/** An operation as the registry holds it: declared, with its model facts. */
+export interface Operation {
+  name: OperationName;
+  actions: readonly [KmsAction, ...KmsAction[]];
+  readOnly: boolean;
+  resources: readonly ResourceType[];
+  /** Member paths the model marks sensitive, never to be logged or audited. */
+  sensitive: { input: readonly string[]; output: readonly string[] };
+  facts(input: Record<string, unknown>): AccessFacts;
+  handle(input: Record<string, unknown>, ctx: RequestContext): Promise<object>;
+}
+
+export interface RequestContext extends Caller {
   requestId: string;
-  scope: Scope;
-  accessKeyId?: string;
+  operation: Operation;
+  /** The request's GrantTokens: grants they name count for its access decisions at once. */
+  grantTokens: readonly string[];
   services: Services;
 }
 
-export interface Operation<Input = never> {
-  /** The AWS operation name, as in `X-Amz-Target: TrentService.<name>`. */
-  name: string;
-  handle(input: Input, ctx: RequestContext): Promise<object>;
-}
-
-/** Declares an operation; the input type is what the model's validation guarantees. */
-export function defineOperation<Input>(
-  name: string,
-  handle: (input: Input, ctx: RequestContext) => Promise<object>,
-): Operation<Input> {
-  return { name, handle };
+/** Declares an operation; input and output types follow from its name. */
+export function defineOperation<N extends OperationName>(declaration: OperationDeclaration<N>): OperationDeclaration<N> {
+  return declaration;
 }

@@ -5,32 +5,13 @@
  */
 import { generateKeyPair } from '../crypto/asymmetric.js';
 import { randomId, secretBytes } from '../crypto/random.js';
-import { isChinaRegion } from '../domain/arn.js';
 import { defaultKeyPolicy, keyMetadata } from '../domain/key.js';
-import { keySpec, type KeyUsage } from '../domain/key-specs.js';
+import { assertServedInRegion, keySpec } from '../domain/key-specs.js';
 import { checkNewTags } from '../domain/tags.js';
-import {
-  MalformedPolicyDocumentException,
-  messages,
-  UnsupportedOperationException,
-  ValidationException,
-} from '../errors.js';
-import type { KeyMaterialRecord, KeyRecord, Tag } from '../storage/types.js';
-import { defineOperation } from './context.js';
-
-interface CreateKeyInput {
-  Policy?: string;
-  Description?: string;
-  KeyUsage?: string;
-  CustomerMasterKeySpec?: string;
-  KeySpec?: string;
-  Origin?: string;
-  CustomKeyStoreId?: string;
-  BypassPolicyLockoutSafetyCheck?: boolean;
-  Tags?: Tag[];
-  MultiRegion?: boolean;
-  XksKeyId?: string;
-}
+import { MalformedPolicyDocumentException, messages, UnsupportedOperationException, ValidationException } from '../errors.js';
+import type { CreateKeyRequest, CreateKeyResponse } from '../kms-types.generated.js';
+import type { KeyMaterialRecord, KeyRecord } from '../storage/types.js';
+import { defineOperation, type RequestContext } from './context.js';
 
 function checkPolicy(policy: string): void {
   let document: unknown;
@@ -44,21 +25,24 @@ function checkPolicy(policy: string): void {
   }
 }
 
-export const createKeyOperation = defineOperation<CreateKeyInput>('CreateKey', async (input, ctx) => {
+/** The KeySpec a CreateKey request asks for (CustomerMasterKeySpec is its deprecated name). */
+function requestedSpec(input: CreateKeyRequest) {
+  return keySpec(input.KeySpec ?? input.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT');
+}
+
+async function createKey(input: CreateKeyRequest, ctx: RequestContext): Promise<CreateKeyResponse> {
   if (input.KeySpec !== undefined && input.CustomerMasterKeySpec !== undefined) {
     throw new ValidationException(
       'You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.',
     );
   }
-  const spec = keySpec(input.KeySpec ?? input.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT');
-  const usage = (input.KeyUsage ?? spec.defaultUsage) as KeyUsage | undefined;
+  const spec = requestedSpec(input);
+  const usage = input.KeyUsage ?? spec.defaultUsage;
   if (usage === undefined) {
     throw new ValidationException('You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.');
   }
   if (spec.usages[usage] === undefined) throw new ValidationException(messages.incompatibleUsage(usage, spec.name));
-  if (spec.chinaRegionsOnly && !isChinaRegion(ctx.scope.region) && !ctx.services.config.allowSm2Everywhere) {
-    throw new UnsupportedOperationException(messages.sm2OutsideChina);
-  }
+  assertServedInRegion(spec, ctx.scope.region, ctx.services.config.allowSm2Everywhere);
   const origin = input.Origin ?? 'AWS_KMS';
   if (origin === 'AWS_CLOUDHSM' || origin === 'EXTERNAL_KEY_STORE' || input.CustomKeyStoreId !== undefined || input.XksKeyId !== undefined) {
     throw new UnsupportedOperationException('Custom key stores are not supported by this Trent server.');
@@ -99,6 +83,18 @@ export const createKeyOperation = defineOperation<CreateKeyInput>('CreateKey', a
     secret.fill(0);
   }
   await ctx.services.store.createKey(key, material);
-  const showMaterialId = material !== undefined && spec.name === 'SYMMETRIC_DEFAULT';
-  return { KeyMetadata: keyMetadata(key, showMaterialId ? material?.materialId : undefined) };
+  return { KeyMetadata: keyMetadata(key, material?.materialId) };
+}
+
+export const createKeyOperation = defineOperation({
+  name: 'CreateKey',
+  actions: ['kms:CreateKey'],
+  readOnly: false,
+  resources: [],
+  facts: (input) => {
+    const spec = requestedSpec(input);
+    const usage = input.KeyUsage ?? spec.defaultUsage;
+    return { keySpec: spec.name, keyOrigin: input.Origin ?? 'AWS_KMS', ...(usage !== undefined && { keyUsage: usage }) };
+  },
+  handle: createKey,
 });

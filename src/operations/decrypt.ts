@@ -2,7 +2,6 @@
  * Decrypt: any ciphertext blob Trent produced (Encrypt, GenerateDataKey*, GenerateDataKeyPair*),
  * with no KeyId needed. A KeyId, when given, must name the blob's key.
  */
-import type { EncryptionContext } from '../crypto/encryption-context.js';
 import { arnOf } from '../domain/arn.js';
 import { defineOperation } from './context.js';
 import {
@@ -14,27 +13,27 @@ import {
   SYMMETRIC_DEFAULT,
 } from './core/symmetric.js';
 
-interface DecryptInput {
-  CiphertextBlob?: Buffer;
-  EncryptionContext?: EncryptionContext;
-  GrantTokens?: string[];
-  KeyId?: string;
-  EncryptionAlgorithm?: string;
-  Recipient?: unknown;
-  DryRun?: boolean;
-  DryRunModifiers?: string[];
-}
-
-export const decryptOperation = defineOperation<DecryptInput>('Decrypt', async (input, ctx) => {
-  const blob = requireCiphertextBlob(input.CiphertextBlob);
-  const opened = await decryptBlob(ctx, blob, input.EncryptionContext, input.KeyId, 'Decrypt');
-  assertSymmetricAlgorithm(opened.key, input.EncryptionAlgorithm);
-  refuseRecipient(input.Recipient);
-  finishDryRun(input.DryRun);
-  return {
-    KeyId: arnOf(opened.key),
-    Plaintext: opened.plaintext,
-    EncryptionAlgorithm: SYMMETRIC_DEFAULT,
-    KeyMaterialId: opened.materialId,
-  };
+export const decryptOperation = defineOperation({
+  name: 'Decrypt',
+  actions: ['kms:Decrypt'],
+  readOnly: true,
+  resources: ['key'],
+  async handle(input, ctx) {
+    const blob = requireCiphertextBlob(input.CiphertextBlob);
+    const opened = await decryptBlob(ctx, {
+      blob,
+      context: input.EncryptionContext,
+      keyIdText: input.KeyId,
+      facts: { encryptionAlgorithm: input.EncryptionAlgorithm ?? SYMMETRIC_DEFAULT },
+    });
+    assertSymmetricAlgorithm(opened.key, input.EncryptionAlgorithm);
+    refuseRecipient(input.Recipient);
+    finishDryRun(input.DryRun);
+    return {
+      KeyId: arnOf(opened.key),
+      Plaintext: opened.plaintext,
+      EncryptionAlgorithm: SYMMETRIC_DEFAULT,
+      KeyMaterialId: opened.materialId,
+    };
+  },
 });

@@ -1,18 +1,18 @@
 /** DescribeKey: the KeyMetadata of a key named in any identifier form. */
-import { keyMetadata } from '../domain/key.js';
-import { resolveKey } from '../domain/key-ref.js';
+import { keyMetadata, showsKeyMaterialId } from '../domain/key.js';
 import { defineOperation } from './context.js';
+import { useKey } from './core/keys.js';
 
-interface DescribeKeyInput {
-  KeyId: string;
-  GrantTokens?: string[];
-}
-
-export const describeKeyOperation = defineOperation<DescribeKeyInput>('DescribeKey', async (input, ctx) => {
-  const key = await resolveKey(ctx.services.store, input.KeyId, { allowAlias: true, caller: ctx.scope, action: 'kms:DescribeKey' });
-  let materialId: string | undefined;
-  if (key.keySpec === 'SYMMETRIC_DEFAULT' && key.currentMaterialVersion > 0) {
-    materialId = await ctx.services.materials.materialId(key.keyId, key.currentMaterialVersion);
-  }
-  return { KeyMetadata: keyMetadata(key, materialId) };
+export const describeKeyOperation = defineOperation({
+  name: 'DescribeKey',
+  actions: ['kms:DescribeKey'],
+  readOnly: true,
+  resources: ['key'],
+  async handle(input, ctx) {
+    const key = await useKey(ctx, input.KeyId, { allowAlias: true });
+    const materialId = showsKeyMaterialId(key)
+      ? await ctx.services.materials.materialId(key.keyId, key.currentMaterialVersion)
+      : undefined;
+    return { KeyMetadata: keyMetadata(key, materialId) };
+  },
 });

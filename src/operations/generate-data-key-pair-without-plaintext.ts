@@ -1,8 +1,11 @@
 /** GenerateDataKeyPairWithoutPlaintext: as GenerateDataKeyPair, with the private key encrypted only. */
 import { defineOperation } from './context.js';
-import { generateDataKeyPair, type DataKeyPairInput } from './core/data-key-pair.js';
+import { generateDataKeyPair } from './generate-data-key-pair.js';
 
-export const generateDataKeyPairWithoutPlaintextOperation = defineOperation<Omit<DataKeyPairInput, 'Recipient'>>(
-  'GenerateDataKeyPairWithoutPlaintext',
-  (input, ctx) => generateDataKeyPair(input, ctx, 'GenerateDataKeyPairWithoutPlaintext'),
-);
+export const generateDataKeyPairWithoutPlaintextOperation = defineOperation({
+  name: 'GenerateDataKeyPairWithoutPlaintext',
+  actions: ['kms:GenerateDataKeyPairWithoutPlaintext'],
+  readOnly: true,
+  resources: ['key'],
+  handle: (input, ctx) => generateDataKeyPair(input, ctx, false),
+});

@@ -1,8 +1,11 @@
 /** GenerateDataKeyWithoutPlaintext: as GenerateDataKey, with the data key encrypted only. */
 import { defineOperation } from './context.js';
-import { generateDataKey, type DataKeyInput } from './core/data-key.js';
+import { generateDataKey } from './generate-data-key.js';
 
-export const generateDataKeyWithoutPlaintextOperation = defineOperation<Omit<DataKeyInput, 'Recipient'>>(
-  'GenerateDataKeyWithoutPlaintext',
-  (input, ctx) => generateDataKey(input, ctx, 'GenerateDataKeyWithoutPlaintext'),
-);
+export const generateDataKeyWithoutPlaintextOperation = defineOperation({
+  name: 'GenerateDataKeyWithoutPlaintext',
+  actions: ['kms:GenerateDataKeyWithoutPlaintext'],
+  readOnly: true,
+  resources: ['key'],
+  handle: (input, ctx) => generateDataKey(input, ctx, false),
+});

@@ -1,10 +1,13 @@
 /**
- * The explicit registry of the operations Trent serves. An operation the AWS model knows but
- * that is not listed here answers UnsupportedOperationException; a name the model does not know
- * answers UnknownOperationException.
+ * The explicit registry of the operations Trent serves, built from their declarations and the
+ * service model. An operation the model knows but that is not listed here answers
+ * UnsupportedOperationException; a name the model does not know answers
+ * UnknownOperationException (both decided by the pipeline's target stage).
  */
-import type { Operation } from './context.js';
+import type { KmsOperations, OperationName } from '../kms-types.generated.js';
+import { sensitivePaths, type ServiceModel } from '../protocol/shapes.js';
 import { cancelKeyDeletionOperation } from './cancel-key-deletion.js';
+import type { Operation, OperationDeclaration } from './context.js';
 import { createAliasOperation } from './create-alias.js';
 import { createKeyOperation } from './create-key.js';
 import { decryptOperation } from './decrypt.js';
@@ -27,30 +30,55 @@ import { tagResourceOperation } from './tag-resource.js';
 import { untagResourceOperation } from './untag-resource.js';
 import { updateAliasOperation } from './update-alias.js';
 
-// Each operation's input type is guaranteed by model validation before dispatch.
-const operations: readonly Operation<never>[] = [
-  cancelKeyDeletionOperation,
-  createAliasOperation,
-  createKeyOperation,
-  decryptOperation,
-  deleteAliasOperation,
-  describeKeyOperation,
-  disableKeyOperation,
-  enableKeyOperation,
-  encryptOperation,
-  generateDataKeyOperation,
-  generateDataKeyPairOperation,
-  generateDataKeyPairWithoutPlaintextOperation,
-  generateDataKeyWithoutPlaintextOperation,
-  generateRandomOperation,
-  listAliasesOperation,
-  listKeysOperation,
-  listResourceTagsOperation,
-  reEncryptOperation,
-  scheduleKeyDeletionOperation,
-  tagResourceOperation,
-  untagResourceOperation,
-  updateAliasOperation,
-] as readonly Operation<never>[];
+/**
+ * Joins a declaration with what the model says of its operation. The handler's input type is the
+ * generated type of the very shape the pipeline validated the input against, so this is the one
+ * place the validated input is given its operation's type.
+ */
+function register<N extends OperationName>(model: ServiceModel, declaration: OperationDeclaration<N>): Operation {
+  const shapes = Object.hasOwn(model.operations, declaration.name) ? model.operations[declaration.name] : undefined;
+  if (!shapes) throw new Error(`operation ${declaration.name} missing from the model`);
+  const typed = (input: Record<string, unknown>) => input as KmsOperations[N]['input'];
+  return {
+    name: declaration.name,
+    actions: declaration.actions,
+    readOnly: declaration.readOnly,
+    resources: declaration.resources,
+    sensitive: {
+      input: sensitivePaths(model, shapes.input),
+      output: shapes.output === undefined ? [] : sensitivePaths(model, shapes.output),
+    },
+    facts: (input) => declaration.facts?.(typed(input)) ?? {},
+    handle: (input, ctx) => declaration.handle(typed(input), ctx),
+  };
+}
 
-export const operationsByName: ReadonlyMap<string, Operation<never>> = new Map(operations.map((op) => [op.name, op]));
+export type Registry = ReadonlyMap<string, Operation>;
+
+export function createRegistry(model: ServiceModel): Registry {
+  const operations = [
+    register(model, cancelKeyDeletionOperation),
+    register(model, createAliasOperation),
+    register(model, createKeyOperation),
+    register(model, decryptOperation),
+    register(model, deleteAliasOperation),
+    register(model, describeKeyOperation),
+    register(model, disableKeyOperation),
+    register(model, enableKeyOperation),
+    register(model, encryptOperation),
+    register(model, generateDataKeyOperation),
+    register(model, generateDataKeyPairOperation),
+    register(model, generateDataKeyPairWithoutPlaintextOperation),
+    register(model, generateDataKeyWithoutPlaintextOperation),
+    register(model, generateRandomOperation),
+    register(model, listAliasesOperation),
+    register(model, listKeysOperation),
+    register(model, listResourceTagsOperation),
+    register(model, reEncryptOperation),
+    register(model, scheduleKeyDeletionOperation),
+    register(model, tagResourceOperation),
+    register(model, untagResourceOperation),
+    register(model, updateAliasOperation),
+  ];
+  return new Map(operations.map((operation) => [operation.name, operation]));
+}

@@ -1,8 +1,8 @@
 /**
  * ReEncrypt: decrypts a blob and encrypts the plaintext under another key (or the same key with
- * another encryption context) without the plaintext leaving the server.
+ * another encryption context) without the plaintext leaving the server. IAM authorizes it as two
+ * actions: kms:ReEncryptFrom on the source key and kms:ReEncryptTo on the destination.
  */
-import type { EncryptionContext } from '../crypto/encryption-context.js';
 import { arnOf } from '../domain/arn.js';
 import { defineOperation } from './context.js';
 import {
@@ -15,38 +15,45 @@ import {
   SYMMETRIC_DEFAULT,
 } from './core/symmetric.js';
 
-interface ReEncryptInput {
-  CiphertextBlob?: Buffer;
-  SourceEncryptionContext?: EncryptionContext;
-  SourceKeyId?: string;
-  DestinationKeyId: string;
-  DestinationEncryptionContext?: EncryptionContext;
-  SourceEncryptionAlgorithm?: string;
-  DestinationEncryptionAlgorithm?: string;
-  GrantTokens?: string[];
-  DryRun?: boolean;
-  DryRunModifiers?: string[];
-}
-
-export const reEncryptOperation = defineOperation<ReEncryptInput>('ReEncrypt', async (input, ctx) => {
-  const blob = requireCiphertextBlob(input.CiphertextBlob);
-  const destination = await resolveSymmetricKey(ctx, input.DestinationKeyId, 'ReEncrypt');
-  assertSymmetricAlgorithm(destination, input.DestinationEncryptionAlgorithm);
-  const source = await decryptBlob(ctx, blob, input.SourceEncryptionContext, input.SourceKeyId, 'ReEncrypt');
-  assertSymmetricAlgorithm(source.key, input.SourceEncryptionAlgorithm);
-  try {
-    finishDryRun(input.DryRun);
-    const sealed = await encryptUnder(ctx, destination, source.plaintext, input.DestinationEncryptionContext);
-    return {
-      CiphertextBlob: sealed.blob,
-      SourceKeyId: arnOf(source.key),
-      KeyId: arnOf(destination),
-      SourceEncryptionAlgorithm: SYMMETRIC_DEFAULT,
-      DestinationEncryptionAlgorithm: SYMMETRIC_DEFAULT,
-      SourceKeyMaterialId: source.materialId,
-      DestinationKeyMaterialId: sealed.materialId,
-    };
-  } finally {
-    source.plaintext.fill(0);
-  }
+export const reEncryptOperation = defineOperation({
+  name: 'ReEncrypt',
+  actions: ['kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+  readOnly: true,
+  resources: ['key'],
+  async handle(input, ctx) {
+    const blob = requireCiphertextBlob(input.CiphertextBlob);
+    const destination = await resolveSymmetricKey(
+      ctx,
+      input.DestinationKeyId,
+      {
+        encryptionContext: input.DestinationEncryptionContext ?? {},
+        encryptionAlgorithm: input.DestinationEncryptionAlgorithm ?? SYMMETRIC_DEFAULT,
+      },
+      'kms:ReEncryptTo',
+    );
+    assertSymmetricAlgorithm(destination, input.DestinationEncryptionAlgorithm);
+    const source = await decryptBlob(ctx, {
+      blob,
+      context: input.SourceEncryptionContext,
+      keyIdText: input.SourceKeyId,
+      action: 'kms:ReEncryptFrom',
+      facts: { encryptionAlgorithm: input.SourceEncryptionAlgorithm ?? SYMMETRIC_DEFAULT },
+    });
+    assertSymmetricAlgorithm(source.key, input.SourceEncryptionAlgorithm);
+    try {
+      finishDryRun(input.DryRun);
+      const sealed = await encryptUnder(ctx, destination, source.plaintext, input.DestinationEncryptionContext);
+      return {
+        CiphertextBlob: sealed.blob,
+        SourceKeyId: arnOf(source.key),
+        KeyId: arnOf(destination),
+        SourceEncryptionAlgorithm: SYMMETRIC_DEFAULT,
+        DestinationEncryptionAlgorithm: SYMMETRIC_DEFAULT,
+        SourceKeyMaterialId: source.materialId,
+        DestinationKeyMaterialId: sealed.materialId,
+      };
+    } finally {
+      source.plaintext.fill(0);
+    }
+  },
 });

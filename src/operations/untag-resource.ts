@@ -4,10 +4,16 @@ import { removeTags } from '../domain/tags.js';
 import { defineOperation } from './context.js';
 import { changeKey } from './core/key-change.js';
 
-export const untagResourceOperation = defineOperation<{ KeyId: string; TagKeys: string[] }>('UntagResource', async (input, ctx) => {
-  await changeKey(ctx, input.KeyId, 'UntagResource', (key) => {
-    assertManageable(key);
-    return { ...key, tags: removeTags(key.tags, input.TagKeys) };
-  });
-  return {};
+export const untagResourceOperation = defineOperation({
+  name: 'UntagResource',
+  actions: ['kms:UntagResource'],
+  readOnly: false,
+  resources: ['key'],
+  async handle(input, ctx) {
+    await changeKey(ctx, input.KeyId, (key) => {
+      assertManageable(key);
+      return { ...key, tags: removeTags(key.tags, input.TagKeys) };
+    });
+    return {};
+  },
 });

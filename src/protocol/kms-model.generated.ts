@@ -3,64 +3,221 @@ import type { ServiceModel } from './shapes.js';
 
 export const kmsModel: ServiceModel = {
   "operations": {
-    "CancelKeyDeletion": "CancelKeyDeletionRequest",
-    "ConnectCustomKeyStore": "ConnectCustomKeyStoreRequest",
-    "CreateAlias": "CreateAliasRequest",
-    "CreateCustomKeyStore": "CreateCustomKeyStoreRequest",
-    "CreateGrant": "CreateGrantRequest",
-    "CreateKey": "CreateKeyRequest",
-    "Decrypt": "DecryptRequest",
-    "DeleteAlias": "DeleteAliasRequest",
-    "DeleteCustomKeyStore": "DeleteCustomKeyStoreRequest",
-    "DeleteImportedKeyMaterial": "DeleteImportedKeyMaterialRequest",
-    "DeriveSharedSecret": "DeriveSharedSecretRequest",
-    "DescribeCustomKeyStores": "DescribeCustomKeyStoresRequest",
-    "DescribeKey": "DescribeKeyRequest",
-    "DisableKey": "DisableKeyRequest",
-    "DisableKeyRotation": "DisableKeyRotationRequest",
-    "DisconnectCustomKeyStore": "DisconnectCustomKeyStoreRequest",
-    "EnableKey": "EnableKeyRequest",
-    "EnableKeyRotation": "EnableKeyRotationRequest",
-    "Encrypt": "EncryptRequest",
-    "GenerateDataKey": "GenerateDataKeyRequest",
-    "GenerateDataKeyPair": "GenerateDataKeyPairRequest",
-    "GenerateDataKeyPairWithoutPlaintext": "GenerateDataKeyPairWithoutPlaintextRequest",
-    "GenerateDataKeyWithoutPlaintext": "GenerateDataKeyWithoutPlaintextRequest",
-    "GenerateMac": "GenerateMacRequest",
-    "GenerateRandom": "GenerateRandomRequest",
-    "GetKeyLastUsage": "GetKeyLastUsageRequest",
-    "GetKeyPolicy": "GetKeyPolicyRequest",
-    "GetKeyRotationStatus": "GetKeyRotationStatusRequest",
-    "GetParametersForImport": "GetParametersForImportRequest",
-    "GetPublicKey": "GetPublicKeyRequest",
-    "ImportKeyMaterial": "ImportKeyMaterialRequest",
-    "ListAliases": "ListAliasesRequest",
-    "ListGrants": "ListGrantsRequest",
-    "ListKeyPolicies": "ListKeyPoliciesRequest",
-    "ListKeyRotations": "ListKeyRotationsRequest",
-    "ListKeys": "ListKeysRequest",
-    "ListResourceTags": "ListResourceTagsRequest",
-    "ListRetirableGrants": "ListRetirableGrantsRequest",
-    "PutKeyPolicy": "PutKeyPolicyRequest",
-    "ReEncrypt": "ReEncryptRequest",
-    "ReplicateKey": "ReplicateKeyRequest",
-    "RetireGrant": "RetireGrantRequest",
-    "RevokeGrant": "RevokeGrantRequest",
-    "RotateKeyOnDemand": "RotateKeyOnDemandRequest",
-    "ScheduleKeyDeletion": "ScheduleKeyDeletionRequest",
-    "Sign": "SignRequest",
-    "TagResource": "TagResourceRequest",
-    "UntagResource": "UntagResourceRequest",
-    "UpdateAlias": "UpdateAliasRequest",
-    "UpdateCustomKeyStore": "UpdateCustomKeyStoreRequest",
-    "UpdateKeyDescription": "UpdateKeyDescriptionRequest",
-    "UpdatePrimaryRegion": "UpdatePrimaryRegionRequest",
-    "Verify": "VerifyRequest",
-    "VerifyMac": "VerifyMacRequest",
-    "Encapsulate": "OperationNotModelledYet",
-    "Decapsulate": "OperationNotModelledYet"
+    "CancelKeyDeletion": {
+      "input": "CancelKeyDeletionRequest",
+      "output": "CancelKeyDeletionResponse"
+    },
+    "ConnectCustomKeyStore": {
+      "input": "ConnectCustomKeyStoreRequest",
+      "output": "ConnectCustomKeyStoreResponse"
+    },
+    "CreateAlias": {
+      "input": "CreateAliasRequest"
+    },
+    "CreateCustomKeyStore": {
+      "input": "CreateCustomKeyStoreRequest",
+      "output": "CreateCustomKeyStoreResponse"
+    },
+    "CreateGrant": {
+      "input": "CreateGrantRequest",
+      "output": "CreateGrantResponse"
+    },
+    "CreateKey": {
+      "input": "CreateKeyRequest",
+      "output": "CreateKeyResponse"
+    },
+    "Decrypt": {
+      "input": "DecryptRequest",
+      "output": "DecryptResponse"
+    },
+    "DeleteAlias": {
+      "input": "DeleteAliasRequest"
+    },
+    "DeleteCustomKeyStore": {
+      "input": "DeleteCustomKeyStoreRequest",
+      "output": "DeleteCustomKeyStoreResponse"
+    },
+    "DeleteImportedKeyMaterial": {
+      "input": "DeleteImportedKeyMaterialRequest",
+      "output": "DeleteImportedKeyMaterialResponse"
+    },
+    "DeriveSharedSecret": {
+      "input": "DeriveSharedSecretRequest",
+      "output": "DeriveSharedSecretResponse"
+    },
+    "DescribeCustomKeyStores": {
+      "input": "DescribeCustomKeyStoresRequest",
+      "output": "DescribeCustomKeyStoresResponse"
+    },
+    "DescribeKey": {
+      "input": "DescribeKeyRequest",
+      "output": "DescribeKeyResponse"
+    },
+    "DisableKey": {
+      "input": "DisableKeyRequest"
+    },
+    "DisableKeyRotation": {
+      "input": "DisableKeyRotationRequest"
+    },
+    "DisconnectCustomKeyStore": {
+      "input": "DisconnectCustomKeyStoreRequest",
+      "output": "DisconnectCustomKeyStoreResponse"
+    },
+    "EnableKey": {
+      "input": "EnableKeyRequest"
+    },
+    "EnableKeyRotation": {
+      "input": "EnableKeyRotationRequest"
+    },
+    "Encrypt": {
+      "input": "EncryptRequest",
+      "output": "EncryptResponse"
+    },
+    "GenerateDataKey": {
+      "input": "GenerateDataKeyRequest",
+      "output": "GenerateDataKeyResponse"
+    },
+    "GenerateDataKeyPair": {
+      "input": "GenerateDataKeyPairRequest",
+      "output": "GenerateDataKeyPairResponse"
+    },
+    "GenerateDataKeyPairWithoutPlaintext": {
+      "input": "GenerateDataKeyPairWithoutPlaintextRequest",
+      "output": "GenerateDataKeyPairWithoutPlaintextResponse"
+    },
+    "GenerateDataKeyWithoutPlaintext": {
+      "input": "GenerateDataKeyWithoutPlaintextRequest",
+      "output": "GenerateDataKeyWithoutPlaintextResponse"
+    },
+    "GenerateMac": {
+      "input": "GenerateMacRequest",
+      "output": "GenerateMacResponse"
+    },
+    "GenerateRandom": {
+      "input": "GenerateRandomRequest",
+      "output": "GenerateRandomResponse"
+    },
+    "GetKeyLastUsage": {
+      "input": "GetKeyLastUsageRequest",
+      "output": "GetKeyLastUsageResponse"
+    },
+    "GetKeyPolicy": {
+      "input": "GetKeyPolicyRequest",
+      "output": "GetKeyPolicyResponse"
+    },
+    "GetKeyRotationStatus": {
+      "input": "GetKeyRotationStatusRequest",
+      "output": "GetKeyRotationStatusResponse"
+    },
+    "GetParametersForImport": {
+      "input": "GetParametersForImportRequest",
+      "output": "GetParametersForImportResponse"
+    },
+    "GetPublicKey": {
+      "input": "GetPublicKeyRequest",
+      "output": "GetPublicKeyResponse"
+    },
+    "ImportKeyMaterial": {
+      "input": "ImportKeyMaterialRequest",
+      "output": "ImportKeyMaterialResponse"
+    },
+    "ListAliases": {
+      "input": "ListAliasesRequest",
+      "output": "ListAliasesResponse"
+    },
+    "ListGrants": {
+      "input": "ListGrantsRequest",
+      "output": "ListGrantsResponse"
+    },
+    "ListKeyPolicies": {
+      "input": "ListKeyPoliciesRequest",
+      "output": "ListKeyPoliciesResponse"
+    },
+    "ListKeyRotations": {
+      "input": "ListKeyRotationsRequest",
+      "output": "ListKeyRotationsResponse"
+    },
+    "ListKeys": {
+      "input": "ListKeysRequest",
+      "output": "ListKeysResponse"
+    },
+    "ListResourceTags": {
+      "input": "ListResourceTagsRequest",
+      "output": "ListResourceTagsResponse"
+    },
+    "ListRetirableGrants": {
+      "input": "ListRetirableGrantsRequest",
+      "output": "ListGrantsResponse"
+    },
+    "PutKeyPolicy": {
+      "input": "PutKeyPolicyRequest"
+    },
+    "ReEncrypt": {
+      "input": "ReEncryptRequest",
+      "output": "ReEncryptResponse"
+    },
+    "ReplicateKey": {
+      "input": "ReplicateKeyRequest",
+      "output": "ReplicateKeyResponse"
+    },
+    "RetireGrant": {
+      "input": "RetireGrantRequest"
+    },
+    "RevokeGrant": {
+      "input": "RevokeGrantRequest"
+    },
+    "RotateKeyOnDemand": {
+      "input": "RotateKeyOnDemandRequest",
+      "output": "RotateKeyOnDemandResponse"
+    },
+    "ScheduleKeyDeletion": {
+      "input": "ScheduleKeyDeletionRequest",
+      "output": "ScheduleKeyDeletionResponse"
+    },
+    "Sign": {
+      "input": "SignRequest",
+      "output": "SignResponse"
+    },
+    "TagResource": {
+      "input": "TagResourceRequest"
+    },
+    "UntagResource": {
+      "input": "UntagResourceRequest"
+    },
+    "UpdateAlias": {
+      "input": "UpdateAliasRequest"
+    },
+    "UpdateCustomKeyStore": {
+      "input": "UpdateCustomKeyStoreRequest",
+      "output": "UpdateCustomKeyStoreResponse"
+    },
+    "UpdateKeyDescription": {
+      "input": "UpdateKeyDescriptionRequest"
+    },
+    "UpdatePrimaryRegion": {
+      "input": "UpdatePrimaryRegionRequest"
+    },
+    "Verify": {
+      "input": "VerifyRequest",
+      "output": "VerifyResponse"
+    },
+    "VerifyMac": {
+      "input": "VerifyMacRequest",
+      "output": "VerifyMacResponse"
+    },
+    "Encapsulate": {
+      "input": "OperationNotModelledYet",
+      "output": "OperationNotModelledYet"
+    },
+    "Decapsulate": {
+      "input": "OperationNotModelledYet",
+      "output": "OperationNotModelledYet"
+    }
   },
   "shapes": {
+    "AWSAccountIdType": {
+      "type": "string"
+    },
     "AccountIdType": {
       "type": "string",
       "min": 12,
@@ -78,16 +235,41 @@ export const kmsModel: ServiceModel = {
         "SM2PKE"
       ]
     },
+    "AliasList": {
+      "type": "list",
+      "member": "AliasListEntry"
+    },
+    "AliasListEntry": {
+      "type": "structure",
+      "members": {
+        "AliasName": "AliasNameType",
+        "AliasArn": "ArnType",
+        "TargetKeyId": "KeyIdType",
+        "CreationDate": "DateType",
+        "LastUpdatedDate": "DateType"
+      }
+    },
     "AliasNameType": {
       "type": "string",
       "min": 1,
       "max": 256,
       "pattern": "^[a-zA-Z0-9:/_-]+$"
     },
+    "ArnType": {
+      "type": "string",
+      "min": 20,
+      "max": 2048
+    },
     "AttestationDocumentType": {
       "type": "blob",
       "min": 1,
       "max": 262144
+    },
+    "BackingKeyIdResponseType": {
+      "type": "string",
+      "min": 0,
+      "max": 64,
+      "pattern": "^[a-f0-9]+$"
     },
     "BackingKeyIdType": {
       "type": "string",
@@ -107,6 +289,12 @@ export const kmsModel: ServiceModel = {
         "KeyId": "KeyIdType"
       }
     },
+    "CancelKeyDeletionResponse": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType"
+      }
+    },
     "CiphertextType": {
       "type": "blob",
       "min": 1,
@@ -118,6 +306,9 @@ export const kmsModel: ServiceModel = {
       "max": 24,
       "pattern": "cluster-[2-7a-zA-Z]{11,16}"
     },
+    "CloudTrailEventIdType": {
+      "type": "string"
+    },
     "ConnectCustomKeyStoreRequest": {
       "type": "structure",
       "required": [
@@ -126,6 +317,43 @@ export const kmsModel: ServiceModel = {
       "members": {
         "CustomKeyStoreId": "CustomKeyStoreIdType"
       }
+    },
+    "ConnectCustomKeyStoreResponse": {
+      "type": "structure",
+      "members": {}
+    },
+    "ConnectionErrorCodeType": {
+      "type": "string",
+      "enum": [
+        "INVALID_CREDENTIALS",
+        "CLUSTER_NOT_FOUND",
+        "NETWORK_ERRORS",
+        "INTERNAL_ERROR",
+        "INSUFFICIENT_CLOUDHSM_HSMS",
+        "USER_LOCKED_OUT",
+        "USER_NOT_FOUND",
+        "USER_LOGGED_IN",
+        "SUBNET_NOT_FOUND",
+        "INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET",
+        "XKS_PROXY_ACCESS_DENIED",
+        "XKS_PROXY_NOT_REACHABLE",
+        "XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND",
+        "XKS_PROXY_INVALID_RESPONSE",
+        "XKS_PROXY_INVALID_CONFIGURATION",
+        "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION",
+        "XKS_PROXY_TIMED_OUT",
+        "XKS_PROXY_INVALID_TLS_CONFIGURATION"
+      ]
+    },
+    "ConnectionStateType": {
+      "type": "string",
+      "enum": [
+        "CONNECTED",
+        "CONNECTING",
+        "FAILED",
+        "DISCONNECTED",
+        "DISCONNECTING"
+      ]
     },
     "CreateAliasRequest": {
       "type": "structure",
@@ -157,6 +385,12 @@ export const kmsModel: ServiceModel = {
         "XksProxyConnectivity": "XksProxyConnectivityType"
       }
     },
+    "CreateCustomKeyStoreResponse": {
+      "type": "structure",
+      "members": {
+        "CustomKeyStoreId": "CustomKeyStoreIdType"
+      }
+    },
     "CreateGrantRequest": {
       "type": "structure",
       "required": [
@@ -175,6 +409,13 @@ export const kmsModel: ServiceModel = {
         "DryRun": "NullableBooleanType"
       }
     },
+    "CreateGrantResponse": {
+      "type": "structure",
+      "members": {
+        "GrantToken": "GrantTokenType",
+        "GrantId": "GrantIdType"
+      }
+    },
     "CreateKeyRequest": {
       "type": "structure",
       "members": {
@@ -189,6 +430,12 @@ export const kmsModel: ServiceModel = {
         "Tags": "TagList",
         "MultiRegion": "NullableBooleanType",
         "XksKeyId": "XksKeyIdType"
+      }
+    },
+    "CreateKeyResponse": {
+      "type": "structure",
+      "members": {
+        "KeyMetadata": "KeyMetadata"
       }
     },
     "CustomKeyStoreIdType": {
@@ -207,6 +454,24 @@ export const kmsModel: ServiceModel = {
         "AWS_CLOUDHSM",
         "EXTERNAL_KEY_STORE"
       ]
+    },
+    "CustomKeyStoresList": {
+      "type": "list",
+      "member": "CustomKeyStoresListEntry"
+    },
+    "CustomKeyStoresListEntry": {
+      "type": "structure",
+      "members": {
+        "CustomKeyStoreId": "CustomKeyStoreIdType",
+        "CustomKeyStoreName": "CustomKeyStoreNameType",
+        "CloudHsmClusterId": "CloudHsmClusterIdType",
+        "TrustAnchorCertificate": "TrustAnchorCertificateType",
+        "ConnectionState": "ConnectionStateType",
+        "ConnectionErrorCode": "ConnectionErrorCodeType",
+        "CreationDate": "DateType",
+        "CustomKeyStoreType": "CustomKeyStoreType",
+        "XksProxyConfiguration": "XksProxyConfigurationType"
+      }
     },
     "CustomerMasterKeySpec": {
       "type": "string",
@@ -266,6 +531,16 @@ export const kmsModel: ServiceModel = {
         "DryRunModifiers": "DryRunModifierList"
       }
     },
+    "DecryptResponse": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType",
+        "Plaintext": "PlaintextType",
+        "EncryptionAlgorithm": "EncryptionAlgorithmSpec",
+        "CiphertextForRecipient": "CiphertextType",
+        "KeyMaterialId": "BackingKeyIdType"
+      }
+    },
     "DeleteAliasRequest": {
       "type": "structure",
       "required": [
@@ -284,6 +559,10 @@ export const kmsModel: ServiceModel = {
         "CustomKeyStoreId": "CustomKeyStoreIdType"
       }
     },
+    "DeleteCustomKeyStoreResponse": {
+      "type": "structure",
+      "members": {}
+    },
     "DeleteImportedKeyMaterialRequest": {
       "type": "structure",
       "required": [
@@ -292,6 +571,13 @@ export const kmsModel: ServiceModel = {
       "members": {
         "KeyId": "KeyIdType",
         "KeyMaterialId": "BackingKeyIdType"
+      }
+    },
+    "DeleteImportedKeyMaterialResponse": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType",
+        "KeyMaterialId": "BackingKeyIdResponseType"
       }
     },
     "DeriveSharedSecretRequest": {
@@ -310,6 +596,16 @@ export const kmsModel: ServiceModel = {
         "Recipient": "RecipientInfo"
       }
     },
+    "DeriveSharedSecretResponse": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType",
+        "SharedSecret": "PlaintextType",
+        "CiphertextForRecipient": "CiphertextType",
+        "KeyAgreementAlgorithm": "KeyAgreementAlgorithmSpec",
+        "KeyOrigin": "OriginType"
+      }
+    },
     "DescribeCustomKeyStoresRequest": {
       "type": "structure",
       "members": {
@@ -317,6 +613,14 @@ export const kmsModel: ServiceModel = {
         "CustomKeyStoreName": "CustomKeyStoreNameType",
         "Limit": "LimitType",
         "Marker": "MarkerType"
+      }
+    },
+    "DescribeCustomKeyStoresResponse": {
+      "type": "structure",
+      "members": {
+        "CustomKeyStores": "CustomKeyStoresList",
+        "NextMarker": "MarkerType",
+        "Truncated": "BooleanType"
       }
     },
     "DescribeKeyRequest": {
@@ -327,6 +631,12 @@ export const kmsModel: ServiceModel = {
       "members": {
         "KeyId": "KeyIdType",
         "GrantTokens": "GrantTokenList"
+      }
+    },
+    "DescribeKeyResponse": {
+      "type": "structure",
+      "members": {
+        "KeyMetadata": "KeyMetadata"
       }
     },
     "DescriptionType": {
@@ -361,6 +671,10 @@ export const kmsModel: ServiceModel = {
         "CustomKeyStoreId": "CustomKeyStoreIdType"
       }
     },
+    "DisconnectCustomKeyStoreResponse": {
+      "type": "structure",
+      "members": {}
+    },
     "DryRunModifierList": {
       "type": "list",
       "member": "DryRunModifierType"
@@ -390,6 +704,16 @@ export const kmsModel: ServiceModel = {
         "RotationPeriodInDays": "RotationPeriodInDaysType"
       }
     },
+    "EncapsulationAlgorithmSpec": {
+      "type": "string",
+      "enum": [
+        "ML_KEM"
+      ]
+    },
+    "EncapsulationAlgorithmSpecList": {
+      "type": "list",
+      "member": "EncapsulationAlgorithmSpec"
+    },
     "EncryptRequest": {
       "type": "structure",
       "required": [
@@ -405,6 +729,14 @@ export const kmsModel: ServiceModel = {
         "DryRun": "NullableBooleanType"
       }
     },
+    "EncryptResponse": {
+      "type": "structure",
+      "members": {
+        "CiphertextBlob": "CiphertextType",
+        "KeyId": "KeyIdType",
+        "EncryptionAlgorithm": "EncryptionAlgorithmSpec"
+      }
+    },
     "EncryptionAlgorithmSpec": {
       "type": "string",
       "enum": [
@@ -413,6 +745,10 @@ export const kmsModel: ServiceModel = {
         "RSAES_OAEP_SHA_256",
         "SM2PKE"
       ]
+    },
+    "EncryptionAlgorithmSpecList": {
+      "type": "list",
+      "member": "EncryptionAlgorithmSpec"
     },
     "EncryptionContextKey": {
       "type": "string"
@@ -447,6 +783,18 @@ export const kmsModel: ServiceModel = {
         "DryRun": "NullableBooleanType"
       }
     },
+    "GenerateDataKeyPairResponse": {
+      "type": "structure",
+      "members": {
+        "PrivateKeyCiphertextBlob": "CiphertextType",
+        "PrivateKeyPlaintext": "PlaintextType",
+        "PublicKey": "PublicKeyType",
+        "KeyId": "KeyIdType",
+        "KeyPairSpec": "DataKeyPairSpec",
+        "CiphertextForRecipient": "CiphertextType",
+        "KeyMaterialId": "BackingKeyIdType"
+      }
+    },
     "GenerateDataKeyPairWithoutPlaintextRequest": {
       "type": "structure",
       "required": [
@@ -459,6 +807,16 @@ export const kmsModel: ServiceModel = {
         "KeyPairSpec": "DataKeyPairSpec",
         "GrantTokens": "GrantTokenList",
         "DryRun": "NullableBooleanType"
+      }
+    },
+    "GenerateDataKeyPairWithoutPlaintextResponse": {
+      "type": "structure",
+      "members": {
+        "PrivateKeyCiphertextBlob": "CiphertextType",
+        "PublicKey": "PublicKeyType",
+        "KeyId": "KeyIdType",
+        "KeyPairSpec": "DataKeyPairSpec",
+        "KeyMaterialId": "BackingKeyIdType"
       }
     },
     "GenerateDataKeyRequest": {
@@ -476,6 +834,16 @@ export const kmsModel: ServiceModel = {
         "DryRun": "NullableBooleanType"
       }
     },
+    "GenerateDataKeyResponse": {
+      "type": "structure",
+      "members": {
+        "CiphertextBlob": "CiphertextType",
+        "Plaintext": "PlaintextType",
+        "KeyId": "KeyIdType",
+        "CiphertextForRecipient": "CiphertextType",
+        "KeyMaterialId": "BackingKeyIdType"
+      }
+    },
     "GenerateDataKeyWithoutPlaintextRequest": {
       "type": "structure",
       "required": [
@@ -488,6 +856,14 @@ export const kmsModel: ServiceModel = {
         "NumberOfBytes": "NumberOfBytesType",
         "GrantTokens": "GrantTokenList",
         "DryRun": "NullableBooleanType"
+      }
+    },
+    "GenerateDataKeyWithoutPlaintextResponse": {
+      "type": "structure",
+      "members": {
+        "CiphertextBlob": "CiphertextType",
+        "KeyId": "KeyIdType",
+        "KeyMaterialId": "BackingKeyIdType"
       }
     },
     "GenerateMacRequest": {
@@ -505,12 +881,27 @@ export const kmsModel: ServiceModel = {
         "DryRun": "NullableBooleanType"
       }
     },
+    "GenerateMacResponse": {
+      "type": "structure",
+      "members": {
+        "Mac": "CiphertextType",
+        "MacAlgorithm": "MacAlgorithmSpec",
+        "KeyId": "KeyIdType"
+      }
+    },
     "GenerateRandomRequest": {
       "type": "structure",
       "members": {
         "NumberOfBytes": "NumberOfBytesType",
         "CustomKeyStoreId": "CustomKeyStoreIdType",
         "Recipient": "RecipientInfo"
+      }
+    },
+    "GenerateRandomResponse": {
+      "type": "structure",
+      "members": {
+        "Plaintext": "PlaintextType",
+        "CiphertextForRecipient": "CiphertextType"
       }
     },
     "GetKeyLastUsageRequest": {
@@ -520,6 +911,15 @@ export const kmsModel: ServiceModel = {
       ],
       "members": {
         "KeyId": "KeyIdType"
+      }
+    },
+    "GetKeyLastUsageResponse": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType",
+        "KeyLastUsage": "KeyLastUsageData",
+        "TrackingStartDate": "DateType",
+        "KeyCreationDate": "DateType"
       }
     },
     "GetKeyPolicyRequest": {
@@ -532,6 +932,13 @@ export const kmsModel: ServiceModel = {
         "PolicyName": "PolicyNameType"
       }
     },
+    "GetKeyPolicyResponse": {
+      "type": "structure",
+      "members": {
+        "Policy": "PolicyType",
+        "PolicyName": "PolicyNameType"
+      }
+    },
     "GetKeyRotationStatusRequest": {
       "type": "structure",
       "required": [
@@ -539,6 +946,16 @@ export const kmsModel: ServiceModel = {
       ],
       "members": {
         "KeyId": "KeyIdType"
+      }
+    },
+    "GetKeyRotationStatusResponse": {
+      "type": "structure",
+      "members": {
+        "KeyRotationEnabled": "BooleanType",
+        "KeyId": "KeyIdType",
+        "RotationPeriodInDays": "RotationPeriodInDaysType",
+        "NextRotationDate": "DateType",
+        "OnDemandRotationStartDate": "DateType"
       }
     },
     "GetParametersForImportRequest": {
@@ -554,6 +971,15 @@ export const kmsModel: ServiceModel = {
         "WrappingKeySpec": "WrappingKeySpec"
       }
     },
+    "GetParametersForImportResponse": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType",
+        "ImportToken": "CiphertextType",
+        "PublicKey": "PlaintextType",
+        "ParametersValidTo": "DateType"
+      }
+    },
     "GetPublicKeyRequest": {
       "type": "structure",
       "required": [
@@ -562,6 +988,20 @@ export const kmsModel: ServiceModel = {
       "members": {
         "KeyId": "KeyIdType",
         "GrantTokens": "GrantTokenList"
+      }
+    },
+    "GetPublicKeyResponse": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType",
+        "PublicKey": "PublicKeyType",
+        "CustomerMasterKeySpec": "CustomerMasterKeySpec",
+        "KeySpec": "KeySpec",
+        "KeyUsage": "KeyUsageType",
+        "EncryptionAlgorithms": "EncryptionAlgorithmSpecList",
+        "SigningAlgorithms": "SigningAlgorithmSpecList",
+        "KeyAgreementAlgorithms": "KeyAgreementAlgorithmSpecList",
+        "EncapsulationAlgorithms": "EncapsulationAlgorithmSpecList"
       }
     },
     "GrantConstraints": {
@@ -575,6 +1015,24 @@ export const kmsModel: ServiceModel = {
       "type": "string",
       "min": 1,
       "max": 128
+    },
+    "GrantList": {
+      "type": "list",
+      "member": "GrantListEntry"
+    },
+    "GrantListEntry": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType",
+        "GrantId": "GrantIdType",
+        "Name": "GrantNameType",
+        "CreationDate": "DateType",
+        "GranteePrincipal": "PrincipalIdType",
+        "RetiringPrincipal": "PrincipalIdType",
+        "IssuingAccount": "PrincipalIdType",
+        "Operations": "GrantOperationList",
+        "Constraints": "GrantConstraints"
+      }
     },
     "GrantNameType": {
       "type": "string",
@@ -637,6 +1095,20 @@ export const kmsModel: ServiceModel = {
         "KeyMaterialId": "BackingKeyIdType"
       }
     },
+    "ImportKeyMaterialResponse": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType",
+        "KeyMaterialId": "BackingKeyIdType"
+      }
+    },
+    "ImportState": {
+      "type": "string",
+      "enum": [
+        "IMPORTED",
+        "PENDING_IMPORT"
+      ]
+    },
     "ImportType": {
       "type": "string",
       "enum": [
@@ -657,6 +1129,10 @@ export const kmsModel: ServiceModel = {
         "ECDH"
       ]
     },
+    "KeyAgreementAlgorithmSpecList": {
+      "type": "list",
+      "member": "KeyAgreementAlgorithmSpec"
+    },
     "KeyEncryptionMechanism": {
       "type": "string",
       "enum": [
@@ -668,11 +1144,99 @@ export const kmsModel: ServiceModel = {
       "min": 1,
       "max": 2048
     },
+    "KeyLastUsageData": {
+      "type": "structure",
+      "members": {
+        "Operation": "KeyLastUsageTrackingOperation",
+        "Timestamp": "DateType",
+        "CloudTrailEventId": "CloudTrailEventIdType",
+        "KmsRequestId": "KmsRequestIdType"
+      }
+    },
+    "KeyLastUsageTrackingOperation": {
+      "type": "string",
+      "enum": [
+        "Decrypt",
+        "DeriveSharedSecret",
+        "Encrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateMac",
+        "ReEncrypt",
+        "Sign",
+        "Verify",
+        "VerifyMac"
+      ]
+    },
+    "KeyList": {
+      "type": "list",
+      "member": "KeyListEntry"
+    },
+    "KeyListEntry": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType",
+        "KeyArn": "ArnType"
+      }
+    },
+    "KeyManagerType": {
+      "type": "string",
+      "enum": [
+        "AWS",
+        "CUSTOMER"
+      ]
+    },
     "KeyMaterialDescriptionType": {
       "type": "string",
       "min": 0,
       "max": 256,
       "pattern": "^[a-zA-Z0-9:/_\\s.-]+$"
+    },
+    "KeyMaterialState": {
+      "type": "string",
+      "enum": [
+        "NON_CURRENT",
+        "CURRENT",
+        "PENDING_ROTATION",
+        "PENDING_MULTI_REGION_IMPORT_AND_ROTATION"
+      ]
+    },
+    "KeyMetadata": {
+      "type": "structure",
+      "required": [
+        "KeyId"
+      ],
+      "members": {
+        "AWSAccountId": "AWSAccountIdType",
+        "KeyId": "KeyIdType",
+        "Arn": "ArnType",
+        "CreationDate": "DateType",
+        "Enabled": "BooleanType",
+        "Description": "DescriptionType",
+        "KeyUsage": "KeyUsageType",
+        "KeyState": "KeyState",
+        "DeletionDate": "DateType",
+        "ValidTo": "DateType",
+        "Origin": "OriginType",
+        "CustomKeyStoreId": "CustomKeyStoreIdType",
+        "CloudHsmClusterId": "CloudHsmClusterIdType",
+        "ExpirationModel": "ExpirationModelType",
+        "KeyManager": "KeyManagerType",
+        "CustomerMasterKeySpec": "CustomerMasterKeySpec",
+        "KeySpec": "KeySpec",
+        "EncryptionAlgorithms": "EncryptionAlgorithmSpecList",
+        "SigningAlgorithms": "SigningAlgorithmSpecList",
+        "KeyAgreementAlgorithms": "KeyAgreementAlgorithmSpecList",
+        "MultiRegion": "NullableBooleanType",
+        "MultiRegionConfiguration": "MultiRegionConfiguration",
+        "PendingDeletionWindowInDays": "PendingWindowInDaysType",
+        "MacAlgorithms": "MacAlgorithmSpecList",
+        "XksKeyConfiguration": "XksKeyConfigurationType",
+        "CurrentKeyMaterialId": "BackingKeyIdType",
+        "EncapsulationAlgorithms": "EncapsulationAlgorithmSpecList"
+      }
     },
     "KeySpec": {
       "type": "string",
@@ -699,6 +1263,19 @@ export const kmsModel: ServiceModel = {
         "ML_KEM_1024"
       ]
     },
+    "KeyState": {
+      "type": "string",
+      "enum": [
+        "Creating",
+        "Enabled",
+        "Disabled",
+        "PendingDeletion",
+        "PendingImport",
+        "PendingReplicaDeletion",
+        "Unavailable",
+        "Updating"
+      ]
+    },
     "KeyStorePasswordType": {
       "type": "string",
       "min": 7,
@@ -715,6 +1292,9 @@ export const kmsModel: ServiceModel = {
         "ENCAPSULATE_DECAPSULATE"
       ]
     },
+    "KmsRequestIdType": {
+      "type": "string"
+    },
     "LimitType": {
       "type": "integer",
       "min": 1,
@@ -726,6 +1306,14 @@ export const kmsModel: ServiceModel = {
         "KeyId": "KeyIdType",
         "Limit": "LimitType",
         "Marker": "MarkerType"
+      }
+    },
+    "ListAliasesResponse": {
+      "type": "structure",
+      "members": {
+        "Aliases": "AliasList",
+        "NextMarker": "MarkerType",
+        "Truncated": "BooleanType"
       }
     },
     "ListGrantsRequest": {
@@ -741,6 +1329,14 @@ export const kmsModel: ServiceModel = {
         "GranteePrincipal": "PrincipalIdType"
       }
     },
+    "ListGrantsResponse": {
+      "type": "structure",
+      "members": {
+        "Grants": "GrantList",
+        "NextMarker": "MarkerType",
+        "Truncated": "BooleanType"
+      }
+    },
     "ListKeyPoliciesRequest": {
       "type": "structure",
       "required": [
@@ -750,6 +1346,14 @@ export const kmsModel: ServiceModel = {
         "KeyId": "KeyIdType",
         "Limit": "LimitType",
         "Marker": "MarkerType"
+      }
+    },
+    "ListKeyPoliciesResponse": {
+      "type": "structure",
+      "members": {
+        "PolicyNames": "PolicyNameList",
+        "NextMarker": "MarkerType",
+        "Truncated": "BooleanType"
       }
     },
     "ListKeyRotationsRequest": {
@@ -764,11 +1368,27 @@ export const kmsModel: ServiceModel = {
         "Marker": "MarkerType"
       }
     },
+    "ListKeyRotationsResponse": {
+      "type": "structure",
+      "members": {
+        "Rotations": "RotationsList",
+        "NextMarker": "MarkerType",
+        "Truncated": "BooleanType"
+      }
+    },
     "ListKeysRequest": {
       "type": "structure",
       "members": {
         "Limit": "LimitType",
         "Marker": "MarkerType"
+      }
+    },
+    "ListKeysResponse": {
+      "type": "structure",
+      "members": {
+        "Keys": "KeyList",
+        "NextMarker": "MarkerType",
+        "Truncated": "BooleanType"
       }
     },
     "ListResourceTagsRequest": {
@@ -780,6 +1400,14 @@ export const kmsModel: ServiceModel = {
         "KeyId": "KeyIdType",
         "Limit": "LimitType",
         "Marker": "MarkerType"
+      }
+    },
+    "ListResourceTagsResponse": {
+      "type": "structure",
+      "members": {
+        "Tags": "TagList",
+        "NextMarker": "MarkerType",
+        "Truncated": "BooleanType"
       }
     },
     "ListRetirableGrantsRequest": {
@@ -802,6 +1430,10 @@ export const kmsModel: ServiceModel = {
         "HMAC_SHA_512"
       ]
     },
+    "MacAlgorithmSpecList": {
+      "type": "list",
+      "member": "MacAlgorithmSpec"
+    },
     "MarkerType": {
       "type": "string",
       "min": 1,
@@ -814,6 +1446,32 @@ export const kmsModel: ServiceModel = {
         "RAW",
         "DIGEST",
         "EXTERNAL_MU"
+      ]
+    },
+    "MultiRegionConfiguration": {
+      "type": "structure",
+      "members": {
+        "MultiRegionKeyType": "MultiRegionKeyType",
+        "PrimaryKey": "MultiRegionKey",
+        "ReplicaKeys": "MultiRegionKeyList"
+      }
+    },
+    "MultiRegionKey": {
+      "type": "structure",
+      "members": {
+        "Arn": "ArnType",
+        "Region": "RegionType"
+      }
+    },
+    "MultiRegionKeyList": {
+      "type": "list",
+      "member": "MultiRegionKey"
+    },
+    "MultiRegionKeyType": {
+      "type": "string",
+      "enum": [
+        "PRIMARY",
+        "REPLICA"
       ]
     },
     "NullableBooleanType": {
@@ -847,6 +1505,10 @@ export const kmsModel: ServiceModel = {
       "min": 1,
       "max": 4096,
       "sensitive": true
+    },
+    "PolicyNameList": {
+      "type": "list",
+      "member": "PolicyNameType"
     },
     "PolicyNameType": {
       "type": "string",
@@ -902,6 +1564,18 @@ export const kmsModel: ServiceModel = {
         "DryRunModifiers": "DryRunModifierList"
       }
     },
+    "ReEncryptResponse": {
+      "type": "structure",
+      "members": {
+        "CiphertextBlob": "CiphertextType",
+        "SourceKeyId": "KeyIdType",
+        "KeyId": "KeyIdType",
+        "SourceEncryptionAlgorithm": "EncryptionAlgorithmSpec",
+        "DestinationEncryptionAlgorithm": "EncryptionAlgorithmSpec",
+        "SourceKeyMaterialId": "BackingKeyIdType",
+        "DestinationKeyMaterialId": "BackingKeyIdType"
+      }
+    },
     "RecipientInfo": {
       "type": "structure",
       "members": {
@@ -928,6 +1602,14 @@ export const kmsModel: ServiceModel = {
         "BypassPolicyLockoutSafetyCheck": "BooleanType",
         "Description": "DescriptionType",
         "Tags": "TagList"
+      }
+    },
+    "ReplicateKeyResponse": {
+      "type": "structure",
+      "members": {
+        "ReplicaKeyMetadata": "KeyMetadata",
+        "ReplicaPolicy": "PolicyType",
+        "ReplicaTags": "TagList"
       }
     },
     "RetireGrantRequest": {
@@ -960,10 +1642,41 @@ export const kmsModel: ServiceModel = {
         "KeyId": "KeyIdType"
       }
     },
+    "RotateKeyOnDemandResponse": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType"
+      }
+    },
     "RotationPeriodInDaysType": {
       "type": "integer",
       "min": 90,
       "max": 2560
+    },
+    "RotationType": {
+      "type": "string",
+      "enum": [
+        "AUTOMATIC",
+        "ON_DEMAND"
+      ]
+    },
+    "RotationsList": {
+      "type": "list",
+      "member": "RotationsListEntry"
+    },
+    "RotationsListEntry": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType",
+        "KeyMaterialId": "BackingKeyIdType",
+        "KeyMaterialDescription": "KeyMaterialDescriptionType",
+        "ImportState": "ImportState",
+        "KeyMaterialState": "KeyMaterialState",
+        "ExpirationModel": "ExpirationModelType",
+        "ValidTo": "DateType",
+        "RotationDate": "DateType",
+        "RotationType": "RotationType"
+      }
     },
     "ScheduleKeyDeletionRequest": {
       "type": "structure",
@@ -972,6 +1685,15 @@ export const kmsModel: ServiceModel = {
       ],
       "members": {
         "KeyId": "KeyIdType",
+        "PendingWindowInDays": "PendingWindowInDaysType"
+      }
+    },
+    "ScheduleKeyDeletionResponse": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType",
+        "DeletionDate": "DateType",
+        "KeyState": "KeyState",
         "PendingWindowInDays": "PendingWindowInDaysType"
       }
     },
@@ -991,6 +1713,14 @@ export const kmsModel: ServiceModel = {
         "DryRun": "NullableBooleanType"
       }
     },
+    "SignResponse": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType",
+        "Signature": "CiphertextType",
+        "SigningAlgorithm": "SigningAlgorithmSpec"
+      }
+    },
     "SigningAlgorithmSpec": {
       "type": "string",
       "enum": [
@@ -1008,6 +1738,10 @@ export const kmsModel: ServiceModel = {
         "ED25519_SHA_512",
         "ED25519_PH_SHA_512"
       ]
+    },
+    "SigningAlgorithmSpecList": {
+      "type": "list",
+      "member": "SigningAlgorithmSpec"
     },
     "Tag": {
       "type": "structure",
@@ -1094,6 +1828,10 @@ export const kmsModel: ServiceModel = {
         "XksProxyConnectivity": "XksProxyConnectivityType"
       }
     },
+    "UpdateCustomKeyStoreResponse": {
+      "type": "structure",
+      "members": {}
+    },
     "UpdateKeyDescriptionRequest": {
       "type": "structure",
       "required": [
@@ -1133,6 +1871,14 @@ export const kmsModel: ServiceModel = {
         "DryRun": "NullableBooleanType"
       }
     },
+    "VerifyMacResponse": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType",
+        "MacValid": "BooleanType",
+        "MacAlgorithm": "MacAlgorithmSpec"
+      }
+    },
     "VerifyRequest": {
       "type": "structure",
       "required": [
@@ -1151,6 +1897,14 @@ export const kmsModel: ServiceModel = {
         "DryRun": "NullableBooleanType"
       }
     },
+    "VerifyResponse": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType",
+        "SignatureValid": "BooleanType",
+        "SigningAlgorithm": "SigningAlgorithmSpec"
+      }
+    },
     "WrappingKeySpec": {
       "type": "string",
       "enum": [
@@ -1159,6 +1913,12 @@ export const kmsModel: ServiceModel = {
         "RSA_4096",
         "SM2"
       ]
+    },
+    "XksKeyConfigurationType": {
+      "type": "structure",
+      "members": {
+        "Id": "XksKeyIdType"
+      }
     },
     "XksKeyIdType": {
       "type": "string",
@@ -1190,6 +1950,17 @@ export const kmsModel: ServiceModel = {
       "max": 64,
       "pattern": "^[a-zA-Z0-9\\/+=]+$",
       "sensitive": true
+    },
+    "XksProxyConfigurationType": {
+      "type": "structure",
+      "members": {
+        "Connectivity": "XksProxyConnectivityType",
+        "AccessKeyId": "XksProxyAuthenticationAccessKeyIdType",
+        "UriEndpoint": "XksProxyUriEndpointType",
+        "UriPath": "XksProxyUriPathType",
+        "VpcEndpointServiceName": "XksProxyVpcEndpointServiceNameType",
+        "VpcEndpointServiceOwner": "AccountIdType"
+      }
     },
     "XksProxyConnectivityType": {
       "type": "string",

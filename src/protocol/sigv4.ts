@@ -1,13 +1,14 @@
 /**
  * The SigV4 `Authorization` header. This module reads the credential scope (access key id,
- * date, region, service) that decides a request's region; verifying the signature against an
- * account's secret comes with the authentication issue. An unsigned request has no scope and
- * uses the server's default region.
+ * date, region, service) that decides a request's region, and refuses a scope for another
+ * service as AWS does (InvalidSignatureException); verifying the signature against an account's
+ * secret comes with the identity issue. An unsigned request has no scope and uses the server's
+ * default region.
  *
  *   Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kms/aws4_request,
  *                  SignedHeaders=host;x-amz-date, Signature=<hex>
  */
-import { IncompleteSignatureException } from '../errors.js';
+import { IncompleteSignatureException, InvalidSignatureException } from '../errors.js';
 
 export interface CredentialScope {
   accessKeyId: string;
@@ -31,5 +32,7 @@ export function parseCredentialScope(authorization: string | undefined): Credent
     throw incomplete("a well-formed 'Credential' parameter (<access key>/<date>/<region>/kms/aws4_request)");
   }
   if (!REGION.test(region)) throw incomplete(`a valid region in the credential scope, not '${region}'`);
+  // AWS's wording, trailing space included (recorded from AWS Batch's answer to a scope for 'es').
+  if (service !== 'kms') throw new InvalidSignatureException("Credential should be scoped to correct service: 'kms'. ");
   return { accessKeyId, date, region, service };
 }

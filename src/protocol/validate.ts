@@ -9,7 +9,7 @@
  * reports them. Sensitive members (Plaintext, ...) are never echoed. Blob members come out of
  * validation decoded to Buffers; everything else keeps its JSON type.
  */
-import { SerializationException, ValidationException } from '../errors.js';
+import { SerializationException, validationFailed, violation } from '../errors.js';
 import type { Shape, ServiceModel } from './shapes.js';
 
 const serializationMessages = {
@@ -60,11 +60,27 @@ function render(value: unknown): string {
   return String(value);
 }
 
-class Checker {
-  readonly violations: string[] = [];
+/**
+ * Validates requests against one model. Built once per model: it keeps the compiled pattern of
+ * every shape it has met, so no request compiles a regular expression twice.
+ */
+export class Validator {
   private readonly patterns = new Map<string, RegExp>();
 
   constructor(private readonly model: ServiceModel) {}
+
+  /**
+   * Validates the parsed JSON body of `operation`. Throws SerializationException for type
+   * errors and ValidationException listing every constraint violation.
+   */
+  validate(operation: string, body: unknown): Record<string, unknown> {
+    const inputShape = Object.hasOwn(this.model.operations, operation) ? this.model.operations[operation]?.input : undefined;
+    if (inputShape === undefined) throw new Error(`operation ${operation} missing from the model`);
+    const violations: string[] = [];
+    const input = this.check(inputShape, body, '', violations) as Record<string, unknown>;
+    if (violations.length > 0) throw validationFailed(violations);
+    return input;
+  }
 
   private shape(name: string): Shape {
     const shape = Object.hasOwn(this.model.shapes, name) ? this.model.shapes[name] : undefined;
@@ -72,17 +88,20 @@ class Checker {
     return shape;
   }
 
-  private violation(value: unknown, path: string, constraint: string, sensitive = false): void {
-    const shown = sensitive ? 'Value' : value === undefined ? 'Value null' : `Value '${render(value)}'`;
-    this.violations.push(`${shown} at '${path}' failed to satisfy constraint: Member must ${constraint}`);
-  }
-
-  private lengthOf(shape: { min?: number; max?: number }, length: number, value: unknown, path: string, sensitive = false): void {
+  private lengthOf(
+    shape: { min?: number; max?: number },
+    length: number,
+    value: unknown,
+    path: string,
+    violations: string[],
+    sensitive = false,
+  ): void {
+    const shown = sensitive ? undefined : render(value);
     if (shape.min !== undefined && length < shape.min) {
-      this.violation(value, path, `have length greater than or equal to ${shape.min}`, sensitive);
+      violations.push(violation(shown, path, `have length greater than or equal to ${shape.min}`, sensitive));
     }
     if (shape.max !== undefined && length > shape.max) {
-      this.violation(value, path, `have length less than or equal to ${shape.max}`, sensitive);
+      violations.push(violation(shown, path, `have length less than or equal to ${shape.max}`, sensitive));
     }
   }
 
@@ -97,7 +116,7 @@ class Checker {
   }
 
   /** Checks `value` against shape `name` and returns it converted (blobs decoded). */
-  check(name: string, value: unknown, path: string): unknown {
+  private check(name: string, value: unknown, path: string, violations: string[]): unknown {
     const shape = this.shape(name);
     switch (shape.type) {
       case 'structure': {
@@ -111,11 +130,11 @@ class Checker {
           if (memberShape === undefined) throw new SerializationException(serializationMessages.unknownMember(member));
           if (memberValue === null) continue; // JSON null is the same as absent
           const memberPath = path === '' ? pathSegment(member) : `${path}.${pathSegment(member)}`;
-          out[member] = this.check(memberShape, memberValue, memberPath);
+          out[member] = this.check(memberShape, memberValue, memberPath, violations);
         }
         for (const member of shape.required ?? []) {
           if (out[member] === undefined) {
-            this.violation(undefined, path === '' ? pathSegment(member) : `${path}.${pathSegment(member)}`, 'not be null');
+            violations.push(violation(undefined, path === '' ? pathSegment(member) : `${path}.${pathSegment(member)}`, 'not be null'));
           }
         }
         return out;
@@ -125,8 +144,8 @@ class Checker {
           if (value !== null && typeof value === 'object') throw new SerializationException(serializationMessages.unexpectedStructure);
           throw new SerializationException(serializationMessages.expectedList(jsonTokenName(value)));
         }
-        const items = value.map((item, i) => this.check(shape.member, item, `${path}.${i + 1}.member`));
-        this.lengthOf(shape, items.length, items, path);
+        const items = value.map((item, i) => this.check(shape.member, item, `${path}.${i + 1}.member`, violations));
+        this.lengthOf(shape, items.length, items, path, violations);
         return items;
       }
       case 'map': {
@@ -141,10 +160,10 @@ class Checker {
         for (const [k, v] of Object.entries(value)) {
           // Keys are strings whatever the shape says; they must be well-formed like any other.
           if (!k.isWellFormed()) throw new SerializationException(serializationMessages.illFormedString);
-          this.check(shape.key, k, path);
-          out[k] = this.check(shape.value, v, path);
+          this.check(shape.key, k, path, violations);
+          out[k] = this.check(shape.value, v, path, violations);
         }
-        this.lengthOf(shape, Object.keys(out).length, out, path);
+        this.lengthOf(shape, Object.keys(out).length, out, path, violations);
         return out;
       }
       case 'string': {
@@ -153,27 +172,28 @@ class Checker {
         // "\ud800" and "\udc00" would both become EF BF BD in UTF-8: refuse rather than conflate.
         if (!text.isWellFormed()) throw new SerializationException(serializationMessages.illFormedString);
         const sensitive = shape.sensitive === true;
-        this.lengthOf(shape, text.length, text, path, sensitive);
+        this.lengthOf(shape, text.length, text, path, violations, sensitive);
+        const shown = sensitive ? undefined : text;
         if (shape.enum && !shape.enum.includes(text)) {
-          this.violation(text, path, `satisfy enum value set: [${shape.enum.join(', ')}]`, sensitive);
+          violations.push(violation(shown, path, `satisfy enum value set: [${shape.enum.join(', ')}]`, sensitive));
         }
         if (shape.pattern && !this.pattern(shape.pattern).test(text)) {
-          this.violation(text, path, `satisfy regular expression pattern: ${shape.pattern}`, sensitive);
+          violations.push(violation(shown, path, `satisfy regular expression pattern: ${shape.pattern}`, sensitive));
         }
         return text;
       }
       case 'blob': {
         if (typeof value !== 'string') this.typeMismatch(value, serializationMessages.notBlob);
         const bytes = decodeBase64(value as string);
-        this.lengthOf(shape, bytes.length, bytes, path, shape.sensitive === true);
+        this.lengthOf(shape, bytes.length, bytes, path, violations, shape.sensitive === true);
         return bytes;
       }
       case 'integer':
       case 'long': {
         if (typeof value !== 'number' || !Number.isInteger(value)) this.typeMismatch(value, serializationMessages.notNumber);
         const n = value as number;
-        if (shape.min !== undefined && n < shape.min) this.violation(n, path, `have value greater than or equal to ${shape.min}`);
-        if (shape.max !== undefined && n > shape.max) this.violation(n, path, `have value less than or equal to ${shape.max}`);
+        if (shape.min !== undefined && n < shape.min) violations.push(violation(String(n), path, `have value greater than or equal to ${shape.min}`));
+        if (shape.max !== undefined && n > shape.max) violations.push(violation(String(n), path, `have value less than or equal to ${shape.max}`));
         return n;
       }
       case 'boolean':
@@ -192,20 +212,14 @@ class Checker {
   }
 }
 
-/**
- * Validates the parsed JSON body of `operation` against the model. Throws SerializationException
- * for type errors and ValidationException listing every constraint violation.
- */
+const validators = new WeakMap<ServiceModel, Validator>();
+
+/** Validates with the (cached) Validator of `model`: for tests and tools without one at hand. */
 export function validateInput(model: ServiceModel, operation: string, body: unknown): Record<string, unknown> {
-  const inputShape = Object.hasOwn(model.operations, operation) ? model.operations[operation] : undefined;
-  if (inputShape === undefined) throw new Error(`operation ${operation} missing from the model`);
-  const checker = new Checker(model);
-  const input = checker.check(inputShape, body, '') as Record<string, unknown>;
-  const count = checker.violations.length;
-  if (count > 0) {
-    throw new ValidationException(
-      `${count} validation error${count === 1 ? '' : 's'} detected: ${checker.violations.join('; ')}`,
-    );
+  let validator = validators.get(model);
+  if (!validator) {
+    validator = new Validator(model);
+    validators.set(model, validator);
   }
-  return input;
+  return validator.validate(operation, body);
 }

@@ -1,117 +1,116 @@
 /**
- * The request pipeline, independent of any socket so tests can drive it in-process:
+ * The app: Trent's request pipeline, independent of any socket so tests drive it in-process with
+ * `app.handle()`. A request passes these stages in order (stages.ts), each one concern:
  *
- *   1. request id          every response carries x-amzn-RequestId
- *   2. route               GET /health, POST / (anything else: UnknownOperationException)
- *   3. body limit          ValidationException past maxBodyBytes
- *   4. content type        application/x-amz-json-1.1
- *   5. target              X-Amz-Target names a known, served operation
- *   6. credential scope    account and region of the request (SigV4 scope, else defaults)
- *   7. parse               JSON body (SerializationException)
- *   8. validate            the AWS model's shapes (ValidationException / SerializationException)
- *   9. dispatch            the operation's handler
- *  10. error mapping       KmsError -> its wire form; anything else -> KMSInternalException, logged
+ *   requestId      every response carries x-amzn-RequestId
+ *   logRequest     one debug line per request, no member values
+ *   mapErrors      KmsError -> its wire form; anything else -> KMSInternalException, logged
+ *   health         GET / HEAD /health
+ *   route          POST / (anything else: UnknownOperationException)
+ *   limitBody      ValidationException past the body limit
+ *   contentType    application/x-amz-json-1.1
+ *   target         X-Amz-Target names a known, served operation
+ *   authenticate   the caller: principal, account and region (development mode: the default
+ *                  account's root, region from the SigV4 credential scope)
+ *   parse          the JSON body (SerializationException)
+ *   validate       the model's shapes (ValidationException / SerializationException)
+ *   authorize      account-level actions; key actions are authorized as their key is resolved
+ *   dispatch       the operation's handler -> 200 with its output
+ *
+ * Later features add a stage where they belong (the audit log and metrics around dispatch).
  */
 import { randomId } from '../crypto/random.js';
+import type { Services } from '../operations/context.js';
+import { createRegistry, type Registry } from '../operations/index.js';
+import { DevelopmentAuthenticator, type Authenticator } from '../protocol/authenticate.js';
+import { MAX_BODY_BYTES } from '../protocol/json11.js';
 import { kmsModel } from '../protocol/kms-model.generated.js';
-import { checkContentType, CONTENT_TYPE, MAX_BODY_BYTES, operationName, parseBody, serializeOutput, toWire } from '../protocol/json11.js';
-import { KmsError, messages, UnknownOperationException, UnsupportedOperationException, ValidationException } from '../errors.js';
-import { parseCredentialScope } from '../protocol/sigv4.js';
-import { validateInput } from '../protocol/validate.js';
-import type { RequestContext, Services } from '../operations/context.js';
-import { operationsByName } from '../operations/index.js';
+import type { ServiceModel } from '../protocol/shapes.js';
+import { Validator } from '../protocol/validate.js';
+import { compose, type AppRequest, type AppResponse, type Exchange } from './pipeline.js';
+import {
+  authenticate,
+  authorize,
+  contentType,
+  dispatch,
+  health,
+  limitBody,
+  logRequest,
+  mapErrors,
+  parse,
+  requestId,
+  route,
+  target,
+  validate,
+  type HealthReport,
+} from './stages.js';
 
-export interface AppRequest {
-  method: string;
-  path: string;
-  /** Header names in lower case. */
-  headers: Record<string, string | undefined>;
-  body: Buffer;
-  /** Set when the body was over the limit and was not read. */
-  oversized?: boolean;
-}
+export type { AppRequest, AppResponse } from './pipeline.js';
+export { awsResponse, errorResponse } from './stages.js';
 
-export interface AppResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-export interface AppOptions {
+export interface AppDependencies {
+  services: Services;
+  model: ServiceModel;
+  registry: Registry;
+  authenticator: Authenticator;
   /** The body limit (MAX_BODY_BYTES unless a test wants a smaller one). */
   maxBodyBytes?: number;
-  /** Extra facts for GET /health (version, pool levels, ...). */
-  health?: () => Record<string, unknown>;
+  /** The server's figures for GET /health (version, workers, pools, ...). */
+  health?: HealthReport;
 }
 
 export interface App {
   handle(request: AppRequest): Promise<AppResponse>;
 }
 
-/** Every AWS JSON 1.1 answer carries the content type and a request id. */
-export function awsResponse(status: number, body: string, requestId: string): AppResponse {
-  return { status, headers: { 'content-type': CONTENT_TYPE, 'x-amzn-requestid': requestId }, body };
-}
-
-/** The wire form of an error (KMSInternalException for anything that is not a KmsError). */
-export function errorResponse(error: unknown, requestId: string = randomId()): AppResponse {
-  const wire = toWire(error);
-  return awsResponse(wire.status, wire.body, requestId);
-}
-
-export function createApp(services: Services, options: AppOptions): App {
-  const { logger, config } = services;
-  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
-
-  async function handle(request: AppRequest): Promise<AppResponse> {
-    const requestId = randomId();
-    const started = process.hrtime.bigint();
-    let operation = '-';
-    try {
-      const path = request.path.split('?')[0];
-      if (request.method === 'GET' && path === '/health') {
-        return {
-          status: 200,
-          headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId },
-          body: JSON.stringify({ status: 'ok', ...options.health?.() }),
-        };
-      }
-      if (request.method !== 'POST' || path !== '/') throw new UnknownOperationException('');
-      if (request.oversized === true || request.body.length > maxBodyBytes) {
-        throw new ValidationException(`The request body exceeds the limit of ${maxBodyBytes} bytes.`);
-      }
-      checkContentType(request.headers['content-type']);
-      operation = operationName(request.headers['x-amz-target']);
-      const handler = operationsByName.get(operation);
-      if (!handler) {
-        if (!Object.hasOwn(kmsModel.operations, operation)) throw new UnknownOperationException('');
-        throw new UnsupportedOperationException(messages.notImplemented(operation));
-      }
-      const scope = parseCredentialScope(request.headers['authorization']);
-      const ctx: RequestContext = {
-        requestId,
-        scope: { account: config.defaultAccount, region: scope?.region ?? config.defaultRegion },
-        services,
-        ...(scope && { accessKeyId: scope.accessKeyId }),
+export function createApp(deps: AppDependencies): App {
+  const { logger } = deps.services;
+  const pipeline = compose([
+    requestId(),
+    logRequest(logger),
+    mapErrors(logger),
+    health(deps.health),
+    route(),
+    limitBody(deps.maxBodyBytes ?? MAX_BODY_BYTES),
+    contentType(),
+    target(deps.registry, deps.model),
+    authenticate(deps.authenticator),
+    parse(),
+    validate(new Validator(deps.model)),
+    authorize(deps.services),
+    dispatch(deps.services),
+  ]);
+  return {
+    async handle(request) {
+      // Every field from the start, so the object keeps one shape through the stages.
+      const exchange: Exchange = {
+        request,
+        requestId: randomId(),
+        started: process.hrtime.bigint(),
+        response: undefined,
+        error: undefined,
+        operation: undefined,
+        caller: undefined,
+        body: undefined,
+        input: undefined,
       };
-      const input = validateInput(kmsModel, operation, parseBody(request.body));
-      const output = await handler.handle(input as never, ctx);
-      logger.debug({ requestId, operation, status: 200, ms: elapsed(started) }, 'request');
-      return awsResponse(200, serializeOutput(output), requestId);
-    } catch (err) {
-      const response = errorResponse(err, requestId);
-      if (err instanceof KmsError) {
-        logger.debug({ requestId, operation, status: response.status, error: err.type, ms: elapsed(started) }, 'request');
-      } else {
-        logger.error({ requestId, operation, err }, 'unexpected error');
-      }
-      return response;
-    }
-  }
-
-  return { handle };
+      await pipeline(exchange);
+      // mapErrors always answers; this guards a pipeline assembled without it.
+      return exchange.response ?? { status: 500, headers: { 'x-amzn-requestid': exchange.requestId }, body: '' };
+    },
+  };
 }
 
-function elapsed(started: bigint): number {
-  return Number(process.hrtime.bigint() - started) / 1e6;
+/**
+ * The app a development-mode server runs: the KMS model, every served operation, and requests
+ * acting as the root of `services.config.defaultAccount`.
+ */
+export function createKmsApp(services: Services, options: Pick<AppDependencies, 'maxBodyBytes' | 'health'> = {}): App {
+  return createApp({
+    services,
+    model: kmsModel,
+    registry: createRegistry(kmsModel),
+    authenticator: new DevelopmentAuthenticator(services.config.defaultAccount, services.config.defaultRegion),
+    ...options,
+  });
 }

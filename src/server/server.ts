@@ -10,6 +10,7 @@ import { ConfigError, type Config } from '../config.js';
 import { generateKeyPair } from '../crypto/asymmetric.js';
 import { KeyPairPool } from '../crypto/key-pair-pool.js';
 import { RootKey } from '../crypto/root-key.js';
+import { AccessControl } from '../domain/access.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { KeyMaterials } from '../domain/key-material.js';
 import { deleteDueKeys } from '../domain/key-state.js';
@@ -18,7 +19,7 @@ import type { Services } from '../operations/context.js';
 import { MAX_BODY_BYTES } from '../protocol/json11.js';
 import { SqliteStore } from '../storage/sqlite.js';
 import type { Store } from '../storage/types.js';
-import { createApp } from './app.js';
+import { createKmsApp } from './app.js';
 import { listen } from './node-http.js';
 
 export const version: string = (
@@ -105,11 +106,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     store,
     materials: new KeyMaterials(store, rootKey),
     keyPairs,
+    access: new AccessControl(),
     clock,
     config: { defaultAccount: config.account, defaultRegion: config.region, allowSm2Everywhere: config.allowSm2Everywhere },
     logger,
   };
-  const app = createApp(services, { health: () => ({ version, pid: process.pid, memory: memoryFigures(), keyPairPool: keyPairs.stats() }) });
+  const app = createKmsApp(services, {
+    health: () => ({ version, pid: process.pid, memory: memoryFigures(), keyPairPool: keyPairs.stats() }),
+  });
 
   const sweep = async () => {
     try {

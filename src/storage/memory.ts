@@ -2,9 +2,12 @@
  * In-memory Store for unit tests. Behaves exactly like the durable stores (it passes the same
  * contract suite) but keeps nothing across restarts. Records are copied in and out so callers
  * can never change stored state by mutating what they hold.
+ *
+ * A transaction holds the store: other callers wait until it ends. It works on the live maps
+ * and, if its function throws, puts back a copy taken when it began.
  */
 import { copyKey, sameScope } from './records.js';
-import type { AliasRecord, KeyMaterialRecord, KeyRecord, PageRequest, Scope, Store } from './types.js';
+import type { AliasRecord, ChangeListener, KeyMaterialRecord, KeyRecord, PageRequest, Scope, Store } from './types.js';
 
 function page<T>(items: T[], name: (item: T) => string, request: PageRequest): T[] {
   const sorted = items.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
@@ -12,90 +15,210 @@ function page<T>(items: T[], name: (item: T) => string, request: PageRequest): T
   return (after === undefined ? sorted : sorted.filter((item) => name(item) > after)).slice(0, request.limit);
 }
 
-export class MemoryStore implements Store {
-  private readonly keys = new Map<string, KeyRecord>();
-  private readonly materials = new Map<string, KeyMaterialRecord>();
-  private readonly aliases = new Map<string, AliasRecord>();
+const copyMaterial = (material: KeyMaterialRecord): KeyMaterialRecord => ({ ...material, wrapped: Buffer.from(material.wrapped) });
+
+interface State {
+  keys: Map<string, KeyRecord>;
+  materials: Map<string, KeyMaterialRecord>;
+  aliases: Map<string, AliasRecord>;
+  /** Called after every write: the change signal. */
+  listeners: Set<ChangeListener>;
+  /** Resolves when the open transaction ends; undefined when none is open. */
+  held?: Promise<void>;
+}
+
+function snapshot(state: State): Pick<State, 'keys' | 'materials' | 'aliases'> {
+  return {
+    keys: new Map([...state.keys].map(([id, key]) => [id, copyKey(key)])),
+    materials: new Map([...state.materials].map(([id, m]) => [id, copyMaterial(m)])),
+    aliases: new Map([...state.aliases].map(([id, a]) => [id, { ...a }])),
+  };
+}
+
+class MemoryAccess implements Store {
+  constructor(
+    protected readonly state: State,
+    /** True for the view a transaction's function gets: it never waits for itself. */
+    private readonly insideTransaction: boolean,
+  ) {}
 
   private static aliasKey(scope: Scope, name: string): string {
     return `${scope.account}/${scope.region}/${name}`;
   }
 
-  async createKey(key: KeyRecord, material?: KeyMaterialRecord): Promise<void> {
-    if (this.keys.has(key.keyId)) throw new Error(`key ${key.keyId} already exists`);
-    this.keys.set(key.keyId, copyKey(key));
-    if (material) this.materials.set(`${material.keyId}/${material.version}`, { ...material, wrapped: Buffer.from(material.wrapped) });
+  private static materialKey(keyId: string, version: number): string {
+    return `${keyId}/${version}`;
   }
 
-  async getKey(scope: Scope, keyId: string): Promise<KeyRecord | undefined> {
-    const key = this.keys.get(keyId);
-    return key && sameScope(key, scope) ? copyKey(key) : undefined;
+  /**
+   * Runs `body` once no other caller's transaction holds the store. The last check and `body`
+   * run in one synchronous step, so no transaction can begin in between.
+   */
+  private run<T>(body: () => T): Promise<T> {
+    if (!this.insideTransaction && this.state.held) return this.afterTransaction(body);
+    try {
+      return Promise.resolve(body());
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
-  async updateKey(key: KeyRecord, expectedRevision: number): Promise<boolean> {
-    const stored = this.keys.get(key.keyId);
-    if (!stored || !sameScope(stored, key) || stored.revision !== expectedRevision) return false;
-    this.keys.set(key.keyId, { ...copyKey(key), revision: expectedRevision + 1 });
-    return true;
+  private async afterTransaction<T>(body: () => T): Promise<T> {
+    while (this.state.held) await this.state.held;
+    return body();
   }
 
-  async deleteKey(scope: Scope, keyId: string, expectedRevision?: number): Promise<boolean> {
-    const stored = this.keys.get(keyId);
-    if (!stored || !sameScope(stored, scope)) return false;
-    if (expectedRevision !== undefined && stored.revision !== expectedRevision) return false;
-    this.keys.delete(keyId);
-    for (const id of [...this.materials.keys()]) if (id.startsWith(`${keyId}/`)) this.materials.delete(id);
-    for (const [id, alias] of [...this.aliases]) if (alias.targetKeyId === keyId) this.aliases.delete(id);
-    return true;
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.insideTransaction) return fn(this); // nested: part of the enclosing transaction
+    while (this.state.held) await this.state.held;
+    let release = () => {};
+    this.state.held = new Promise<void>((resolve) => (release = resolve));
+    const before = snapshot(this.state);
+    try {
+      return await fn(new MemoryAccess(this.state, true));
+    } catch (err) {
+      Object.assign(this.state, before);
+      this.changed();
+      throw err;
+    } finally {
+      delete this.state.held;
+      release();
+    }
   }
 
-  async listKeys(scope: Scope, request: PageRequest): Promise<KeyRecord[]> {
-    const inScope = [...this.keys.values()].filter((k) => sameScope(k, scope));
-    return page(inScope, (k) => k.keyId, request).map(copyKey);
+  onChange(listener: ChangeListener): () => void {
+    this.state.listeners.add(listener);
+    return () => this.state.listeners.delete(listener);
   }
 
-  async keysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]> {
-    return [...this.keys.values()]
-      .filter((k) => k.state === 'PendingDeletion' && k.deletionDate !== undefined && k.deletionDate <= now)
-      .slice(0, limit)
-      .map(copyKey);
+  private changed(keyId?: string): void {
+    for (const listener of this.state.listeners) listener(keyId);
   }
 
-  async getMaterial(keyId: string, version: number): Promise<KeyMaterialRecord | undefined> {
-    const material = this.materials.get(`${keyId}/${version}`);
-    return material && { ...material, wrapped: Buffer.from(material.wrapped) };
+  createKey(key: KeyRecord, material?: KeyMaterialRecord): Promise<void> {
+    return this.run(() => {
+      if (this.state.keys.has(key.keyId)) throw new Error(`key ${key.keyId} already exists`);
+      this.state.keys.set(key.keyId, copyKey(key));
+      if (material) this.state.materials.set(MemoryAccess.materialKey(material.keyId, material.version), copyMaterial(material));
+      this.changed(key.keyId);
+    });
   }
 
-  async createAlias(alias: AliasRecord): Promise<boolean> {
-    const id = MemoryStore.aliasKey(alias, alias.aliasName);
-    if (this.aliases.has(id)) return false;
-    this.aliases.set(id, { ...alias });
-    return true;
+  getKey(scope: Scope, keyId: string): Promise<KeyRecord | undefined> {
+    return this.run(() => {
+      const key = this.state.keys.get(keyId);
+      return key && sameScope(key, scope) ? copyKey(key) : undefined;
+    });
   }
 
-  async getAlias(scope: Scope, aliasName: string): Promise<AliasRecord | undefined> {
-    const alias = this.aliases.get(MemoryStore.aliasKey(scope, aliasName));
-    return alias && { ...alias };
+  updateKey(key: KeyRecord, expectedRevision: number): Promise<boolean> {
+    return this.run(() => {
+      const stored = this.state.keys.get(key.keyId);
+      if (!stored || !sameScope(stored, key) || stored.revision !== expectedRevision) return false;
+      this.state.keys.set(key.keyId, { ...copyKey(key), revision: expectedRevision + 1 });
+      this.changed(key.keyId);
+      return true;
+    });
   }
 
-  async updateAlias(alias: AliasRecord): Promise<boolean> {
-    const id = MemoryStore.aliasKey(alias, alias.aliasName);
-    const stored = this.aliases.get(id);
-    if (!stored) return false;
-    this.aliases.set(id, { ...stored, targetKeyId: alias.targetKeyId, updatedAt: alias.updatedAt });
-    return true;
+  deleteKey(scope: Scope, keyId: string, expectedRevision?: number): Promise<boolean> {
+    return this.run(() => {
+      const stored = this.state.keys.get(keyId);
+      if (!stored || !sameScope(stored, scope)) return false;
+      if (expectedRevision !== undefined && stored.revision !== expectedRevision) return false;
+      this.state.keys.delete(keyId);
+      for (const id of [...this.state.materials.keys()]) if (id.startsWith(`${keyId}/`)) this.state.materials.delete(id);
+      for (const [id, alias] of [...this.state.aliases]) if (alias.targetKeyId === keyId) this.state.aliases.delete(id);
+      this.changed(keyId);
+      return true;
+    });
   }
 
-  async deleteAlias(scope: Scope, aliasName: string): Promise<boolean> {
-    return this.aliases.delete(MemoryStore.aliasKey(scope, aliasName));
+  listKeys(scope: Scope, request: PageRequest): Promise<KeyRecord[]> {
+    return this.run(() => {
+      const inScope = [...this.state.keys.values()].filter((k) => sameScope(k, scope));
+      return page(inScope, (k) => k.keyId, request).map(copyKey);
+    });
   }
 
-  async listAliases(scope: Scope, request: PageRequest & { keyId?: string }): Promise<AliasRecord[]> {
-    const matching = [...this.aliases.values()].filter(
-      (a) => sameScope(a, scope) && (request.keyId === undefined || a.targetKeyId === request.keyId),
-    );
-    return page(matching, (a) => a.aliasName, request).map((a) => ({ ...a }));
+  keysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]> {
+    return this.run(() => {
+      return [...this.state.keys.values()]
+        .filter((k) => k.state === 'PendingDeletion' && k.deletionDate !== undefined && k.deletionDate <= now)
+        .slice(0, limit)
+        .map(copyKey);
+    });
+  }
+
+  getMaterial(keyId: string, version: number): Promise<KeyMaterialRecord | undefined> {
+    return this.run(() => {
+      const material = this.state.materials.get(MemoryAccess.materialKey(keyId, version));
+      return material && copyMaterial(material);
+    });
+  }
+
+  addMaterial(scope: Scope, material: KeyMaterialRecord, expectedRevision: number): Promise<boolean> {
+    return this.run(() => {
+      const stored = this.state.keys.get(material.keyId);
+      const id = MemoryAccess.materialKey(material.keyId, material.version);
+      if (!stored || !sameScope(stored, scope) || stored.revision !== expectedRevision || this.state.materials.has(id)) return false;
+      this.state.materials.set(id, copyMaterial(material));
+      this.state.keys.set(material.keyId, { ...copyKey(stored), currentMaterialVersion: material.version, revision: expectedRevision + 1 });
+      this.changed(material.keyId);
+      return true;
+    });
+  }
+
+  createAlias(alias: AliasRecord): Promise<boolean> {
+    return this.run(() => {
+      const id = MemoryAccess.aliasKey(alias, alias.aliasName);
+      if (this.state.aliases.has(id)) return false;
+      this.state.aliases.set(id, { ...alias });
+      this.changed();
+      return true;
+    });
+  }
+
+  getAlias(scope: Scope, aliasName: string): Promise<AliasRecord | undefined> {
+    return this.run(() => {
+      const alias = this.state.aliases.get(MemoryAccess.aliasKey(scope, aliasName));
+      return alias && { ...alias };
+    });
+  }
+
+  updateAlias(alias: AliasRecord): Promise<boolean> {
+    return this.run(() => {
+      const id = MemoryAccess.aliasKey(alias, alias.aliasName);
+      const stored = this.state.aliases.get(id);
+      if (!stored) return false;
+      this.state.aliases.set(id, { ...stored, targetKeyId: alias.targetKeyId, updatedAt: alias.updatedAt });
+      this.changed();
+      return true;
+    });
+  }
+
+  deleteAlias(scope: Scope, aliasName: string): Promise<boolean> {
+    return this.run(() => {
+      const deleted = this.state.aliases.delete(MemoryAccess.aliasKey(scope, aliasName));
+      if (deleted) this.changed();
+      return deleted;
+    });
+  }
+
+  listAliases(scope: Scope, request: PageRequest & { keyId?: string }): Promise<AliasRecord[]> {
+    return this.run(() => {
+      const matching = [...this.state.aliases.values()].filter(
+        (a) => sameScope(a, scope) && (request.keyId === undefined || a.targetKeyId === request.keyId),
+      );
+      return page(matching, (a) => a.aliasName, request).map((a) => ({ ...a }));
+    });
   }
 
   async close(): Promise<void> {}
+}
+
+export class MemoryStore extends MemoryAccess {
+  constructor() {
+    super({ keys: new Map(), materials: new Map(), aliases: new Map(), listeners: new Set() }, false);
+  }
 }

@@ -6,14 +6,19 @@
  * Key records are cached per connection, because every request reads one: the cache is dropped
  * whenever `PRAGMA data_version` shows that another connection (another worker) committed, and
  * entries are dropped on this connection's own writes. Checking data_version costs about a
- * quarter of reading the row (bench/hot-paths.ts), and no read ever sees a stale record.
+ * quarter of reading the row (bench/hot-paths.ts), and no read ever sees a stale record. The same
+ * check, and this connection's own writes, drive the store's change signal (onChange).
+ *
+ * One connection serves the whole process, so a transaction (BEGIN IMMEDIATE ... COMMIT) holds
+ * it: other callers wait until it ends, or their statements would join it.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sqliteMigrations } from './migrations/sqlite.js';
 import { copyKey, sameScope } from './records.js';
-import type { AliasRecord, KeyMaterialRecord, KeyRecord, KeyState, PageRequest, Scope, Store, Tag } from './types.js';
+import type { KeySpec, KeyUsageType } from '../kms-types.generated.js';
+import type { AliasRecord, ChangeListener, KeyMaterialRecord, KeyRecord, KeyState, PageRequest, Scope, Store, Tag } from './types.js';
 
 interface KeyRow {
   key_id: string;
@@ -50,8 +55,8 @@ function keyFromRow(row: KeyRow): KeyRecord {
     region: row.region,
     createdAt: row.created_at,
     description: row.description,
-    keySpec: row.key_spec,
-    keyUsage: row.key_usage,
+    keySpec: row.key_spec as KeySpec,
+    keyUsage: row.key_usage as KeyUsageType,
     origin: row.origin as KeyRecord['origin'],
     state: row.state as KeyState,
     policy: row.policy,
@@ -104,171 +109,309 @@ const KEY_COLUMNS =
   'pending_window_days, policy, tags, current_material_version, public_key, revision';
 const KEY_PARAMS = KEY_COLUMNS.split(', ').map((c) => `@${c}`).join(', ');
 
-export class SqliteStore implements Store {
-  private readonly db: Database.Database;
-  private readonly statements;
-  private readonly keyCache = new Map<string, KeyRecord>();
-  private cachedDataVersion = -1;
+/** What a store and the transaction views over it share: one connection and its caches. */
+interface Connection {
+  db: Database.Database;
+  statements: ReturnType<typeof prepare>;
+  keyCache: Map<string, KeyRecord>;
+  cachedDataVersion: number;
+  /** Change-signal listeners: told of own writes, and of others' commits data_version shows. */
+  listeners: Set<ChangeListener>;
+  /** Resolves when the open transaction ends; undefined when none is open. */
+  held?: Promise<void>;
+}
 
-  constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
-    const db = this.db;
-    this.statements = {
-      insertKey: db.prepare(`INSERT INTO keys (${KEY_COLUMNS}) VALUES (${KEY_PARAMS})`),
-      insertMaterial: db.prepare(
-        'INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)',
-      ),
-      getKey: db.prepare('SELECT * FROM keys WHERE key_id = ? AND account = ? AND region = ?'),
-      dataVersion: db.prepare('PRAGMA data_version').pluck(),
-      updateKey: db.prepare(
-        `UPDATE keys SET description = @description, key_spec = @key_spec, key_usage = @key_usage, origin = @origin,
-           state = @state, deletion_date = @deletion_date, pending_window_days = @pending_window_days, policy = @policy,
-           tags = @tags, current_material_version = @current_material_version, public_key = @public_key,
-           revision = @expected + 1
-         WHERE key_id = @key_id AND account = @account AND region = @region AND revision = @expected`,
-      ),
-      deleteKey: db.prepare('DELETE FROM keys WHERE key_id = ? AND account = ? AND region = ?'),
-      deleteKeyAtRevision: db.prepare('DELETE FROM keys WHERE key_id = ? AND account = ? AND region = ? AND revision = ?'),
-      listKeys: db.prepare('SELECT * FROM keys WHERE account = ? AND region = ? AND key_id > ? ORDER BY key_id LIMIT ?'),
-      dueForDeletion: db.prepare(
-        "SELECT * FROM keys WHERE state = 'PendingDeletion' AND deletion_date <= ? ORDER BY deletion_date LIMIT ?",
-      ),
-      getMaterial: db.prepare('SELECT * FROM key_materials WHERE key_id = ? AND version = ?'),
-      insertAlias: db.prepare(
-        `INSERT INTO aliases (account, region, alias_name, target_key_id, created_at, updated_at)
-         VALUES (@account, @region, @alias_name, @target_key_id, @created_at, @updated_at)
-         ON CONFLICT DO NOTHING`,
-      ),
-      getAlias: db.prepare('SELECT * FROM aliases WHERE account = ? AND region = ? AND alias_name = ?'),
-      updateAlias: db.prepare(
-        'UPDATE aliases SET target_key_id = ?, updated_at = ? WHERE account = ? AND region = ? AND alias_name = ?',
-      ),
-      deleteAlias: db.prepare('DELETE FROM aliases WHERE account = ? AND region = ? AND alias_name = ?'),
-      listAliases: db.prepare(
-        'SELECT * FROM aliases WHERE account = ? AND region = ? AND alias_name > ? ORDER BY alias_name LIMIT ?',
-      ),
-      listAliasesOfKey: db.prepare(
-        `SELECT * FROM aliases WHERE account = ? AND region = ? AND target_key_id = ? AND alias_name > ?
-         ORDER BY alias_name LIMIT ?`,
-      ),
-    };
-  }
+function prepare(db: Database.Database) {
+  return {
+    insertKey: db.prepare(`INSERT INTO keys (${KEY_COLUMNS}) VALUES (${KEY_PARAMS})`),
+    insertMaterial: db.prepare(
+      'INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    getKey: db.prepare('SELECT * FROM keys WHERE key_id = ? AND account = ? AND region = ?'),
+    dataVersion: db.prepare('PRAGMA data_version').pluck(),
+    updateKey: db.prepare(
+      `UPDATE keys SET description = @description, key_spec = @key_spec, key_usage = @key_usage, origin = @origin,
+         state = @state, deletion_date = @deletion_date, pending_window_days = @pending_window_days, policy = @policy,
+         tags = @tags, current_material_version = @current_material_version, public_key = @public_key,
+         revision = @expected + 1
+       WHERE key_id = @key_id AND account = @account AND region = @region AND revision = @expected`,
+    ),
+    moveCurrentMaterial: db.prepare(
+      `UPDATE keys SET current_material_version = ?, revision = revision + 1
+       WHERE key_id = ? AND account = ? AND region = ? AND revision = ?`,
+    ),
+    deleteKey: db.prepare('DELETE FROM keys WHERE key_id = ? AND account = ? AND region = ?'),
+    deleteKeyAtRevision: db.prepare('DELETE FROM keys WHERE key_id = ? AND account = ? AND region = ? AND revision = ?'),
+    listKeys: db.prepare('SELECT * FROM keys WHERE account = ? AND region = ? AND key_id > ? ORDER BY key_id LIMIT ?'),
+    dueForDeletion: db.prepare(
+      "SELECT * FROM keys WHERE state = 'PendingDeletion' AND deletion_date <= ? ORDER BY deletion_date LIMIT ?",
+    ),
+    getMaterial: db.prepare('SELECT * FROM key_materials WHERE key_id = ? AND version = ?'),
+    insertAlias: db.prepare(
+      `INSERT INTO aliases (account, region, alias_name, target_key_id, created_at, updated_at)
+       VALUES (@account, @region, @alias_name, @target_key_id, @created_at, @updated_at)
+       ON CONFLICT DO NOTHING`,
+    ),
+    getAlias: db.prepare('SELECT * FROM aliases WHERE account = ? AND region = ? AND alias_name = ?'),
+    updateAlias: db.prepare(
+      'UPDATE aliases SET target_key_id = ?, updated_at = ? WHERE account = ? AND region = ? AND alias_name = ?',
+    ),
+    deleteAlias: db.prepare('DELETE FROM aliases WHERE account = ? AND region = ? AND alias_name = ?'),
+    listAliases: db.prepare(
+      'SELECT * FROM aliases WHERE account = ? AND region = ? AND alias_name > ? ORDER BY alias_name LIMIT ?',
+    ),
+    listAliasesOfKey: db.prepare(
+      `SELECT * FROM aliases WHERE account = ? AND region = ? AND target_key_id = ? AND alias_name > ?
+       ORDER BY alias_name LIMIT ?`,
+    ),
+  };
+}
 
-  /** Applies pending migrations; the version is re-read inside each write transaction so
-   * that several processes opening one new database cannot apply a migration twice. */
-  private migrate(): void {
-    for (const migration of sqliteMigrations) {
-      this.db.transaction(() => {
-        if ((this.db.pragma('user_version', { simple: true }) as number) >= migration.version) return;
-        this.db.exec(migration.sql);
-        this.db.pragma(`user_version = ${migration.version}`);
-      }).immediate();
-    }
-  }
-
-  /** The cache, emptied first if another connection has committed since it was filled. */
-  private freshKeyCache(): Map<string, KeyRecord> {
-    const version = this.statements.dataVersion.get() as number;
-    if (version !== this.cachedDataVersion || this.keyCache.size >= KEY_CACHE_LIMIT) {
-      this.keyCache.clear();
-      this.cachedDataVersion = version;
-    }
-    return this.keyCache;
-  }
-
-  async createKey(key: KeyRecord, material?: KeyMaterialRecord): Promise<void> {
-    this.keyCache.delete(key.keyId);
-    this.db.transaction(() => {
-      this.statements.insertKey.run(keyToRow(key));
-      if (material) {
-        this.statements.insertMaterial.run(material.keyId, material.version, material.materialId, material.wrapped, material.createdAt);
-      }
+/** Applies pending migrations; the version is re-read inside each write transaction so that
+ * several processes opening one new database cannot apply a migration twice. */
+function migrate(db: Database.Database): void {
+  for (const migration of sqliteMigrations) {
+    db.transaction(() => {
+      if ((db.pragma('user_version', { simple: true }) as number) >= migration.version) return;
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
     }).immediate();
   }
+}
 
-  async getKey(scope: Scope, keyId: string): Promise<KeyRecord | undefined> {
-    const cache = this.freshKeyCache();
-    let key = cache.get(keyId);
-    if (!key) {
-      const row = this.statements.getKey.get(keyId, scope.account, scope.region) as KeyRow | undefined;
-      if (!row) return undefined;
-      key = keyFromRow(row);
-      cache.set(keyId, key);
+function open(path: string): Connection {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return { db, statements: prepare(db), keyCache: new Map(), cachedDataVersion: -1, listeners: new Set() };
+}
+
+class SqliteAccess implements Store {
+  constructor(
+    protected readonly connection: Connection,
+    /** True for the view a transaction's function gets: it never waits for itself. */
+    private readonly insideTransaction: boolean,
+  ) {}
+
+  /**
+   * Runs `body` once no other caller's transaction holds the connection. The last check and
+   * `body` run in one synchronous step, so no transaction can begin in between.
+   */
+  private run<T>(body: (c: Connection) => T): Promise<T> {
+    if (!this.insideTransaction && this.connection.held) return this.afterTransaction(body);
+    try {
+      return Promise.resolve(body(this.connection));
+    } catch (err) {
+      return Promise.reject(err as Error);
     }
-    return sameScope(key, scope) ? copyKey(key) : undefined;
   }
 
-  async updateKey(key: KeyRecord, expectedRevision: number): Promise<boolean> {
-    this.keyCache.delete(key.keyId);
-    return this.statements.updateKey.run({ ...keyToRow(key), expected: expectedRevision }).changes === 1;
+  private async afterTransaction<T>(body: (c: Connection) => T): Promise<T> {
+    while (this.connection.held) await this.connection.held;
+    return body(this.connection);
   }
 
-  async deleteKey(scope: Scope, keyId: string, expectedRevision?: number): Promise<boolean> {
-    this.keyCache.delete(keyId);
-    const result =
-      expectedRevision === undefined
-        ? this.statements.deleteKey.run(keyId, scope.account, scope.region)
-        : this.statements.deleteKeyAtRevision.run(keyId, scope.account, scope.region, expectedRevision);
-    return result.changes === 1;
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.insideTransaction) return fn(this); // nested: part of the enclosing transaction
+    const c = this.connection;
+    while (c.held) await c.held;
+    let release = () => {};
+    c.held = new Promise<void>((resolve) => (release = resolve));
+    try {
+      c.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(new SqliteAccess(c, true));
+        c.db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (c.db.inTransaction) c.db.exec('ROLLBACK');
+        // What was read or written inside the transaction may never have been committed.
+        c.keyCache.clear();
+        SqliteAccess.changed(c);
+        throw err;
+      }
+    } finally {
+      delete c.held;
+      release();
+    }
   }
 
-  async listKeys(scope: Scope, page: PageRequest): Promise<KeyRecord[]> {
-    const rows = this.statements.listKeys.all(scope.account, scope.region, page.after ?? '', page.limit) as KeyRow[];
-    return rows.map(keyFromRow);
+  onChange(listener: ChangeListener): () => void {
+    this.connection.listeners.add(listener);
+    return () => this.connection.listeners.delete(listener);
   }
 
-  async keysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]> {
-    return (this.statements.dueForDeletion.all(now, limit) as KeyRow[]).map(keyFromRow);
+  private static changed(c: Connection, keyId?: string): void {
+    for (const listener of c.listeners) listener(keyId);
   }
 
-  async getMaterial(keyId: string, version: number): Promise<KeyMaterialRecord | undefined> {
-    const row = this.statements.getMaterial.get(keyId, version) as
-      | { key_id: string; version: number; material_id: string; wrapped: Buffer; created_at: number }
-      | undefined;
-    return row && { keyId: row.key_id, version: row.version, materialId: row.material_id, wrapped: row.wrapped, createdAt: row.created_at };
+  /**
+   * The cache, emptied first if another connection has committed since it was filled; such a
+   * commit is also announced to the change-signal listeners.
+   */
+  private static freshKeyCache(c: Connection): Map<string, KeyRecord> {
+    const version = c.statements.dataVersion.get() as number;
+    if (version !== c.cachedDataVersion) {
+      c.keyCache.clear();
+      if (c.cachedDataVersion !== -1) SqliteAccess.changed(c);
+      c.cachedDataVersion = version;
+    } else if (c.keyCache.size >= KEY_CACHE_LIMIT) {
+      c.keyCache.clear();
+    }
+    return c.keyCache;
   }
 
-  async createAlias(alias: AliasRecord): Promise<boolean> {
-    const result = this.statements.insertAlias.run({
-      account: alias.account,
-      region: alias.region,
-      alias_name: alias.aliasName,
-      target_key_id: alias.targetKeyId,
-      created_at: alias.createdAt,
-      updated_at: alias.updatedAt,
+  /** Forgets a key this connection is about to change, and announces the write. */
+  private static written(c: Connection, keyId?: string): void {
+    if (keyId !== undefined) c.keyCache.delete(keyId);
+    SqliteAccess.changed(c, keyId);
+  }
+
+  createKey(key: KeyRecord, material?: KeyMaterialRecord): Promise<void> {
+    return this.run((c) => {
+      SqliteAccess.written(c, key.keyId);
+      c.db.transaction(() => {
+        c.statements.insertKey.run(keyToRow(key));
+        if (material) {
+          c.statements.insertMaterial.run(material.keyId, material.version, material.materialId, material.wrapped, material.createdAt);
+        }
+      }).immediate();
     });
-    return result.changes === 1;
   }
 
-  async getAlias(scope: Scope, aliasName: string): Promise<AliasRecord | undefined> {
-    const row = this.statements.getAlias.get(scope.account, scope.region, aliasName) as AliasRow | undefined;
-    return row && aliasFromRow(row);
+  getKey(scope: Scope, keyId: string): Promise<KeyRecord | undefined> {
+    return this.run((c) => {
+      const cache = SqliteAccess.freshKeyCache(c);
+      let key = cache.get(keyId);
+      if (!key) {
+        const row = c.statements.getKey.get(keyId, scope.account, scope.region) as KeyRow | undefined;
+        if (!row) return undefined;
+        key = keyFromRow(row);
+        cache.set(keyId, key);
+      }
+      return sameScope(key, scope) ? copyKey(key) : undefined;
+    });
   }
 
-  async updateAlias(alias: AliasRecord): Promise<boolean> {
-    return this.statements.updateAlias.run(alias.targetKeyId, alias.updatedAt, alias.account, alias.region, alias.aliasName).changes === 1;
+  updateKey(key: KeyRecord, expectedRevision: number): Promise<boolean> {
+    return this.run((c) => {
+      SqliteAccess.written(c, key.keyId);
+      return c.statements.updateKey.run({ ...keyToRow(key), expected: expectedRevision }).changes === 1;
+    });
   }
 
-  async deleteAlias(scope: Scope, aliasName: string): Promise<boolean> {
-    return this.statements.deleteAlias.run(scope.account, scope.region, aliasName).changes === 1;
+  deleteKey(scope: Scope, keyId: string, expectedRevision?: number): Promise<boolean> {
+    return this.run((c) => {
+      SqliteAccess.written(c, keyId);
+      const result =
+        expectedRevision === undefined
+          ? c.statements.deleteKey.run(keyId, scope.account, scope.region)
+          : c.statements.deleteKeyAtRevision.run(keyId, scope.account, scope.region, expectedRevision);
+      return result.changes === 1;
+    });
   }
 
-  async listAliases(scope: Scope, page: PageRequest & { keyId?: string }): Promise<AliasRecord[]> {
-    const rows = (
-      page.keyId === undefined
-        ? this.statements.listAliases.all(scope.account, scope.region, page.after ?? '', page.limit)
-        : this.statements.listAliasesOfKey.all(scope.account, scope.region, page.keyId, page.after ?? '', page.limit)
-    ) as AliasRow[];
-    return rows.map(aliasFromRow);
+  listKeys(scope: Scope, page: PageRequest): Promise<KeyRecord[]> {
+    return this.run((c) => {
+      const rows = c.statements.listKeys.all(scope.account, scope.region, page.after ?? '', page.limit) as KeyRow[];
+      return rows.map(keyFromRow);
+    });
+  }
+
+  keysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]> {
+    return this.run((c) => (c.statements.dueForDeletion.all(now, limit) as KeyRow[]).map(keyFromRow));
+  }
+
+  getMaterial(keyId: string, version: number): Promise<KeyMaterialRecord | undefined> {
+    return this.run((c) => {
+      const row = c.statements.getMaterial.get(keyId, version) as
+        | { key_id: string; version: number; material_id: string; wrapped: Buffer; created_at: number }
+        | undefined;
+      return row && { keyId: row.key_id, version: row.version, materialId: row.material_id, wrapped: row.wrapped, createdAt: row.created_at };
+    });
+  }
+
+  addMaterial(scope: Scope, material: KeyMaterialRecord, expectedRevision: number): Promise<boolean> {
+    return this.run((c) => {
+      SqliteAccess.written(c, material.keyId);
+      return c.db.transaction(() => {
+        const moved = c.statements.moveCurrentMaterial.run(material.version, material.keyId, scope.account, scope.region, expectedRevision);
+        if (moved.changes !== 1) return false;
+        const inserted = c.statements.insertMaterial.run(
+          material.keyId, material.version, material.materialId, material.wrapped, material.createdAt,
+        );
+        // An existing version: undo the move (throwing rolls the savepoint back).
+        if (inserted.changes !== 1) throw new VersionExists();
+        return true;
+      }).immediate();
+    }).catch((err: unknown) => {
+      if (err instanceof VersionExists) return false;
+      throw err;
+    });
+  }
+
+  createAlias(alias: AliasRecord): Promise<boolean> {
+    return this.run((c) => {
+      SqliteAccess.written(c);
+      const result = c.statements.insertAlias.run({
+        account: alias.account,
+        region: alias.region,
+        alias_name: alias.aliasName,
+        target_key_id: alias.targetKeyId,
+        created_at: alias.createdAt,
+        updated_at: alias.updatedAt,
+      });
+      return result.changes === 1;
+    });
+  }
+
+  getAlias(scope: Scope, aliasName: string): Promise<AliasRecord | undefined> {
+    return this.run((c) => {
+      const row = c.statements.getAlias.get(scope.account, scope.region, aliasName) as AliasRow | undefined;
+      return row && aliasFromRow(row);
+    });
+  }
+
+  updateAlias(alias: AliasRecord): Promise<boolean> {
+    return this.run((c) => {
+      SqliteAccess.written(c);
+      return c.statements.updateAlias.run(alias.targetKeyId, alias.updatedAt, alias.account, alias.region, alias.aliasName).changes === 1;
+    });
+  }
+
+  deleteAlias(scope: Scope, aliasName: string): Promise<boolean> {
+    return this.run((c) => {
+      SqliteAccess.written(c);
+      return c.statements.deleteAlias.run(scope.account, scope.region, aliasName).changes === 1;
+    });
+  }
+
+  listAliases(scope: Scope, page: PageRequest & { keyId?: string }): Promise<AliasRecord[]> {
+    return this.run((c) => {
+      const rows = (
+        page.keyId === undefined
+          ? c.statements.listAliases.all(scope.account, scope.region, page.after ?? '', page.limit)
+          : c.statements.listAliasesOfKey.all(scope.account, scope.region, page.keyId, page.after ?? '', page.limit)
+      ) as AliasRow[];
+      return rows.map(aliasFromRow);
+    });
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    while (this.connection.held) await this.connection.held;
+    if (this.connection.db.open) this.connection.db.close();
+  }
+}
+
+/** Thrown inside addMaterial's savepoint to undo it when the version already exists. */
+class VersionExists extends Error {}
+
+export class SqliteStore extends SqliteAccess {
+  constructor(path: string) {
+    super(open(path), false);
   }
 }

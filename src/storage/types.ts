@@ -3,13 +3,23 @@
  * (memory for tests, SQLite embedded, PostgreSQL later) implements and that one contract suite
  * (test/storage/store.case.ts) checks.
  *
- * Each method is atomic on its own. Concurrent changes to one key are serialised with an
- * optimistic revision: updateKey writes only if the stored revision is still the one the caller
- * read, so two servers sharing a database cannot lose each other's state changes.
+ * Each method is atomic on its own, and `transaction(fn)` makes several one: all of them or none
+ * are applied, and no other writer interleaves. Concurrent changes to one key are serialised with
+ * an optimistic revision: updateKey writes only if the stored revision is still the one the
+ * caller read, so two servers sharing a database cannot lose each other's state changes.
+ *
+ * `onChange(listener)` is the store's change signal: the listener is called when the store learns
+ * that what it holds has changed, at once for this process's own writes (with the key id when
+ * one key was written) and, for commits by another process sharing the database, before the
+ * store answers its next read with them (with no key id: anything may have changed). So a cache
+ * of what the store holds (the unwrapped-material cache) drops entries before any request can
+ * act on the change, since every request reads its key record first.
  *
  * Key material is stored only wrapped by the root key (crypto/root-key.ts). Enums are stored as
  * their AWS spellings.
  */
+import type { KeySpec, KeyUsageType } from '../kms-types.generated.js';
+
 
 export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport' | 'Unavailable';
 
@@ -28,8 +38,8 @@ export interface KeyRecord extends Scope {
   /** Milliseconds since the epoch. */
   createdAt: number;
   description: string;
-  keySpec: string;
-  keyUsage: string;
+  keySpec: KeySpec;
+  keyUsage: KeyUsageType;
   origin: 'AWS_KMS' | 'EXTERNAL';
   state: KeyState;
   /** When a key pending deletion is deleted (ms since the epoch). */
@@ -69,7 +79,19 @@ export interface PageRequest {
   after?: string;
 }
 
+/** Told of a change: the key written, or undefined when anything may have changed. */
+export type ChangeListener = (keyId: string | undefined) => void;
+
 export interface Store {
+  /**
+   * Runs `fn` as one transaction: every write it makes through `tx` commits together when it
+   * resolves, and none does if it throws (the error is rethrown). Other writers wait. `fn` must
+   * only await the store: no key generation, no network, nothing slow while the store is held.
+   */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /** Subscribes to the change signal; returns the function that unsubscribes. */
+  onChange(listener: ChangeListener): () => void;
+
   /** Inserts a key and its first material (absent for keys pending import) atomically. */
   createKey(key: KeyRecord, material?: KeyMaterialRecord): Promise<void>;
   getKey(scope: Scope, keyId: string): Promise<KeyRecord | undefined>;
@@ -90,6 +112,13 @@ export interface Store {
   keysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]>;
 
   getMaterial(keyId: string, version: number): Promise<KeyMaterialRecord | undefined>;
+  /**
+   * Appends `material` as a new version of its key and makes it the current one, in one step:
+   * the key's currentMaterialVersion becomes material.version and its revision
+   * `expectedRevision + 1`. Writes nothing and returns false if the key is not at
+   * `expectedRevision` (or is gone) or the version already exists.
+   */
+  addMaterial(scope: Scope, material: KeyMaterialRecord, expectedRevision: number): Promise<boolean>;
 
   /** Inserts an alias; returns false if the name is taken in that scope. */
   createAlias(alias: AliasRecord): Promise<boolean>;

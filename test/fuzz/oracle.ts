@@ -11,7 +11,9 @@ import * as errors from '../../src/errors.js';
 import { kmsModel } from '../../src/protocol/kms-model.generated.js';
 import type { Shape } from '../../src/protocol/shapes.js';
 import type { AppResponse } from '../../src/server/app.js';
-import { operationsByName } from '../../src/operations/index.js';
+import { createRegistry } from '../../src/operations/index.js';
+
+const registry = createRegistry(kmsModel);
 
 type ErrorClass = new (message: string) => errors.KmsError;
 
@@ -84,7 +86,7 @@ export function isModelledOperation(name: string): boolean {
 }
 
 export function isServedOperation(name: string): boolean {
-  return operationsByName.has(name);
+  return registry.has(name);
 }
 
 export function shapeNamed(name: string): Shape {
@@ -94,7 +96,7 @@ export function shapeNamed(name: string): Shape {
 
 export function inputShapeName(operation: string): string {
   assert.ok(isModelledOperation(operation), `operation ${operation} missing from the model`);
-  return kmsModel.operations[operation] as string;
+  return (kmsModel.operations[operation] as { input: string }).input;
 }
 
 const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';

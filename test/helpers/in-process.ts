@@ -7,10 +7,11 @@ import { pino } from 'pino';
 import { generateKeyPair } from '../../src/crypto/asymmetric.js';
 import { KeyPairPool } from '../../src/crypto/key-pair-pool.js';
 import { RootKey } from '../../src/crypto/root-key.js';
+import { AccessControl } from '../../src/domain/access.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { KeyMaterials } from '../../src/domain/key-material.js';
 import type { Services } from '../../src/operations/context.js';
-import { createApp, type App } from '../../src/server/app.js';
+import { createKmsApp, type App } from '../../src/server/app.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import type { Store } from '../../src/storage/types.js';
 
@@ -29,11 +30,12 @@ export function createTestApp(options: { store?: Store; allowSm2Everywhere?: boo
     store,
     materials: new KeyMaterials(store, RootKey.fromBytes(randomBytes(32))),
     keyPairs: new KeyPairPool([], generateKeyPair, 1),
+    access: new AccessControl(),
     clock,
     config: { defaultAccount: '111122223333', defaultRegion: 'us-east-1', allowSm2Everywhere: options.allowSm2Everywhere ?? false },
     logger: pino({ level: 'silent' }),
   };
-  const app = createApp(services, {});
+  const app = createKmsApp(services);
   return {
     app,
     services,

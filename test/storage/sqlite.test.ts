@@ -92,7 +92,7 @@ describe('SqliteStore specifics', () => {
     // reports its own default (better-sqlite3 builds default WAL connections to NORMAL = 1), so
     // the store's own connection is the only place the setting can be observed.
     const s = store();
-    const db = (s as unknown as { db: Database.Database }).db;
+    const db = (s as unknown as { connection: { db: Database.Database } }).connection.db;
     assert.equal(db.pragma('synchronous', { simple: true }), 2);
     assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
   });

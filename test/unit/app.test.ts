@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { MAX_BODY_BYTES } from '../../src/protocol/json11.js';
-import { createApp, type AppRequest, type AppResponse } from '../../src/server/app.js';
+import { createKmsApp, type AppRequest, type AppResponse } from '../../src/server/app.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import type { KeyRecord, Scope } from '../../src/storage/types.js';
 import { createTestApp } from '../helpers/in-process.js';
@@ -54,7 +54,7 @@ describe('GET /health', () => {
 
   it('includes the facts the server adds', async () => {
     const { services } = createTestApp();
-    const app = createApp(services, { maxBodyBytes: MAX_BODY_BYTES, health: () => ({ version: '9.9.9' }) });
+    const app = createKmsApp(services, { health: () => ({ version: '9.9.9' }) });
     const response = await app.handle({ method: 'GET', path: '/health', headers: {}, body: Buffer.alloc(0) });
     assert.deepEqual(JSON.parse(response.body), { status: 'ok', version: '9.9.9' });
   });
@@ -297,7 +297,7 @@ describe('unexpected errors', () => {
       },
     });
     const { services } = createTestApp({ store: new ExplodingStore() });
-    const app = createApp({ ...services, logger: pino({ level: 'error' }, sink) }, { maxBodyBytes: MAX_BODY_BYTES });
+    const app = createKmsApp({ ...services, logger: pino({ level: 'error' }, sink) });
     const response = await app.handle(post('ListKeys'));
     const requestId = response.headers['x-amzn-requestid'];
     const logged = lines.map((line) => JSON.parse(line) as { requestId?: string; operation?: string; err?: { message?: string } });

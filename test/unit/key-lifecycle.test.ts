@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigError, loadConfig, type ConfigFlags } from '../../src/config.js';
+import { AccessControl, accountRoot } from '../../src/domain/access.js';
 import { parseKeyReference, resolveKey, type KeyReference } from '../../src/domain/key-ref.js';
 import { deleteDueKeys } from '../../src/domain/key-state.js';
 import { KmsError } from '../../src/errors.js';
@@ -393,7 +394,10 @@ describe('resolveKey', () => {
   for (const row of rows) {
     it(row.name, async () => {
       const store = await seeded();
-      const resolving = resolveKey(store, row.text, { allowAlias: row.allowAlias ?? true, caller, action: 'kms:Encrypt' });
+      const resolving = resolveKey(store, new AccessControl(), { principal: accountRoot(ACCOUNT), scope: caller }, row.text, {
+        allowAlias: row.allowAlias ?? true,
+        action: 'kms:Encrypt',
+      });
       if (row.error === undefined) {
         assert.equal((await resolving).keyId, row.keyId);
       } else {

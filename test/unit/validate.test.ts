@@ -386,7 +386,7 @@ describe('validateInput: accepted input', () => {
 
 /** No KMS map has a length constraint; this model exercises map handling on its own. */
 const mapModel: ServiceModel = {
-  operations: { PutLabels: 'PutLabelsRequest' },
+  operations: { PutLabels: { input: 'PutLabelsRequest' } },
   shapes: {
     PutLabelsRequest: { type: 'structure', members: { Labels: 'LabelMap' }, required: ['Labels'] },
     LabelMap: { type: 'map', key: 'LabelKey', value: 'LabelValue', min: 1, max: 2 },

@@ -1,20 +1,21 @@
 /**
  * The core of the operations that change a key named by key id or key ARN (aliases are not
  * accepted, as in AWS): EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion,
- * TagResource, UntagResource.
+ * TagResource, UntagResource. The key is resolved and authorized once, then changed under the
+ * store's optimistic revision check (domain/key.ts).
  */
+import type { AccessFacts } from '../../domain/access.js';
 import { updateKey } from '../../domain/key.js';
-import { resolveKey } from '../../domain/key-ref.js';
 import type { KeyRecord } from '../../storage/types.js';
 import type { RequestContext } from '../context.js';
+import { useKey } from './keys.js';
 
 export async function changeKey(
   ctx: RequestContext,
   keyIdText: string,
-  operation: string,
   change: (key: KeyRecord) => KeyRecord,
+  facts: AccessFacts = {},
 ): Promise<KeyRecord> {
-  const { store } = ctx.services;
-  const key = await resolveKey(store, keyIdText, { allowAlias: false, caller: ctx.scope, action: `kms:${operation}` });
-  return updateKey(store, key, key.keyId, change);
+  const key = await useKey(ctx, keyIdText, { allowAlias: false, facts });
+  return updateKey(ctx.services.store, key, key.keyId, change);
 }

@@ -7,8 +7,9 @@
  */
 import { InvalidCiphertextError, open, readHeader, seal } from '../../crypto/envelope.js';
 import type { EncryptionContext } from '../../crypto/encryption-context.js';
+import type { AccessFacts, KmsAction } from '../../domain/access.js';
 import { arnOf } from '../../domain/arn.js';
-import { resolveKey } from '../../domain/key-ref.js';
+import { encryptionAlgorithm, keySpec, SYMMETRIC_ENCRYPTION } from '../../domain/key-specs.js';
 import { assertUsable } from '../../domain/key-state.js';
 import {
   DryRunOperationException,
@@ -16,35 +17,38 @@ import {
   InvalidCiphertextException,
   InvalidKeyUsageException,
   messages,
+  missingMember,
   UnsupportedOperationException,
-  ValidationException,
 } from '../../errors.js';
+import type { EncryptionAlgorithmSpec } from '../../kms-types.generated.js';
 import type { KeyRecord } from '../../storage/types.js';
 import type { RequestContext } from '../context.js';
+import { useKey } from './keys.js';
 
-export const SYMMETRIC_DEFAULT = 'SYMMETRIC_DEFAULT';
+/** The EncryptionAlgorithm symmetric operations answer with. */
+export const SYMMETRIC_DEFAULT = SYMMETRIC_ENCRYPTION.name;
 
-/** Resolves a KeyId that must name an enabled symmetric encryption key. */
-export async function resolveSymmetricKey(ctx: RequestContext, keyIdText: string, operation: string): Promise<KeyRecord> {
-  const key = await resolveKey(ctx.services.store, keyIdText, {
-    allowAlias: true,
-    caller: ctx.scope,
-    action: `kms:${operation}`,
-  });
-  assertSymmetricEncryptionKey(key, operation);
+/** Resolves and authorizes a KeyId that must name an enabled symmetric encryption key. */
+export async function resolveSymmetricKey(
+  ctx: RequestContext,
+  keyIdText: string,
+  facts: AccessFacts,
+  action?: KmsAction,
+): Promise<KeyRecord> {
+  const key = await useKey(ctx, keyIdText, { allowAlias: true, facts, ...(action && { action }) });
+  assertSymmetricEncryptionKey(key, ctx.operation.name);
   return key;
 }
 
 export function assertSymmetricEncryptionKey(key: KeyRecord, operation: string): void {
   assertUsable(key);
-  const arn = arnOf(key);
-  if (key.keyUsage !== 'ENCRYPT_DECRYPT') throw new InvalidKeyUsageException(messages.keyUsage(arn, key.keyUsage, operation));
-  if (key.keySpec !== SYMMETRIC_DEFAULT) throw new InvalidKeyUsageException(messages.keySpec(arn, key.keySpec, operation));
+  if (key.keyUsage !== 'ENCRYPT_DECRYPT') throw new InvalidKeyUsageException(messages.keyUsage(arnOf(key), key.keyUsage, operation));
+  if (keySpec(key.keySpec).kind !== 'symmetric') throw new InvalidKeyUsageException(messages.keySpec(arnOf(key), key.keySpec, operation));
 }
 
-/** Symmetric keys only take SYMMETRIC_DEFAULT; asymmetric encryption is not served yet. */
-export function assertSymmetricAlgorithm(key: KeyRecord, algorithm: string | undefined): void {
-  if (algorithm !== undefined && algorithm !== SYMMETRIC_DEFAULT) {
+/** A symmetric key takes only the encryption algorithms its spec lists (SYMMETRIC_DEFAULT). */
+export function assertSymmetricAlgorithm(key: KeyRecord, algorithm: EncryptionAlgorithmSpec | undefined): void {
+  if (algorithm !== undefined && encryptionAlgorithm(keySpec(key.keySpec), key.keyUsage, algorithm) === undefined) {
     throw new InvalidKeyUsageException(
       `The encryption algorithm ${algorithm} is not valid for ${arnOf(key)}, whose key spec is ${key.keySpec}.`,
     );
@@ -56,11 +60,7 @@ export function assertSymmetricAlgorithm(key: KeyRecord, algorithm: string | und
  * APIs) but Trent needs it: its absence is reported as AWS reports a missing required member.
  */
 export function requireCiphertextBlob(blob: Buffer | undefined): Buffer {
-  if (blob === undefined) {
-    throw new ValidationException(
-      "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
-    );
-  }
+  if (blob === undefined) throw missingMember('ciphertextBlob');
   return blob;
 }
 
@@ -103,36 +103,38 @@ function invalidCiphertext(ctx: RequestContext, cause: string): InvalidCiphertex
   return new InvalidCiphertextException('');
 }
 
+export interface DecryptRequest {
+  blob: Buffer;
+  context: EncryptionContext | undefined;
+  /** The KeyId the request named, if any: it must then name the blob's key. */
+  keyIdText: string | undefined;
+  /** The action the blob's key is authorized for (kms:Decrypt, kms:ReEncryptFrom). */
+  action?: KmsAction;
+  facts?: AccessFacts;
+}
+
 /**
- * Decrypts a ciphertext blob. `keyIdText`, when given, must name the blob's key
- * (IncorrectKeyException otherwise).
+ * Decrypts a ciphertext blob. The key is the one the request names (IncorrectKeyException if the
+ * blob is not under it), else the one the blob names; either is authorized like any other.
  */
-export async function decryptBlob(
-  ctx: RequestContext,
-  blob: Buffer,
-  context: EncryptionContext | undefined,
-  keyIdText: string | undefined,
-  operation: string,
-): Promise<Opened> {
-  let named: KeyRecord | undefined;
-  if (keyIdText !== undefined) {
-    named = await resolveKey(ctx.services.store, keyIdText, { allowAlias: true, caller: ctx.scope, action: `kms:${operation}` });
-  }
+export async function decryptBlob(ctx: RequestContext, request: DecryptRequest): Promise<Opened> {
+  const facts: AccessFacts = { encryptionContext: request.context ?? {}, ...request.facts };
+  const use = { allowAlias: true, facts, ...(request.action && { action: request.action }) };
+  const named = request.keyIdText === undefined ? undefined : await useKey(ctx, request.keyIdText, use);
   let header;
   try {
-    header = readHeader(blob);
+    header = readHeader(request.blob);
   } catch {
     throw invalidCiphertext(ctx, 'unreadable header');
   }
   if (named && named.keyId !== header.keyId) {
     throw new IncorrectKeyException('The key ID in the request does not identify a CMK that can perform this operation.');
   }
-  const key = named ?? (await ctx.services.store.getKey(ctx.scope, header.keyId));
-  if (!key) throw invalidCiphertext(ctx, 'unknown key');
-  assertSymmetricEncryptionKey(key, operation);
+  const key = named ?? (await useKey(ctx, header.keyId, { ...use, ifMissing: () => invalidCiphertext(ctx, 'unknown key') }));
+  assertSymmetricEncryptionKey(key, ctx.operation.name);
   try {
     const material = await ctx.services.materials.symmetric(key.keyId, header.materialVersion);
-    return { key, plaintext: open(material.secret, blob, context), materialId: material.materialId };
+    return { key, plaintext: open(material.secret, request.blob, request.context), materialId: material.materialId };
   } catch (err) {
     if (err instanceof InvalidCiphertextError) throw invalidCiphertext(ctx, 'authentication failed');
     throw err;

@@ -1,0 +1,42 @@
+/**
+ * How operations reach the keys and aliases a request names: resolved in the caller's account
+ * and region, then authorized for the operation's action with the request's facts (its grant
+ * tokens always among them), through domain/key-ref.ts and domain/access.ts.
+ */
+import type { AccessFacts, KmsAction } from '../../domain/access.js';
+import type { KmsError } from '../../errors.js';
+import { aliasArn } from '../../domain/arn.js';
+import { resolveKey } from '../../domain/key-ref.js';
+import type { KeyRecord } from '../../storage/types.js';
+import type { RequestContext } from '../context.js';
+
+export interface KeyUse {
+  /** Whether an alias may name the key (cryptographic operations and DescribeKey accept them). */
+  allowAlias: boolean;
+  /** The action, when the operation has more than one (ReEncrypt); else its only one. */
+  action?: KmsAction;
+  /** Condition values of the request for this key (encryption context, key pair spec, ...). */
+  facts?: AccessFacts;
+  /** The error for a key that does not exist, when not NotFoundException. */
+  ifMissing?: () => KmsError;
+}
+
+/** The key `keyIdText` names, once the caller is allowed to use it for this operation. */
+export function useKey(ctx: RequestContext, keyIdText: string, use: KeyUse): Promise<KeyRecord> {
+  return resolveKey(ctx.services.store, ctx.services.access, ctx, keyIdText, {
+    allowAlias: use.allowAlias,
+    action: use.action ?? ctx.operation.actions[0],
+    facts: { grantTokens: ctx.grantTokens, ...use.facts },
+    ...(use.ifMissing && { ifMissing: use.ifMissing }),
+  });
+}
+
+/** Authorizes the operation's action on an alias of the caller's account and region. */
+export function authorizeAlias(ctx: RequestContext, aliasName: string): Promise<void> {
+  return ctx.services.access.authorize(
+    ctx,
+    ctx.operation.actions[0],
+    { type: 'alias', arn: aliasArn(ctx.scope, aliasName), ...ctx.scope },
+    { grantTokens: ctx.grantTokens },
+  );
+}

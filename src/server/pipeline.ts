@@ -1,0 +1,78 @@
+/**
+ * The request pipeline's machinery: an Exchange (one request, its response and what the stages
+ * learn about it on the way) and `compose`, which runs an ordered list of stages the way
+ * hono's compose() runs middleware. Each stage does one thing, may stop the request by setting
+ * a response or throwing an AWS error, and otherwise calls `next()`; code after `next()` runs on
+ * the way back out (the request id header, logging, error mapping).
+ *
+ * The list itself, which reads top to bottom as a request is handled, is in app.ts.
+ */
+import type { Caller } from '../domain/access.js';
+import type { Operation } from '../operations/context.js';
+
+export interface AppRequest {
+  method: string;
+  path: string;
+  /** Header names in lower case. */
+  headers: Record<string, string | undefined>;
+  body: Buffer;
+  /** Set when the body was over the limit and was not read. */
+  oversized?: boolean;
+}
+
+export interface AppResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface Exchange {
+  readonly request: AppRequest;
+  readonly requestId: string;
+  /** process.hrtime.bigint() when the request arrived. */
+  readonly started: bigint;
+  response: AppResponse | undefined;
+  /** The error the response reports, for the stages that log (and later audit) it. */
+  error: unknown;
+  /** Set by the target stage. */
+  operation: Operation | undefined;
+  /** Set by the authenticate stage. */
+  caller: Caller | undefined;
+  /** The parsed JSON body, set by the parse stage. */
+  body: unknown;
+  /** The validated input, set by the validate stage. */
+  input: Record<string, unknown> | undefined;
+}
+
+export type Stage = (exchange: Exchange, next: () => Promise<void>) => Promise<void>;
+
+const done = Promise.resolve();
+
+/**
+ * Runs `stages` in order; a stage that does not call next() ends the request there. A stage that
+ * has nothing to do after next() returns its promise rather than awaiting it, and an error
+ * thrown by any stage reaches the stages before it as a rejection (mapErrors catches it).
+ */
+export function compose(stages: readonly Stage[]): (exchange: Exchange) => Promise<void> {
+  return (exchange) => {
+    let reached = -1;
+    const run = (i: number): Promise<void> => {
+      if (i <= reached) return Promise.reject(new Error('a pipeline stage called next() twice'));
+      reached = i;
+      const stage = stages[i];
+      if (!stage) return done;
+      try {
+        return stage(exchange, () => run(i + 1));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+    return run(0);
+  };
+}
+
+/** What an earlier stage set; a stage running out of order is a bug, not a client error. */
+export function earlier<T>(value: T | undefined, stage: string): T {
+  if (value === undefined) throw new Error(`the ${stage} stage must run before this one`);
+  return value;
+}

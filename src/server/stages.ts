@@ -1,0 +1,194 @@
+/**
+ * The stages of the request pipeline, one concern each, in the order app.ts lists them. Each is
+ * built from what it needs (the logger, the registry, the model's validator, the authenticator,
+ * access control, the services), never from module globals.
+ */
+import type { Logger } from 'pino';
+import { randomId } from '../crypto/random.js';
+import { KmsError, messages, UnknownOperationException, UnsupportedOperationException, ValidationException } from '../errors.js';
+import type { RequestContext, Services } from '../operations/context.js';
+import type { Registry } from '../operations/index.js';
+import type { Authenticator } from '../protocol/authenticate.js';
+import { checkContentType, CONTENT_TYPE, operationName, parseBody, serializeOutput, toWire } from '../protocol/json11.js';
+import type { ServiceModel } from '../protocol/shapes.js';
+import type { Validator } from '../protocol/validate.js';
+import { earlier, type AppResponse, type Exchange, type Stage } from './pipeline.js';
+
+/** Every AWS JSON 1.1 answer carries the content type and a request id. */
+export function awsResponse(status: number, body: string, requestId: string): AppResponse {
+  return { status, headers: { 'content-type': CONTENT_TYPE, 'x-amzn-requestid': requestId }, body };
+}
+
+/** The wire form of an error (KMSInternalException for anything that is not a KmsError). */
+export function errorResponse(error: unknown, requestId: string = randomId()): AppResponse {
+  const wire = toWire(error);
+  return awsResponse(wire.status, wire.body, requestId);
+}
+
+const elapsedMs = (started: bigint): number => Number(process.hrtime.bigint() - started) / 1e6;
+
+/** 1. Every response, whatever produced it, carries x-amzn-RequestId. */
+export function requestId(): Stage {
+  return async (exchange, next) => {
+    await next();
+    if (exchange.response) exchange.response.headers['x-amzn-requestid'] = exchange.requestId;
+  };
+}
+
+/** 2. One log line per request (debug), naming no input or output member. */
+export function logRequest(logger: Logger): Stage {
+  return async (exchange, next) => {
+    await next();
+    if (!logger.isLevelEnabled('debug')) return;
+    const { error } = exchange;
+    logger.debug(
+      {
+        requestId: exchange.requestId,
+        operation: exchange.operation?.name ?? '-',
+        status: exchange.response?.status,
+        ...(error instanceof KmsError && { error: error.type }),
+        ms: elapsedMs(exchange.started),
+      },
+      'request',
+    );
+  };
+}
+
+/**
+ * 3. Errors become AWS's wire form: a KmsError as itself, anything else as KMSInternalException
+ * with a fixed message, logged with the request id and never sent.
+ */
+export function mapErrors(logger: Logger): Stage {
+  return async (exchange, next) => {
+    try {
+      await next();
+      if (!exchange.response) throw new Error('no stage answered the request');
+    } catch (err) {
+      exchange.error = err;
+      exchange.response = errorResponse(err, exchange.requestId);
+      if (!(err instanceof KmsError)) {
+        logger.error({ requestId: exchange.requestId, operation: exchange.operation?.name ?? '-', err }, 'unexpected error');
+      }
+    }
+  };
+}
+
+export type HealthReport = () => Record<string, unknown> | Promise<Record<string, unknown>>;
+
+/** 4. GET and HEAD /health: 200 with the server's figures as JSON (HEAD: the headers only). */
+export function health(report: HealthReport | undefined): Stage {
+  const answer = async (exchange: Exchange, method: string): Promise<void> => {
+    const body = JSON.stringify({ status: 'ok', ...(await report?.()) });
+    exchange.response = { status: 200, headers: { 'content-type': 'application/json' }, body: method === 'HEAD' ? '' : body };
+  };
+  return (exchange, next) => {
+    const { method, path } = exchange.request;
+    if ((method !== 'GET' && method !== 'HEAD') || path.split('?')[0] !== '/health') return next();
+    return answer(exchange, method);
+  };
+}
+
+/** 5. Every other request is an AWS call: `POST /`. */
+export function route(): Stage {
+  return (exchange, next) => {
+    const { method, path } = exchange.request;
+    if (method !== 'POST' || path.split('?')[0] !== '/') throw new UnknownOperationException('');
+    return next();
+  };
+}
+
+/** 6. Bodies past the limit are refused (the HTTP layer stops reading them). */
+export function limitBody(maxBodyBytes: number): Stage {
+  return (exchange, next) => {
+    if (exchange.request.oversized === true || exchange.request.body.length > maxBodyBytes) {
+      throw new ValidationException(`The request body exceeds the limit of ${maxBodyBytes} bytes.`);
+    }
+    return next();
+  };
+}
+
+/** 7. The AWS JSON 1.1 media type. */
+export function contentType(): Stage {
+  return (exchange, next) => {
+    checkContentType(exchange.request.headers['content-type']);
+    return next();
+  };
+}
+
+/** 8. X-Amz-Target names an operation the model knows and Trent serves. */
+export function target(registry: Registry, model: ServiceModel): Stage {
+  return (exchange, next) => {
+    const name = operationName(exchange.request.headers['x-amz-target']);
+    const operation = registry.get(name);
+    if (!operation) {
+      if (!Object.hasOwn(model.operations, name)) throw new UnknownOperationException('');
+      throw new UnsupportedOperationException(messages.notImplemented(name));
+    }
+    exchange.operation = operation;
+    return next();
+  };
+}
+
+/** 9. Who is calling: the principal, and the account and region the request acts in. */
+export function authenticate(authenticator: Authenticator): Stage {
+  return async (exchange, next) => {
+    exchange.caller = await authenticator.authenticate(exchange.request.headers);
+    return next();
+  };
+}
+
+/** 10. The JSON body (strict UTF-8). */
+export function parse(): Stage {
+  return (exchange, next) => {
+    exchange.body = parseBody(exchange.request.body);
+    return next();
+  };
+}
+
+/** 11. The model's shapes, with AWS's wording. */
+export function validate(validator: Validator): Stage {
+  return (exchange, next) => {
+    exchange.input = validator.validate(earlier(exchange.operation, 'target').name, exchange.body);
+    return next();
+  };
+}
+
+/**
+ * 12. Account-level actions (CreateKey, ListKeys, GenerateRandom, ...) are authorized here, on
+ * `*`. Actions on keys and aliases are authorized where the operation resolves them
+ * (operations/core/keys.ts), with the facts of that use.
+ */
+export function authorize(services: Services): Stage {
+  return (exchange, next) => {
+    const operation = earlier(exchange.operation, 'target');
+    if (operation.resources.length > 0) return next();
+    const caller = earlier(exchange.caller, 'authenticate');
+    const input = earlier(exchange.input, 'validate');
+    return services.access
+      .authorize(caller, operation.actions[0], { type: 'account', arn: '*', ...caller.scope }, { grantTokens: grantTokensOf(input), ...operation.facts(input) })
+      .then(next);
+  };
+}
+
+function grantTokensOf(input: Record<string, unknown>): readonly string[] {
+  return Array.isArray(input.GrantTokens) ? (input.GrantTokens as string[]) : [];
+}
+
+/** 13. The operation's handler, and its output as the response. */
+export function dispatch(services: Services): Stage {
+  return async (exchange) => {
+    const operation = earlier(exchange.operation, 'target');
+    const input = earlier(exchange.input, 'validate');
+    const caller = earlier(exchange.caller, 'authenticate');
+    const ctx: RequestContext = {
+      principal: caller.principal,
+      scope: caller.scope,
+      requestId: exchange.requestId,
+      operation,
+      grantTokens: grantTokensOf(input),
+      services,
+    };
+    const output = await operation.handle(input, ctx);
+    exchange.response = awsResponse(200, serializeOutput(output), exchange.requestId);
+  };
+}
