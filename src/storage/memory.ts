@@ -16,6 +16,7 @@ export class MemoryStore implements Store {
   private readonly keys = new Map<string, KeyRecord>();
   private readonly materials = new Map<string, KeyMaterialRecord>();
   private readonly aliases = new Map<string, AliasRecord>();
+  private rootKeyCheckValue: string | undefined;
 
   private static aliasKey(scope: Scope, name: string): string {
     return `${scope.account}/${scope.region}/${name}`;
@@ -95,6 +96,25 @@ export class MemoryStore implements Store {
       (a) => sameScope(a, scope) && (request.keyId === undefined || a.targetKeyId === request.keyId),
     );
     return page(matching, (a) => a.aliasName, request).map((a) => ({ ...a }));
+  }
+
+  async anyMaterial(): Promise<KeyMaterialRecord | undefined> {
+    const material = this.materials.values().next().value;
+    return material && { ...material, wrapped: Buffer.from(material.wrapped) };
+  }
+
+  async rootKeyCheck(): Promise<string | undefined> {
+    return this.rootKeyCheckValue;
+  }
+
+  async setRootKeyCheckIfAbsent(value: string): Promise<string> {
+    this.rootKeyCheckValue ??= value;
+    return this.rootKeyCheckValue;
+  }
+
+  /** Nothing to scrub: deleted records are unreachable, and nothing is on disk. */
+  async scrubDeleted(): Promise<boolean> {
+    return true;
   }
 
   async close(): Promise<void> {}

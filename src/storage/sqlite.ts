@@ -86,6 +86,18 @@ function keyToRow(key: KeyRecord): KeyRow {
   };
 }
 
+interface MaterialRow {
+  key_id: string;
+  version: number;
+  material_id: string;
+  wrapped: Buffer;
+  created_at: number;
+}
+
+function materialFromRow(row: MaterialRow | undefined): KeyMaterialRecord | undefined {
+  return row && { keyId: row.key_id, version: row.version, materialId: row.material_id, wrapped: row.wrapped, createdAt: row.created_at };
+}
+
 function aliasFromRow(row: AliasRow): AliasRecord {
   return {
     account: row.account,
@@ -98,6 +110,8 @@ function aliasFromRow(row: AliasRow): AliasRecord {
 }
 
 const KEY_CACHE_LIMIT = 10_000;
+/** The settings row (migration 2) holding the root key check value. */
+const ROOT_KEY_CHECK = 'root_key_check';
 
 const KEY_COLUMNS =
   'key_id, account, region, created_at, description, key_spec, key_usage, origin, state, deletion_date, ' +
@@ -107,6 +121,7 @@ const KEY_PARAMS = KEY_COLUMNS.split(', ').map((c) => `@${c}`).join(', ');
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements;
+  private readonly rootKeyStatements;
   private readonly keyCache = new Map<string, KeyRecord>();
   private cachedDataVersion = -1;
 
@@ -117,6 +132,9 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    // Deleted rows are overwritten with zeros rather than left in free space, so a deleted key's
+    // wrapped material is gone from the database pages (AWS: deleted key material is gone).
+    this.db.pragma('secure_delete = ON');
     this.migrate();
     const db = this.db;
     this.statements = {
@@ -157,6 +175,11 @@ export class SqliteStore implements Store {
         `SELECT * FROM aliases WHERE account = ? AND region = ? AND target_key_id = ? AND alias_name > ?
          ORDER BY alias_name LIMIT ?`,
       ),
+    };
+    this.rootKeyStatements = {
+      anyMaterial: db.prepare('SELECT * FROM key_materials LIMIT 1'),
+      getSetting: db.prepare('SELECT value FROM settings WHERE name = ?').pluck(),
+      insertSettingIfAbsent: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
     };
   }
 
@@ -266,6 +289,33 @@ export class SqliteStore implements Store {
         : this.statements.listAliasesOfKey.all(scope.account, scope.region, page.keyId, page.after ?? '', page.limit)
     ) as AliasRow[];
     return rows.map(aliasFromRow);
+  }
+
+  async anyMaterial(): Promise<KeyMaterialRecord | undefined> {
+    return materialFromRow(this.rootKeyStatements.anyMaterial.get() as MaterialRow | undefined);
+  }
+
+  async rootKeyCheck(): Promise<string | undefined> {
+    return this.rootKeyStatements.getSetting.get(ROOT_KEY_CHECK) as string | undefined;
+  }
+
+  async setRootKeyCheckIfAbsent(value: string): Promise<string> {
+    return this.db.transaction(() => {
+      this.rootKeyStatements.insertSettingIfAbsent.run(ROOT_KEY_CHECK, value);
+      return this.rootKeyStatements.getSetting.get(ROOT_KEY_CHECK) as string;
+    }).immediate();
+  }
+
+  /**
+   * secure_delete zeroes deleted rows in the pages a deletion writes, but the write-ahead log
+   * still holds earlier images of those pages (the frames written when the key was created or
+   * changed) until the log is reused. A TRUNCATE checkpoint copies the latest pages into the
+   * database file and cuts the log to zero bytes; it reports busy, and cuts nothing, if another
+   * connection still reads an older snapshot after busy_timeout.
+   */
+  async scrubDeleted(): Promise<boolean> {
+    const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+    return result?.busy === 0;
   }
 
   async close(): Promise<void> {
