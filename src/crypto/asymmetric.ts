@@ -91,15 +91,25 @@ export async function generateKeyPair(params: KeyPairParams): Promise<DerKeyPair
       return generateAsync({ type: 'ed25519', options: {} });
     case 'ml-kem': {
       const seed = randomBytes(64); // FIPS 203 d || z
-      const { publicKey } = mlKem[params.level].keygen(seed);
+      const { publicKey, secretKey } = mlKem[params.level].keygen(seed);
       const algorithm = `ML-KEM-${params.level}` as const;
-      return { publicKey: encodeSpki(algorithm, publicKey), privateKey: encodeSeedPkcs8(algorithm, seed) };
+      const pair = { publicKey: encodeSpki(algorithm, publicKey), privateKey: encodeSeedPkcs8(algorithm, seed) };
+      // Wiped like the EC scalar above (after encoding, which copies them), so that a core dump
+      // of the server does not hold every seed it drew.
+      seed.fill(0);
+      secretKey.fill(0);
+      return pair;
     }
     case 'ml-dsa': {
       const seed = randomBytes(32); // FIPS 204 xi
-      const { publicKey } = mlDsa[params.level].keygen(seed);
+      const { publicKey, secretKey } = mlDsa[params.level].keygen(seed);
       const algorithm = `ML-DSA-${params.level}` as const;
-      return { publicKey: encodeSpki(algorithm, publicKey), privateKey: encodeSeedPkcs8(algorithm, seed) };
+      const pair = { publicKey: encodeSpki(algorithm, publicKey), privateKey: encodeSeedPkcs8(algorithm, seed) };
+      // Wiped like the EC scalar above (after encoding, which copies them), so that a core dump
+      // of the server does not hold every seed it drew.
+      seed.fill(0);
+      secretKey.fill(0);
+      return pair;
     }
   }
 }

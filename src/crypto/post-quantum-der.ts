@@ -11,7 +11,7 @@
  * checked against independent readers (Python's cryptography, the mlkem package) in the tests.
  */
 
-import { BIT_STRING, INTEGER, OCTET_STRING, oid, SEQUENCE, tlv } from './der.js';
+import { BIT_STRING, INTEGER, length, OCTET_STRING, oid, SEQUENCE, tlv } from './der.js';
 
 const OIDS = {
   'ML-KEM-512': '2.16.840.1.101.3.4.4.1',
@@ -32,8 +32,19 @@ export function encodeSpki(algorithm: PostQuantumAlgorithm, publicKey: Uint8Arra
   return tlv(SEQUENCE, algorithmIdentifier(algorithm), tlv(BIT_STRING, Buffer.from([0x00]), Buffer.from(publicKey)));
 }
 
+/**
+ * The seed is copied once, into the returned buffer: the headers around it are built first, so
+ * no intermediate copy of the secret is left in memory for the caller's wipe to miss.
+ */
 export function encodeSeedPkcs8(algorithm: PostQuantumAlgorithm, seed: Uint8Array): Buffer {
   const version = tlv(INTEGER, Buffer.from([0x00]));
-  const seedChoice = tlv(0x80, Buffer.from(seed)); // [0] IMPLICIT OCTET STRING
-  return tlv(SEQUENCE, version, algorithmIdentifier(algorithm), tlv(OCTET_STRING, seedChoice));
+  const seedHeader = Buffer.concat([Buffer.from([0x80]), length(seed.length)]); // [0] IMPLICIT OCTET STRING
+  const octetStringHeader = Buffer.concat([Buffer.from([OCTET_STRING]), length(seedHeader.length + seed.length)]);
+  const algorithmId = algorithmIdentifier(algorithm);
+  const bodyLength = version.length + algorithmId.length + octetStringHeader.length + seedHeader.length + seed.length;
+  const header = Buffer.concat([Buffer.from([SEQUENCE]), length(bodyLength), version, algorithmId, octetStringHeader, seedHeader]);
+  const der = Buffer.alloc(header.length + seed.length); // not from the shared pool of small Buffers
+  header.copy(der);
+  der.set(seed, header.length);
+  return der;
 }

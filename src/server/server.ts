@@ -4,12 +4,10 @@
  * `trent serve` and by the tests that need a whole server.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { ConfigError, type Config } from '../config.js';
 import { generateKeyPair } from '../crypto/asymmetric.js';
 import { KeyPairPool } from '../crypto/key-pair-pool.js';
-import { RootKey } from '../crypto/root-key.js';
 import { AccessControl } from '../domain/access.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { KeyMaterials } from '../domain/key-material.js';
@@ -17,9 +15,8 @@ import { deleteDueKeys } from '../domain/key-state.js';
 import { allDataKeyPairSpecs } from '../domain/key-specs.js';
 import type { Services } from '../operations/context.js';
 import { MAX_BODY_BYTES } from '../protocol/json11.js';
-import { SqliteStore } from '../storage/sqlite.js';
-import type { Store } from '../storage/types.js';
 import { createKmsApp } from './app.js';
+import { openDataDir } from './data-dir.js';
 import { listen } from './node-http.js';
 
 export const version: string = (
@@ -37,10 +34,12 @@ export interface StartOptions {
   logger?: Logger;
 }
 
-/** Creates the root key and applies migrations once, before worker processes start. */
+/**
+ * Checks the data directory, creates the root key of a new database and applies migrations once,
+ * before worker processes start: a refusal (server/data-dir.ts) stops the primary with its message.
+ */
 export async function prepareDataDir(config: Config): Promise<void> {
-  openRootKey(config);
-  await openStore(config).close();
+  await (await openDataDir(config)).store.close();
 }
 
 /** This process's memory in MiB, for /health: resident, and the JavaScript heap in use. */
@@ -48,20 +47,6 @@ function memoryFigures(): { residentMiB: number; heapUsedMiB: number } {
   const usage = process.memoryUsage();
   const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
   return { residentMiB: mib(usage.rss), heapUsedMiB: mib(usage.heapUsed) };
-}
-
-function openStore(config: Config): Store {
-  if (config.databaseUrl !== undefined) {
-    throw new ConfigError('PostgreSQL storage (TRENT_DATABASE_URL) is not available in this version; unset it to use SQLite.');
-  }
-  return new SqliteStore(join(config.dataDir, 'trent.db'));
-}
-
-function openRootKey(config: Config): RootKey {
-  if (config.rootKey === undefined) return RootKey.loadOrCreate(config.dataDir);
-  const bytes = Buffer.from(config.rootKey, 'base64');
-  if (bytes.length !== 32) throw new ConfigError('the root key (TRENT_ROOT_KEY / rootKey) must be base64 of exactly 32 bytes');
-  return RootKey.fromBytes(bytes);
 }
 
 export function createKeyPairPool(config: Config, logger: Logger): KeyPairPool {
@@ -98,8 +83,8 @@ export function stopOn(server: RunningServer, events: readonly string[]): void {
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'trent' } }, pino.destination(2));
-  const rootKey = openRootKey(config);
-  const store = openStore(config);
+  const { rootKey, store } = await openDataDir(config);
+  const rootKeyFingerprint = rootKey.fingerprint();
   const clock = options.clock ?? systemClock;
   const keyPairs = createKeyPairPool(config, logger);
   const services: Services = {
@@ -112,13 +97,20 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger,
   };
   const app = createKmsApp(services, {
-    health: () => ({ version, pid: process.pid, memory: memoryFigures(), keyPairPool: keyPairs.stats() }),
+    health: () => ({ version, pid: process.pid, rootKey: rootKeyFingerprint, memory: memoryFigures(), keyPairPool: keyPairs.stats() }),
   });
 
+  // After keys are deleted, the store scrubs what they left in its files; if another
+  // connection is in the way, the next sweep tries again.
+  let scrubPending = false;
   const sweep = async () => {
     try {
       const deleted = await deleteDueKeys(store, clock.now(), (keyId) => services.materials.forget(keyId));
       if (deleted > 0) logger.info({ deleted }, 'deleted keys whose deletion window passed');
+      if (deleted > 0 || scrubPending) {
+        scrubPending = !(await store.scrubDeleted());
+        if (scrubPending) logger.warn('deleted key material is still in the database log; scrubbing again at the next sweep');
+      }
     } catch (err) {
       logger.error({ err }, 'deleting keys whose deletion window passed failed');
     }
@@ -137,7 +129,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   const url = http.url;
   keyPairs.start();
-  logger.info({ url, dataDir: config.dataDir, rootKey: rootKey.fingerprint() }, 'listening');
+  logger.info({ url, dataDir: config.dataDir, rootKey: rootKeyFingerprint }, 'listening');
   return {
     url,
     services,

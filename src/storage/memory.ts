@@ -23,6 +23,8 @@ interface State {
   aliases: Map<string, AliasRecord>;
   /** Called after every write: the change signal. */
   listeners: Set<ChangeListener>;
+  /** The root key check value, once recorded. */
+  rootKeyCheck?: string;
   /** Resolves when the open transaction ends; undefined when none is open. */
   held?: Promise<void>;
 }
@@ -212,6 +214,26 @@ class MemoryAccess implements Store {
       );
       return page(matching, (a) => a.aliasName, request).map((a) => ({ ...a }));
     });
+  }
+
+  anyMaterial(): Promise<KeyMaterialRecord | undefined> {
+    return this.run(() => {
+      const material = this.state.materials.values().next().value;
+      return material && copyMaterial(material);
+    });
+  }
+
+  rootKeyCheck(): Promise<string | undefined> {
+    return this.run(() => this.state.rootKeyCheck);
+  }
+
+  setRootKeyCheckIfAbsent(value: string): Promise<string> {
+    return this.run(() => (this.state.rootKeyCheck ??= value));
+  }
+
+  /** Nothing to scrub: deleted records are unreachable, and nothing is on disk. */
+  async scrubDeleted(): Promise<boolean> {
+    return true;
   }
 
   async close(): Promise<void> {}

@@ -91,6 +91,18 @@ function keyToRow(key: KeyRecord): KeyRow {
   };
 }
 
+interface MaterialRow {
+  key_id: string;
+  version: number;
+  material_id: string;
+  wrapped: Buffer;
+  created_at: number;
+}
+
+function materialFromRow(row: MaterialRow | undefined): KeyMaterialRecord | undefined {
+  return row && { keyId: row.key_id, version: row.version, materialId: row.material_id, wrapped: row.wrapped, createdAt: row.created_at };
+}
+
 function aliasFromRow(row: AliasRow): AliasRecord {
   return {
     account: row.account,
@@ -103,6 +115,8 @@ function aliasFromRow(row: AliasRow): AliasRecord {
 }
 
 const KEY_CACHE_LIMIT = 10_000;
+/** The settings row (migration 2) holding the root key check value. */
+const ROOT_KEY_CHECK = 'root_key_check';
 
 const KEY_COLUMNS =
   'key_id, account, region, created_at, description, key_spec, key_usage, origin, state, deletion_date, ' +
@@ -164,6 +178,9 @@ function prepare(db: Database.Database) {
       `SELECT * FROM aliases WHERE account = ? AND region = ? AND target_key_id = ? AND alias_name > ?
        ORDER BY alias_name LIMIT ?`,
     ),
+    anyMaterial: db.prepare('SELECT * FROM key_materials LIMIT 1'),
+    getSetting: db.prepare('SELECT value FROM settings WHERE name = ?').pluck(),
+    insertSettingIfAbsent: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
   };
 }
 
@@ -186,6 +203,9 @@ function open(path: string): Connection {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // Deleted rows are overwritten with zeros rather than left in free space, so a deleted key's
+  // wrapped material is gone from the database pages (AWS: deleted key material is gone).
+  db.pragma('secure_delete = ON');
   migrate(db);
   return { db, statements: prepare(db), keyCache: new Map(), cachedDataVersion: -1, listeners: new Set() };
 }
@@ -327,12 +347,7 @@ class SqliteAccess implements Store {
   }
 
   getMaterial(keyId: string, version: number): Promise<KeyMaterialRecord | undefined> {
-    return this.run((c) => {
-      const row = c.statements.getMaterial.get(keyId, version) as
-        | { key_id: string; version: number; material_id: string; wrapped: Buffer; created_at: number }
-        | undefined;
-      return row && { keyId: row.key_id, version: row.version, materialId: row.material_id, wrapped: row.wrapped, createdAt: row.created_at };
-    });
+    return this.run((c) => materialFromRow(c.statements.getMaterial.get(keyId, version) as MaterialRow | undefined));
   }
 
   addMaterial(scope: Scope, material: KeyMaterialRecord, expectedRevision: number): Promise<boolean> {
@@ -398,6 +413,37 @@ class SqliteAccess implements Store {
           : c.statements.listAliasesOfKey.all(scope.account, scope.region, page.keyId, page.after ?? '', page.limit)
       ) as AliasRow[];
       return rows.map(aliasFromRow);
+    });
+  }
+
+  anyMaterial(): Promise<KeyMaterialRecord | undefined> {
+    return this.run((c) => materialFromRow(c.statements.anyMaterial.get() as MaterialRow | undefined));
+  }
+
+  rootKeyCheck(): Promise<string | undefined> {
+    return this.run((c) => c.statements.getSetting.get(ROOT_KEY_CHECK) as string | undefined);
+  }
+
+  setRootKeyCheckIfAbsent(value: string): Promise<string> {
+    return this.run((c) =>
+      c.db.transaction(() => {
+        c.statements.insertSettingIfAbsent.run(ROOT_KEY_CHECK, value);
+        return c.statements.getSetting.get(ROOT_KEY_CHECK) as string;
+      }).immediate(),
+    );
+  }
+
+  /**
+   * secure_delete zeroes deleted rows in the pages a deletion writes, but the write-ahead log
+   * still holds earlier images of those pages (the frames written when the key was created or
+   * changed) until the log is reused. A TRUNCATE checkpoint copies the latest pages into the
+   * database file and cuts the log to zero bytes; it reports busy, and cuts nothing, if another
+   * connection still reads an older snapshot after busy_timeout.
+   */
+  scrubDeleted(): Promise<boolean> {
+    return this.run((c) => {
+      const [result] = c.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+      return result?.busy === 0;
     });
   }
 

@@ -129,5 +129,27 @@ export interface Store {
   /** Aliases of one scope ordered by name, optionally only those of one key. */
   listAliases(scope: Scope, page: PageRequest & { keyId?: string }): Promise<AliasRecord[]>;
 
+  /**
+   * One stored key material record, whichever: a root key is proven on it when the database
+   * has no root key check value yet (one created before check values). Undefined if none.
+   */
+  anyMaterial(): Promise<KeyMaterialRecord | undefined>;
+
+  /** The stored check value of the root key (crypto/root-key.ts), if one was recorded. */
+  rootKeyCheck(): Promise<string | undefined>;
+  /**
+   * Stores `value` as the root key check value unless one is already stored, and returns the
+   * one stored: the first writer wins when several servers start together, and each compares
+   * its own value with what it gets back.
+   */
+  setRootKeyCheckIfAbsent(value: string): Promise<string>;
+
+  /**
+   * Overwrites whatever deleted records left behind in the store's files (old page images of a
+   * write-ahead log), so a deleted key's wrapped material is gone from disk. Returns false if it
+   * could not finish now (another connection was in the way): call it again later.
+   */
+  scrubDeleted(): Promise<boolean>;
+
   close(): Promise<void>;
 }

@@ -105,7 +105,7 @@ describe('SqliteStore specifics', () => {
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map(
       (t) => t.name,
     );
-    assert.deepEqual(tables, ['aliases', 'key_materials', 'keys']);
+    assert.deepEqual(tables, ['aliases', 'key_materials', 'keys', 'settings']);
   });
 
   it('reopens an existing database without re-running migrations, keeping its data', async () => {

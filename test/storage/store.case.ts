@@ -4,7 +4,8 @@
  * `storeContract(name, open)`; `open` must return a fresh, empty store each time it is called.
  *
  * What it pins down, per method of src/storage/types.ts: scoping by account and region,
- * optimistic revisions, cascades, ordering and paging, copy semantics and byte-exact Buffers.
+ * optimistic revisions, cascades, ordering and paging, copy semantics and byte-exact Buffers,
+ * and the root key check value's first-writer-wins.
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -338,6 +339,83 @@ export function storeContract(name: string, open: () => Promise<Store> | Store):
           assert.equal(await store.getMaterial(row.keyId, row.version), undefined);
         });
       }
+    });
+
+    describe('anyMaterial', () => {
+      it('returns undefined when no key material is stored', async () => {
+        assert.equal(await store.anyMaterial(), undefined);
+        await store.createKey(keyRecord(keyIdOf(1), HOME, { state: 'PendingImport', currentMaterialVersion: 0 }));
+        assert.equal(await store.anyMaterial(), undefined);
+      });
+
+      it('returns one stored material, byte-exact, from any scope', async () => {
+        await store.createKey(keyRecord(keyIdOf(7), OTHER_ACCOUNT), material(keyIdOf(7), 1));
+        assert.deepEqual(await store.anyMaterial(), material(keyIdOf(7), 1));
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1), 1));
+        const any = await store.anyMaterial();
+        assert.ok(any);
+        assert.deepEqual(any, material(any.keyId, 1));
+      });
+
+      it('returns undefined again once every key is deleted, and a copy while one is stored', async () => {
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1), 1));
+        const first = await store.anyMaterial();
+        first?.wrapped.fill(0);
+        assert.deepEqual(await store.anyMaterial(), material(keyIdOf(1), 1));
+        assert.equal(await store.deleteKey(HOME, keyIdOf(1)), true);
+        assert.equal(await store.anyMaterial(), undefined);
+      });
+    });
+
+    describe('root key check value', () => {
+      const CHECK = 'c'.repeat(64);
+      const OTHER_CHECK = 'd'.repeat(64);
+
+      it('is undefined in a new store', async () => {
+        assert.equal(await store.rootKeyCheck(), undefined);
+      });
+
+      it('setRootKeyCheckIfAbsent stores the value and returns it; rootKeyCheck then reads it', async () => {
+        assert.equal(await store.setRootKeyCheckIfAbsent(CHECK), CHECK);
+        assert.equal(await store.rootKeyCheck(), CHECK);
+      });
+
+      it('keeps the first value: a later, different one is not stored, and the first comes back', async () => {
+        await store.setRootKeyCheckIfAbsent(CHECK);
+        assert.equal(await store.setRootKeyCheckIfAbsent(OTHER_CHECK), CHECK);
+        assert.equal(await store.rootKeyCheck(), CHECK);
+      });
+
+      it('gives two concurrent writers the same answer, the value stored', async () => {
+        const answers = await Promise.all([store.setRootKeyCheckIfAbsent(CHECK), store.setRootKeyCheckIfAbsent(OTHER_CHECK)]);
+        const stored = await store.rootKeyCheck();
+        assert.ok(stored === CHECK || stored === OTHER_CHECK);
+        assert.deepEqual(answers, [stored, stored]);
+      });
+
+      it('is left alone by key writes and deletions', async () => {
+        await store.setRootKeyCheckIfAbsent(CHECK);
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1)));
+        await store.deleteKey(HOME, keyIdOf(1));
+        assert.equal(await store.rootKeyCheck(), CHECK);
+      });
+    });
+
+    describe('scrubDeleted', () => {
+      it('finishes (true) when nothing is in the way, and keeps every stored record', async () => {
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1)));
+        await store.createKey(keyRecord(keyIdOf(2)), material(keyIdOf(2)));
+        await store.createAlias(aliasRecord('alias/kept', keyIdOf(2)));
+        await store.setRootKeyCheckIfAbsent('c'.repeat(64));
+        assert.equal(await store.deleteKey(HOME, keyIdOf(1)), true);
+        assert.equal(await store.scrubDeleted(), true);
+        assert.equal(await store.getKey(HOME, keyIdOf(1)), undefined);
+        assert.deepEqual(await store.getKey(HOME, keyIdOf(2)), keyRecord(keyIdOf(2)));
+        assert.deepEqual(await store.getMaterial(keyIdOf(2), 1), material(keyIdOf(2)));
+        assert.deepEqual(await store.getAlias(HOME, 'alias/kept'), aliasRecord('alias/kept', keyIdOf(2)));
+        assert.equal(await store.rootKeyCheck(), 'c'.repeat(64));
+        assert.equal(await store.scrubDeleted(), true, 'and again, with nothing new deleted');
+      });
     });
 
     describe('aliases', () => {

@@ -57,4 +57,14 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX aliases_by_target ON aliases (target_key_id);
     `,
   },
+  {
+    version: 2,
+    description: 'settings: the root key check value',
+    sql: `
+      CREATE TABLE settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
