@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { RootKey } from '../../src/crypto/root-key.js';
 import { sqliteMigrations } from '../../src/storage/migrations/sqlite.js';
 import { SqliteStore } from '../../src/storage/sqlite.js';
-import type { KeyRecord } from '../../src/storage/types.js';
+import type { KeyRecord, Store } from '../../src/storage/types.js';
 import { storeContract } from './store.case.js';
 
 const tempDirs: string[] = [];
@@ -29,7 +29,18 @@ after(() => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-storeContract('sqlite', () => new SqliteStore(join(freshDir(), 'trent.db')));
+const paths = new WeakMap<Store, string>();
+storeContract(
+  'sqlite',
+  () => {
+    const path = join(freshDir(), 'trent.db');
+    const store = new SqliteStore(path);
+    paths.set(store, path);
+    return store;
+  },
+  // A second connection to the same file, as another worker or server process opens it.
+  { sibling: (store) => new SqliteStore(paths.get(store) as string) },
+);
 
 const SCOPE = { account: '111122223333', region: 'us-east-1' };
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';

@@ -1,7 +1,12 @@
 /**
  * The Store contract: one suite that every back end (memory, SQLite, later PostgreSQL) must pass,
  * so the server behaves the same whichever one it runs on. A back end's test file calls
- * `storeContract(name, open)`; `open` must return a fresh, empty store each time it is called.
+ * `storeContract(name, open, options)`; `open` must return a fresh, empty store each time it is
+ * called. `options.skip` names why a back end cannot run here (a server it needs is not
+ * reachable): the suite is then reported skipped with that reason, never passed silently, as
+ * hono's runTest({ skip }) does. `options.sibling` opens a second connection to the same data,
+ * for the cases about several processes sharing one database; a back end without one (memory)
+ * has those cases skipped, saying so.
  *
  * What it pins down, per method of src/storage/types.ts: scoping by account and region,
  * optimistic revisions, cascades, ordering and paging, copy semantics and byte-exact Buffers,
@@ -52,9 +57,17 @@ function aliasRecord(aliasName: string, targetKeyId: string, scope: Scope = HOME
   return { ...scope, aliasName, targetKeyId, createdAt: at, updatedAt: at };
 }
 
-export function storeContract(name: string, open: () => Promise<Store> | Store): void {
-  describe(`Store contract: ${name}`, () => {
+export interface ContractOptions {
+  /** Why this back end cannot be tested here; the whole suite is skipped with this reason. */
+  skip?: string | false;
+  /** A second connection to the data `store` holds (another process sharing the database). */
+  sibling?: (store: Store) => Promise<Store> | Store;
+}
+
+export function storeContract(name: string, open: () => Promise<Store> | Store, options: ContractOptions = {}): void {
+  describe(`Store contract: ${name}`, { skip: options.skip ?? false }, () => {
     let store: Store;
+    const noSibling = options.sibling ? false : `${name} has no second connection to the same data`;
 
     beforeEach(async () => {
       store = await open();
@@ -613,6 +626,177 @@ export function storeContract(name: string, open: () => Promise<Store> | Store):
           );
         });
       }
+    });
+
+    describe('transaction', () => {
+      it('commits every write of its function together and returns its result', async () => {
+        const result = await store.transaction(async (tx) => {
+          await tx.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1)));
+          await tx.createAlias(aliasRecord('alias/app', keyIdOf(1)));
+          return 'done';
+        });
+        assert.equal(result, 'done');
+        assert.ok(await store.getKey(HOME, keyIdOf(1)));
+        assert.ok(await store.getAlias(HOME, 'alias/app'));
+      });
+
+      it('applies none of its writes when its function throws, and rethrows', async () => {
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1)));
+        const failure = new Error('changed my mind');
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.createKey(keyRecord(keyIdOf(2)), material(keyIdOf(2)));
+            assert.equal(await tx.updateKey({ ...keyRecord(keyIdOf(1)), description: 'inside' }, 1), true);
+            assert.equal((await tx.getKey(HOME, keyIdOf(1)))?.description, 'inside', 'a transaction reads its own writes');
+            assert.equal(await tx.deleteKey(HOME, keyIdOf(1)), true);
+            throw failure;
+          }),
+          (err) => err === failure,
+        );
+        assert.equal(await store.getKey(HOME, keyIdOf(2)), undefined);
+        assert.equal(await store.getMaterial(keyIdOf(2), 1), undefined);
+        const kept = await store.getKey(HOME, keyIdOf(1));
+        assert.equal(kept?.description, `key ${keyIdOf(1)}`);
+        assert.equal(kept?.revision, 1);
+        assert.ok(await store.getMaterial(keyIdOf(1), 1));
+      });
+
+      it('makes other callers wait until it ends: none of their writes lands inside it', async () => {
+        await store.createKey(keyRecord(keyIdOf(1)));
+        const order: string[] = [];
+        let outside: Promise<boolean> | undefined;
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            order.push('tx begins');
+            outside = store.updateKey({ ...keyRecord(keyIdOf(1)), description: 'outside' }, 1).then((ok) => {
+              order.push('outside write');
+              return ok;
+            });
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            await tx.updateKey({ ...keyRecord(keyIdOf(1)), description: 'inside' }, 1);
+            order.push('tx ends');
+            throw new Error('roll back');
+          }),
+        );
+        // Had the outside write joined the transaction, the rollback would have undone it, or
+        // the inside write would have found revision 2.
+        assert.equal(await outside, true);
+        assert.deepEqual(order, ['tx begins', 'tx ends', 'outside write']);
+        assert.equal((await store.getKey(HOME, keyIdOf(1)))?.description, 'outside');
+      });
+
+      it('runs one transaction after another, not interleaved', async () => {
+        const order: string[] = [];
+        const run = (label: string) =>
+          store.transaction(async (tx) => {
+            order.push(`${label} begins`);
+            await new Promise((resolve) => setTimeout(resolve, 10));
+            await tx.createAlias(aliasRecord(`alias/${label}`, keyIdOf(1)));
+            order.push(`${label} ends`);
+          });
+        await store.createKey(keyRecord(keyIdOf(1)));
+        await Promise.all([run('a'), run('b'), run('c')]);
+        assert.deepEqual(order, ['a begins', 'a ends', 'b begins', 'b ends', 'c begins', 'c ends']);
+      });
+
+      it('treats a transaction begun inside another as part of it', async () => {
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.transaction(async (inner) => inner.createKey(keyRecord(keyIdOf(1))));
+            throw new Error('outer fails');
+          }),
+        );
+        assert.equal(await store.getKey(HOME, keyIdOf(1)), undefined);
+      });
+    });
+
+    describe('addMaterial', () => {
+      it('appends a version and makes it current in one step, moving the revision', async () => {
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1), 1));
+        assert.equal(await store.addMaterial(HOME, material(keyIdOf(1), 2), 1), true);
+        const key = await store.getKey(HOME, keyIdOf(1));
+        assert.equal(key?.currentMaterialVersion, 2);
+        assert.equal(key?.revision, 2);
+        assert.deepEqual(await store.getMaterial(keyIdOf(1), 2), material(keyIdOf(1), 2));
+        assert.deepEqual(await store.getMaterial(keyIdOf(1), 1), material(keyIdOf(1), 1), 'older versions stay');
+      });
+
+      it('gives a key pending import its first material', async () => {
+        await store.createKey(keyRecord(keyIdOf(1), HOME, { currentMaterialVersion: 0, state: 'PendingImport', origin: 'EXTERNAL' }));
+        assert.equal(await store.addMaterial(HOME, material(keyIdOf(1), 1), 1), true);
+        assert.equal((await store.getKey(HOME, keyIdOf(1)))?.currentMaterialVersion, 1);
+      });
+
+      const refusals: { name: string; scope?: Scope; version?: number; revision?: number; keyId?: string }[] = [
+        { name: 'the key changed since it was read (stale revision)', revision: 7 },
+        { name: 'the version exists already', version: 1 },
+        { name: 'the key does not exist', keyId: keyIdOf(9) },
+        { name: 'the key is in another region', scope: OTHER_REGION },
+        { name: 'the key is in another account', scope: OTHER_ACCOUNT },
+      ];
+      for (const row of refusals) {
+        it(`writes nothing and answers false when ${row.name}`, async () => {
+          await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1), 1));
+          const keyId = row.keyId ?? keyIdOf(1);
+          const version = row.version ?? 2;
+          const replacement = material(keyId, version, Buffer.from('replacement'));
+          assert.equal(await store.addMaterial(row.scope ?? HOME, replacement, row.revision ?? 1), false);
+          const key = await store.getKey(HOME, keyIdOf(1));
+          assert.equal(key?.currentMaterialVersion, 1);
+          assert.equal(key?.revision, 1);
+          assert.deepEqual(await store.getMaterial(keyIdOf(1), 1), material(keyIdOf(1), 1));
+          if (version !== 1) assert.equal(await store.getMaterial(keyIdOf(1), version), undefined);
+        });
+      }
+
+      it('lets exactly one of two racing rotations win', async () => {
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1), 1));
+        const results = await Promise.all([
+          store.addMaterial(HOME, material(keyIdOf(1), 2, Buffer.from('first')), 1),
+          store.addMaterial(HOME, material(keyIdOf(1), 2, Buffer.from('second')), 1),
+        ]);
+        assert.deepEqual([...results].sort(), [false, true]);
+        const winner = results[0] ? 'first' : 'second';
+        assert.equal((await store.getMaterial(keyIdOf(1), 2))?.wrapped.toString(), winner);
+      });
+    });
+
+    describe('onChange (the change signal)', () => {
+      it("tells listeners of this connection's own writes, with the key id when one key was written", async () => {
+        const heard: (string | undefined)[] = [];
+        const stop = store.onChange((keyId) => heard.push(keyId));
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1)));
+        await store.updateKey({ ...keyRecord(keyIdOf(1)), description: 'changed' }, 1);
+        await store.addMaterial(HOME, material(keyIdOf(1), 2), 2);
+        await store.deleteKey(HOME, keyIdOf(1));
+        assert.deepEqual(heard, [keyIdOf(1), keyIdOf(1), keyIdOf(1), keyIdOf(1)]);
+        stop();
+        await store.createKey(keyRecord(keyIdOf(2)));
+        assert.equal(heard.length, 4, 'an unsubscribed listener hears nothing');
+      });
+
+      it('announces a rolled-back transaction as a change to anything', async () => {
+        const heard: (string | undefined)[] = [];
+        store.onChange((keyId) => heard.push(keyId));
+        await assert.rejects(store.transaction(async () => Promise.reject(new Error('no'))));
+        assert.ok(heard.includes(undefined));
+      });
+
+      it("tells listeners of another connection's commit before answering the next read with it", { skip: noSibling }, async () => {
+        const other = await options.sibling?.(store);
+        assert.ok(other);
+        try {
+          await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1)));
+          assert.ok(await store.getKey(HOME, keyIdOf(1)));
+          const heard: (string | undefined)[] = [];
+          store.onChange((keyId) => heard.push(keyId));
+          assert.equal(await other.deleteKey(HOME, keyIdOf(1)), true);
+          assert.equal(await store.getKey(HOME, keyIdOf(1)), undefined, 'the deletion is seen at once');
+          assert.deepEqual(heard, [undefined], 'and was announced, as a change to anything');
+        } finally {
+          await other.close();
+        }
+      });
     });
   });
 }

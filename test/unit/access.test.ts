@@ -1,0 +1,285 @@
+/**
+ * The access seam, in-process: every request carries a principal, every served operation is
+ * authorized through AccessControl.authorize (a deny-all policy must stop each one, and leave
+ * nothing changed), with the action, resource and facts (encryption context, grant tokens, key
+ * pair spec, request alias) a policy would read; and what each operation declares of itself
+ * (its IAM actions, read-only or not, and the members the model marks sensitive).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AccessControl, type AccessFacts, type Caller, type KmsAction, type Resource } from '../../src/domain/access.js';
+import { AccessDeniedException } from '../../src/errors.js';
+import { createRegistry } from '../../src/operations/index.js';
+import { kmsModel } from '../../src/protocol/kms-model.generated.js';
+import { createTestApp, type TestApp } from '../helpers/in-process.js';
+
+const ACCOUNT = '111122223333';
+const ROOT = `arn:aws:iam::${ACCOUNT}:root`;
+const arn = (keyId: string) => `arn:aws:kms:us-east-1:${ACCOUNT}:key/${keyId}`;
+
+interface Decision {
+  principal: string;
+  accessKeyId: string | undefined;
+  action: KmsAction;
+  resource: string;
+  facts: AccessFacts;
+}
+
+/** Allows everything, as today's account rule does for the caller's own account, and records it. */
+class RecordingAccess extends AccessControl {
+  readonly decisions: Decision[] = [];
+  override async authorize(caller: Caller, action: KmsAction, resource: Resource, facts: AccessFacts): Promise<void> {
+    // Plain objects (validated maps have no prototype), so they compare with deepEqual.
+    const plainFacts = JSON.parse(JSON.stringify(facts)) as AccessFacts;
+    this.decisions.push({ principal: caller.principal.arn, accessKeyId: caller.principal.accessKeyId, action, resource: resource.arn, facts: plainFacts });
+    return super.authorize(caller, action, resource, facts);
+  }
+}
+
+class DenyAll extends AccessControl {
+  override async authorize(_caller: Caller, action: KmsAction): Promise<void> {
+    throw new AccessDeniedException(`denied ${action}`);
+  }
+}
+
+interface Fixture {
+  t: TestApp;
+  keyId: string;
+  otherKeyId: string;
+  /** A key pending deletion, for CancelKeyDeletion. */
+  doomedKeyId: string;
+  blob: string;
+}
+
+async function fixture(): Promise<Fixture> {
+  const t = createTestApp();
+  const keyId = (await t.call('CreateKey', {})).body.KeyMetadata as { KeyId: string };
+  const other = (await t.call('CreateKey', {})).body.KeyMetadata as { KeyId: string };
+  const doomed = (await t.call('CreateKey', {})).body.KeyMetadata as { KeyId: string };
+  await t.call('ScheduleKeyDeletion', { KeyId: doomed.KeyId });
+  await t.call('CreateAlias', { AliasName: 'alias/app', TargetKeyId: keyId.KeyId });
+  const encrypted = await t.call('Encrypt', { KeyId: keyId.KeyId, Plaintext: Buffer.from('secret').toString('base64'), EncryptionContext: { app: 'a' } });
+  return { t, keyId: keyId.KeyId, otherKeyId: other.KeyId, doomedKeyId: doomed.KeyId, blob: encrypted.body.CiphertextBlob as string };
+}
+
+/** A valid request for every served operation; a new operation must be added here. */
+function requests(f: Fixture): Record<string, object> {
+  return {
+    CancelKeyDeletion: { KeyId: f.doomedKeyId },
+    CreateAlias: { AliasName: 'alias/new', TargetKeyId: f.keyId },
+    CreateKey: {},
+    Decrypt: { CiphertextBlob: f.blob, EncryptionContext: { app: 'a' } },
+    DeleteAlias: { AliasName: 'alias/app' },
+    DescribeKey: { KeyId: f.keyId },
+    DisableKey: { KeyId: f.keyId },
+    EnableKey: { KeyId: f.keyId },
+    Encrypt: { KeyId: f.keyId, Plaintext: Buffer.from('x').toString('base64') },
+    GenerateDataKey: { KeyId: f.keyId, KeySpec: 'AES_256' },
+    GenerateDataKeyPair: { KeyId: f.keyId, KeyPairSpec: 'ECC_NIST_P256' },
+    GenerateDataKeyPairWithoutPlaintext: { KeyId: f.keyId, KeyPairSpec: 'ECC_NIST_P256' },
+    GenerateDataKeyWithoutPlaintext: { KeyId: f.keyId, KeySpec: 'AES_256' },
+    GenerateRandom: { NumberOfBytes: 16 },
+    ListAliases: {},
+    ListKeys: {},
+    ListResourceTags: { KeyId: f.keyId },
+    ReEncrypt: { CiphertextBlob: f.blob, SourceEncryptionContext: { app: 'a' }, DestinationKeyId: f.otherKeyId },
+    ScheduleKeyDeletion: { KeyId: f.keyId },
+    TagResource: { KeyId: f.keyId, Tags: [{ TagKey: 'team', TagValue: 'x' }] },
+    UntagResource: { KeyId: f.keyId, TagKeys: ['team'] },
+    UpdateAlias: { AliasName: 'alias/app', TargetKeyId: f.otherKeyId },
+  };
+}
+
+const served = [...createRegistry(kmsModel).keys()].sort();
+
+describe('every served operation is authorized', () => {
+  it('the table below names every served operation', async () => {
+    assert.deepEqual(Object.keys(requests(await fixture())).sort(), served);
+  });
+
+  for (const operation of served) {
+    it(`${operation}: succeeds when allowed, and a deny-all policy refuses it with AccessDeniedException, changing nothing`, async () => {
+      const allowed = await fixture();
+      const ok = await allowed.t.call(operation, requests(allowed)[operation]);
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+
+      const f = await fixture();
+      const before = JSON.stringify(await f.t.services.store.listKeys({ account: ACCOUNT, region: 'us-east-1' }, { limit: 10 }));
+      // listKeys returns whole records (state, tags, revision), so any change shows.
+      const aliasesBefore = JSON.stringify(await f.t.services.store.listAliases({ account: ACCOUNT, region: 'us-east-1' }, { limit: 10 }));
+      f.t.services.access = new DenyAll();
+      const denied = await f.t.call(operation, requests(f)[operation]);
+      assert.equal(denied.status, 400);
+      assert.equal(denied.body.__type, 'AccessDeniedException', JSON.stringify(denied.body));
+      assert.equal(JSON.stringify(await f.t.services.store.listKeys({ account: ACCOUNT, region: 'us-east-1' }, { limit: 10 })), before);
+      assert.equal(JSON.stringify(await f.t.services.store.listAliases({ account: ACCOUNT, region: 'us-east-1' }, { limit: 10 })), aliasesBefore);
+    });
+  }
+});
+
+describe('what each access decision is told', () => {
+  async function recorded(operation: string, body: (f: Fixture) => object, region?: string): Promise<{ f: Fixture; decisions: Decision[] }> {
+    const f = await fixture();
+    const access = new RecordingAccess();
+    f.t.services.access = access;
+    const response = await f.t.call(operation, body(f), { region: region ?? 'us-east-1' });
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    return { f, decisions: access.decisions };
+  }
+
+  it('GenerateDataKeyPair by alias: the key, the action, the context, the grant tokens, the spec and the alias', async () => {
+    const { f, decisions } = await recorded('GenerateDataKeyPair', () => ({
+      KeyId: 'alias/app',
+      KeyPairSpec: 'RSA_2048',
+      EncryptionContext: { purpose: 'test', team: 'crypto' },
+      GrantTokens: ['token-one', 'token-two'],
+    }));
+    assert.deepEqual(decisions, [
+      {
+        principal: ROOT,
+        accessKeyId: 'AKIDTEST',
+        action: 'kms:GenerateDataKeyPair',
+        resource: arn(f.keyId),
+        facts: {
+          grantTokens: ['token-one', 'token-two'],
+          encryptionContext: { purpose: 'test', team: 'crypto' },
+          dataKeyPairSpec: 'RSA_2048',
+          requestAlias: 'alias/app',
+        },
+      },
+    ]);
+  });
+
+  it('Decrypt without a KeyId: the key the ciphertext names, with its context', async () => {
+    const { f, decisions } = await recorded('Decrypt', (x) => ({ CiphertextBlob: x.blob, EncryptionContext: { app: 'a' } }));
+    assert.deepEqual(
+      decisions.map((d) => [d.action, d.resource, d.facts.encryptionContext, d.facts.encryptionAlgorithm]),
+      [['kms:Decrypt', arn(f.keyId), { app: 'a' }, 'SYMMETRIC_DEFAULT']],
+    );
+  });
+
+  it('ReEncrypt: kms:ReEncryptTo on the destination, kms:ReEncryptFrom on the source, each with its own context', async () => {
+    const { f, decisions } = await recorded('ReEncrypt', (x) => ({
+      CiphertextBlob: x.blob,
+      SourceEncryptionContext: { app: 'a' },
+      DestinationKeyId: x.otherKeyId,
+      DestinationEncryptionContext: { app: 'b' },
+    }));
+    assert.deepEqual(
+      decisions.map((d) => [d.action, d.resource, d.facts.encryptionContext]),
+      [
+        ['kms:ReEncryptTo', arn(f.otherKeyId), { app: 'b' }],
+        ['kms:ReEncryptFrom', arn(f.keyId), { app: 'a' }],
+      ],
+    );
+  });
+
+  it('CreateKey: an account-level action on *, with the key spec, usage and origin asked for', async () => {
+    const { decisions } = await recorded('CreateKey', () => ({ KeySpec: 'ECC_NIST_P384', KeyUsage: 'SIGN_VERIFY' }));
+    assert.deepEqual(decisions, [
+      {
+        principal: ROOT,
+        accessKeyId: 'AKIDTEST',
+        action: 'kms:CreateKey',
+        resource: '*',
+        facts: { grantTokens: [], keySpec: 'ECC_NIST_P384', keyUsage: 'SIGN_VERIFY', keyOrigin: 'AWS_KMS' },
+      },
+    ]);
+  });
+
+  it('CreateAlias: the alias and the key, both', async () => {
+    const { f, decisions } = await recorded('CreateAlias', (x) => ({ AliasName: 'alias/second', TargetKeyId: x.keyId }));
+    assert.deepEqual(
+      decisions.map((d) => [d.action, d.resource]),
+      [
+        ['kms:CreateAlias', `arn:aws:kms:us-east-1:${ACCOUNT}:alias/second`],
+        ['kms:CreateAlias', arn(f.keyId)],
+      ],
+    );
+  });
+
+  it('the region of the SigV4 credential scope is the region the caller acts in', async () => {
+    const t = createTestApp();
+    const access = new RecordingAccess();
+    t.services.access = access;
+    await t.call('ListKeys', {}, { region: 'eu-west-1' });
+    assert.deepEqual(
+      access.decisions.map((d) => [d.principal, d.accessKeyId, d.action, d.resource]),
+      [[ROOT, 'AKIDTEST', 'kms:ListKeys', '*']],
+    );
+  });
+});
+
+describe('the credential scope and the ARN partition', () => {
+  it("refuses a credential scope for another service, with AWS's InvalidSignatureException wording", async () => {
+    const t = createTestApp();
+    const response = await t.app.handle({
+      method: 'POST',
+      path: '/',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'TrentService.ListKeys',
+        authorization: 'AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00',
+      },
+      body: Buffer.from('{}'),
+    });
+    assert.equal(response.status, 400);
+    assert.deepEqual(JSON.parse(response.body), {
+      __type: 'InvalidSignatureException',
+      message: "Credential should be scoped to correct service: 'kms'. ",
+    });
+  });
+
+  for (const partition of ['zz-top', 'aws-cn', 'aws-us-gov']) {
+    it(`refuses a key ARN whose partition (${partition}) is not its region's`, async () => {
+      const f = await fixture();
+      const text = `arn:${partition}:kms:us-east-1:${ACCOUNT}:key/${f.keyId}`;
+      const response = await f.t.call('DescribeKey', { KeyId: text });
+      assert.deepEqual(response.body, { __type: 'NotFoundException', message: `Invalid keyId '${text}'` });
+    });
+  }
+
+  it('accepts the aws-cn partition in a China region', async () => {
+    const t = createTestApp();
+    const created = await t.call('CreateKey', {}, { region: 'cn-north-1' });
+    const keyArn = (created.body.KeyMetadata as { Arn: string }).Arn;
+    assert.match(keyArn, /^arn:aws-cn:kms:cn-north-1:/);
+    assert.equal((await t.call('DescribeKey', { KeyId: keyArn }, { region: 'cn-north-1' })).status, 200);
+  });
+});
+
+describe('operations declare themselves', () => {
+  const registry = createRegistry(kmsModel);
+
+  it('each is authorized as kms:<its name>, but ReEncrypt, which is kms:ReEncryptFrom and kms:ReEncryptTo', () => {
+    for (const [name, operation] of registry) {
+      assert.deepEqual(operation.actions, name === 'ReEncrypt' ? ['kms:ReEncryptFrom', 'kms:ReEncryptTo'] : [`kms:${name}`], name);
+    }
+  });
+
+  it('the ones that change stored state are not read-only (CloudTrail readOnly)', () => {
+    const writers = [...registry.values()].filter((op) => !op.readOnly).map((op) => op.name).sort();
+    assert.deepEqual(writers, [
+      'CancelKeyDeletion', 'CreateAlias', 'CreateKey', 'DeleteAlias', 'DisableKey', 'EnableKey',
+      'ScheduleKeyDeletion', 'TagResource', 'UntagResource', 'UpdateAlias',
+    ]);
+  });
+
+  it('account-level actions declare no resource; alias operations act on the alias and the key', () => {
+    const resources = Object.fromEntries([...registry].map(([name, op]) => [name, op.resources.join('+')]));
+    for (const name of ['CreateKey', 'GenerateRandom', 'ListAliases', 'ListKeys']) assert.equal(resources[name], '', name);
+    for (const name of ['CreateAlias', 'DeleteAlias', 'UpdateAlias']) assert.equal(resources[name], 'alias+key', name);
+    assert.equal(resources.GenerateDataKeyPair, 'key');
+  });
+
+  it("sensitive members come from the model's sensitive trait", () => {
+    const sensitive = (name: string) => registry.get(name)?.sensitive;
+    assert.deepEqual(sensitive('Encrypt'), { input: ['Plaintext'], output: [] });
+    assert.deepEqual(sensitive('Decrypt'), { input: [], output: ['Plaintext'] });
+    assert.deepEqual(sensitive('GenerateDataKey'), { input: [], output: ['Plaintext'] });
+    assert.deepEqual(sensitive('GenerateDataKeyPair'), { input: [], output: ['PrivateKeyPlaintext'] });
+    assert.deepEqual(sensitive('GenerateDataKeyPairWithoutPlaintext'), { input: [], output: [] });
+    assert.deepEqual(sensitive('GenerateRandom'), { input: [], output: ['Plaintext'] });
+    assert.deepEqual(sensitive('DescribeKey'), { input: [], output: [] });
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * The unwrapped-material cache (domain/key-material.ts) against two connections to one SQLite
+ * file, as two worker processes hold them: a change committed through one is seen by the
+ * other's cache, through the store's change signal, before a request can use stale material.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { InvalidCiphertextError } from '../../src/crypto/envelope.js';
+import { RootKey } from '../../src/crypto/root-key.js';
+import { KeyMaterials } from '../../src/domain/key-material.js';
+import { MemoryStore } from '../../src/storage/memory.js';
+import { SqliteStore } from '../../src/storage/sqlite.js';
+import type { KeyRecord, Store } from '../../src/storage/types.js';
+
+const SCOPE = { account: '111122223333', region: 'us-east-1' };
+const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
+const dir = mkdtempSync(join(tmpdir(), 'trent-material-test-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function key(): KeyRecord {
+  return {
+    ...SCOPE,
+    keyId: KEY_ID,
+    createdAt: 0,
+    description: '',
+    keySpec: 'SYMMETRIC_DEFAULT',
+    keyUsage: 'ENCRYPT_DECRYPT',
+    origin: 'AWS_KMS',
+    state: 'Enabled',
+    policy: '{}',
+    tags: [],
+    currentMaterialVersion: 1,
+    revision: 1,
+  };
+}
+
+describe('KeyMaterials cache and the change signal', () => {
+  const rootKey = RootKey.fromBytes(randomBytes(32));
+
+  it("drops material another process's commit removed, before the next request can use it", async () => {
+    const path = join(dir, 'shared.db');
+    const first = new SqliteStore(path);
+    const second = new SqliteStore(path);
+    try {
+      const writer = new KeyMaterials(first, rootKey);
+      const reader = new KeyMaterials(second, rootKey);
+      await first.createKey(key(), writer.wrap(KEY_ID, 1, randomBytes(32), 0));
+      // The reader's process serves the key once: its material is now cached there.
+      assert.ok(await second.getKey(SCOPE, KEY_ID));
+      const cached = await reader.symmetric(KEY_ID, 1);
+
+      assert.equal(await first.deleteKey(SCOPE, KEY_ID), true);
+      // Every request reads its key record first; that read brings the change signal.
+      assert.equal(await second.getKey(SCOPE, KEY_ID), undefined);
+      await assert.rejects(reader.symmetric(KEY_ID, 1), InvalidCiphertextError, 'the deleted material must not be served from the cache');
+      assert.ok(cached.secret, 'the entry existed before');
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  for (const [name, open] of [
+    ['memory', () => new MemoryStore()],
+    ['sqlite', () => new SqliteStore(join(dir, `own-${randomBytes(4).toString('hex')}.db`))],
+  ] as const) {
+    it(`${name}: drops a key's material when this process deletes the key, keeping other keys'`, async () => {
+      const store: Store = open();
+      try {
+        const materials = new KeyMaterials(store, rootKey);
+        const otherId = '0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0';
+        await store.createKey(key(), materials.wrap(KEY_ID, 1, randomBytes(32), 0));
+        await store.createKey({ ...key(), keyId: otherId }, materials.wrap(otherId, 1, randomBytes(32), 0));
+        const other = await materials.symmetric(otherId, 1);
+        await materials.symmetric(KEY_ID, 1);
+        await store.deleteKey(SCOPE, KEY_ID);
+        await assert.rejects(materials.symmetric(KEY_ID, 1), InvalidCiphertextError);
+        assert.equal(await materials.symmetric(otherId, 1), other, "the other key's entry stays cached");
+      } finally {
+        await store.close();
+      }
+    });
+  }
+});
