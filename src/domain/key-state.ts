@@ -37,9 +37,10 @@ export function assertUsable(key: KeyRecord): void {
   }
 }
 
-/** Aliases, tags and descriptions can be changed in any state but PendingDeletion. */
-export function assertManageable(key: KeyRecord): void {
+/** Aliases, tags and descriptions can be changed in any state but PendingDeletion; returns the key. */
+export function assertManageable(key: KeyRecord): KeyRecord {
   if (key.state === 'PendingDeletion') throw invalidState(key);
+  return key;
 }
 
 export function enable(key: KeyRecord): KeyRecord {

@@ -4,13 +4,7 @@ import { cancelDeletion } from '../domain/key-state.js';
 import { defineOperation } from './context.js';
 import { changeKey } from './core/key-change.js';
 
-export const cancelKeyDeletionOperation = defineOperation({
-  name: 'CancelKeyDeletion',
-  actions: ['kms:CancelKeyDeletion'],
-  readOnly: false,
-  resources: ['key'],
-  async handle(input, ctx) {
-    const key = await changeKey(ctx, input.KeyId, cancelDeletion);
-    return { KeyId: arnOf(key) };
-  },
+export const cancelKeyDeletionOperation = defineOperation('CancelKeyDeletion', { readOnly: false, resources: ['key'] }, async (input, ctx) => {
+  const key = await changeKey(ctx, input.KeyId, cancelDeletion);
+  return { KeyId: arnOf(key) };
 });

@@ -37,21 +37,30 @@ export interface Services {
 /** The resource types IAM's service authorization reference lists for a KMS action. */
 export type ResourceType = 'key' | 'alias';
 
-export interface OperationDeclaration<N extends OperationName> {
-  /** The AWS operation name, as in `X-Amz-Target: TrentService.<name>`. */
-  name: N;
-  /**
-   * The IAM actions the operation is authorized as: one for most, two for ReEncrypt
-   * (kms:ReEncryptFrom on the source key, kms:ReEncryptTo on the destination).
-   */
-  actions: readonly [KmsAction, ...KmsAction[]];
+/** What an operation declares of itself besides its name and handler. */
+export interface OperationTraits<N extends OperationName> {
   /** True when it changes nothing stored (CloudTrail's readOnly): reads and cryptography. */
   readOnly: boolean;
   /** The resources it acts on; none means an account-level action, authorized on `*`. */
   resources: readonly ResourceType[];
+  /**
+   * The IAM actions the operation is authorized as: `kms:<name>` unless given. ReEncrypt is
+   * two, kms:ReEncryptFrom on the source key and kms:ReEncryptTo on the destination.
+   */
+  actions?: readonly [KmsAction, ...KmsAction[]];
   /** For account-level actions, the condition values of the request (CreateKey's KeySpec, ...). */
   facts?: (input: KmsOperations[N]['input']) => AccessFacts;
-  handle(input: KmsOperations[N]['input'], ctx: RequestContext): Promise<KmsOperations[N]['output']>;
+}
+
+export type Handler<N extends OperationName> = (
+  input: KmsOperations[N]['input'],
+  ctx: RequestContext,
+) => Promise<KmsOperations[N]['output']>;
+
+export interface OperationDeclaration<N extends OperationName> extends OperationTraits<N> {
+  /** The AWS operation name, as in `X-Amz-Target: TrentService.<name>`; it types the handler. */
+  name: N;
+  handle: Handler<N>;
 }
 
 /** An operation as the registry holds it: declared, with its model facts. */
@@ -74,7 +83,11 @@ export interface RequestContext extends Caller {
   services: Services;
 }
 
-/** Declares an operation; input and output types follow from its name. */
-export function defineOperation<N extends OperationName>(declaration: OperationDeclaration<N>): OperationDeclaration<N> {
-  return declaration;
+/** Declares an operation; its handler's input and output types follow from its name. */
+export function defineOperation<N extends OperationName>(
+  name: N,
+  traits: OperationTraits<N>,
+  handle: Handler<N>,
+): OperationDeclaration<N> {
+  return { name, ...traits, handle };
 }

@@ -86,15 +86,16 @@ async function createKey(input: CreateKeyRequest, ctx: RequestContext): Promise<
   return { KeyMetadata: keyMetadata(key, material?.materialId) };
 }
 
-export const createKeyOperation = defineOperation({
-  name: 'CreateKey',
-  actions: ['kms:CreateKey'],
-  readOnly: false,
-  resources: [],
-  facts: (input) => {
-    const spec = requestedSpec(input);
-    const usage = input.KeyUsage ?? spec.defaultUsage;
-    return { keySpec: spec.name, keyOrigin: input.Origin ?? 'AWS_KMS', ...(usage !== undefined && { keyUsage: usage }) };
+export const createKeyOperation = defineOperation(
+  'CreateKey',
+  {
+    readOnly: false,
+    resources: [],
+    facts: (input) => {
+      const spec = requestedSpec(input);
+      const usage = input.KeyUsage ?? spec.defaultUsage;
+      return { keySpec: spec.name, keyOrigin: input.Origin ?? 'AWS_KMS', ...(usage !== undefined && { keyUsage: usage }) };
+    },
   },
-  handle: createKey,
-});
+  createKey,
+);

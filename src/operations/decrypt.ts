@@ -13,27 +13,21 @@ import {
   SYMMETRIC_DEFAULT,
 } from './core/symmetric.js';
 
-export const decryptOperation = defineOperation({
-  name: 'Decrypt',
-  actions: ['kms:Decrypt'],
-  readOnly: true,
-  resources: ['key'],
-  async handle(input, ctx) {
-    const blob = requireCiphertextBlob(input.CiphertextBlob);
-    const opened = await decryptBlob(ctx, {
-      blob,
-      context: input.EncryptionContext,
-      keyIdText: input.KeyId,
-      facts: { encryptionAlgorithm: input.EncryptionAlgorithm ?? SYMMETRIC_DEFAULT },
-    });
-    assertSymmetricAlgorithm(opened.key, input.EncryptionAlgorithm);
-    refuseRecipient(input.Recipient);
-    finishDryRun(input.DryRun);
-    return {
-      KeyId: arnOf(opened.key),
-      Plaintext: opened.plaintext,
-      EncryptionAlgorithm: SYMMETRIC_DEFAULT,
-      KeyMaterialId: opened.materialId,
-    };
-  },
+export const decryptOperation = defineOperation('Decrypt', { readOnly: true, resources: ['key'] }, async (input, ctx) => {
+  const blob = requireCiphertextBlob(input.CiphertextBlob);
+  const opened = await decryptBlob(ctx, {
+    blob,
+    context: input.EncryptionContext,
+    keyIdText: input.KeyId,
+    facts: { encryptionAlgorithm: input.EncryptionAlgorithm ?? SYMMETRIC_DEFAULT },
+  });
+  assertSymmetricAlgorithm(opened.key, input.EncryptionAlgorithm);
+  refuseRecipient(input.Recipient);
+  finishDryRun(input.DryRun);
+  return {
+    KeyId: arnOf(opened.key),
+    Plaintext: opened.plaintext,
+    EncryptionAlgorithm: SYMMETRIC_DEFAULT,
+    KeyMaterialId: opened.materialId,
+  };
 });

@@ -3,16 +3,10 @@ import { keyMetadata, showsKeyMaterialId } from '../domain/key.js';
 import { defineOperation } from './context.js';
 import { useKey } from './core/keys.js';
 
-export const describeKeyOperation = defineOperation({
-  name: 'DescribeKey',
-  actions: ['kms:DescribeKey'],
-  readOnly: true,
-  resources: ['key'],
-  async handle(input, ctx) {
-    const key = await useKey(ctx, input.KeyId, { allowAlias: true });
-    const materialId = showsKeyMaterialId(key)
-      ? await ctx.services.materials.materialId(key.keyId, key.currentMaterialVersion)
-      : undefined;
-    return { KeyMetadata: keyMetadata(key, materialId) };
-  },
+export const describeKeyOperation = defineOperation('DescribeKey', { readOnly: true, resources: ['key'] }, async (input, ctx) => {
+  const key = await useKey(ctx, input.KeyId, { allowAlias: true });
+  const materialId = showsKeyMaterialId(key)
+    ? await ctx.services.materials.materialId(key.keyId, key.currentMaterialVersion)
+    : undefined;
+  return { KeyMetadata: keyMetadata(key, materialId) };
 });

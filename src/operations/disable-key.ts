@@ -3,13 +3,6 @@ import { disable } from '../domain/key-state.js';
 import { defineOperation } from './context.js';
 import { changeKey } from './core/key-change.js';
 
-export const disableKeyOperation = defineOperation({
-  name: 'DisableKey',
-  actions: ['kms:DisableKey'],
-  readOnly: false,
-  resources: ['key'],
-  async handle(input, ctx) {
-    await changeKey(ctx, input.KeyId, disable);
-    return {};
-  },
-});
+export const disableKeyOperation = defineOperation('DisableKey', { readOnly: false, resources: ['key'] }, (input, ctx) =>
+  changeKey(ctx, input.KeyId, disable).then(() => ({})),
+);

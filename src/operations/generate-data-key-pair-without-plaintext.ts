@@ -2,10 +2,4 @@
 import { defineOperation } from './context.js';
 import { generateDataKeyPair } from './generate-data-key-pair.js';
 
-export const generateDataKeyPairWithoutPlaintextOperation = defineOperation({
-  name: 'GenerateDataKeyPairWithoutPlaintext',
-  actions: ['kms:GenerateDataKeyPairWithoutPlaintext'],
-  readOnly: true,
-  resources: ['key'],
-  handle: (input, ctx) => generateDataKeyPair(input, ctx, false),
-});
+export const generateDataKeyPairWithoutPlaintextOperation = defineOperation('GenerateDataKeyPairWithoutPlaintext', { readOnly: true, resources: ['key'] }, (input, ctx) => generateDataKeyPair(input, ctx, false));

@@ -44,10 +44,4 @@ export async function generateDataKeyPair(
   return output;
 }
 
-export const generateDataKeyPairOperation = defineOperation({
-  name: 'GenerateDataKeyPair',
-  actions: ['kms:GenerateDataKeyPair'],
-  readOnly: true,
-  resources: ['key'],
-  handle: (input, ctx) => generateDataKeyPair(input, ctx, true),
-});
+export const generateDataKeyPairOperation = defineOperation('GenerateDataKeyPair', { readOnly: true, resources: ['key'] }, (input, ctx) => generateDataKeyPair(input, ctx, true));

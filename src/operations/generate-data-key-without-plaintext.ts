@@ -2,10 +2,4 @@
 import { defineOperation } from './context.js';
 import { generateDataKey } from './generate-data-key.js';
 
-export const generateDataKeyWithoutPlaintextOperation = defineOperation({
-  name: 'GenerateDataKeyWithoutPlaintext',
-  actions: ['kms:GenerateDataKeyWithoutPlaintext'],
-  readOnly: true,
-  resources: ['key'],
-  handle: (input, ctx) => generateDataKey(input, ctx, false),
-});
+export const generateDataKeyWithoutPlaintextOperation = defineOperation('GenerateDataKeyWithoutPlaintext', { readOnly: true, resources: ['key'] }, (input, ctx) => generateDataKey(input, ctx, false));

@@ -31,10 +31,4 @@ export async function generateDataKey(
   return output;
 }
 
-export const generateDataKeyOperation = defineOperation({
-  name: 'GenerateDataKey',
-  actions: ['kms:GenerateDataKey'],
-  readOnly: true,
-  resources: ['key'],
-  handle: (input, ctx) => generateDataKey(input, ctx, true),
-});
+export const generateDataKeyOperation = defineOperation('GenerateDataKey', { readOnly: true, resources: ['key'] }, (input, ctx) => generateDataKey(input, ctx, true));

@@ -41,7 +41,7 @@ function register<N extends OperationName>(model: ServiceModel, declaration: Ope
   const typed = (input: Record<string, unknown>) => input as KmsOperations[N]['input'];
   return {
     name: declaration.name,
-    actions: declaration.actions,
+    actions: declaration.actions ?? [`kms:${declaration.name}`],
     readOnly: declaration.readOnly,
     resources: declaration.resources,
     sensitive: {

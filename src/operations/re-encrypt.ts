@@ -15,45 +15,41 @@ import {
   SYMMETRIC_DEFAULT,
 } from './core/symmetric.js';
 
-export const reEncryptOperation = defineOperation({
-  name: 'ReEncrypt',
-  actions: ['kms:ReEncryptFrom', 'kms:ReEncryptTo'],
-  readOnly: true,
-  resources: ['key'],
-  async handle(input, ctx) {
-    const blob = requireCiphertextBlob(input.CiphertextBlob);
-    const destination = await resolveSymmetricKey(
-      ctx,
-      input.DestinationKeyId,
-      {
-        encryptionContext: input.DestinationEncryptionContext ?? {},
-        encryptionAlgorithm: input.DestinationEncryptionAlgorithm ?? SYMMETRIC_DEFAULT,
-      },
-      'kms:ReEncryptTo',
-    );
-    assertSymmetricAlgorithm(destination, input.DestinationEncryptionAlgorithm);
-    const source = await decryptBlob(ctx, {
-      blob,
-      context: input.SourceEncryptionContext,
-      keyIdText: input.SourceKeyId,
-      action: 'kms:ReEncryptFrom',
-      facts: { encryptionAlgorithm: input.SourceEncryptionAlgorithm ?? SYMMETRIC_DEFAULT },
-    });
-    assertSymmetricAlgorithm(source.key, input.SourceEncryptionAlgorithm);
-    try {
-      finishDryRun(input.DryRun);
-      const sealed = await encryptUnder(ctx, destination, source.plaintext, input.DestinationEncryptionContext);
-      return {
-        CiphertextBlob: sealed.blob,
-        SourceKeyId: arnOf(source.key),
-        KeyId: arnOf(destination),
-        SourceEncryptionAlgorithm: SYMMETRIC_DEFAULT,
-        DestinationEncryptionAlgorithm: SYMMETRIC_DEFAULT,
-        SourceKeyMaterialId: source.materialId,
-        DestinationKeyMaterialId: sealed.materialId,
-      };
-    } finally {
-      source.plaintext.fill(0);
-    }
-  },
+const traits = { readOnly: true, resources: ['key'], actions: ['kms:ReEncryptFrom', 'kms:ReEncryptTo'] } as const;
+
+export const reEncryptOperation = defineOperation('ReEncrypt', traits, async (input, ctx) => {
+  const blob = requireCiphertextBlob(input.CiphertextBlob);
+  const destination = await resolveSymmetricKey(
+    ctx,
+    input.DestinationKeyId,
+    {
+      encryptionContext: input.DestinationEncryptionContext ?? {},
+      encryptionAlgorithm: input.DestinationEncryptionAlgorithm ?? SYMMETRIC_DEFAULT,
+    },
+    'kms:ReEncryptTo',
+  );
+  assertSymmetricAlgorithm(destination, input.DestinationEncryptionAlgorithm);
+  const source = await decryptBlob(ctx, {
+    blob,
+    context: input.SourceEncryptionContext,
+    keyIdText: input.SourceKeyId,
+    action: 'kms:ReEncryptFrom',
+    facts: { encryptionAlgorithm: input.SourceEncryptionAlgorithm ?? SYMMETRIC_DEFAULT },
+  });
+  assertSymmetricAlgorithm(source.key, input.SourceEncryptionAlgorithm);
+  try {
+    finishDryRun(input.DryRun);
+    const sealed = await encryptUnder(ctx, destination, source.plaintext, input.DestinationEncryptionContext);
+    return {
+      CiphertextBlob: sealed.blob,
+      SourceKeyId: arnOf(source.key),
+      KeyId: arnOf(destination),
+      SourceEncryptionAlgorithm: SYMMETRIC_DEFAULT,
+      DestinationEncryptionAlgorithm: SYMMETRIC_DEFAULT,
+      SourceKeyMaterialId: source.materialId,
+      DestinationKeyMaterialId: sealed.materialId,
+    };
+  } finally {
+    source.plaintext.fill(0);
+  }
 });

@@ -11,25 +11,19 @@ import { changeKey } from './core/key-change.js';
 const MIN_DAYS = 7;
 const MAX_DAYS = 30;
 
-export const scheduleKeyDeletionOperation = defineOperation({
-  name: 'ScheduleKeyDeletion',
-  actions: ['kms:ScheduleKeyDeletion'],
-  readOnly: false,
-  resources: ['key'],
-  async handle(input, ctx) {
-    const days = input.PendingWindowInDays ?? MAX_DAYS;
-    // The model allows 1..365; AWS allows 7..30 and says so in its validation wording.
-    if (days < MIN_DAYS || days > MAX_DAYS) {
-      const bound = days < MIN_DAYS ? `greater than or equal to ${MIN_DAYS}` : `less than or equal to ${MAX_DAYS}`;
-      throw validationFailed([violation(String(days), 'pendingWindowInDays', `have value ${bound}`)]);
-    }
-    const now = ctx.services.clock.now();
-    const key = await changeKey(ctx, input.KeyId, (k) => scheduleDeletion(k, days, now), { pendingWindowInDays: days });
-    return {
-      KeyId: arnOf(key),
-      DeletionDate: (key.deletionDate as number) / 1000,
-      KeyState: key.state,
-      PendingWindowInDays: days,
-    };
-  },
+export const scheduleKeyDeletionOperation = defineOperation('ScheduleKeyDeletion', { readOnly: false, resources: ['key'] }, async (input, ctx) => {
+  const days = input.PendingWindowInDays ?? MAX_DAYS;
+  // The model allows 1..365; AWS allows 7..30 and says so in its validation wording.
+  if (days < MIN_DAYS || days > MAX_DAYS) {
+    const bound = days < MIN_DAYS ? `greater than or equal to ${MIN_DAYS}` : `less than or equal to ${MAX_DAYS}`;
+    throw validationFailed([violation(String(days), 'pendingWindowInDays', `have value ${bound}`)]);
+  }
+  const now = ctx.services.clock.now();
+  const key = await changeKey(ctx, input.KeyId, (k) => scheduleDeletion(k, days, now), { pendingWindowInDays: days });
+  return {
+    KeyId: arnOf(key),
+    DeletionDate: (key.deletionDate as number) / 1000,
+    KeyState: key.state,
+    PendingWindowInDays: days,
+  };
 });

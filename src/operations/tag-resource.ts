@@ -4,16 +4,5 @@ import { mergeTags } from '../domain/tags.js';
 import { defineOperation } from './context.js';
 import { changeKey } from './core/key-change.js';
 
-export const tagResourceOperation = defineOperation({
-  name: 'TagResource',
-  actions: ['kms:TagResource'],
-  readOnly: false,
-  resources: ['key'],
-  async handle(input, ctx) {
-    await changeKey(ctx, input.KeyId, (key) => {
-      assertManageable(key);
-      return { ...key, tags: mergeTags(key.tags, input.Tags) };
-    });
-    return {};
-  },
-});
+export const tagResourceOperation = defineOperation('TagResource', { readOnly: false, resources: ['key'] }, (input, ctx) =>
+  changeKey(ctx, input.KeyId, (key) => ({ ...assertManageable(key), tags: mergeTags(key.tags, input.Tags) })).then(() => ({})));

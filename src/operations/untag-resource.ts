@@ -4,16 +4,5 @@ import { removeTags } from '../domain/tags.js';
 import { defineOperation } from './context.js';
 import { changeKey } from './core/key-change.js';
 
-export const untagResourceOperation = defineOperation({
-  name: 'UntagResource',
-  actions: ['kms:UntagResource'],
-  readOnly: false,
-  resources: ['key'],
-  async handle(input, ctx) {
-    await changeKey(ctx, input.KeyId, (key) => {
-      assertManageable(key);
-      return { ...key, tags: removeTags(key.tags, input.TagKeys) };
-    });
-    return {};
-  },
-});
+export const untagResourceOperation = defineOperation('UntagResource', { readOnly: false, resources: ['key'] }, (input, ctx) =>
+  changeKey(ctx, input.KeyId, (key) => ({ ...assertManageable(key), tags: removeTags(key.tags, input.TagKeys) })).then(() => ({})));

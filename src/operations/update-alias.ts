@@ -1,28 +1,21 @@
 /** UpdateAlias: points an existing alias at another key of the same kind and usage. */
 import { aliasArn } from '../domain/arn.js';
-import { checkAliasName, checkRetarget } from '../domain/aliases.js';
+import { checkRetarget } from '../domain/aliases.js';
 import { assertManageable } from '../domain/key-state.js';
 import { NotFoundException } from '../errors.js';
 import { defineOperation } from './context.js';
-import { authorizeAlias, useKey } from './core/keys.js';
+import { useAlias, useKey } from './core/keys.js';
 
-export const updateAliasOperation = defineOperation({
-  name: 'UpdateAlias',
-  actions: ['kms:UpdateAlias'],
-  readOnly: false,
-  resources: ['alias', 'key'],
-  async handle(input, ctx) {
-    checkAliasName(input.AliasName);
-    const { store, clock } = ctx.services;
-    const notFound = () => new NotFoundException(`Alias ${aliasArn(ctx.scope, input.AliasName)} is not found.`);
-    await authorizeAlias(ctx, input.AliasName);
-    const alias = await store.getAlias(ctx.scope, input.AliasName);
-    if (!alias) throw notFound();
-    const next = await useKey(ctx, input.TargetKeyId, { allowAlias: false });
-    assertManageable(next);
-    const current = await store.getKey(ctx.scope, alias.targetKeyId);
-    if (current) checkRetarget(current, next);
-    if (!(await store.updateAlias({ ...alias, targetKeyId: next.keyId, updatedAt: clock.now() }))) throw notFound();
-    return {};
-  },
+export const updateAliasOperation = defineOperation('UpdateAlias', { readOnly: false, resources: ['alias', 'key'] }, async (input, ctx) => {
+  await useAlias(ctx, input.AliasName, { creating: false });
+  const { store, clock } = ctx.services;
+  const notFound = () => new NotFoundException(`Alias ${aliasArn(ctx.scope, input.AliasName)} is not found.`);
+  const alias = await store.getAlias(ctx.scope, input.AliasName);
+  if (!alias) throw notFound();
+  const next = await useKey(ctx, input.TargetKeyId, { allowAlias: false });
+  assertManageable(next);
+  const current = await store.getKey(ctx.scope, alias.targetKeyId);
+  if (current) checkRetarget(current, next);
+  if (!(await store.updateAlias({ ...alias, targetKeyId: next.keyId, updatedAt: clock.now() }))) throw notFound();
+  return {};
 });

@@ -27,7 +27,7 @@ import { MAX_BODY_BYTES } from '../protocol/json11.js';
 import { kmsModel } from '../protocol/kms-model.generated.js';
 import type { ServiceModel } from '../protocol/shapes.js';
 import { Validator } from '../protocol/validate.js';
-import { compose, type AppRequest, type AppResponse, type Exchange } from './pipeline.js';
+import { compose, newExchange, type AppRequest, type AppResponse } from './pipeline.js';
 import {
   authenticate,
   authorize,
@@ -82,18 +82,7 @@ export function createApp(deps: AppDependencies): App {
   ]);
   return {
     async handle(request) {
-      // Every field from the start, so the object keeps one shape through the stages.
-      const exchange: Exchange = {
-        request,
-        requestId: randomId(),
-        started: process.hrtime.bigint(),
-        response: undefined,
-        error: undefined,
-        operation: undefined,
-        caller: undefined,
-        body: undefined,
-        input: undefined,
-      };
+      const exchange = newExchange(request, randomId());
       await pipeline(exchange);
       // mapErrors always answers; this guards a pipeline assembled without it.
       return exchange.response ?? { status: 500, headers: { 'x-amzn-requestid': exchange.requestId }, body: '' };

@@ -44,6 +44,21 @@ export interface Exchange {
   input: Record<string, unknown> | undefined;
 }
 
+/** A new exchange: every field there from the start, so the object keeps one shape through the stages. */
+export function newExchange(request: AppRequest, requestId: string): Exchange {
+  return {
+    request,
+    requestId,
+    started: process.hrtime.bigint(),
+    response: undefined,
+    error: undefined,
+    operation: undefined,
+    caller: undefined,
+    body: undefined,
+    input: undefined,
+  };
+}
+
 export type Stage = (exchange: Exchange, next: () => Promise<void>) => Promise<void>;
 
 const done = Promise.resolve();

@@ -15,26 +15,12 @@ import Database from 'better-sqlite3';
 import { sqliteMigrations } from '../../src/storage/migrations/sqlite.js';
 import { SqliteStore } from '../../src/storage/sqlite.js';
 import type { KeyMaterialRecord, KeyRecord } from '../../src/storage/types.js';
+import { testKeyRecord } from '../helpers/records.js';
 
 const SCOPE = { account: '111122223333', region: 'us-east-1' };
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-function keyRecord(keyId: string): KeyRecord {
-  return {
-    ...SCOPE,
-    keyId,
-    createdAt: Date.UTC(2026, 0, 1),
-    description: 'deletion test key',
-    keySpec: 'SYMMETRIC_DEFAULT',
-    keyUsage: 'ENCRYPT_DECRYPT',
-    origin: 'AWS_KMS',
-    state: 'Enabled',
-    policy: '{}',
-    tags: [],
-    currentMaterialVersion: 1,
-    revision: 1,
-  };
-}
+const keyRecord = (keyId: string): KeyRecord => testKeyRecord(keyId, { ...SCOPE, createdAt: Date.UTC(2026, 0, 1), description: 'deletion test key' });
 
 function material(keyId: string): KeyMaterialRecord {
   return { keyId, version: 1, materialId: 'e'.repeat(64), wrapped: randomBytes(60), createdAt: 1 };

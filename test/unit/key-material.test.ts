@@ -15,28 +15,13 @@ import { KeyMaterials } from '../../src/domain/key-material.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import { SqliteStore } from '../../src/storage/sqlite.js';
 import type { KeyRecord, Store } from '../../src/storage/types.js';
+import { testKeyRecord, TEST_SCOPE as SCOPE } from '../helpers/records.js';
 
-const SCOPE = { account: '111122223333', region: 'us-east-1' };
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const dir = mkdtempSync(join(tmpdir(), 'trent-material-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function key(): KeyRecord {
-  return {
-    ...SCOPE,
-    keyId: KEY_ID,
-    createdAt: 0,
-    description: '',
-    keySpec: 'SYMMETRIC_DEFAULT',
-    keyUsage: 'ENCRYPT_DECRYPT',
-    origin: 'AWS_KMS',
-    state: 'Enabled',
-    policy: '{}',
-    tags: [],
-    currentMaterialVersion: 1,
-    revision: 1,
-  };
-}
+const key = (): KeyRecord => testKeyRecord(KEY_ID);
 
 describe('KeyMaterials cache and the change signal', () => {
   const rootKey = RootKey.fromBytes(randomBytes(32));

@@ -6,22 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compose, type Exchange, type Stage } from '../../src/server/pipeline.js';
+import { compose, newExchange, type Exchange, type Stage } from '../../src/server/pipeline.js';
 import { createTestApp } from '../helpers/in-process.js';
 
-function exchange(): Exchange {
-  return {
-    request: { method: 'POST', path: '/', headers: {}, body: Buffer.alloc(0) },
-    requestId: 'r',
-    started: 0n,
-    response: undefined,
-    error: undefined,
-    operation: undefined,
-    caller: undefined,
-    body: undefined,
-    input: undefined,
-  };
-}
+const exchange = (): Exchange => newExchange({ method: 'POST', path: '/', headers: {}, body: Buffer.alloc(0) }, 'r');
 
 const tracing = (trace: string[], name: string): Stage => async (_x, next) => {
   trace.push(`${name} in`);

@@ -11,27 +11,12 @@ import { RootKey } from '../../src/crypto/root-key.js';
 import { checkRootKey, DataDirError } from '../../src/server/data-dir.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import type { KeyRecord } from '../../src/storage/types.js';
+import { testKeyRecord } from '../helpers/records.js';
 
 const WHERE = { rootKeySource: '/data/root.key', database: '/data/trent.db' };
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 
-function keyRecord(): KeyRecord {
-  return {
-    account: '111122223333',
-    region: 'us-east-1',
-    keyId: KEY_ID,
-    createdAt: 0,
-    description: '',
-    keySpec: 'SYMMETRIC_DEFAULT',
-    keyUsage: 'ENCRYPT_DECRYPT',
-    origin: 'AWS_KMS',
-    state: 'Enabled',
-    policy: '{}',
-    tags: [],
-    currentMaterialVersion: 1,
-    revision: 1,
-  };
-}
+const keyRecord = (): KeyRecord => testKeyRecord(KEY_ID);
 
 /** A store holding one key whose material is wrapped by `rootKey`, and no check value. */
 async function storeFromBeforeCheckValues(rootKey: RootKey): Promise<MemoryStore> {

@@ -5,6 +5,7 @@
  */
 import type { AccessFacts, KmsAction } from '../../domain/access.js';
 import type { KmsError } from '../../errors.js';
+import { checkAliasName, checkCustomerAliasName } from '../../domain/aliases.js';
 import { aliasArn } from '../../domain/arn.js';
 import { resolveKey } from '../../domain/key-ref.js';
 import type { KeyRecord } from '../../storage/types.js';
@@ -31,8 +32,14 @@ export function useKey(ctx: RequestContext, keyIdText: string, use: KeyUse): Pro
   });
 }
 
-/** Authorizes the operation's action on an alias of the caller's account and region. */
-export function authorizeAlias(ctx: RequestContext, aliasName: string): Promise<void> {
+/**
+ * Checks an alias name the request gives (`alias/...`; and not `alias/aws/...` when the alias is
+ * being created), then authorizes the operation's action on that alias of the caller's account
+ * and region.
+ */
+export function useAlias(ctx: RequestContext, aliasName: string, use: { creating: boolean }): Promise<void> {
+  if (use.creating) checkCustomerAliasName(aliasName);
+  else checkAliasName(aliasName);
   return ctx.services.access.authorize(
     ctx,
     ctx.operation.actions[0],
