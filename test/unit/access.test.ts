@@ -283,3 +283,15 @@ describe('operations declare themselves', () => {
     assert.deepEqual(sensitive('DescribeKey'), { input: [], output: [] });
   });
 });
+
+describe('the README lists what is not served', () => {
+  it('names exactly the operations of the model that the registry does not serve', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const paragraph = /Not served yet[^:]*:\n([\s\S]*?)\. In particular/.exec(readme)?.[1];
+    assert.ok(paragraph, 'README has its "Not served yet" paragraph');
+    const listed = paragraph.split(/,\s*/).map((name) => name.trim()).sort();
+    const unserved = Object.keys(kmsModel.operations).filter((name) => !createRegistry(kmsModel).has(name)).sort();
+    assert.deepEqual(listed, unserved);
+  });
+});
