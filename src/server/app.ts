@@ -2,6 +2,7 @@
  * The request pipeline, independent of any socket so tests can drive it in-process:
  *
  *   1. request id          every response carries x-amzn-RequestId
+ *   1a. browser guard      development mode: loopback Host, no Origin (browser-guard.ts)
  *   2. route               GET /health, POST / (anything else: UnknownOperationException)
  *   3. body limit          ValidationException past maxBodyBytes
  *   4. content type        application/x-amz-json-1.1
@@ -20,6 +21,7 @@ import { parseCredentialScope } from '../protocol/sigv4.js';
 import { validateInput } from '../protocol/validate.js';
 import type { RequestContext, Services } from '../operations/context.js';
 import { operationsByName } from '../operations/index.js';
+import { checkBrowserGuard } from './browser-guard.js';
 
 export interface AppRequest {
   method: string;
@@ -42,6 +44,11 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** Extra facts for GET /health (version, pool levels, ...). */
   health?: () => Record<string, unknown>;
+  /**
+   * No accounts configured, so no signature is verified: refuse what a web page could send
+   * (browser-guard.ts). Always true until accounts arrive; the identity work turns it off.
+   */
+  developmentMode?: boolean;
 }
 
 export interface App {
@@ -68,6 +75,7 @@ export function createApp(services: Services, options: AppOptions): App {
     const started = process.hrtime.bigint();
     let operation = '-';
     try {
+      checkBrowserGuard(request.headers, options.developmentMode ?? true);
       const path = request.path.split('?')[0];
       if (request.method === 'GET' && path === '/health') {
         return {
