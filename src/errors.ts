@@ -77,4 +77,5 @@ export const messages = {
   browserOrigin:
     'This Trent server has no accounts configured, so it does not answer requests from web browsers ' +
     '(requests with an Origin header).',
+  tooManyConnections: 'The server has too many open connections, all of them busy. Retry later.',
 } as const;
