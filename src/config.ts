@@ -19,6 +19,8 @@
  *                 TRENT_MAX_CONCURRENT_REQUESTS maxConcurrentRequests 256 per worker
  *                 TRENT_HEADERS_TIMEOUT_MS   headersTimeoutMs    10000
  *                 TRENT_REQUEST_TIMEOUT_MS   requestTimeoutMs    30000
+ *                 TRENT_MAX_CONNECTIONS      maxConnections      512 per worker
+ *                 TRENT_IDLE_TIMEOUT_MS      idleTimeoutMs       65000
  *
  * The key-pair pool size is one number for every spec (0 turns pooling off), sizes per spec, or
  * both: `0,RSA_4096=32,ECC_NIST_P256=128` in the environment; in the file a number or a mapping
@@ -53,6 +55,10 @@ export interface Config {
   /** Slow clients: all headers within headersTimeoutMs, the whole request within requestTimeoutMs. */
   headersTimeoutMs: number;
   requestTimeoutMs: number;
+  /** Open connections per process; at the cap the longest-idle one is closed for a newcomer. */
+  maxConnections: number;
+  /** A connection idle this long (between requests, or before its first) is closed. */
+  idleTimeoutMs: number;
 }
 
 export interface ConfigFlags {
@@ -176,6 +182,13 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     maxConcurrentRequests: integer(undefined, 'TRENT_MAX_CONCURRENT_REQUESTS', 'maxConcurrentRequests', 1, 256),
     headersTimeoutMs: integer(undefined, 'TRENT_HEADERS_TIMEOUT_MS', 'headersTimeoutMs', 1, 10_000),
     requestTimeoutMs: integer(undefined, 'TRENT_REQUEST_TIMEOUT_MS', 'requestTimeoutMs', 1, 30_000),
+    // Twice the request cap, so every request slot can be busy with room left for idle
+    // keep-alive pools; under half of 1024, the smallest common file-descriptor limit, so a flood
+    // of connections meets this cap rather than EMFILE.
+    maxConnections: integer(undefined, 'TRENT_MAX_CONNECTIONS', 'maxConnections', 1, 512),
+    // Longer than the 60 s idle timeout of AWS load balancers, so one in front never reuses a
+    // connection Trent has just closed (Node's own keep-alive default of 5 s is shorter).
+    idleTimeoutMs: integer(undefined, 'TRENT_IDLE_TIMEOUT_MS', 'idleTimeoutMs', 1, 65_000),
   };
   const pool = pick(undefined, 'TRENT_KEY_PAIR_POOL', 'keyPairPool');
   if (pool) config.keyPairPool = poolSizes(pool.value, pool.source);

@@ -93,4 +93,11 @@ export const messages = {
   headersTooLarge: (limit: number) => `The request headers exceed the limit of ${limit} bytes.`,
   requestTimeout: 'The request was not received in time.',
   unsupportedExpect: 'The Expect header is not supported (only 100-continue is).',
+  notLoopbackHost:
+    'This Trent server has no accounts configured, so it answers only requests addressed to a loopback host ' +
+    '(localhost, 127.0.0.1 or [::1]); the Host header names another.',
+  browserOrigin:
+    'This Trent server has no accounts configured, so it does not answer requests from web browsers ' +
+    '(requests with an Origin header).',
+  tooManyConnections: 'The server has too many open connections, all of them busy. Retry later.',
 } as const;

@@ -5,6 +5,7 @@
  *   requestId      every response carries x-amzn-RequestId
  *   logRequest     one debug line per request, no member values
  *   mapErrors      KmsError -> its wire form; anything else -> KMSInternalException, logged
+ *   guardBrowsers  development mode: a loopback Host and no Origin (DNS rebinding, web pages)
  *   health         GET / HEAD /health
  *   route          POST / (anything else: UnknownOperationException)
  *   limitBody      ValidationException past the body limit
@@ -33,6 +34,7 @@ import {
   authorize,
   contentType,
   dispatch,
+  guardBrowsers,
   health,
   limitBody,
   logRequest,
@@ -57,6 +59,11 @@ export interface AppDependencies {
   maxBodyBytes?: number;
   /** The server's figures for GET /health (version, workers, pools, ...). */
   health?: HealthReport;
+  /**
+   * No accounts configured, so no signature is verified: refuse what a web page could send
+   * (browser-guard.ts). The identity work turns it off when every request is verified.
+   */
+  developmentMode: boolean;
 }
 
 export interface App {
@@ -69,6 +76,7 @@ export function createApp(deps: AppDependencies): App {
     requestId(),
     logRequest(logger),
     mapErrors(logger),
+    guardBrowsers(deps.developmentMode),
     health(deps.health),
     route(),
     limitBody(deps.maxBodyBytes ?? MAX_BODY_BYTES),
@@ -94,12 +102,16 @@ export function createApp(deps: AppDependencies): App {
  * The app a development-mode server runs: the KMS model, every served operation, and requests
  * acting as the root of `services.config.defaultAccount`.
  */
-export function createKmsApp(services: Services, options: Pick<AppDependencies, 'maxBodyBytes' | 'health'> = {}): App {
+export function createKmsApp(
+  services: Services,
+  options: Partial<Pick<AppDependencies, 'maxBodyBytes' | 'health' | 'developmentMode'>> = {},
+): App {
   return createApp({
     services,
     model: kmsModel,
     registry: createRegistry(kmsModel),
     authenticator: new DevelopmentAuthenticator(services.config.defaultAccount, services.config.defaultRegion),
+    developmentMode: true,
     ...options,
   });
 }

@@ -8,6 +8,14 @@
  *   memory stays bounded under any load;
  * - slow clients are cut off (headers within 10 s, the whole request within 30 s), and malformed
  *   HTTP, oversized headers and timeouts get an AWS-shaped JSON answer, not Node's bare one;
+ * - at most `maxConnections` connections are open at once per process, and one idle for
+ *   `idleTimeoutMs` (between requests, or before its first: Node's own timeouts never close a
+ *   connection that sends nothing) is closed. Every open connection holds a file descriptor;
+ *   without a cap, idle ones pile up until accept() fails with EMFILE and newcomers are reset or
+ *   left hanging. At the cap a newcomer is still served: the longest-idle connection is closed to
+ *   make room (any HTTP client must expect an idle keep-alive connection to close, RFC 9112
+ *   section 9.6); only when every connection is busy is the newcomer refused, with
+ *   ThrottlingException;
  * - close() stops accepting, lets requests in flight finish (answering them with
  *   `Connection: close`), and forces the remaining connections shut after a deadline.
  */
@@ -32,6 +40,10 @@ export interface HttpServerOptions {
   /** A client must send all headers within this time, and the whole request within the next. */
   headersTimeoutMs: number;
   requestTimeoutMs: number;
+  /** Open connections at once; see Connections. */
+  maxConnections: number;
+  /** A connection idle this long (between requests, or before its first) is closed. */
+  idleTimeoutMs: number;
   /** How long close() waits for requests in flight before cutting connections. */
   shutdownGraceMs?: number;
 }
@@ -75,9 +87,74 @@ function writeRawError(socket: Socket, error: KmsError): void {
   );
 }
 
+/** How long a refused newcomer has to read its answer before its connection is cut. */
+const REFUSED_LINGER_MS = 1000;
+
+/**
+ * The open connections of one server and whether each is idle: a connection is busy from the
+ * moment a request's headers are in until its response is done, idle otherwise (including
+ * before its first request and while it sends a request's headers, which headersTimeout bounds).
+ */
+class Connections {
+  private readonly open = new Map<Socket, { requests: number; idleTimer: NodeJS.Timeout }>();
+  /** The idle connections, longest-idle first (a Set keeps insertion order). */
+  private readonly idle = new Set<Socket>();
+
+  constructor(
+    private readonly max: number,
+    private readonly idleTimeoutMs: number,
+  ) {}
+
+  /**
+   * Takes in a new connection, closing the longest-idle one if the cap is reached. False when
+   * every open connection is busy: the newcomer must be refused.
+   */
+  admit(socket: Socket): boolean {
+    if (this.open.size >= this.max) {
+      const longestIdle = this.idle.values().next();
+      if (longestIdle.done === true) return false;
+      this.drop(longestIdle.value);
+      longestIdle.value.destroy();
+    }
+    // The timer runs on while the connection is busy and does nothing then; requestDone() restarts it.
+    const idleTimer = setTimeout(() => {
+      if (this.open.get(socket)?.requests === 0) socket.destroy();
+    }, this.idleTimeoutMs).unref();
+    this.open.set(socket, { requests: 0, idleTimer });
+    this.idle.add(socket);
+    socket.once('close', () => this.drop(socket));
+    return true;
+  }
+
+  requestStarted(socket: Socket): void {
+    const state = this.open.get(socket);
+    if (!state) return;
+    state.requests++;
+    this.idle.delete(socket);
+  }
+
+  requestDone(socket: Socket): void {
+    const state = this.open.get(socket);
+    if (!state || --state.requests > 0 || socket.destroyed) return;
+    this.idle.add(socket);
+    state.idleTimer.refresh();
+  }
+
+  /** Forgets a connection at once (its 'close' event comes a tick after destroy()). */
+  private drop(socket: Socket): void {
+    clearTimeout(this.open.get(socket)?.idleTimer);
+    this.open.delete(socket);
+    this.idle.delete(socket);
+  }
+}
+
 export async function listen(app: App, options: HttpServerOptions): Promise<HttpServer> {
   let inFlight = 0;
   let closing = false;
+  const connections = new Connections(options.maxConnections, options.idleTimeoutMs);
+  /** Newcomers refused at the cap: already answered, so a request they send is ignored. */
+  const refused = new WeakSet<Socket>();
+  let lingering = 0;
 
   const send = (res: ServerResponse, response: AppResponse, close: boolean): void => {
     const headers: Record<string, string | number> = { ...response.headers, 'content-length': Buffer.byteLength(response.body) };
@@ -97,6 +174,9 @@ export async function listen(app: App, options: HttpServerOptions): Promise<Http
       connectionsCheckingInterval: Math.max(50, Math.min(options.headersTimeoutMs, options.requestTimeoutMs) / 4),
     },
     async (req, res) => {
+    if (refused.has(req.socket)) return;
+    connections.requestStarted(req.socket);
+    res.once('close', () => connections.requestDone(req.socket));
     if (inFlight >= options.maxConcurrentRequests) {
       send(res, errorResponse(new ThrottlingException(messages.throttled)), true);
       return;
@@ -121,7 +201,21 @@ export async function listen(app: App, options: HttpServerOptions): Promise<Http
     }
     },
   );
-  server.keepAliveTimeout = 65_000;
+  // Our idle timer closes idle connections; this only makes the Keep-Alive header, which clients
+  // such as node:http's Agent and undici read, announce the same timeout.
+  server.keepAliveTimeout = options.idleTimeoutMs;
+  server.on('connection', (socket: Socket) => {
+    if (connections.admit(socket)) return;
+    // Every connection is busy. Tell the newcomer why and give it a moment to read that, unless
+    // refused ones already linger in number: they may hold at most an eighth of the cap's
+    // descriptors on top of it, however fast newcomers arrive.
+    refused.add(socket);
+    if (lingering >= Math.ceil(options.maxConnections / 8)) return void socket.destroy();
+    lingering++;
+    socket.once('close', () => lingering--);
+    writeRawError(socket, new ThrottlingException(messages.tooManyConnections));
+    setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
+  });
   // Node would answer these itself, bare: an Expect other than 100-continue (417) and CONNECT.
   server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) =>
     send(res, errorResponse(new ValidationException(messages.unsupportedExpect)), true),

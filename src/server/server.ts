@@ -126,6 +126,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     maxConcurrentRequests: config.maxConcurrentRequests,
     headersTimeoutMs: config.headersTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,
+    maxConnections: config.maxConnections,
+    idleTimeoutMs: config.idleTimeoutMs,
   });
   const url = http.url;
   keyPairs.start();

@@ -12,6 +12,7 @@ import type { Authenticator } from '../protocol/authenticate.js';
 import { checkContentType, CONTENT_TYPE, operationName, parseBody, serializeOutput, toWire } from '../protocol/json11.js';
 import type { ServiceModel } from '../protocol/shapes.js';
 import type { Validator } from '../protocol/validate.js';
+import { checkBrowserGuard } from './browser-guard.js';
 import { earlier, type AppResponse, type Exchange, type Stage } from './pipeline.js';
 
 /** Every AWS JSON 1.1 answer carries the content type and a request id. */
@@ -73,9 +74,20 @@ export function mapErrors(logger: Logger): Stage {
   };
 }
 
+/**
+ * 4. Development mode (no signature verified) answers nothing a web page could send: a Host that
+ * is not loopback (DNS rebinding) or any Origin (browser-guard.ts).
+ */
+export function guardBrowsers(enabled: boolean): Stage {
+  return (exchange, next) => {
+    checkBrowserGuard(exchange.request.headers, enabled);
+    return next();
+  };
+}
+
 export type HealthReport = () => Record<string, unknown> | Promise<Record<string, unknown>>;
 
-/** 4. GET and HEAD /health: 200 with the server's figures as JSON (HEAD: the headers only). */
+/** 5. GET and HEAD /health: 200 with the server's figures as JSON (HEAD: the headers only). */
 export function health(report: HealthReport | undefined): Stage {
   const answer = async (exchange: Exchange, method: string): Promise<void> => {
     const body = JSON.stringify({ status: 'ok', ...(await report?.()) });
@@ -88,7 +100,7 @@ export function health(report: HealthReport | undefined): Stage {
   };
 }
 
-/** 5. Every other request is an AWS call: `POST /`. */
+/** 6. Every other request is an AWS call: `POST /`. */
 export function route(): Stage {
   return (exchange, next) => {
     const { method, path } = exchange.request;
@@ -97,7 +109,7 @@ export function route(): Stage {
   };
 }
 
-/** 6. Bodies past the limit are refused (the HTTP layer stops reading them). */
+/** 7. Bodies past the limit are refused (the HTTP layer stops reading them). */
 export function limitBody(maxBodyBytes: number): Stage {
   return (exchange, next) => {
     if (exchange.request.oversized === true || exchange.request.body.length > maxBodyBytes) {
@@ -107,7 +119,7 @@ export function limitBody(maxBodyBytes: number): Stage {
   };
 }
 
-/** 7. The AWS JSON 1.1 media type. */
+/** 8. The AWS JSON 1.1 media type. */
 export function contentType(): Stage {
   return (exchange, next) => {
     checkContentType(exchange.request.headers['content-type']);
@@ -115,7 +127,7 @@ export function contentType(): Stage {
   };
 }
 
-/** 8. X-Amz-Target names an operation the model knows and Trent serves. */
+/** 9. X-Amz-Target names an operation the model knows and Trent serves. */
 export function target(registry: Registry, model: ServiceModel): Stage {
   return (exchange, next) => {
     const name = operationName(exchange.request.headers['x-amz-target']);
@@ -129,7 +141,7 @@ export function target(registry: Registry, model: ServiceModel): Stage {
   };
 }
 
-/** 9. Who is calling: the principal, and the account and region the request acts in. */
+/** 10. Who is calling: the principal, and the account and region the request acts in. */
 export function authenticate(authenticator: Authenticator): Stage {
   return async (exchange, next) => {
     exchange.caller = await authenticator.authenticate(exchange.request.headers);
@@ -137,7 +149,7 @@ export function authenticate(authenticator: Authenticator): Stage {
   };
 }
 
-/** 10. The JSON body (strict UTF-8). */
+/** 11. The JSON body (strict UTF-8). */
 export function parse(): Stage {
   return (exchange, next) => {
     exchange.body = parseBody(exchange.request.body);
@@ -145,7 +157,7 @@ export function parse(): Stage {
   };
 }
 
-/** 11. The model's shapes, with AWS's wording. */
+/** 12. The model's shapes, with AWS's wording. */
 export function validate(validator: Validator): Stage {
   return (exchange, next) => {
     exchange.input = validator.validate(earlier(exchange.operation, 'target').name, exchange.body);
@@ -154,7 +166,7 @@ export function validate(validator: Validator): Stage {
 }
 
 /**
- * 12. Account-level actions (CreateKey, ListKeys, GenerateRandom, ...) are authorized here, on
+ * 13. Account-level actions (CreateKey, ListKeys, GenerateRandom, ...) are authorized here, on
  * `*`. Actions on keys and aliases are authorized where the operation resolves them
  * (operations/core/keys.ts), with the facts of that use.
  */
@@ -174,7 +186,7 @@ function grantTokensOf(input: Record<string, unknown>): readonly string[] {
   return Array.isArray(input.GrantTokens) ? (input.GrantTokens as string[]) : [];
 }
 
-/** 13. The operation's handler, and its output as the response. */
+/** 14. The operation's handler, and its output as the response. */
 export function dispatch(services: Services): Stage {
   return async (exchange) => {
     const operation = earlier(exchange.operation, 'target');
