@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { aliasArn, b64, clientError, keyArn, type CreatedKey, type TestApp } from '../helpers/in-process.js';
-import { errorRows, inProcessFixture, type ErrorRow } from './error-table.js';
+import { errorRows, inProcessFixture, unknownKeyRow, type ErrorRow } from './error-table.js';
 
 const ALIAS_PREFIX_MESSAGE =
   'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html';
@@ -36,7 +36,6 @@ describe('alias errors', () => {
     return keys;
   });
 
-  const unknownKeyId = '0badc0de-0000-4000-8000-00000000a11a';
   const rows: ErrorRow<Keys>[] = [
     {
       name: 'CreateAlias without the alias/ prefix',
@@ -67,13 +66,7 @@ describe('alias errors', () => {
       message:
         "1 validation error detected: Value 'alias/has space' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$",
     },
-    {
-      name: 'CreateAlias of an unknown key',
-      operation: 'CreateAlias',
-      body: () => ({ AliasName: 'alias/orphan', TargetKeyId: unknownKeyId }),
-      error: 'NotFoundException',
-      message: `Key '${keyArn(unknownKeyId)}' does not exist`,
-    },
+    unknownKeyRow('CreateAlias of an unknown key', 'CreateAlias', (TargetKeyId) => ({ AliasName: 'alias/orphan', TargetKeyId })),
     {
       name: 'CreateAlias of a key pending deletion',
       operation: 'CreateAlias',
@@ -111,13 +104,7 @@ describe('alias errors', () => {
       message: `Alias ${aliasArn('alias/never-made')} is not found.`,
     },
     { name: 'DeleteAlias without the alias/ prefix', operation: 'DeleteAlias', body: () => ({ AliasName: 'x' }), error: 'ValidationException', message: ALIAS_PREFIX_MESSAGE },
-    {
-      name: 'ListAliases of an unknown key',
-      operation: 'ListAliases',
-      body: () => ({ KeyId: unknownKeyId }),
-      error: 'NotFoundException',
-      message: `Key '${keyArn(unknownKeyId)}' does not exist`,
-    },
+    unknownKeyRow('ListAliases of an unknown key', 'ListAliases', (KeyId) => ({ KeyId })),
     { name: 'ListAliases with an invalid Marker', operation: 'ListAliases', body: () => ({ Marker: 'not-a-marker' }), error: 'InvalidMarkerException', message: 'Invalid marker' },
     {
       name: 'Encrypt through the alias of a key pending deletion',

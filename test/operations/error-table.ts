@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import { createTestApp, type CallOptions, type TestApp } from '../helpers/in-process.js';
+import { createTestApp, keyArn, type CallOptions, type TestApp } from '../helpers/in-process.js';
 
 export interface Fixture<F> {
   readonly t: TestApp;
@@ -55,4 +55,10 @@ export function errorRows<F>(fixture: Fixture<F>, rows: readonly ErrorRow<F>[]):
       assert.deepEqual(await t.error(row.operation, body, row.options), { status: row.status ?? 400, __type: row.error, message });
     });
   }
+}
+
+/** A row naming a well-formed key id that no key has: NotFoundException with the key's ARN. */
+export function unknownKeyRow<F>(name: string, operation: string, body: (keyId: string) => Record<string, unknown>): ErrorRow<F> {
+  const keyId = '0badc0de-0000-4000-8000-00000000dead';
+  return { name, operation, body: () => body(keyId), error: 'NotFoundException', message: `Key '${keyArn(keyId)}' does not exist` };
 }

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { aliasArn, b64, keyArn, type CreatedKey } from '../helpers/in-process.js';
-import { errorRows, inProcessFixture, type ErrorRow } from './error-table.js';
+import { errorRows, inProcessFixture, unknownKeyRow, type ErrorRow } from './error-table.js';
 
 const KEY_SPEC_ENUM =
   '[RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1, SYMMETRIC_DEFAULT, ' +
@@ -119,7 +119,6 @@ describe('state changes refused by the key state', () => {
     external: CreatedKey;
     enabled: CreatedKey;
   }
-  const unknownId = '0badc0de-0000-4000-8000-000000000001';
   const fixture = inProcessFixture<Keys>(async (t) => ({ external: await t.createKey({ Origin: 'EXTERNAL' }), enabled: await t.createKey() }));
   errorRows(fixture, [
     {
@@ -129,20 +128,8 @@ describe('state changes refused by the key state', () => {
       error: 'KMSInvalidStateException',
       message: (f) => `${f.external.arn} is pending import.`,
     },
-    {
-      name: 'EnableKey on an unknown key',
-      operation: 'EnableKey',
-      body: () => ({ KeyId: unknownId }),
-      error: 'NotFoundException',
-      message: `Key '${keyArn(unknownId)}' does not exist`,
-    },
-    {
-      name: 'ScheduleKeyDeletion of an unknown key',
-      operation: 'ScheduleKeyDeletion',
-      body: () => ({ KeyId: unknownId }),
-      error: 'NotFoundException',
-      message: `Key '${keyArn(unknownId)}' does not exist`,
-    },
+    unknownKeyRow('EnableKey on an unknown key', 'EnableKey', (KeyId) => ({ KeyId })),
+    unknownKeyRow('ScheduleKeyDeletion of an unknown key', 'ScheduleKeyDeletion', (KeyId) => ({ KeyId })),
     {
       name: 'CancelKeyDeletion of an enabled key',
       operation: 'CancelKeyDeletion',

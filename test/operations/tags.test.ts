@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { keyArn, type CreatedKey, type TestApp } from '../helpers/in-process.js';
-import { errorRows, inProcessFixture, type ErrorRow } from './error-table.js';
+import { type CreatedKey, type TestApp } from '../helpers/in-process.js';
+import { errorRows, inProcessFixture, unknownKeyRow, type ErrorRow } from './error-table.js';
 
 interface Tag {
   TagKey: string;
@@ -44,7 +44,6 @@ describe('tag errors', () => {
     return keys;
   });
 
-  const unknownKeyId = '0badc0de-0000-4000-8000-0000000074a9';
   const longKey = 'k'.repeat(129);
   const RESERVED = 'Tags beginning with aws: are reserved';
   const tagKeyRow = (name: string, tags: Tag[], error: string, message: string): ErrorRow<Keys> => ({
@@ -108,20 +107,8 @@ describe('tag errors', () => {
       error: 'KMSInvalidStateException',
       message: (f) => `${f.pendingDeletion.arn} is pending deletion.`,
     },
-    {
-      name: 'TagResource on an unknown key',
-      operation: 'TagResource',
-      body: () => ({ KeyId: unknownKeyId, Tags: [tag('a', 'b')] }),
-      error: 'NotFoundException',
-      message: `Key '${keyArn(unknownKeyId)}' does not exist`,
-    },
-    {
-      name: 'ListResourceTags of an unknown key',
-      operation: 'ListResourceTags',
-      body: () => ({ KeyId: unknownKeyId }),
-      error: 'NotFoundException',
-      message: `Key '${keyArn(unknownKeyId)}' does not exist`,
-    },
+    unknownKeyRow('TagResource on an unknown key', 'TagResource', (KeyId) => ({ KeyId, Tags: [tag('a', 'b')] })),
+    unknownKeyRow('ListResourceTags of an unknown key', 'ListResourceTags', (KeyId) => ({ KeyId })),
   ];
   errorRows(fixture, rows);
 
