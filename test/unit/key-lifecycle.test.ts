@@ -1,7 +1,8 @@
 /**
  * The life of a key, in-process with a manual clock: ScheduleKeyDeletion, the deletion sweep
- * (deleteDueKeys) before and after the window, CancelKeyDeletion; how a KeyId names a key
- * (parseKeyReference / resolveKey); and how configuration is loaded (loadConfig).
+ * (deleteDueKeys) before and after the window, the server's own sweep dropping the deleted key's
+ * cached material, CancelKeyDeletion; how a KeyId names a key (parseKeyReference / resolveKey);
+ * and how configuration is loaded (loadConfig).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
