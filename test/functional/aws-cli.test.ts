@@ -10,31 +10,13 @@ import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { DecryptCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { kmsClient } from '../helpers/clients.js';
-import { removeDataDir, spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
+import { after, describe, test } from 'node:test';
+import { DecryptCommand } from '@aws-sdk/client-kms';
+import { ACCOUNT, uniqueAlias, useServer } from '../helpers/functional.js';
 
-const ACCOUNT = '111122223333';
-
-let server: SpawnedServer | undefined;
-let kms: KMSClient;
-let workDir: string;
-
-before(async () => {
-  server = await spawnServer();
-  kms = kmsClient(server.url);
-  workDir = mkdtempSync(join(tmpdir(), 'trent-cli-test-'));
-});
-
-after(async () => {
-  kms?.destroy();
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-  if (server) {
-    await server.stop();
-    removeDataDir(server.dataDir);
-  }
-});
+const server = useServer();
+const workDir = mkdtempSync(join(tmpdir(), 'trent-cli-test-'));
+after(() => rmSync(workDir, { recursive: true, force: true }));
 
 /** The environment of a fresh AWS user: only our credentials and region, no profile files. */
 function awsEnvironment(): NodeJS.ProcessEnv {
@@ -72,7 +54,7 @@ function run(command: string, args: string[]): Promise<Run> {
 
 /** Runs `aws kms <args>` against the server and parses its JSON output; fails on a non-zero exit. */
 async function awsKms(args: string[]): Promise<Record<string, unknown>> {
-  const result = await run('aws', ['--endpoint-url', (server as SpawnedServer).url, '--output', 'json', 'kms', ...args]);
+  const result = await run('aws', ['--endpoint-url', server.url, '--output', 'json', 'kms', ...args]);
   assert.equal(result.code, 0, `aws kms ${args.join(' ')} failed: ${result.stderr}`);
   return result.stdout.trim() === '' ? {} : (JSON.parse(result.stdout) as Record<string, unknown>);
 }
@@ -91,6 +73,7 @@ function samePair(privateKeyDer: Buffer, publicKeyDer: Buffer): boolean {
 describe('aws CLI v1', () => {
   let keyId: string;
   let keyArn: string;
+  const alias = uniqueAlias('cli');
 
   test('create-key', async () => {
     const out = await awsKms(['create-key', '--description', 'made by the aws CLI']);
@@ -107,8 +90,8 @@ describe('aws CLI v1', () => {
   });
 
   test('create-alias, then describe-key by the alias', async () => {
-    assert.deepEqual(await awsKms(['create-alias', '--alias-name', 'alias/cli', '--target-key-id', keyId]), {});
-    const out = await awsKms(['describe-key', '--key-id', 'alias/cli']);
+    assert.deepEqual(await awsKms(['create-alias', '--alias-name', alias, '--target-key-id', keyId]), {});
+    const out = await awsKms(['describe-key', '--key-id', alias]);
     const metadata = out.KeyMetadata as Record<string, unknown>;
     assert.equal(metadata.KeyId, keyId);
     assert.equal(metadata.Arn, keyArn);
@@ -118,7 +101,7 @@ describe('aws CLI v1', () => {
     const out = await awsKms([
       'generate-data-key-pair',
       '--key-id',
-      'alias/cli',
+      alias,
       '--key-pair-spec',
       'ECC_NIST_P256',
       '--encryption-context',
@@ -129,7 +112,7 @@ describe('aws CLI v1', () => {
     const publicKey = base64(out.PublicKey, 'PublicKey');
     const privateKey = base64(out.PrivateKeyPlaintext, 'PrivateKeyPlaintext');
     assert.ok(samePair(privateKey, publicKey), 'the private key does not match the public key');
-    const decrypted = await kms.send(
+    const decrypted = await server.kms.send(
       new DecryptCommand({
         CiphertextBlob: base64(out.PrivateKeyCiphertextBlob, 'PrivateKeyCiphertextBlob'),
         EncryptionContext: { purpose: 'cli-test' },
@@ -156,7 +139,7 @@ describe('aws CLI v1', () => {
   test('an error exits non-zero and names the AWS error', async () => {
     const result = await run('aws', [
       '--endpoint-url',
-      (server as SpawnedServer).url,
+      server.url,
       '--output',
       'json',
       'kms',
@@ -203,7 +186,7 @@ print(json.dumps({
 `;
 
   test('create_key, generate_data_key_pair_without_plaintext, decrypt', async () => {
-    const result = await run('python3', ['-c', script, (server as SpawnedServer).url]);
+    const result = await run('python3', ['-c', script, server.url]);
     assert.equal(result.code, 0, `python3 failed: ${result.stderr}`);
     const out = JSON.parse(result.stdout) as Record<string, unknown>;
     const arn = `arn:aws:kms:us-east-1:${ACCOUNT}:key/${out.keyId as string}`;

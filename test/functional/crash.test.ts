@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runCrashCampaign } from '../crash/crash-harness.js';
+import { needsOwnServer } from '../helpers/functional.js';
 
-describe('crash safety under kill -9', { timeout: 120_000 }, () => {
+describe('crash safety under kill -9', { timeout: 120_000, skip: needsOwnServer('kills it with SIGKILL and restarts it') }, () => {
   it('after 6 kills mid-workload, every acknowledged write is there and every ciphertext decrypts', async () => {
     const report = await runCrashCampaign({ kills: 6, seed: 20_240_611 });
     assert.deepEqual(report.violations, []);

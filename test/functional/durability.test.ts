@@ -20,6 +20,7 @@ import {
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import { awsError, kmsClient } from '../helpers/clients.js';
+import { needsOwnServer } from '../helpers/functional.js';
 import { removeDataDir, spawnServer, tempDataDir, type SpawnedServer } from '../helpers/spawn-server.js';
 
 const ACCOUNT = '111122223333';
@@ -53,7 +54,7 @@ async function aliasTarget(client: KMSClient, aliasName: string): Promise<string
   return listed.Aliases?.find((alias) => alias.AliasName === aliasName)?.TargetKeyId;
 }
 
-describe('durability of keys, aliases and data key pairs across restarts', { timeout: 60_000 }, () => {
+describe('durability of keys, aliases and data key pairs across restarts', { timeout: 60_000, skip: needsOwnServer('restarts and kills it on one data dir') }, () => {
   const servers = new Servers();
   const dataDirs: string[] = [];
 

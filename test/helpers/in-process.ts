@@ -1,7 +1,9 @@
 /**
  * Drives the app in-process (no socket) with a memory store and a manual clock, for fast,
- * table-driven tests of the protocol and the operations.
+ * table-driven tests of the protocol and the operations. `call()` sends any body; `ok()`,
+ * `error()` and `createKey()` are the conveniences the operation tables share.
  */
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { generateKeyPair } from '../../src/crypto/asymmetric.js';
@@ -15,13 +17,57 @@ import { createKmsApp, type App } from '../../src/server/app.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import type { Store } from '../../src/storage/types.js';
 
+export interface CallOptions {
+  /** The region, sent in a SigV4 credential scope; unsigned requests get the default region. */
+  region?: string;
+}
+
+export interface CallResult {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+/** An AWS error as the wire carries it: the HTTP status and the body's two members. */
+export interface WireError {
+  status: number;
+  __type: unknown;
+  message: unknown;
+}
+
+export interface CreatedKey {
+  keyId: string;
+  arn: string;
+  /** CurrentKeyMaterialId: only symmetric encryption keys with material have one. */
+  materialId: string | undefined;
+}
+
 export interface TestApp {
   app: App;
   services: Services;
   clock: ManualClock;
-  /** Calls an operation with a JSON body; region via a SigV4 credential scope. */
-  call(operation: string, body: unknown, options?: { region?: string }): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, string> }>;
+  /** Calls an operation with a JSON body (an object, or a string sent as it is). */
+  call(operation: string, body: unknown, options?: CallOptions): Promise<CallResult>;
+  /** Calls an operation that must succeed (HTTP 200) and returns its response body. */
+  ok(operation: string, body: unknown, options?: CallOptions): Promise<Record<string, unknown>>;
+  /** Calls an operation that must fail; its body must hold exactly `__type` and `message`. */
+  error(operation: string, body: unknown, options?: CallOptions): Promise<WireError>;
+  /** CreateKey with `body`, which must succeed. */
+  createKey(body?: Record<string, unknown>, options?: CallOptions): Promise<CreatedKey>;
 }
+
+/** The account every request of the test app acts in (development mode's default account). */
+export const ACCOUNT = '111122223333';
+
+/** The ARN of a key, and of an alias, of ACCOUNT in a region of the aws partition. */
+export const keyArn = (keyId: string, region = 'us-east-1'): string => `arn:aws:kms:${region}:${ACCOUNT}:key/${keyId}`;
+export const aliasArn = (aliasName: string, region = 'us-east-1'): string => `arn:aws:kms:${region}:${ACCOUNT}:${aliasName}`;
+
+/** The error a client fault gives: HTTP 400 and exactly this body. */
+export const clientError = (__type: string, message: string): WireError => ({ status: 400, __type, message });
+
+/** Base64 of text or bytes, as the JSON protocol carries blobs. */
+export const b64 = (bytes: Buffer | Uint8Array | string): string => Buffer.from(bytes).toString('base64');
 
 export function createTestApp(options: { store?: Store; allowSm2Everywhere?: boolean } = {}): TestApp {
   const store = options.store ?? new MemoryStore();
@@ -32,30 +78,49 @@ export function createTestApp(options: { store?: Store; allowSm2Everywhere?: boo
     keyPairs: new KeyPairPool([], generateKeyPair, 1),
     access: new AccessControl(),
     clock,
-    config: { defaultAccount: '111122223333', defaultRegion: 'us-east-1', allowSm2Everywhere: options.allowSm2Everywhere ?? false },
+    config: { defaultAccount: ACCOUNT, defaultRegion: 'us-east-1', allowSm2Everywhere: options.allowSm2Everywhere ?? false },
     logger: pino({ level: 'silent' }),
   };
   const app = createKmsApp(services);
+
+  const call: TestApp['call'] = async (operation, body, callOptions = {}) => {
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `TrentService.${operation}`,
+    };
+    if (callOptions.region !== undefined) {
+      headers['authorization'] =
+        `AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/${callOptions.region}/kms/aws4_request, SignedHeaders=host, Signature=00`;
+    }
+    const response = await app.handle({
+      method: 'POST',
+      path: '/',
+      headers,
+      body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+    });
+    return { status: response.status, body: JSON.parse(response.body) as Record<string, unknown>, headers: response.headers };
+  };
+
+  const ok: TestApp['ok'] = async (operation, body, callOptions) => {
+    const response = await call(operation, body, callOptions);
+    assert.equal(response.status, 200, `${operation}: ${JSON.stringify(response.body)}`);
+    return response.body;
+  };
+
   return {
     app,
     services,
     clock,
-    async call(operation, body, callOptions = {}) {
-      const headers: Record<string, string> = {
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': `TrentService.${operation}`,
-      };
-      if (callOptions.region !== undefined) {
-        headers['authorization'] =
-          `AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/${callOptions.region}/kms/aws4_request, SignedHeaders=host, Signature=00`;
-      }
-      const response = await app.handle({
-        method: 'POST',
-        path: '/',
-        headers,
-        body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
-      });
-      return { status: response.status, body: JSON.parse(response.body) as Record<string, unknown>, headers: response.headers };
+    call,
+    ok,
+    async error(operation, body, callOptions) {
+      const response = await call(operation, body, callOptions);
+      assert.deepEqual(Object.keys(response.body).sort(), ['__type', 'message'], `${operation} answered ${response.status}: ${JSON.stringify(response.body)}`);
+      return { status: response.status, __type: response.body.__type, message: response.body.message };
+    },
+    async createKey(body = {}, callOptions) {
+      const metadata = (await ok('CreateKey', body, callOptions)).KeyMetadata as { KeyId: string; Arn: string; CurrentKeyMaterialId?: string };
+      return { keyId: metadata.KeyId, arn: metadata.Arn, materialId: metadata.CurrentKeyMaterialId };
     },
   };
 }

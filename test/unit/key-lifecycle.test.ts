@@ -1,20 +1,26 @@
 /**
  * The life of a key, in-process with a manual clock: ScheduleKeyDeletion, the deletion sweep
- * (deleteDueKeys) before and after the window, CancelKeyDeletion; how a KeyId names a key
- * (parseKeyReference / resolveKey); and how configuration is loaded (loadConfig).
+ * (deleteDueKeys) before and after the window, the server's own sweep dropping the deleted key's
+ * cached material, CancelKeyDeletion; how a KeyId names a key (parseKeyReference / resolveKey);
+ * and how configuration is loaded (loadConfig).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { CreateKeyCommand, EncryptCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { pino } from 'pino';
 import { ConfigError, loadConfig, type ConfigFlags } from '../../src/config.js';
 import { AccessControl, accountRoot } from '../../src/domain/access.js';
+import { ManualClock } from '../../src/domain/clock.js';
 import { parseKeyReference, resolveKey, type KeyReference } from '../../src/domain/key-ref.js';
 import { deleteDueKeys } from '../../src/domain/key-state.js';
 import { KmsError } from '../../src/errors.js';
+import { startServer } from '../../src/server/server.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import type { KeyRecord, Scope } from '../../src/storage/types.js';
+import { kmsClient } from '../helpers/clients.js';
 import { createTestApp, type TestApp } from '../helpers/in-process.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -164,16 +170,49 @@ describe('ScheduleKeyDeletion and the deletion sweep', () => {
     assert.equal((await ok(t, 'ScheduleKeyDeletion', { KeyId: arnOf(keyId), PendingWindowInDays: 7 })).KeyId, arnOf(keyId));
   });
 
-  it('drops the deleted key material from the in-process cache', async () => {
+  it('reports each key it deletes, and only those, to onDeleted', async () => {
     const t = createTestApp();
-    const keyId = await createKey(t);
-    await ok(t, 'Encrypt', { KeyId: keyId, Plaintext: Buffer.from('warm the cache').toString('base64') });
-    await ok(t, 'ScheduleKeyDeletion', { KeyId: keyId, PendingWindowInDays: 7 });
+    const doomed = [await createKey(t), await createKey(t)];
+    const kept = await createKey(t);
+    for (const keyId of [...doomed, kept]) await ok(t, 'ScheduleKeyDeletion', { KeyId: keyId, PendingWindowInDays: keyId === kept ? 8 : 7 });
     t.clock.advance(7 * DAY_MS);
-    assert.equal(await deleteDueKeys(t.services.store, t.clock.now(), (id) => t.services.materials.forget(id)), 1);
-    assert.equal(await t.services.store.getMaterial(keyId, 1), undefined);
-    // The server passes KeyMaterials.forget: the unwrapped secret of a deleted key must not linger.
-    await assert.rejects(t.services.materials.symmetric(keyId, 1));
+    const reported: string[] = [];
+    assert.equal(await deleteDueKeys(t.services.store, t.clock.now(), (id) => reported.push(id)), 2);
+    assert.deepEqual(reported.sort(), [...doomed].sort());
+  });
+});
+
+describe("the server's deletion sweep", () => {
+  // The sweep runs only in a whole server (src/server/server.ts), so this test starts one
+  // in-process, on a temporary data dir, with a manual clock and a short sweep interval.
+  const dir = mkdtempSync(join(tmpdir(), 'trent-sweep-test-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("drops a deleted key's unwrapped material from the server's cache", async () => {
+    const clock = new ManualClock();
+    const config = { ...loadConfig({ dataDir: dir, port: '0' }, { TRENT_KEY_PAIR_POOL: '0' }), deletionSweepMs: 10 };
+    const server = await startServer(config, { clock, logger: pino({ level: 'silent' }) });
+    const kms = kmsClient(server.url);
+    try {
+      const keyId = (await kms.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId as string;
+      await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('warm the cache') }));
+      await kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
+      const { store, materials } = server.services;
+      const scope: Scope = { account: ACCOUNT, region: 'us-east-1' };
+
+      clock.advance(7 * DAY_MS);
+      const deadline = Date.now() + 10_000;
+      while ((await store.getKey(scope, keyId)) !== undefined) {
+        assert.ok(Date.now() < deadline, 'the sweep did not delete the key');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(await store.getMaterial(keyId, 1), undefined);
+      // The store no longer has the material, so only a cached copy could still answer.
+      await assert.rejects(materials.symmetric(keyId, 1), 'the unwrapped material of a deleted key is still cached');
+    } finally {
+      kms.destroy();
+      await server.close();
+    }
   });
 });
 
@@ -216,12 +255,6 @@ describe('CancelKeyDeletion', () => {
     await ok(t, 'ScheduleKeyDeletion', { KeyId: keyId, PendingWindowInDays: 7 });
     await ok(t, 'CancelKeyDeletion', { KeyId: keyId });
     assert.equal((await keyState(t, keyId)).KeyState, 'PendingImport');
-  });
-
-  it('refuses a key that is not pending deletion', async () => {
-    const t = createTestApp();
-    const keyId = await createKey(t);
-    await fails(t, 'CancelKeyDeletion', { KeyId: keyId }, { __type: 'KMSInvalidStateException', message: `${arnOf(keyId)} is not pending deletion.` });
   });
 
   it('refuses an unknown key', async () => {
