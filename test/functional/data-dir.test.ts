@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import Database from 'better-sqlite3';
 import { awsError, kmsClient } from '../helpers/clients.js';
+import { needsOwnServer } from '../helpers/functional.js';
 import { removeDataDir, spawnServer, tempDataDir, type SpawnedServer } from '../helpers/spawn-server.js';
 
 const NOBODY = 65534;
@@ -84,7 +85,7 @@ async function decrypts(server: SpawnedServer, blob: Uint8Array): Promise<string
   }
 }
 
-describe('the data directory and the root key', { timeout: 60_000 }, () => {
+describe('the data directory and the root key', { timeout: 60_000, skip: needsOwnServer('starts it on data directories it prepares') }, () => {
   after(() => {
     for (const dir of dataDirs) removeDataDir(dir);
   });

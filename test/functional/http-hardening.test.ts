@@ -17,6 +17,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { CreateKeyCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import { kmsClient } from '../helpers/clients.js';
+import { needsOwnServer } from '../helpers/functional.js';
 import { removeDataDir, spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 
 const HOST_REFUSED = {
@@ -83,7 +84,7 @@ function createKey(url: string, headers: Record<string, string>): Promise<Answer
   });
 }
 
-describe('DNS rebinding: development mode answers loopback, non-browser requests only', () => {
+describe('DNS rebinding: development mode answers loopback, non-browser requests only', { skip: needsOwnServer('sends raw Host and Origin headers to its own port') }, () => {
   let server: SpawnedServer;
   let port: string;
 
@@ -159,7 +160,7 @@ function ipv6Loopback(): Promise<boolean> {
   });
 }
 
-describe('DNS rebinding: a server listening on [::1]', () => {
+describe('DNS rebinding: a server listening on [::1]', { skip: needsOwnServer('listens on [::1]') }, () => {
   let server: SpawnedServer | undefined;
   let skip: string | undefined;
 
@@ -241,7 +242,7 @@ function lowerFileLimit(pid: number, limit: number): string | undefined {
   }
 }
 
-describe('idle connections cannot starve a newcomer', () => {
+describe('idle connections cannot starve a newcomer', { skip: needsOwnServer('caps its connections and lowers its descriptor limit') }, () => {
   const CAP = 8;
   const FILE_LIMIT = 64; // the idle server itself holds about 25 descriptors
   const IDLE = 100;
@@ -273,7 +274,7 @@ describe('idle connections cannot starve a newcomer', () => {
   });
 });
 
-describe('idle timeout and a cap of busy connections', () => {
+describe('idle timeout and a cap of busy connections', { skip: needsOwnServer('sets its idle timeout and connection cap') }, () => {
   const IDLE_TIMEOUT_MS = 300;
   let server: SpawnedServer;
 

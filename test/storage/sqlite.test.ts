@@ -15,6 +15,7 @@ import { RootKey } from '../../src/crypto/root-key.js';
 import { sqliteMigrations } from '../../src/storage/migrations/sqlite.js';
 import { SqliteStore } from '../../src/storage/sqlite.js';
 import type { KeyRecord, Store } from '../../src/storage/types.js';
+import { testKeyRecord } from '../helpers/records.js';
 import { storeContract } from './store.case.js';
 
 const tempDirs: string[] = [];
@@ -46,21 +47,7 @@ const SCOPE = { account: '111122223333', region: 'us-east-1' };
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 
 function keyRecord(overrides: Partial<KeyRecord> = {}): KeyRecord {
-  return {
-    ...SCOPE,
-    keyId: KEY_ID,
-    createdAt: Date.UTC(2026, 0, 1),
-    description: 'sqlite test key',
-    keySpec: 'SYMMETRIC_DEFAULT',
-    keyUsage: 'ENCRYPT_DECRYPT',
-    origin: 'AWS_KMS',
-    state: 'Enabled',
-    policy: '{}',
-    tags: [],
-    currentMaterialVersion: 1,
-    revision: 1,
-    ...overrides,
-  };
+  return testKeyRecord(KEY_ID, { ...SCOPE, createdAt: Date.UTC(2026, 0, 1), description: 'sqlite test key', ...overrides });
 }
 
 const LATEST_MIGRATION = Math.max(...sqliteMigrations.map((m) => m.version));

@@ -21,6 +21,7 @@ import { startServer } from '../../src/server/server.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import type { KeyRecord, Scope } from '../../src/storage/types.js';
 import { kmsClient } from '../helpers/clients.js';
+import { testKeyRecord } from '../helpers/records.js';
 import { createTestApp, type TestApp } from '../helpers/in-process.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -359,20 +360,7 @@ describe('resolveKey', () => {
 
   async function seeded(): Promise<MemoryStore> {
     const store = new MemoryStore();
-    const key = (id: string, scope: Scope): KeyRecord => ({
-      ...scope,
-      keyId: id,
-      createdAt: 0,
-      description: '',
-      keySpec: 'SYMMETRIC_DEFAULT',
-      keyUsage: 'ENCRYPT_DECRYPT',
-      origin: 'AWS_KMS',
-      state: 'Enabled',
-      policy: '{}',
-      tags: [],
-      currentMaterialVersion: 1,
-      revision: 1,
-    });
+    const key = (id: string, scope: Scope): KeyRecord => testKeyRecord(id, scope);
     await store.createKey(key(keyId, caller));
     await store.createKey(key(westKeyId, { account: ACCOUNT, region: 'eu-west-1' }));
     await store.createAlias({ ...caller, aliasName: 'alias/app', targetKeyId: keyId, createdAt: 0, updatedAt: 0 });
