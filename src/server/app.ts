@@ -2,7 +2,7 @@
  * The request pipeline, independent of any socket so tests can drive it in-process:
  *
  *   1. request id          every response carries x-amzn-RequestId
- *   2. route               GET /health, POST / (anything else: UnknownOperationException)
+ *   2. route               GET and HEAD /health, POST / (anything else: UnknownOperationException)
  *   3. body limit          ValidationException past maxBodyBytes
  *   4. content type        application/x-amz-json-1.1
  *   5. target              X-Amz-Target names a known, served operation
@@ -40,8 +40,8 @@ export interface AppResponse {
 export interface AppOptions {
   /** The body limit (MAX_BODY_BYTES unless a test wants a smaller one). */
   maxBodyBytes?: number;
-  /** Extra facts for GET /health (version, pool levels, ...). */
-  health?: () => Record<string, unknown>;
+  /** Extra facts for GET /health (version, pool levels, ...); may be gathered asynchronously. */
+  health?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 export interface App {
@@ -69,11 +69,12 @@ export function createApp(services: Services, options: AppOptions): App {
     let operation = '-';
     try {
       const path = request.path.split('?')[0];
-      if (request.method === 'GET' && path === '/health') {
+      // HEAD gets GET's answer; node:http sends its headers without the body (RFC 9110, 9.3.2).
+      if ((request.method === 'GET' || request.method === 'HEAD') && path === '/health') {
         return {
           status: 200,
           headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId },
-          body: JSON.stringify({ status: 'ok', ...options.health?.() }),
+          body: JSON.stringify({ status: 'ok', ...(await options.health?.()) }),
         };
       }
       if (request.method !== 'POST' || path !== '/') throw new UnknownOperationException('');

@@ -3,8 +3,7 @@
  * listener, and the timer that deletes keys whose deletion window has passed. Used by
  * `trent serve` and by the tests that need a whole server.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { ConfigError, type Config } from '../config.js';
 import { generateKeyPair } from '../crypto/asymmetric.js';
@@ -18,12 +17,12 @@ import type { Services } from '../operations/context.js';
 import { MAX_BODY_BYTES } from '../protocol/json11.js';
 import { SqliteStore } from '../storage/sqlite.js';
 import type { Store } from '../storage/types.js';
+import { version } from '../version.js';
 import { createApp } from './app.js';
+import { databaseStatus, healthReport, processFigures, type ServerFigures } from './health.js';
 import { listen } from './node-http.js';
 
-export const version: string = (
-  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export { version };
 
 export interface RunningServer {
   url: string;
@@ -34,6 +33,8 @@ export interface RunningServer {
 export interface StartOptions {
   clock?: Clock;
   logger?: Logger;
+  /** The whole server's figures for /health (a cluster worker asks its primary); else this process alone. */
+  serverFigures?: () => Promise<ServerFigures>;
 }
 
 /** Creates the root key and applies migrations once, before worker processes start. */
@@ -42,18 +43,15 @@ export async function prepareDataDir(config: Config): Promise<void> {
   await openStore(config).close();
 }
 
-/** This process's memory in MiB, for /health: resident, and the JavaScript heap in use. */
-function memoryFigures(): { residentMiB: number; heapUsedMiB: number } {
-  const usage = process.memoryUsage();
-  const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
-  return { residentMiB: mib(usage.rss), heapUsedMiB: mib(usage.heapUsed) };
+function databasePath(config: Config): string {
+  return resolve(config.dataDir, 'trent.db');
 }
 
 function openStore(config: Config): Store {
   if (config.databaseUrl !== undefined) {
     throw new ConfigError('PostgreSQL storage (TRENT_DATABASE_URL) is not available in this version; unset it to use SQLite.');
   }
-  return new SqliteStore(join(config.dataDir, 'trent.db'));
+  return new SqliteStore(databasePath(config));
 }
 
 function openRootKey(config: Config): RootKey {
@@ -79,10 +77,10 @@ export function createKeyPairPool(config: Config, logger: Logger): KeyPairPool {
 }
 
 /**
- * Closes the server gracefully, then exits, on the first of `events` (SIGTERM, SIGINT, and for
- * a cluster worker `disconnect`, which means its primary died); later events are ignored.
+ * Closes the server gracefully, then exits, on the first of `events` (SIGTERM, SIGINT) or call
+ * of the returned function; later ones are ignored.
  */
-export function stopOn(server: RunningServer, events: readonly string[]): void {
+export function stopOn(server: RunningServer, events: readonly string[]): () => void {
   let closing = false;
   const stop = () => {
     if (closing) return;
@@ -93,6 +91,7 @@ export function stopOn(server: RunningServer, events: readonly string[]): void {
     );
   };
   for (const event of events) process.on(event, stop);
+  return stop;
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
@@ -109,7 +108,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     config: { defaultAccount: config.account, defaultRegion: config.region, allowSm2Everywhere: config.allowSm2Everywhere },
     logger,
   };
-  const app = createApp(services, { health: () => ({ version, pid: process.pid, memory: memoryFigures(), keyPairPool: keyPairs.stats() }) });
+  const serverFigures =
+    options.serverFigures ??
+    (async (): Promise<ServerFigures> => ({
+      uptimeSeconds: process.uptime(),
+      workers: 1,
+      workerRestarts: 0,
+      processes: [processFigures('worker', keyPairs.stats())],
+    }));
+  const rootKeySource = config.rootKey === undefined ? 'file' : 'config';
+  const app = createApp(services, {
+    health: async () => {
+      const [server, database] = await Promise.all([serverFigures(), databaseStatus(store, databasePath(config))]);
+      return healthReport({ version, server, database, rootKey: { source: rootKeySource } });
+    },
+  });
 
   const sweep = async () => {
     try {
