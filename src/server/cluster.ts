@@ -74,7 +74,9 @@ export async function runWorker(): Promise<void> {
   // the primary, which stops every worker gracefully.
   process.on('SIGHUP', () => {});
   let server: RunningServer | undefined;
-  process.once('disconnect', () => server ?? process.exit(1)); // before it serves; then stopOn below
+  process.once('disconnect', () => {
+    if (!server) process.exit(1); // the primary went away before this worker served; after, stopOn below
+  });
 
   const config = await configFromPrimary();
   const ownFigures = () => processFigures('worker', server?.services.keyPairs.stats());
@@ -86,7 +88,8 @@ export async function runWorker(): Promise<void> {
       const timer = setTimeout(() => {
         answers.delete(id);
         const primary: UnansweredProcess = { pid: process.ppid, role: 'primary', answered: false };
-        resolve({ uptimeSeconds: process.uptime(), workers: config.workers, workerRestarts: 0, processes: [primary, ownFigures()] });
+        const server = { uptimeSeconds: process.uptime(), workers: config.workers, workersConfigured: config.workers, workerRestarts: 0 };
+        resolve({ ...server, processes: [primary, ownFigures()] });
       }, HEALTH_TIMEOUT_MS);
       answers.set(id, (figures) => {
         clearTimeout(timer);
@@ -169,7 +172,13 @@ export async function runPrimary(config: Config, onReady: (url: string) => void)
     const workers = [...running.values()].map(
       (r): ProcessFigures | UnansweredProcess => figures.get(r.worker.id) ?? { pid: r.worker.process.pid ?? 0, role: 'worker', answered: false },
     );
-    return { uptimeSeconds: process.uptime(), workers: running.size, workerRestarts: restarts, processes: [processFigures('primary'), ...workers] };
+    return {
+      uptimeSeconds: process.uptime(),
+      workers: running.size,
+      workersConfigured: config.workers,
+      workerRestarts: restarts,
+      processes: [processFigures('primary'), ...workers],
+    };
   };
 
   const exited = (entry: RunningWorker, code: number | null, signal: string | null) => {

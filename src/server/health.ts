@@ -5,7 +5,8 @@
  *
  * In a cluster the worker that takes the request asks its primary, which gathers every
  * worker's figures over IPC (cluster.ts); a process that does not answer in time is listed as
- * such and the status becomes `degraded`. In one process the same shape describes one worker.
+ * such, and the status is `degraded` while it, the database or a worker being replaced is
+ * missing. In one process the same shape describes one worker.
  * The HTTP status stays 200 either way: the body says what is wrong.
  */
 import type { PoolStats } from '../crypto/key-pair-pool.js';
@@ -32,6 +33,8 @@ export interface ServerFigures {
   uptimeSeconds: number;
   /** Worker processes running, including any starting or not answering. */
   workers: number;
+  /** Worker processes the server is configured to run; fewer are running while one restarts. */
+  workersConfigured: number;
   /** Workers replaced since the server started. */
   workerRestarts: number;
   processes: Array<ProcessFigures | UnansweredProcess>;
@@ -55,6 +58,7 @@ export interface HealthReport extends Record<string, unknown> {
   pid: number;
   uptimeSeconds: number;
   workers: number;
+  workersConfigured: number;
   workerRestarts: number;
   keyPairPool: Record<string, PoolStats>;
   memory: { residentMiB: number; heapUsedMiB: number };
@@ -108,12 +112,14 @@ export function healthReport(parts: {
   const figures = server.processes.filter(answered);
   const round = (n: number) => Math.round(n * 10) / 10;
   const everyoneAnswered = figures.length === server.processes.length;
+  const allWorkersUp = server.workers >= server.workersConfigured;
   return {
-    status: database.reachable && everyoneAnswered ? 'ok' : 'degraded',
+    status: database.reachable && everyoneAnswered && allWorkersUp ? 'ok' : 'degraded',
     version: parts.version,
     pid: process.pid,
     uptimeSeconds: round(server.uptimeSeconds),
     workers: server.workers,
+    workersConfigured: server.workersConfigured,
     workerRestarts: server.workerRestarts,
     keyPairPool: sumPools(figures.flatMap((p) => (p.keyPairPool ? [p.keyPairPool] : []))),
     memory: {

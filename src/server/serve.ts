@@ -29,7 +29,7 @@ export async function probeListen(host: string, port: number): Promise<void> {
   try {
     await new Promise<void>((resolve, reject) => {
       probe.once('error', reject);
-      probe.listen({ host, port, exclusive: true }, resolve);
+      probe.listen({ host, port }, resolve);
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';

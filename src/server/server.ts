@@ -77,8 +77,9 @@ export function createKeyPairPool(config: Config, logger: Logger): KeyPairPool {
 }
 
 /**
- * Closes the server gracefully, then exits, on the first of `events` (SIGTERM, SIGINT) or call
- * of the returned function; later ones are ignored.
+ * Closes the server gracefully, then exits, on the first of `events` (signals, and for a cluster
+ * worker `disconnect`, which means its primary died) or call of the returned function; later
+ * ones are ignored.
  */
 export function stopOn(server: RunningServer, events: readonly string[]): () => void {
   let closing = false;
@@ -113,6 +114,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     (async (): Promise<ServerFigures> => ({
       uptimeSeconds: process.uptime(),
       workers: 1,
+      workersConfigured: 1,
       workerRestarts: 0,
       processes: [processFigures('worker', keyPairs.stats())],
     }));

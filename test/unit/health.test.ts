@@ -9,6 +9,7 @@ const pool = (ready: number, target: number, hits: number, misses: number) => ({
 const server: ServerFigures = {
   uptimeSeconds: 12.345,
   workers: 2,
+  workersConfigured: 2,
   workerRestarts: 1,
   processes: [
     { pid: 10, role: 'primary', residentMiB: 50, heapUsedMiB: 8 },
@@ -49,6 +50,12 @@ describe('/health report', () => {
     assert.deepEqual(report.processes[2], { pid: 12, role: 'worker', answered: false });
     assert.deepEqual(report.keyPairPool.ECC_NIST_P256, pool(3, 4, 5, 1));
     assert.deepEqual(report.memory, { residentMiB: 110.2, heapUsedMiB: 18.1 });
+  });
+
+  it('says degraded while a worker is being replaced', () => {
+    const report = healthReport({ version: '9.9.9', server: { ...server, workers: 1, processes: server.processes.slice(0, 2) }, database, rootKey: { source: 'file' } });
+    assert.equal(report.status, 'degraded');
+    assert.deepEqual([report.workers, report.workersConfigured], [1, 2]);
   });
 
   it('says degraded when the database does not answer', () => {
