@@ -80,8 +80,10 @@ export interface PoolLevel {
 }
 
 export interface Health {
+  status: 'ok' | 'degraded';
   pid: number;
-  memory: { residentMiB: number; heapUsedMiB: number };
+  workers: number;
+  processes: Array<{ pid: number; role: 'primary' | 'worker'; heapUsedMiB?: number }>;
   keyPairPool: Record<string, PoolLevel>;
 }
 
@@ -90,28 +92,18 @@ export async function health(url: string): Promise<Health> {
   return (await res.json()) as Health;
 }
 
-/** The JavaScript heap in use, summed over the workers (polls /health until each has answered). */
-export async function heapUsedMiB(url: string, workers: number): Promise<number> {
-  const byPid = new Map<number, number>();
-  for (let i = 0; i < workers * 20 && byPid.size < workers; i++) {
-    const h = await health(url);
-    byPid.set(h.pid, h.memory.heapUsedMiB);
-  }
-  return [...byPid.values()].reduce((a, b) => a + b, 0);
+/** The JavaScript heap in use, summed over the workers (/health describes every process). */
+export async function heapUsedMiB(url: string): Promise<number> {
+  const h = await health(url);
+  return h.processes.filter((p) => p.role === 'worker').reduce((total, p) => total + (p.heapUsedMiB ?? 0), 0);
 }
 
-/** Waits until every worker answering /health reports full pools (polls several times per round). */
+/** Waits until all `workers` serve and their pools (summed in /health) are full. */
 export async function waitForFullPools(url: string, workers: number, timeoutMs = 180_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
-    const full = new Set<number>();
-    const seen = new Set<number>();
-    for (let i = 0; i < workers * 6; i++) {
-      const h = await health(url);
-      seen.add(h.pid);
-      if (Object.values(h.keyPairPool).every((p) => p.ready >= p.target)) full.add(h.pid);
-    }
-    if (seen.size >= workers && full.size >= workers) return;
+    const h = await health(url);
+    if (h.status === 'ok' && h.workers >= workers && Object.values(h.keyPairPool).every((p) => p.ready >= p.target)) return;
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error('key-pair pools did not fill in time');

@@ -92,7 +92,7 @@ try {
     requests += r.requests;
     errors += r.errors;
     const rss = residentBytes(pid) / 2 ** 20;
-    const heap = await heapUsedMiB(server.url, cpus().length);
+    const heap = await heapUsedMiB(server.url);
     const row = { t: elapsed, perSecond: r.perSecond, errors: r.errors, p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99), max: r.latencies[r.latencies.length - 1] ?? NaN, rssMiB: rss, heapUsedMiB: heap };
     intervals.push(row);
     say(`${elapsed.toFixed(0).padStart(6)} ${r.perSecond.toFixed(0).padStart(8)} ${String(r.errors).padStart(7)} ${row.p50.toFixed(2).padStart(8)} ${row.p99.toFixed(2).padStart(8)} ${row.max.toFixed(1).padStart(8)} ${rss.toFixed(1).padStart(8)} ${heap.toFixed(1).padStart(9)}`);

@@ -25,11 +25,17 @@
  * The key-pair pool size is one number for every spec (0 turns pooling off), sizes per spec, or
  * both: `0,RSA_4096=32,ECC_NIST_P256=128` in the environment; in the file a number or a mapping
  * of spec to size whose key `default` sets the others.
+ *
+ * loadConfig checks everything a server process would otherwise fail on later (pool spec names,
+ * log level, root key format, the database), so that `trent serve` refuses a bad setting with
+ * one line before it starts any worker.
  */
 import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
+import { allDataKeyPairSpecs } from './domain/key-specs.js';
 
 export interface Config {
   host: string;
@@ -126,6 +132,31 @@ function poolSizes(value: unknown, source: string): Config['keyPairPool'] {
   return sizes;
 }
 
+function checkPoolSpecs(sizes: Config['keyPairPool'], source: string): void {
+  const known: readonly string[] = allDataKeyPairSpecs().map((spec) => spec.name);
+  for (const name of Object.keys(sizes.perSpec)) {
+    if (!known.includes(name)) throw new ConfigError(`${source}: unknown key pair spec '${name}' (known: ${known.join(', ')})`);
+  }
+}
+
+/** pino's level names, and 'silent' (no logs). */
+function logLevel(value: unknown, source: string): string {
+  const level = text(value, source);
+  const known = [...Object.keys(pino.levels.values), 'silent'];
+  if (!known.includes(level)) throw new ConfigError(`${source} must be one of ${known.join(', ')}, not '${level}'`);
+  return level;
+}
+
+/** Base64 of exactly 32 bytes, as `openssl rand -base64 32` prints it. The value is never echoed. */
+function rootKey(value: unknown, source: string): string {
+  const key = text(value, source).trim();
+  const bytes = Buffer.from(key, 'base64');
+  if (bytes.length !== 32 || bytes.toString('base64') !== key) {
+    throw new ConfigError(`${source}: the root key must be base64 of exactly 32 bytes (openssl rand -base64 32)`);
+  }
+  return key;
+}
+
 function bool(value: unknown, source: string): boolean {
   if (typeof value === 'boolean') return value;
   if (value === 'true' || value === '1') return true;
@@ -167,6 +198,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
 
   const portPick = pick(flags.port, 'TRENT_PORT', 'port');
   const sm2Pick = pick(undefined, 'TRENT_ALLOW_SM2_EVERYWHERE', 'allowSm2Everywhere');
+  const logLevelPick = pick(undefined, 'TRENT_LOG_LEVEL', 'logLevel');
   const config: Config = {
     host: str(flags.host, 'TRENT_HOST', 'host', '127.0.0.1'),
     port: portPick ? port(portPick.value, portPick.source) : 4599,
@@ -174,7 +206,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     account: str(undefined, 'TRENT_ACCOUNT', 'account', '111122223333'),
     region: str(undefined, 'TRENT_REGION', 'region', 'us-east-1'),
     allowSm2Everywhere: sm2Pick ? bool(sm2Pick.value, sm2Pick.source) : false,
-    logLevel: str(undefined, 'TRENT_LOG_LEVEL', 'logLevel', 'info'),
+    logLevel: logLevelPick ? logLevel(logLevelPick.value, logLevelPick.source) : 'info',
     deletionSweepMs: 60_000,
     workers: integer(flags.workers, 'TRENT_WORKERS', 'workers', 1, availableParallelism()),
     keyPairPool: { perSpec: {} },
@@ -191,11 +223,17 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     idleTimeoutMs: integer(undefined, 'TRENT_IDLE_TIMEOUT_MS', 'idleTimeoutMs', 1, 65_000),
   };
   const pool = pick(undefined, 'TRENT_KEY_PAIR_POOL', 'keyPairPool');
-  if (pool) config.keyPairPool = poolSizes(pool.value, pool.source);
+  if (pool) {
+    config.keyPairPool = poolSizes(pool.value, pool.source);
+    checkPoolSpecs(config.keyPairPool, pool.source);
+  }
   const databaseUrl = pick(undefined, 'TRENT_DATABASE_URL', 'databaseUrl');
-  if (databaseUrl) config.databaseUrl = text(databaseUrl.value, databaseUrl.source);
-  const rootKey = pick(undefined, 'TRENT_ROOT_KEY', 'rootKey');
-  if (rootKey) config.rootKey = text(rootKey.value, rootKey.source);
+  if (databaseUrl) {
+    // The field stays in Config for the PostgreSQL store; until then, refuse it here, once.
+    throw new ConfigError('PostgreSQL storage (TRENT_DATABASE_URL) is not available in this version; unset it to use SQLite.');
+  }
+  const rootKeyPick = pick(undefined, 'TRENT_ROOT_KEY', 'rootKey');
+  if (rootKeyPick) config.rootKey = rootKey(rootKeyPick.value, rootKeyPick.source);
   // DESIGN: with no accounts configured (development mode; signature verification and accounts
   // arrive with the authentication issue), Trent accepts any well-formed request, so it may
   // only listen where nothing but this machine can reach it.

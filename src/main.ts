@@ -2,26 +2,12 @@
 /**
  * The `trent` command. `trent serve` runs the server (in this process with --workers 1, else
  * as a node:cluster primary with one worker per core); client subcommands arrive with the
- * command-line issue.
+ * command-line issue. The server (SQLite, the logger, the crypto) is imported only when `serve`
+ * runs, so `--help`, `--version` and client subcommands start fast and need no native module.
  */
-import cluster from 'node:cluster';
 import { Command } from 'commander';
-import { ConfigError, loadConfig, type ConfigFlags } from './config.js';
-import { runPrimary, runWorker } from './server/cluster.js';
-import { startServer, stopOn, version } from './server/server.js';
-
-function announce(url: string): void {
-  process.stdout.write(`Trent ${version} listening on ${url}\n`);
-}
-
-async function serve(flags: ConfigFlags): Promise<void> {
-  const config = loadConfig(flags);
-  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, announce);
-  if (cluster.isWorker) return runWorker(config);
-  const server = await startServer(config);
-  announce(server.url);
-  stopOn(server, ['SIGTERM', 'SIGINT']);
-}
+import type { ConfigFlags } from './config.js';
+import { version } from './version.js';
 
 const program = new Command('trent').description('A self-hosted key management service that speaks the AWS KMS API').version(version);
 
@@ -35,9 +21,11 @@ program
   .option('--workers <n>', 'server processes sharing the port (TRENT_WORKERS, default: number of cores)')
   .action(async (flags: ConfigFlags) => {
     try {
+      const { serve } = await import('./server/serve.js');
       await serve(flags);
     } catch (err) {
-      process.stderr.write(`trent: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
+      // A bad setting, a port in use, an unreadable data directory: one line, exit code 1.
+      process.stderr.write(`trent: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exit(1);
     }
   });

@@ -3,9 +3,9 @@
  * listener, and the timer that deletes keys whose deletion window has passed. Used by
  * `trent serve` and by the tests that need a whole server.
  */
-import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { ConfigError, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { generateKeyPair } from '../crypto/asymmetric.js';
 import { KeyPairPool } from '../crypto/key-pair-pool.js';
 import { AccessControl } from '../domain/access.js';
@@ -15,13 +15,13 @@ import { deleteDueKeys } from '../domain/key-state.js';
 import { allDataKeyPairSpecs } from '../domain/key-specs.js';
 import type { Services } from '../operations/context.js';
 import { MAX_BODY_BYTES } from '../protocol/json11.js';
+import { version } from '../version.js';
 import { createKmsApp } from './app.js';
 import { openDataDir } from './data-dir.js';
+import { databaseStatus, healthReport, processFigures, type ServerFigures } from './health.js';
 import { listen } from './node-http.js';
 
-export const version: string = (
-  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export { version };
 
 export interface RunningServer {
   url: string;
@@ -32,6 +32,8 @@ export interface RunningServer {
 export interface StartOptions {
   clock?: Clock;
   logger?: Logger;
+  /** The whole server's figures for /health (a cluster worker asks its primary); else this process alone. */
+  serverFigures?: () => Promise<ServerFigures>;
 }
 
 /**
@@ -42,11 +44,8 @@ export async function prepareDataDir(config: Config): Promise<void> {
   await (await openDataDir(config)).store.close();
 }
 
-/** This process's memory in MiB, for /health: resident, and the JavaScript heap in use. */
-function memoryFigures(): { residentMiB: number; heapUsedMiB: number } {
-  const usage = process.memoryUsage();
-  const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
-  return { residentMiB: mib(usage.rss), heapUsedMiB: mib(usage.heapUsed) };
+function databasePath(config: Config): string {
+  return resolve(config.dataDir, 'trent.db');
 }
 
 export function createKeyPairPool(config: Config, logger: Logger): KeyPairPool {
@@ -56,19 +55,17 @@ export function createKeyPairPool(config: Config, logger: Logger): KeyPairPool {
     cost: spec.cost,
     target: config.keyPairPool.perSpec[spec.name] ?? config.keyPairPool.all ?? spec.defaultPoolSize,
   }));
-  for (const name of Object.keys(config.keyPairPool.perSpec)) {
-    if (!specs.some((s) => s.name === name)) throw new ConfigError(`key pair pool: unknown key pair spec '${name}'`);
-  }
   return new KeyPairPool(specs, generateKeyPair, config.keyPairPoolConcurrency, (err, spec) =>
     logger.error({ err, spec }, 'key pair generation for the pool failed'),
   );
 }
 
 /**
- * Closes the server gracefully, then exits, on the first of `events` (SIGTERM, SIGINT, and for
- * a cluster worker `disconnect`, which means its primary died); later events are ignored.
+ * Closes the server gracefully, then exits, on the first of `events` (signals, and for a cluster
+ * worker `disconnect`, which means its primary died) or call of the returned function; later
+ * ones are ignored.
  */
-export function stopOn(server: RunningServer, events: readonly string[]): void {
+export function stopOn(server: RunningServer, events: readonly string[]): () => void {
   let closing = false;
   const stop = () => {
     if (closing) return;
@@ -79,6 +76,7 @@ export function stopOn(server: RunningServer, events: readonly string[]): void {
     );
   };
   for (const event of events) process.on(event, stop);
+  return stop;
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
@@ -96,8 +94,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     config: { defaultAccount: config.account, defaultRegion: config.region, allowSm2Everywhere: config.allowSm2Everywhere },
     logger,
   };
+  const serverFigures =
+    options.serverFigures ??
+    (async (): Promise<ServerFigures> => ({
+      uptimeSeconds: process.uptime(),
+      workers: 1,
+      workersConfigured: 1,
+      workerRestarts: 0,
+      processes: [processFigures('worker', keyPairs.stats())],
+    }));
+  const rootKeySource = config.rootKey === undefined ? 'file' : 'config';
   const app = createKmsApp(services, {
-    health: () => ({ version, pid: process.pid, rootKey: rootKeyFingerprint, memory: memoryFigures(), keyPairPool: keyPairs.stats() }),
+    health: async () => {
+      const [server, database] = await Promise.all([serverFigures(), databaseStatus(store, databasePath(config))]);
+      return healthReport({ version, server, database, rootKey: { source: rootKeySource, fingerprint: rootKeyFingerprint } });
+    },
   });
 
   // After keys are deleted, the store scrubs what they left in its files; if another

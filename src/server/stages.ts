@@ -87,16 +87,19 @@ export function guardBrowsers(enabled: boolean): Stage {
 
 export type HealthReport = () => Record<string, unknown> | Promise<Record<string, unknown>>;
 
-/** 5. GET and HEAD /health: 200 with the server's figures as JSON (HEAD: the headers only). */
+/**
+ * 5. GET and HEAD /health: 200 with the server's figures as JSON. HEAD gets GET's answer, whose
+ * body node:http leaves out while keeping its Content-Length (RFC 9110, 9.3.2).
+ */
 export function health(report: HealthReport | undefined): Stage {
-  const answer = async (exchange: Exchange, method: string): Promise<void> => {
+  const answer = async (exchange: Exchange): Promise<void> => {
     const body = JSON.stringify({ status: 'ok', ...(await report?.()) });
-    exchange.response = { status: 200, headers: { 'content-type': 'application/json' }, body: method === 'HEAD' ? '' : body };
+    exchange.response = { status: 200, headers: { 'content-type': 'application/json' }, body };
   };
   return (exchange, next) => {
     const { method, path } = exchange.request;
     if ((method !== 'GET' && method !== 'HEAD') || path.split('?')[0] !== '/health') return next();
-    return answer(exchange, method);
+    return answer(exchange);
   };
 }
 

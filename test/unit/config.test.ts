@@ -53,3 +53,59 @@ describe('limits', () => {
     assert.throws(() => loadConfig({}, { TRENT_MAX_CONCURRENT_REQUESTS: '0' }), ConfigError);
   });
 });
+
+// Everything a worker would otherwise fail on is refused by loadConfig, once, before any starts.
+describe('settings checked before serving', () => {
+  const refused = (env: Record<string, string>, message: string | RegExp) => () =>
+    assert.throws(
+      () => loadConfig({}, env),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError, String(err));
+        if (typeof message === 'string') assert.equal(err.message, message);
+        else assert.match(err.message, message);
+        return true;
+      },
+    );
+
+  it('accepts every known key pair spec in the pool sizes', () => {
+    const config = loadConfig({}, { TRENT_KEY_PAIR_POOL: 'ML_KEM_768=2,ECC_NIST_EDWARDS25519=3,SM2=1' });
+    assert.deepEqual(config.keyPairPool.perSpec, { ML_KEM_768: 2, ECC_NIST_EDWARDS25519: 3, SM2: 1 });
+  });
+  it('refuses an unknown key pair spec, listing the known ones', refused({ TRENT_KEY_PAIR_POOL: 'RSA_9999=3' }, /^TRENT_KEY_PAIR_POOL: unknown key pair spec 'RSA_9999' \(known: RSA_2048, RSA_3072, .*ML_KEM_1024\)$/));
+  it('refuses a spec name in another case', refused({ TRENT_KEY_PAIR_POOL: 'rsa_2048=3' }, /unknown key pair spec 'rsa_2048'/));
+
+  for (const level of ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) {
+    it(`accepts log level ${level}`, () => assert.equal(loadConfig({}, { TRENT_LOG_LEVEL: level }).logLevel, level));
+  }
+  it('refuses an unknown log level', refused({ TRENT_LOG_LEVEL: 'loud' }, "TRENT_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, not 'loud'"));
+
+  it(
+    'refuses TRENT_DATABASE_URL until PostgreSQL is available',
+    refused({ TRENT_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' }, 'PostgreSQL storage (TRENT_DATABASE_URL) is not available in this version; unset it to use SQLite.'),
+  );
+
+  const key = Buffer.alloc(32, 7).toString('base64');
+  it('accepts a root key of base64 of 32 bytes, with surrounding white space', () => {
+    assert.equal(loadConfig({}, { TRENT_ROOT_KEY: key }).rootKey, key);
+    assert.equal(loadConfig({}, { TRENT_ROOT_KEY: ` ${key}\n` }).rootKey, key);
+  });
+  const badKeys = [
+    { name: '31 bytes', value: Buffer.alloc(31, 7).toString('base64') },
+    { name: '33 bytes', value: Buffer.alloc(33, 7).toString('base64') },
+    { name: 'hex of 32 bytes', value: Buffer.alloc(32, 7).toString('hex') },
+    { name: 'base64 with a stray character', value: `${key.slice(0, 20)}!${key.slice(20)}` },
+    { name: 'base64url', value: Buffer.alloc(32, 0xfb).toString('base64url') },
+    { name: 'empty', value: '' },
+  ];
+  for (const row of badKeys) {
+    it(`refuses a root key that is ${row.name}, without echoing it`, () => {
+      assert.throws(
+        () => loadConfig({}, { TRENT_ROOT_KEY: row.value }),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.message === 'TRENT_ROOT_KEY: the root key must be base64 of exactly 32 bytes (openssl rand -base64 32)' &&
+          (row.value === '' || !err.message.includes(row.value)),
+      );
+    });
+  }
+});

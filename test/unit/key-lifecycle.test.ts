@@ -443,6 +443,9 @@ describe('loadConfig precedence: flags > environment > YAML file > defaults', ()
     return path;
   }
 
+  // Root keys must be base64 of 32 bytes; PostgreSQL (databaseUrl) is refused until it exists.
+  const fileRootKey = Buffer.alloc(32, 'f').toString('base64');
+  const envRootKey = Buffer.alloc(32, 'e').toString('base64');
   const fullFile = () =>
     yamlFile(
       [
@@ -453,8 +456,7 @@ describe('loadConfig precedence: flags > environment > YAML file > defaults', ()
         'region: eu-west-1',
         'allowSm2Everywhere: true',
         'logLevel: debug',
-        'databaseUrl: postgres://file/db',
-        'rootKey: ZmlsZQ==',
+        `rootKey: ${fileRootKey}`,
       ].join('\n'),
     );
 
@@ -493,8 +495,7 @@ describe('loadConfig precedence: flags > environment > YAML file > defaults', ()
     assert.equal(config.region, 'eu-west-1');
     assert.equal(config.allowSm2Everywhere, true);
     assert.equal(config.logLevel, 'debug');
-    assert.equal(config.databaseUrl, 'postgres://file/db');
-    assert.equal(config.rootKey, 'ZmlsZQ==');
+    assert.equal(config.rootKey, fileRootKey);
   });
 
   it('lets the environment override the file', () => {
@@ -507,8 +508,7 @@ describe('loadConfig precedence: flags > environment > YAML file > defaults', ()
       TRENT_REGION: 'ap-south-1',
       TRENT_ALLOW_SM2_EVERYWHERE: 'false',
       TRENT_LOG_LEVEL: 'warn',
-      TRENT_DATABASE_URL: 'postgres://env/db',
-      TRENT_ROOT_KEY: 'ZW52',
+      TRENT_ROOT_KEY: envRootKey,
     };
     const config = loadConfig({}, env);
     assert.equal(config.host, '127.0.0.12');
@@ -518,8 +518,7 @@ describe('loadConfig precedence: flags > environment > YAML file > defaults', ()
     assert.equal(config.region, 'ap-south-1');
     assert.equal(config.allowSm2Everywhere, false);
     assert.equal(config.logLevel, 'warn');
-    assert.equal(config.databaseUrl, 'postgres://env/db');
-    assert.equal(config.rootKey, 'ZW52');
+    assert.equal(config.rootKey, envRootKey);
   });
 
   it('lets flags override the environment and the file', () => {

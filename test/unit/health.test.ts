@@ -1,0 +1,66 @@
+/** How /health sums a server's processes (health.ts); the functional suite drives a real cluster. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { healthReport, sumPools, type ServerFigures } from '../../src/server/health.js';
+
+const database = { engine: 'sqlite' as const, path: '/data/trent.db', reachable: true };
+const pool = (ready: number, target: number, hits: number, misses: number) => ({ ready, target, hits, misses });
+
+const server: ServerFigures = {
+  uptimeSeconds: 12.345,
+  workers: 2,
+  workersConfigured: 2,
+  workerRestarts: 1,
+  processes: [
+    { pid: 10, role: 'primary', residentMiB: 50, heapUsedMiB: 8 },
+    { pid: 11, role: 'worker', residentMiB: 60.2, heapUsedMiB: 10.1, keyPairPool: { ECC_NIST_P256: pool(3, 4, 5, 1), RSA_2048: pool(0, 0, 0, 2) } },
+    { pid: 12, role: 'worker', residentMiB: 61, heapUsedMiB: 9.9, keyPairPool: { ECC_NIST_P256: pool(4, 4, 2, 0), RSA_2048: pool(0, 0, 0, 1) } },
+  ],
+};
+
+describe('/health report', () => {
+  it('sums the pools of every worker per spec', () => {
+    assert.deepEqual(sumPools([{ A: pool(1, 2, 3, 4) }, { A: pool(10, 20, 30, 40), B: pool(1, 1, 1, 1) }]), {
+      A: pool(11, 22, 33, 44),
+      B: pool(1, 1, 1, 1),
+    });
+  });
+
+  it('describes the whole server: workers, pools summed, memory per process and in total', () => {
+    const report = healthReport({ version: '9.9.9', server, database, rootKey: { source: 'file', fingerprint: '0894c155b07061e8' } });
+    assert.equal(report.status, 'ok');
+    assert.equal(report.workers, 2);
+    assert.equal(report.workerRestarts, 1);
+    assert.equal(report.uptimeSeconds, 12.3);
+    assert.deepEqual(report.keyPairPool, { ECC_NIST_P256: pool(7, 8, 7, 1), RSA_2048: pool(0, 0, 0, 3) });
+    assert.deepEqual(report.memory, { residentMiB: 171.2, heapUsedMiB: 28 });
+    assert.deepEqual(report.processes, [
+      { pid: 10, role: 'primary', residentMiB: 50, heapUsedMiB: 8 },
+      { pid: 11, role: 'worker', residentMiB: 60.2, heapUsedMiB: 10.1 },
+      { pid: 12, role: 'worker', residentMiB: 61, heapUsedMiB: 9.9 },
+    ]);
+    assert.deepEqual(report.database, database);
+    assert.deepEqual(report.rootKey, { source: 'file', fingerprint: '0894c155b07061e8' });
+  });
+
+  it('lists a worker that did not answer, and says degraded', () => {
+    const silent = { ...server, processes: [server.processes[0], server.processes[1], { pid: 12, role: 'worker' as const, answered: false as const }] } as ServerFigures;
+    const report = healthReport({ version: '9.9.9', server: silent, database, rootKey: { source: 'config', fingerprint: '0894c155b07061e8' } });
+    assert.equal(report.status, 'degraded');
+    assert.deepEqual(report.processes[2], { pid: 12, role: 'worker', answered: false });
+    assert.deepEqual(report.keyPairPool.ECC_NIST_P256, pool(3, 4, 5, 1));
+    assert.deepEqual(report.memory, { residentMiB: 110.2, heapUsedMiB: 18.1 });
+  });
+
+  it('says degraded while a worker is being replaced', () => {
+    const report = healthReport({ version: '9.9.9', server: { ...server, workers: 1, processes: server.processes.slice(0, 2) }, database, rootKey: { source: 'file', fingerprint: '0894c155b07061e8' } });
+    assert.equal(report.status, 'degraded');
+    assert.deepEqual([report.workers, report.workersConfigured], [1, 2]);
+  });
+
+  it('says degraded when the database does not answer', () => {
+    const report = healthReport({ version: '9.9.9', server, database: { ...database, reachable: false, error: 'disk I/O error' }, rootKey: { source: 'file', fingerprint: '0894c155b07061e8' } });
+    assert.equal(report.status, 'degraded');
+    assert.equal(report.database.error, 'disk I/O error');
+  });
+});
