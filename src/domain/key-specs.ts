@@ -258,6 +258,9 @@ const keySpecs: readonly KeySpecDescriptor[] = [
 
 const keySpecsByName = new Map<string, KeySpecDescriptor>(keySpecs.map((spec) => [spec.name, spec]));
 
+/** The KeySpec CreateKey uses when a request names none (a symmetric encryption key). */
+export const DEFAULT_KEY_SPEC: KeySpec = 'SYMMETRIC_DEFAULT';
+
 /** The descriptor of a KeySpec (request validation has checked the name against the model). */
 export function keySpec(name: KeySpec): KeySpecDescriptor {
   const spec = keySpecsByName.get(name);

@@ -6,7 +6,7 @@
 import { generateKeyPair } from '../crypto/asymmetric.js';
 import { randomId, secretBytes } from '../crypto/random.js';
 import { defaultKeyPolicy, keyMetadata } from '../domain/key.js';
-import { assertServedInRegion, keySpec } from '../domain/key-specs.js';
+import { assertServedInRegion, DEFAULT_KEY_SPEC, keySpec } from '../domain/key-specs.js';
 import { checkNewTags } from '../domain/tags.js';
 import { MalformedPolicyDocumentException, messages, UnsupportedOperationException, ValidationException } from '../errors.js';
 import type { CreateKeyRequest, CreateKeyResponse } from '../kms-types.generated.js';
@@ -27,7 +27,7 @@ function checkPolicy(policy: string): void {
 
 /** The KeySpec a CreateKey request asks for (CustomerMasterKeySpec is its deprecated name). */
 function requestedSpec(input: CreateKeyRequest) {
-  return keySpec(input.KeySpec ?? input.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT');
+  return keySpec(input.KeySpec ?? input.CustomerMasterKeySpec ?? DEFAULT_KEY_SPEC);
 }
 
 async function createKey(input: CreateKeyRequest, ctx: RequestContext): Promise<CreateKeyResponse> {
