@@ -21,7 +21,7 @@ import { serializeOutput } from '../src/protocol/json11.js';
 import { validateInput } from '../src/protocol/validate.js';
 import type { Services } from '../src/operations/context.js';
 import { createKmsApp } from '../src/server/app.js';
-import { AccessControl } from '../src/domain/access.js';
+import { accessControlFor } from '../src/domain/access.js';
 import { SqliteStore } from '../src/storage/sqlite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trent-hot-'));
@@ -30,7 +30,7 @@ const services: Services = {
   store,
   materials: new KeyMaterials(store, RootKey.fromBytes(randomBytes(32))),
   keyPairs: new KeyPairPool([], generateKeyPair, 1),
-  access: new AccessControl(),
+  access: accessControlFor(store, systemClock),
   clock: systemClock,
   config: { defaultAccount: '111122223333', defaultRegion: 'us-east-1', allowSm2Everywhere: false },
   logger: pino({ level: 'silent' }),

@@ -5,15 +5,17 @@
  * an alias right after it is resolved, and for account-level actions (CreateKey, ListKeys, ...)
  * in the request pipeline's authorize stage.
  *
- * `facts` carries the request values that IAM condition keys read (kms:EncryptionContext:*,
- * kms:GrantTokens, kms:DataKeyPairSpec, kms:RequestAlias, ...), so policies and grants can be
- * evaluated, and audited, from one place. Today's rule is the account boundary: a principal may
- * use the resources of its own account and nothing else, which is what AWS's default key policy
- * grants. Key policies, identity policies and grants refine it (the identity issue).
+ * `facts` carries the request values that condition keys read (kms:EncryptionContext:*,
+ * kms:DataKeyPairSpec, kms:RequestAlias, the grant tokens, ...), so key policies, identity
+ * policies and grants are evaluated, and audited, from one place (condition-keys.ts builds the
+ * keys, policies.ts evaluates the documents, AccessControl below combines them as AWS does).
  */
 import { AccessDeniedException } from '../errors.js';
+import type { Clock } from './clock.js';
+import { conditionContext, readsResourceAliases } from './condition-keys.js';
+import { evaluatePolicy, parsePolicy, type PolicyDocument, type PolicyEffect, type PolicyRequest } from './policies.js';
 import type { DataKeyPairSpec, EncryptionAlgorithmSpec, KeySpec, KeyUsageType, OriginType } from '../kms-types.generated.js';
-import type { KeyRecord, Scope } from '../storage/types.js';
+import type { KeyRecord, Scope, Store } from '../storage/types.js';
 
 export interface Principal {
   /** The 12-digit account the caller belongs to. */
@@ -60,17 +62,194 @@ export interface AccessFacts {
   keyOrigin?: OriginType;
   /** kms:ScheduleKeyDeletionPendingWindowInDays */
   pendingWindowInDays?: number;
+  /** kms:BypassPolicyLockoutSafetyCheck (CreateKey, PutKeyPolicy) */
+  bypassPolicyLockoutSafetyCheck?: boolean;
+  /** aws:RequestTag/<key> and aws:TagKeys: tags a request adds (CreateKey, TagResource). */
+  requestTags?: readonly { TagKey: string; TagValue: string }[];
+  /** aws:TagKeys: tag keys a request removes (UntagResource). */
+  tagKeys?: readonly string[];
+  /** kms:GrantOperations, kms:GranteePrincipal, kms:RetiringPrincipal, kms:GrantConstraintType (CreateGrant). */
+  grant?: { operations: readonly string[]; granteePrincipal: string; retiringPrincipal?: string; constraintTypes: readonly string[] };
 }
 
+/** Configured accounts and principals (domain/identities.ts), as access decisions need them. */
+export interface IdentityDirectory {
+  /** Whether a principal ARN exists: a configured principal, or the root of a configured account. */
+  principalExists(arn: string): boolean;
+  /** The identity (IAM) policy documents attached to a principal, as configured. */
+  identityPolicies(arn: string): readonly unknown[];
+  /** Every configured principal's ARN. */
+  principals(): readonly string[];
+}
+
+/** Whether the grants of a key let `grantee` perform `operation` with this encryption context. */
+export type GrantCheck = (key: KeyRecord, grantee: string, operation: string, encryptionContext: Readonly<Record<string, string>> | undefined) => Promise<boolean>;
+
+export interface AccessControlOptions {
+  clock: Clock;
+  /** The configured accounts; absent in development mode (no accounts: the caller is the default account's root). */
+  identities?: IdentityDirectory;
+  /** The aliases of a key, for kms:ResourceAliases (looked up only when a policy reads that key). */
+  aliasesOf?: (key: KeyRecord) => Promise<readonly string[]>;
+  /** The grants, once a store holds them. */
+  grants?: GrantCheck;
+}
+
+type Denial = 'explicit-identity' | 'explicit-resource' | 'no-identity' | 'no-resource';
+
+/**
+ * Decides access as AWS KMS does (the IAM User Guide's "Policy evaluation logic" and the KMS
+ * Developer Guide's "Determining access to an AWS KMS key"):
+ *
+ * - an explicit Deny in the key policy or in the caller's identity policies wins over everything;
+ * - in the key's own account, the key policy allows the caller directly (naming its ARN), or it
+ *   allows the account (its root) and an identity policy allows the caller; the root user is
+ *   governed by the key policy alone;
+ * - across accounts, the key policy must allow the caller or its account, and the caller's own
+ *   identity policies must allow too;
+ * - a grant of the key lets its grantee perform the grant's operations with no policy at all;
+ * - account-level actions (`*`) and aliases have no resource policy: identity policies decide
+ *   (the root user may do anything in its own account).
+ */
 export class AccessControl {
+  private readonly keyPolicies = new Map<string, PolicyDocument>();
+  private readonly identityPolicyCache = new Map<string, readonly PolicyDocument[]>();
+
+  constructor(private readonly options: AccessControlOptions) {
+    // Identity policies are checked once, at start: a malformed one is a configuration error.
+    for (const arn of options.identities?.principals() ?? []) this.identityPoliciesOf(arn);
+  }
+
+  /**
+   * Whether a principal ARN exists, for key policies that name one; undefined in development
+   * mode, where no accounts are configured and any principal may be named.
+   */
+  get principalExists(): ((arn: string) => boolean) | undefined {
+    const identities = this.options.identities;
+    return identities && ((arn) => identities.principalExists(arn));
+  }
+
   /** Throws AccessDeniedException unless `caller` may perform `action` on `resource`. */
-  async authorize(caller: Caller, action: KmsAction, resource: Resource, _facts: AccessFacts): Promise<void> {
-    if (resource.account !== caller.principal.account) {
-      throw new AccessDeniedException(
-        `User: ${caller.principal.arn} is not authorized to perform: ${action} on resource: ${resource.arn} ` +
-          `because no resource-based policy allows the ${action} action`,
-      );
+  async authorize(caller: Caller, action: KmsAction, resource: Resource, facts: AccessFacts): Promise<void> {
+    const denial = await this.denial(caller, action, resource, facts);
+    if (denial !== undefined) throw accessDenied(caller.principal.arn, action, resource.arn, denial);
+  }
+
+  /** Whether `caller` may perform `action` on `resource` (the lock-out check asks this of a new policy). */
+  async allows(caller: Caller, action: KmsAction, resource: Resource, facts: AccessFacts): Promise<boolean> {
+    return (await this.denial(caller, action, resource, facts)) === undefined;
+  }
+
+  private async denial(caller: Caller, action: KmsAction, resource: Resource, facts: AccessFacts): Promise<Denial | undefined> {
+    const { principal } = caller;
+    const sameAccount = resource.account === principal.account;
+    const key = resource.type === 'key' ? resource.key : undefined;
+    const aliases = key && this.options.aliasesOf && readsResourceAliases([key.policy]) ? await this.options.aliasesOf(key) : undefined;
+    const context = conditionContext({
+      caller,
+      resource,
+      facts,
+      now: this.options.clock.now(),
+      ...(aliases && { resourceAliases: aliases }),
+    });
+    const request = { action, resource: resource.arn, context };
+
+    const identity = this.identityEffect(principal, request);
+    if (identity === 'Deny') return 'explicit-identity';
+
+    if (resource.type !== 'key') {
+      // Aliases and account-level actions have no resource policy of their own; another
+      // account's aliases cannot be managed at all.
+      if (!sameAccount) return 'no-resource';
+      return identity === 'Allow' ? undefined : 'no-identity';
     }
+    if (!key) {
+      // No such key: in the caller's own account that is the caller's to learn (NotFound); of
+      // another account's keys nothing is said.
+      return sameAccount ? undefined : 'no-resource';
+    }
+
+    const policy = this.keyPolicy(key.policy);
+    const root = rootArn(principal.account);
+    const direct = evaluatePolicy(policy, { ...request, principals: [principal.arn] });
+    const viaAccount = principal.arn === root ? direct : evaluatePolicy(policy, { ...request, principals: [root] });
+    if (direct === 'Deny' || viaAccount === 'Deny') return 'explicit-resource';
+
+    const keyPolicyAllows = direct === 'Allow' || viaAccount === 'Allow';
+    let allowed: boolean;
+    if (sameAccount) {
+      allowed = direct === 'Allow' || (viaAccount === 'Allow' && identity === 'Allow');
+    } else {
+      allowed = keyPolicyAllows && identity === 'Allow';
+    }
+    if (allowed) return undefined;
+    if (this.options.grants && (await this.options.grants(key, principal.arn, action.slice('kms:'.length), facts.encryptionContext))) {
+      return undefined;
+    }
+    return sameAccount && viaAccount === 'Allow' ? 'no-identity' : 'no-resource';
+  }
+
+  /** The caller's identity policies' verdict; the root user may do anything in its own account. */
+  private identityEffect(principal: Principal, request: Omit<PolicyRequest, 'principals'>): PolicyEffect {
+    if (principal.arn === rootArn(principal.account)) return 'Allow';
+    let effect: PolicyEffect = 'None';
+    for (const policy of this.identityPoliciesOf(principal.arn)) {
+      const verdict = evaluatePolicy(policy, { ...request, principals: [principal.arn] });
+      if (verdict === 'Deny') return 'Deny';
+      if (verdict === 'Allow') effect = 'Allow';
+    }
+    return effect;
+  }
+
+  private identityPoliciesOf(arn: string): readonly PolicyDocument[] {
+    let parsed = this.identityPolicyCache.get(arn);
+    if (!parsed) {
+      parsed = (this.options.identities?.identityPolicies(arn) ?? []).map((source) => parsePolicy(source, 'identity'));
+      this.identityPolicyCache.set(arn, parsed);
+    }
+    return parsed;
+  }
+
+  /** A key policy, parsed once per distinct text (a stored policy was validated when it was set). */
+  private keyPolicy(text: string): PolicyDocument {
+    let parsed = this.keyPolicies.get(text);
+    if (!parsed) {
+      parsed = parsePolicy(text, 'key');
+      if (this.keyPolicies.size >= KEY_POLICY_CACHE_LIMIT) this.keyPolicies.clear();
+      this.keyPolicies.set(text, parsed);
+    }
+    return parsed;
+  }
+}
+
+/** An AccessControl over `store`: key aliases (kms:ResourceAliases) and, in time, grants come from it. */
+export function accessControlFor(store: Store, clock: Clock, identities?: IdentityDirectory): AccessControl {
+  return new AccessControl({
+    clock,
+    ...(identities && { identities }),
+    // AWS evaluates kms:ResourceAliases against at most 50 of a key's aliases.
+    aliasesOf: async (key) => (await store.listAliases(key, { keyId: key.keyId, limit: 50 })).map((alias) => alias.aliasName),
+  });
+}
+
+const KEY_POLICY_CACHE_LIMIT = 1_000;
+
+function rootArn(account: string): string {
+  return `arn:aws:iam::${account}:root`;
+}
+
+/** AccessDeniedException in IAM's words (the IAM User Guide's "access denied error messages"). */
+function accessDenied(principalArn: string, action: KmsAction, resourceArn: string, denial: Denial): AccessDeniedException {
+  const head = `User: ${principalArn} is not authorized to perform: ${action} on resource: ${resourceArn}`;
+  switch (denial) {
+    case 'explicit-identity':
+      return new AccessDeniedException(`${head} with an explicit deny in an identity-based policy`);
+    case 'explicit-resource':
+      return new AccessDeniedException(`${head} with an explicit deny in a resource-based policy`);
+    case 'no-identity':
+      return new AccessDeniedException(`${head} because no identity-based policy allows the ${action} action`);
+    case 'no-resource':
+      return new AccessDeniedException(`${head} because no resource-based policy allows the ${action} action`);
   }
 }
 

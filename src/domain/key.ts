@@ -1,34 +1,12 @@
 /**
- * KMS keys as AWS describes them: the KeyMetadata structure of DescribeKey and CreateKey, the
- * default key policy, and read-modify-write of a key record under the store's optimistic
- * revision check.
+ * KMS keys as AWS describes them: the KeyMetadata structure of DescribeKey and CreateKey, and
+ * read-modify-write of a key record under the store's optimistic revision check.
  */
 import { NotFoundException } from '../errors.js';
 import type { KeyRecord, Scope, Store } from '../storage/types.js';
 import { arnOf, keyArn } from './arn.js';
 import type { KeyMetadata } from '../kms-types.generated.js';
 import { algorithmLists, keySpec } from './key-specs.js';
-
-/** AWS's default key policy: the account's principals may use the key as IAM allows. */
-export function defaultKeyPolicy(account: string): string {
-  return JSON.stringify(
-    {
-      Version: '2012-10-17',
-      Id: 'key-default-1',
-      Statement: [
-        {
-          Sid: 'Enable IAM User Permissions',
-          Effect: 'Allow',
-          Principal: { AWS: `arn:aws:iam::${account}:root` },
-          Action: 'kms:*',
-          Resource: '*',
-        },
-      ],
-    },
-    null,
-    2,
-  );
-}
 
 const seconds = (ms: number): number => ms / 1000;
 

@@ -5,25 +5,14 @@
  */
 import { generateKeyPair } from '../crypto/asymmetric.js';
 import { randomId, secretBytes } from '../crypto/random.js';
-import { defaultKeyPolicy, keyMetadata } from '../domain/key.js';
+import { keyMetadata } from '../domain/key.js';
+import { checkNewKeyPolicy, defaultKeyPolicy } from '../domain/key-policy.js';
 import { assertServedInRegion, DEFAULT_KEY_SPEC, keySpec } from '../domain/key-specs.js';
 import { checkNewTags } from '../domain/tags.js';
-import { MalformedPolicyDocumentException, messages, UnsupportedOperationException, ValidationException } from '../errors.js';
+import { messages, UnsupportedOperationException, ValidationException } from '../errors.js';
 import type { CreateKeyRequest, CreateKeyResponse } from '../kms-types.generated.js';
 import type { KeyMaterialRecord, KeyRecord } from '../storage/types.js';
 import { defineOperation, type RequestContext } from './context.js';
-
-function checkPolicy(policy: string): void {
-  let document: unknown;
-  try {
-    document = JSON.parse(policy);
-  } catch {
-    throw new MalformedPolicyDocumentException('The key policy is not valid JSON.');
-  }
-  if (document === null || typeof document !== 'object' || Array.isArray(document)) {
-    throw new MalformedPolicyDocumentException('The key policy must be a JSON object.');
-  }
-}
 
 /** The KeySpec a CreateKey request asks for (CustomerMasterKeySpec is its deprecated name). */
 function requestedSpec(input: CreateKeyRequest) {
@@ -50,7 +39,6 @@ async function createKey(input: CreateKeyRequest, ctx: RequestContext): Promise<
   if (input.MultiRegion === true) {
     throw new UnsupportedOperationException('Multi-Region keys are not supported by this Trent server.');
   }
-  if (input.Policy !== undefined) checkPolicy(input.Policy);
   const tags = checkNewTags(input.Tags ?? []);
 
   const now = ctx.services.clock.now();
@@ -69,6 +57,11 @@ async function createKey(input: CreateKeyRequest, ctx: RequestContext): Promise<
     currentMaterialVersion: origin === 'EXTERNAL' ? 0 : 1,
     revision: 1,
   };
+  if (input.Policy !== undefined) {
+    const { access } = ctx.services;
+    const bypassLockoutCheck = input.BypassPolicyLockoutSafetyCheck === true;
+    await checkNewKeyPolicy(access, ctx, key, { text: input.Policy, bypassLockoutCheck }, access.principalExists);
+  }
   let material: KeyMaterialRecord | undefined;
   if (origin !== 'EXTERNAL') {
     let secret: Buffer;
@@ -94,7 +87,13 @@ export const createKeyOperation = defineOperation(
     facts: (input) => {
       const spec = requestedSpec(input);
       const usage = input.KeyUsage ?? spec.defaultUsage;
-      return { keySpec: spec.name, keyOrigin: input.Origin ?? 'AWS_KMS', ...(usage !== undefined && { keyUsage: usage }) };
+      return {
+      keySpec: spec.name,
+      keyOrigin: input.Origin ?? 'AWS_KMS',
+      ...(usage !== undefined && { keyUsage: usage }),
+      ...(input.Tags && { requestTags: input.Tags }),
+      ...(input.BypassPolicyLockoutSafetyCheck !== undefined && { bypassPolicyLockoutSafetyCheck: input.BypassPolicyLockoutSafetyCheck }),
+    };
     },
   },
   createKey,

@@ -7,6 +7,7 @@ import { defineOperation } from './context.js';
 import {
   assertSymmetricAlgorithm,
   decryptBlob,
+  dryRunIgnoringCiphertext,
   finishDryRun,
   refuseRecipient,
   requireCiphertextBlob,
@@ -14,12 +15,18 @@ import {
 } from './core/symmetric.js';
 
 export const decryptOperation = defineOperation('Decrypt', { readOnly: true, resources: ['key'] }, async (input, ctx) => {
+  const facts = { encryptionAlgorithm: input.EncryptionAlgorithm ?? SYMMETRIC_DEFAULT };
+  await dryRunIgnoringCiphertext(
+    ctx,
+    { dryRun: input.DryRun, modifiers: input.DryRunModifiers, blob: input.CiphertextBlob, keyIdText: input.KeyId },
+    { facts: { ...facts, encryptionContext: input.EncryptionContext ?? {} } },
+  );
   const blob = requireCiphertextBlob(input.CiphertextBlob);
   const opened = await decryptBlob(ctx, {
     blob,
     context: input.EncryptionContext,
     keyIdText: input.KeyId,
-    facts: { encryptionAlgorithm: input.EncryptionAlgorithm ?? SYMMETRIC_DEFAULT },
+    facts,
   });
   assertSymmetricAlgorithm(opened.key, input.EncryptionAlgorithm);
   refuseRecipient(input.Recipient);

@@ -21,9 +21,12 @@ import { generateDataKeyPairOperation } from './generate-data-key-pair.js';
 import { generateDataKeyPairWithoutPlaintextOperation } from './generate-data-key-pair-without-plaintext.js';
 import { generateDataKeyWithoutPlaintextOperation } from './generate-data-key-without-plaintext.js';
 import { generateRandomOperation } from './generate-random.js';
+import { getKeyPolicyOperation } from './get-key-policy.js';
 import { listAliasesOperation } from './list-aliases.js';
+import { listKeyPoliciesOperation } from './list-key-policies.js';
 import { listKeysOperation } from './list-keys.js';
 import { listResourceTagsOperation } from './list-resource-tags.js';
+import { putKeyPolicyOperation } from './put-key-policy.js';
 import { reEncryptOperation } from './re-encrypt.js';
 import { scheduleKeyDeletionOperation } from './schedule-key-deletion.js';
 import { tagResourceOperation } from './tag-resource.js';
@@ -71,9 +74,12 @@ export function createRegistry(model: ServiceModel): Registry {
     register(model, generateDataKeyPairWithoutPlaintextOperation),
     register(model, generateDataKeyWithoutPlaintextOperation),
     register(model, generateRandomOperation),
+    register(model, getKeyPolicyOperation),
     register(model, listAliasesOperation),
+    register(model, listKeyPoliciesOperation),
     register(model, listKeysOperation),
     register(model, listResourceTagsOperation),
+    register(model, putKeyPolicyOperation),
     register(model, reEncryptOperation),
     register(model, scheduleKeyDeletionOperation),
     register(model, tagResourceOperation),

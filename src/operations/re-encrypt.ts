@@ -8,6 +8,7 @@ import { defineOperation } from './context.js';
 import {
   assertSymmetricAlgorithm,
   decryptBlob,
+  dryRunIgnoringCiphertext,
   encryptUnder,
   finishDryRun,
   requireCiphertextBlob,
@@ -18,7 +19,9 @@ import {
 const traits = { readOnly: true, resources: ['key'], actions: ['kms:ReEncryptFrom', 'kms:ReEncryptTo'] } as const;
 
 export const reEncryptOperation = defineOperation('ReEncrypt', traits, async (input, ctx) => {
-  const blob = requireCiphertextBlob(input.CiphertextBlob);
+  const sourceFacts = { encryptionAlgorithm: input.SourceEncryptionAlgorithm ?? SYMMETRIC_DEFAULT };
+  const dryRun = { dryRun: input.DryRun, modifiers: input.DryRunModifiers, blob: input.CiphertextBlob, keyIdText: input.SourceKeyId };
+  const blob = input.DryRunModifiers?.includes('IGNORE_CIPHERTEXT') === true ? input.CiphertextBlob : requireCiphertextBlob(input.CiphertextBlob);
   const destination = await resolveSymmetricKey(
     ctx,
     input.DestinationKeyId,
@@ -29,12 +32,16 @@ export const reEncryptOperation = defineOperation('ReEncrypt', traits, async (in
     'kms:ReEncryptTo',
   );
   assertSymmetricAlgorithm(destination, input.DestinationEncryptionAlgorithm);
+  await dryRunIgnoringCiphertext(ctx, dryRun, {
+    action: 'kms:ReEncryptFrom',
+    facts: { ...sourceFacts, encryptionContext: input.SourceEncryptionContext ?? {} },
+  });
   const source = await decryptBlob(ctx, {
-    blob,
+    blob: requireCiphertextBlob(blob),
     context: input.SourceEncryptionContext,
     keyIdText: input.SourceKeyId,
     action: 'kms:ReEncryptFrom',
-    facts: { encryptionAlgorithm: input.SourceEncryptionAlgorithm ?? SYMMETRIC_DEFAULT },
+    facts: sourceFacts,
   });
   assertSymmetricAlgorithm(source.key, input.SourceEncryptionAlgorithm);
   try {

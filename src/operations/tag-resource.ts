@@ -5,4 +5,6 @@ import { defineOperation } from './context.js';
 import { changeKey } from './core/key-change.js';
 
 export const tagResourceOperation = defineOperation('TagResource', { readOnly: false, resources: ['key'] }, (input, ctx) =>
-  changeKey(ctx, input.KeyId, (key) => ({ ...assertManageable(key), tags: mergeTags(key.tags, input.Tags) })).then(() => ({})));
+  changeKey(ctx, input.KeyId, (key) => ({ ...assertManageable(key), tags: mergeTags(key.tags, input.Tags) }), {
+    requestTags: input.Tags,
+  }).then(() => ({})));

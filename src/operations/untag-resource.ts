@@ -5,4 +5,6 @@ import { defineOperation } from './context.js';
 import { changeKey } from './core/key-change.js';
 
 export const untagResourceOperation = defineOperation('UntagResource', { readOnly: false, resources: ['key'] }, (input, ctx) =>
-  changeKey(ctx, input.KeyId, (key) => ({ ...assertManageable(key), tags: removeTags(key.tags, input.TagKeys) })).then(() => ({})));
+  changeKey(ctx, input.KeyId, (key) => ({ ...assertManageable(key), tags: removeTags(key.tags, input.TagKeys) }), {
+    tagKeys: input.TagKeys,
+  }).then(() => ({})));

@@ -8,7 +8,7 @@ import { pino, type Logger } from 'pino';
 import type { Config } from '../config.js';
 import { generateKeyPair } from '../crypto/asymmetric.js';
 import { KeyPairPool } from '../crypto/key-pair-pool.js';
-import { AccessControl } from '../domain/access.js';
+import { accessControlFor } from '../domain/access.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { KeyMaterials } from '../domain/key-material.js';
 import { deleteDueKeys } from '../domain/key-state.js';
@@ -89,7 +89,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     store,
     materials: new KeyMaterials(store, rootKey),
     keyPairs,
-    access: new AccessControl(),
+    access: accessControlFor(store, clock),
     clock,
     config: { defaultAccount: config.account, defaultRegion: config.region, allowSm2Everywhere: config.allowSm2Everywhere },
     logger,

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { generateKeyPair } from '../../src/crypto/asymmetric.js';
 import { KeyPairPool } from '../../src/crypto/key-pair-pool.js';
 import { RootKey } from '../../src/crypto/root-key.js';
-import { AccessControl } from '../../src/domain/access.js';
+import { accessControlFor } from '../../src/domain/access.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { KeyMaterials } from '../../src/domain/key-material.js';
 import type { Services } from '../../src/operations/context.js';
@@ -76,7 +76,7 @@ export function createTestApp(options: { store?: Store; allowSm2Everywhere?: boo
     store,
     materials: new KeyMaterials(store, RootKey.fromBytes(randomBytes(32))),
     keyPairs: new KeyPairPool([], generateKeyPair, 1),
-    access: new AccessControl(),
+    access: accessControlFor(store, clock),
     clock,
     config: { defaultAccount: ACCOUNT, defaultRegion: 'us-east-1', allowSm2Everywhere: options.allowSm2Everywhere ?? false },
     logger: pino({ level: 'silent' }),

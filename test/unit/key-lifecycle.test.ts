@@ -12,7 +12,7 @@ import { after, describe, it } from 'node:test';
 import { CreateKeyCommand, EncryptCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, type ConfigFlags } from '../../src/config.js';
-import { AccessControl, accountRoot } from '../../src/domain/access.js';
+import { accessControlFor, accountRoot } from '../../src/domain/access.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { parseKeyReference, resolveKey, type KeyReference } from '../../src/domain/key-ref.js';
 import { deleteDueKeys } from '../../src/domain/key-state.js';
@@ -415,7 +415,7 @@ describe('resolveKey', () => {
   for (const row of rows) {
     it(row.name, async () => {
       const store = await seeded();
-      const resolving = resolveKey(store, new AccessControl(), { principal: accountRoot(ACCOUNT), scope: caller }, row.text, {
+      const resolving = resolveKey(store, accessControlFor(store, new ManualClock()), { principal: accountRoot(ACCOUNT), scope: caller }, row.text, {
         allowAlias: row.allowAlias ?? true,
         action: 'kms:Encrypt',
       });

@@ -76,6 +76,31 @@ export function refuseRecipient(recipient: unknown): void {
   if (recipient !== undefined) throw new UnsupportedOperationException(messages.recipientUnsupported);
 }
 
+/**
+ * DryRun with DryRunModifiers [IGNORE_CIPHERTEXT] (Decrypt, ReEncrypt; API of 2026-02) checks
+ * only permission: the key is the one KeyId names, or failing that the one a readable blob
+ * names, and no ciphertext is opened. Returns whether the request is such a dry run; it then
+ * ends with DryRunOperationException once the key is authorized.
+ */
+export async function dryRunIgnoringCiphertext(
+  ctx: RequestContext,
+  request: { dryRun: boolean | undefined; modifiers: readonly string[] | undefined; blob: Buffer | undefined; keyIdText: string | undefined },
+  use: { action?: KmsAction; facts?: AccessFacts },
+): Promise<void> {
+  if (request.dryRun !== true || !request.modifiers?.includes('IGNORE_CIPHERTEXT')) return;
+  let keyIdText = request.keyIdText;
+  if (keyIdText === undefined && request.blob !== undefined) {
+    try {
+      keyIdText = readHeader(request.blob).keyId;
+    } catch {
+      // Not a ciphertext Trent can read a key from: the request must name the key.
+    }
+  }
+  if (keyIdText === undefined) throw missingMember(ctx.operation.name === 'ReEncrypt' ? 'sourceKeyId' : 'keyId');
+  await useKey(ctx, keyIdText, { allowAlias: true, ...use });
+  finishDryRun(true);
+}
+
 export interface Sealed {
   blob: Buffer;
   materialId: string;

@@ -1,0 +1,93 @@
+/**
+ * The condition keys of one access decision, as IAM and KMS policies read them: AWS's global keys
+ * (aws:PrincipalArn, aws:SourceIp, aws:CurrentTime, aws:ResourceTag/<key>, ...) and KMS's
+ * (kms:CallerAccount, kms:EncryptionContext:<key>, kms:DataKeyPairSpec, kms:KeySpec, ...), built
+ * from the caller, the resource and the request's facts. Sources: the IAM User Guide's "AWS
+ * global condition context keys" and the KMS Developer Guide's "AWS KMS condition keys".
+ *
+ * Keys are stored in lower case, since IAM compares condition key names without case; the
+ * variable part of kms:EncryptionContext:<key> and aws:ResourceTag/<key> is lower-cased with them
+ * (AWS: "the key name in the condition key is not case sensitive"). Values keep their case.
+ * A key that does not apply to the request is absent, which the Null and ...IfExists operators
+ * test; kms:ViaService is never present, since no AWS service calls Trent on a caller's behalf.
+ */
+import type { KeyRecord } from '../storage/types.js';
+import type { AccessFacts, Caller, Resource } from './access.js';
+import type { ConditionContext } from './policies.js';
+
+export interface ConditionInput {
+  caller: Caller;
+  resource: Resource;
+  facts: AccessFacts;
+  /** Milliseconds since the epoch, from the injected clock. */
+  now: number;
+  /** The aliases of the key, for kms:ResourceAliases; looked up only when a policy reads them. */
+  resourceAliases?: readonly string[];
+}
+
+export function conditionContext(input: ConditionInput): ConditionContext {
+  const { caller, resource, facts } = input;
+  const keys = new Map<string, string[]>();
+  const set = (name: string, ...values: readonly (string | undefined)[]) => {
+    const present = values.filter((v): v is string => v !== undefined);
+    if (present.length > 0) keys.set(name.toLowerCase(), present);
+  };
+  const { principal } = caller;
+
+  set('aws:PrincipalArn', principal.arn);
+  set('aws:PrincipalAccount', principal.account);
+  set('aws:PrincipalType', principal.type === 'root' ? 'Account' : principal.type === 'role' ? 'AssumedRole' : 'User');
+  if (principal.type === 'user') set('aws:username', principal.name);
+  set('aws:SourceIp', caller.sourceIp);
+  set('aws:SecureTransport', String(caller.secureTransport));
+  set('aws:CurrentTime', new Date(input.now).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  set('aws:EpochTime', String(Math.floor(input.now / 1000)));
+  set('kms:CallerAccount', principal.account);
+
+  const key: KeyRecord | undefined = resource.type === 'key' ? resource.key : undefined;
+  if (key) {
+    set('kms:KeySpec', key.keySpec);
+    set('kms:KeyUsage', key.keyUsage);
+    set('kms:KeyOrigin', key.origin);
+    set('kms:MultiRegion', 'false');
+    for (const tag of key.tags) set(`aws:ResourceTag/${tag.TagKey}`, tag.TagValue);
+    if (input.resourceAliases) set('kms:ResourceAliases', ...input.resourceAliases);
+  } else {
+    // CreateKey: the spec, usage and origin of the key being created.
+    set('kms:KeySpec', facts.keySpec);
+    set('kms:KeyUsage', facts.keyUsage);
+    set('kms:KeyOrigin', facts.keyOrigin);
+  }
+
+  if (facts.encryptionContext) {
+    const context = facts.encryptionContext;
+    for (const name of Object.keys(context)) set(`kms:EncryptionContext:${name}`, context[name]);
+    set('kms:EncryptionContextKeys', ...Object.keys(context));
+  }
+  set('kms:DataKeyPairSpec', facts.dataKeyPairSpec);
+  set('kms:EncryptionAlgorithm', facts.encryptionAlgorithm);
+  set('kms:RequestAlias', facts.requestAlias);
+  if (facts.reEncryptOnSameKey !== undefined) set('kms:ReEncryptOnSameKey', String(facts.reEncryptOnSameKey));
+  if (facts.pendingWindowInDays !== undefined) set('kms:ScheduleKeyDeletionPendingWindowInDays', String(facts.pendingWindowInDays));
+  if (facts.bypassPolicyLockoutSafetyCheck !== undefined) {
+    set('kms:BypassPolicyLockoutSafetyCheck', String(facts.bypassPolicyLockoutSafetyCheck));
+  }
+  if (facts.requestTags) {
+    for (const tag of facts.requestTags) set(`aws:RequestTag/${tag.TagKey}`, tag.TagValue);
+    set('aws:TagKeys', ...facts.requestTags.map((t) => t.TagKey));
+  }
+  if (facts.tagKeys) set('aws:TagKeys', ...facts.tagKeys);
+  if (facts.grant) {
+    set('kms:GrantOperations', ...facts.grant.operations);
+    set('kms:GranteePrincipal', facts.grant.granteePrincipal);
+    set('kms:RetiringPrincipal', facts.grant.retiringPrincipal);
+    set('kms:GrantConstraintType', ...facts.grant.constraintTypes);
+    set('kms:GrantIsForAWSResource', 'false');
+  }
+  return keys;
+}
+
+/** Whether any of `policies` (their JSON text) names kms:ResourceAliases, which costs a lookup. */
+export function readsResourceAliases(policyTexts: readonly string[]): boolean {
+  return policyTexts.some((text) => /kms:resourcealiases/i.test(text));
+}
