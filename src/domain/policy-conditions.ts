@@ -221,13 +221,16 @@ export interface ConditionOperator {
   name: string;
   /** StringNotEquals, NotIpAddress, ...: the condition holds when no policy value matches. */
   negated: boolean;
-  /** Whether `${...}` in the policy value is a policy variable (String, Arn and Bool operators). */
-  variables: boolean;
+  /**
+   * Reads one policy value. Only the String, Arn and Bool matchers use `resolve`: "You can not
+   * use a policy variable with" the Numeric, Date, Binary and IP address operators, so `${...}`
+   * there is literal text (and no number, date, base64 or address).
+   */
   matcher(policyValue: string, resolve: VariableResolver | undefined): Matcher | undefined;
 }
 
-function operator(name: string, negated: boolean, variables: boolean, matcher: ConditionOperator['matcher']): ConditionOperator {
-  return { name, negated, variables, matcher: variables ? matcher : (value) => matcher(value, undefined) };
+function operator(name: string, negated: boolean, matcher: ConditionOperator['matcher']): ConditionOperator {
+  return { name, negated, matcher };
 }
 
 const stringEquals: ConditionOperator['matcher'] = (value, resolve) => {
@@ -341,33 +344,33 @@ const ipAddress: ConditionOperator['matcher'] = (value) => {
 
 /** Every operator of "IAM JSON policy elements: Condition operators", except Null (below). */
 const operators: readonly ConditionOperator[] = [
-  operator('StringEquals', false, true, stringEquals),
-  operator('StringNotEquals', true, true, stringEquals),
-  operator('StringEqualsIgnoreCase', false, true, stringEqualsIgnoreCase),
-  operator('StringNotEqualsIgnoreCase', true, true, stringEqualsIgnoreCase),
-  operator('StringLike', false, true, stringLike),
-  operator('StringNotLike', true, true, stringLike),
-  operator('NumericEquals', false, false, numeric((a, e) => a === e)),
-  operator('NumericNotEquals', true, false, numeric((a, e) => a === e)),
-  operator('NumericLessThan', false, false, numeric((a, e) => a < e)),
-  operator('NumericLessThanEquals', false, false, numeric((a, e) => a <= e)),
-  operator('NumericGreaterThan', false, false, numeric((a, e) => a > e)),
-  operator('NumericGreaterThanEquals', false, false, numeric((a, e) => a >= e)),
-  operator('DateEquals', false, false, date((a, e) => a === e)),
-  operator('DateNotEquals', true, false, date((a, e) => a === e)),
-  operator('DateLessThan', false, false, date((a, e) => a < e)),
-  operator('DateLessThanEquals', false, false, date((a, e) => a <= e)),
-  operator('DateGreaterThan', false, false, date((a, e) => a > e)),
-  operator('DateGreaterThanEquals', false, false, date((a, e) => a >= e)),
-  operator('Bool', false, true, bool),
-  operator('BinaryEquals', false, false, binaryEquals),
-  operator('IpAddress', false, false, ipAddress),
-  operator('NotIpAddress', true, false, ipAddress),
+  operator('StringEquals', false, stringEquals),
+  operator('StringNotEquals', true, stringEquals),
+  operator('StringEqualsIgnoreCase', false, stringEqualsIgnoreCase),
+  operator('StringNotEqualsIgnoreCase', true, stringEqualsIgnoreCase),
+  operator('StringLike', false, stringLike),
+  operator('StringNotLike', true, stringLike),
+  operator('NumericEquals', false, numeric((a, e) => a === e)),
+  operator('NumericNotEquals', true, numeric((a, e) => a === e)),
+  operator('NumericLessThan', false, numeric((a, e) => a < e)),
+  operator('NumericLessThanEquals', false, numeric((a, e) => a <= e)),
+  operator('NumericGreaterThan', false, numeric((a, e) => a > e)),
+  operator('NumericGreaterThanEquals', false, numeric((a, e) => a >= e)),
+  operator('DateEquals', false, date((a, e) => a === e)),
+  operator('DateNotEquals', true, date((a, e) => a === e)),
+  operator('DateLessThan', false, date((a, e) => a < e)),
+  operator('DateLessThanEquals', false, date((a, e) => a <= e)),
+  operator('DateGreaterThan', false, date((a, e) => a > e)),
+  operator('DateGreaterThanEquals', false, date((a, e) => a >= e)),
+  operator('Bool', false, bool),
+  operator('BinaryEquals', false, binaryEquals),
+  operator('IpAddress', false, ipAddress),
+  operator('NotIpAddress', true, ipAddress),
   // "The ArnEquals and ArnLike condition operators behave identically."
-  operator('ArnEquals', false, true, arnLike),
-  operator('ArnLike', false, true, arnLike),
-  operator('ArnNotEquals', true, true, arnLike),
-  operator('ArnNotLike', true, true, arnLike),
+  operator('ArnEquals', false, arnLike),
+  operator('ArnLike', false, arnLike),
+  operator('ArnNotEquals', true, arnLike),
+  operator('ArnNotLike', true, arnLike),
 ];
 
 const operatorsByName = new Map(operators.map((op) => [op.name, op]));

@@ -119,6 +119,13 @@ describe('evaluatePolicy: principals, actions and resources', () => {
     it(row.name, () => assert.equal(evaluatePolicy(parsePolicy(keyPolicy(row.statement), 'key'), row.request), row.expect));
   }
 
+  it('a variable stands only for a single-valued key ("You can\'t use a multivalued condition key as a variable")', () => {
+    const policy = parsePolicy({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/${aws:TagKeys}' }] }, 'identity');
+    const get = (resource: string, tags: string[]) => evaluatePolicy(policy, request('s3:GetObject', { resource, context: conditionContext({ 'aws:TagKeys': tags }) }));
+    assert.equal(get('arn:aws:s3:::b/x', ['x']), 'Allow');
+    assert.equal(get('arn:aws:s3:::b/x', ['x', 'y']), 'None');
+  });
+
   it('an identity policy applies to its holder whatever the principals', () => {
     const policy = parsePolicy({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*' }] }, 'identity');
     assert.equal(evaluatePolicy(policy, request('kms:Decrypt', { principals: [] })), 'Allow');
