@@ -108,7 +108,7 @@ export const messages = {
   keyPolicyUnsupportedElement: 'Policy contains an unsupported element.',
   keyPolicyVersion: 'Policy has an unsupported Version; use "2012-10-17".',
   keyPolicyNoStatement: 'Policy contains no statements.',
-  keyPolicyMalformedStatement: 'Policy contains a statement that is not well formed.',
+  keyPolicyMalformedElement: 'Policy contains an element that is not well formed.',
   keyPolicyEffect: 'Policy contains a statement with a missing or invalid Effect; use "Allow" or "Deny".',
   keyPolicyBothElements: (element: string, notElement: string) =>
     `Policy contains a statement with both ${element} and ${notElement}.`,

@@ -98,8 +98,10 @@ const iam = {
 } as const;
 
 /**
- * Each fault a policy can have, with its wording in a key policy (KMS) and in an identity policy
- * (IAM). KMS has recorded few of its wordings; the others are kept in `messages` (errors.ts).
+ * Each fault either kind of policy can have, with its wording in a key policy (KMS) and in an
+ * identity policy (IAM). KMS has recorded few of its wordings; the others are kept in `messages`
+ * (errors.ts). Faults of one kind only (principals, IAM's action and resource checks) are raised
+ * where they are checked, with the wording above.
  */
 const faults = {
   notJson: { key: messages.keyPolicyNotJson, identity: iam.syntax },
@@ -107,7 +109,7 @@ const faults = {
   unsupportedElement: { key: messages.keyPolicyUnsupportedElement, identity: iam.syntax },
   version: { key: messages.keyPolicyVersion, identity: iam.syntax },
   noStatement: { key: messages.keyPolicyNoStatement, identity: iam.syntax },
-  malformedStatement: { key: messages.keyPolicyMalformedStatement, identity: iam.syntax },
+  malformedElement: { key: messages.keyPolicyMalformedElement, identity: iam.syntax },
   effect: { key: messages.keyPolicyEffect, identity: iam.syntax },
   // IAM takes "allow" and "denY" as Effects at first, then fails them in its legacy parser.
   effectCase: { key: messages.keyPolicyEffect, identity: iam.legacyParsing },
@@ -115,9 +117,9 @@ const faults = {
   bothResources: { key: messages.keyPolicyBothElements('Resource', 'NotResource'), identity: iam.syntax },
   bothPrincipals: { key: messages.keyPolicyBothElements('Principal', 'NotPrincipal'), identity: iam.syntax },
   conditionOperator: { key: messages.keyPolicyConditionOperator, identity: iam.syntax },
+  // KMS's wording is unrecorded ("Remove duplicate JSON policy elements and SID values", says the
+  // knowledge center's kms-policy-error-invalid-principals); IAM's stands in for it.
   duplicateSid: { key: iam.duplicateSid, identity: iam.duplicateSid },
-  invalidPrincipals: { key: keyPolicyMessages.invalidPrincipals, identity: iam.principal },
-  noPrincipal: { key: keyPolicyMessages.noPrincipal, identity: iam.principal },
 } as const satisfies Record<string, { key: string; identity: string }>;
 
 type Fault = keyof typeof faults;
@@ -185,7 +187,7 @@ export function parsePolicy(source: string | unknown, kind: PolicyKind, principa
   const version = json.Version;
   if (version !== undefined && (typeof version !== 'string' || !VERSIONS.has(version))) throw malformed('version', kind);
   const id = json.Id;
-  if (id !== undefined && typeof id !== 'string') throw malformed('malformedStatement', kind);
+  if (id !== undefined && typeof id !== 'string') throw malformed('malformedElement', kind);
   // "Statement" may be one statement or a list of them; a policy needs at least one.
   const statements = Array.isArray(json.Statement) ? json.Statement : has(json, 'Statement') ? [json.Statement] : [];
   if (statements.length === 0) throw malformed('noStatement', kind);
@@ -201,7 +203,7 @@ export function parsePolicy(source: string | unknown, kind: PolicyKind, principa
 }
 
 function parseStatement(json: Json, kind: PolicyKind): PolicyStatement {
-  if (!isObject(json)) throw malformed('malformedStatement', kind);
+  if (!isObject(json)) throw malformed('malformedElement', kind);
   for (const name of Object.keys(json)) if (!STATEMENT_ELEMENTS.has(name)) throw malformed('unsupportedElement', kind);
   if (has(json, 'Action') && has(json, 'NotAction')) throw malformed('bothActions', kind);
   if (has(json, 'Resource') && has(json, 'NotResource')) throw malformed('bothResources', kind);
@@ -212,13 +214,13 @@ function parseStatement(json: Json, kind: PolicyKind): PolicyStatement {
   if (effect !== 'Allow' && effect !== 'Deny') throw malformed('effectCase', kind);
   const statement: PolicyStatement = { Effect: effect };
   if (has(json, 'Sid')) {
-    if (typeof json.Sid !== 'string') throw malformed('malformedStatement', kind);
+    if (typeof json.Sid !== 'string') throw malformed('malformedElement', kind);
     statement.Sid = json.Sid;
   }
   for (const element of ['Principal', 'NotPrincipal'] as const) {
     if (has(json, element)) {
-      if (kind === 'identity') throw malformed('invalidPrincipals', kind);
-      statement[element] = parsePrincipal(json[element], kind);
+      if (kind === 'identity') throw new MalformedPolicyDocumentException(iam.principal);
+      statement[element] = parsePrincipal(json[element]);
     }
   }
   for (const element of ['Action', 'NotAction', 'Resource', 'NotResource'] as const) {
@@ -231,17 +233,18 @@ function parseStatement(json: Json, kind: PolicyKind): PolicyStatement {
 /** A string or a list of strings, as Action, Resource and principal values are written. */
 function stringList(json: Json, kind: PolicyKind): string[] {
   const list = Array.isArray(json) ? json : [json];
-  if (!list.every((item): item is string => typeof item === 'string')) throw malformed('malformedStatement', kind);
+  if (!list.every((item): item is string => typeof item === 'string')) throw malformed('malformedElement', kind);
   return list;
 }
 
 /** `"*"` or a map of principal types to a value or a list of values; account ids become root ARNs. */
-function parsePrincipal(json: Json, kind: PolicyKind): '*' | Record<string, string[]> {
+function parsePrincipal(json: Json): '*' | Record<string, string[]> {
   if (json === '*') return '*';
-  if (!isObject(json)) throw malformed('invalidPrincipals', kind);
+  const invalid = new MalformedPolicyDocumentException(keyPolicyMessages.invalidPrincipals);
+  if (!isObject(json)) throw invalid;
   const entries = Object.entries(json).map(([type, values]): [string, string[]] => {
-    if (!PRINCIPAL_TYPES.has(type)) throw malformed('invalidPrincipals', kind);
-    const list = stringList(values, kind);
+    if (!PRINCIPAL_TYPES.has(type)) throw invalid;
+    const list = stringList(values, 'key');
     return [type, type === 'AWS' ? list.map((value) => (ACCOUNT_ID.test(value) ? `arn:aws:iam::${value}:root` : value)) : list];
   });
   return Object.fromEntries(entries);
@@ -249,14 +252,14 @@ function parsePrincipal(json: Json, kind: PolicyKind): '*' | Record<string, stri
 
 /** Condition values may be strings, numbers or booleans; AWS compares them as strings. */
 function parseCondition(json: Json, kind: PolicyKind): Record<string, Record<string, string[]>> {
-  if (!isObject(json)) throw malformed('malformedStatement', kind);
+  if (!isObject(json)) throw malformed('malformedElement', kind);
   const operators = Object.entries(json).map(([name, keys]): [string, Record<string, string[]>] => {
     if (!parseOperator(name)) throw malformed('conditionOperator', kind);
-    if (!isObject(keys)) throw malformed('malformedStatement', kind);
+    if (!isObject(keys)) throw malformed('malformedElement', kind);
     const entries = Object.entries(keys).map(([key, values]): [string, string[]] => {
       const list = Array.isArray(values) ? values : [values];
       return [key, list.map((value) => {
-        if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw malformed('malformedStatement', kind);
+        if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw malformed('malformedElement', kind);
         return String(value);
       })];
     });
@@ -306,13 +309,15 @@ const IAM_ONLY_CONDITION_KEYS = /^(?:aws:resourcetag(?:\/|$)|kms:resourcetag|kms
 function checkKeyPolicy(document: PolicyDocument, principalExists: ((arn: string) => boolean) | undefined): void {
   for (const s of document.Statement) {
     const principal = s.Principal ?? s.NotPrincipal;
-    if (principal === undefined) throw malformed('noPrincipal', 'key');
+    if (principal === undefined) throw new MalformedPolicyDocumentException(keyPolicyMessages.noPrincipal);
     if (principal === '*') continue;
     const values = Object.values(principal).flat();
-    if (values.length === 0) throw malformed('noPrincipal', 'key');
+    if (values.length === 0) throw new MalformedPolicyDocumentException(keyPolicyMessages.noPrincipal);
     for (const [type, list] of Object.entries(principal)) {
       for (const value of list) {
-        if (value === '' || (type === 'AWS' && value !== '*' && !PRINCIPAL_ARN.test(value))) throw malformed('invalidPrincipals', 'key');
+        if (value === '' || (type === 'AWS' && value !== '*' && !PRINCIPAL_ARN.test(value))) {
+          throw new MalformedPolicyDocumentException(keyPolicyMessages.invalidPrincipals);
+        }
       }
     }
   }
@@ -333,7 +338,9 @@ function checkKeyPolicy(document: PolicyDocument, principalExists: ((arn: string
   checkDuplicateSids(document, 'key');
   if (principalExists) {
     for (const arn of principalsNamed(document)) {
-      if (!/^arn:[^:]+:iam::\d{12}:root$/.test(arn) && !principalExists(arn)) throw malformed('invalidPrincipals', 'key');
+      if (!/^arn:[^:]+:iam::\d{12}:root$/.test(arn) && !principalExists(arn)) {
+        throw new MalformedPolicyDocumentException(keyPolicyMessages.invalidPrincipals);
+      }
     }
   }
 }

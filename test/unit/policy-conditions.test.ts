@@ -195,6 +195,7 @@ table('Several keys and operators are ANDed (reference_policies_multi-value-cond
 
 table('Policy variables in condition values (reference_policies_variables)', [
   { name: '${aws:username} resolves (the variable name is case-insensitive)', condition: c('StringEquals', 'kms:EncryptionContext:user', '${AWS:UserName}'), request: { 'aws:username': 'bob', 'kms:EncryptionContext:user': 'bob' }, holds: true },
+  { name: '${aws:userid}, the unique id of a role session, in a key', condition: c('StringEquals', 'kms:EncryptionContext:owner', '${aws:userid}'), request: { 'aws:userid': 'AROAEXAMPLEID:alice', 'kms:EncryptionContext:owner': 'AROAEXAMPLEID:alice' }, holds: true },
   { name: 'a variable inside a StringLike pattern', condition: c('StringLike', 's3:prefix', 'home/${aws:username}/*'), request: { 'aws:username': 'bob', 's3:prefix': 'home/bob/docs' }, holds: true },
   { name: 'a resolved value is literal: user a* does not match abc', condition: c('StringLike', 'k', '${aws:username}'), request: { 'aws:username': 'a*', k: 'abc' }, holds: false },
   { name: 'a variable with no value is null, not empty: a${aws:username}* does not match abc', condition: c('StringLike', 'k', 'a${aws:username}*'), request: { k: 'abc' }, holds: false },
