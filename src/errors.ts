@@ -103,4 +103,22 @@ export const messages = {
     'This Trent server has no accounts configured, so it does not answer requests from web browsers ' +
     '(requests with an Origin header).',
   tooManyConnections: 'The server has too many open connections, all of them busy. Retry later.',
+  // Key policy faults (src/domain/policies.ts): KMS's wording for these is unrecorded. The ones
+  // AWS has recorded live in policies.ts; identity policies use IAM's recorded wording.
+  keyPolicyTooLarge: (limit: number) => `The key policy exceeds the maximum size of ${limit} bytes.`,
+  keyPolicyNotJson: 'Policy is not valid JSON.',
+  keyPolicyNotObject: 'Policy must be a JSON object.',
+  keyPolicyUnsupportedElement: 'Policy contains an unsupported element.',
+  keyPolicyVersion: 'Policy has an unsupported Version; use "2012-10-17".',
+  keyPolicyNoStatement: 'Policy contains no statements.',
+  keyPolicyMalformedElement: 'Policy contains an element that is not well formed.',
+  keyPolicyEffect: 'Policy contains a statement with a missing or invalid Effect; use "Allow" or "Deny".',
+  keyPolicyBothElements: (element: string, notElement: string) =>
+    `Policy contains a statement with both ${element} and ${notElement}.`,
+  keyPolicyConditionOperator: 'Policy contains a statement with an unsupported condition operator.',
+  // The form of the recorded EncryptionContext message, with "tag" for "encryption context" as
+  // the KMS Developer Guide's template has it.
+  overlyPermissiveRequestTag:
+    'OverlyPermissiveCondition:RequestTag: Using the ForAllValues set operator with a single-valued condition key ' +
+    'matches requests without the specified tag or with an unspecified tag. To fix, remove ForAllValues.',
 } as const;
