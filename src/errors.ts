@@ -87,8 +87,6 @@ export const messages = {
     `KeyUsage ${usage} is not compatible with KeySpec ${spec}.`,
   recipientUnsupported:
     'Recipient (Nitro Enclaves attestation) is not supported by this Trent server yet.',
-  // AWS's wording, recorded in the KMS API Reference (PutKeyPolicy, BypassPolicyLockoutSafetyCheck).
-  policyLockout: 'The new key policy will not allow you to update the key policy in the future.',
   noSuchKeyPolicy: (name: string) => `No key policy named ${name} exists; the only key policy name is default.`,
   notImplemented: (operation: string) => `${operation} is not supported by this Trent server yet.`,
   throttled: 'You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.',

@@ -10,7 +10,7 @@ import { MalformedPolicyDocumentException, messages, NotFoundException } from '.
 import type { KeyRecord } from '../storage/types.js';
 import type { AccessControl, Caller } from './access.js';
 import { arnOf } from './arn.js';
-import { parsePolicy } from './policies.js';
+import { keyPolicyMessages, parsePolicy } from './policies.js';
 
 /** The only key policy name AWS KMS has. */
 export const KEY_POLICY_NAME = 'default';
@@ -66,6 +66,6 @@ export async function checkNewKeyPolicy(
   const withPolicy: KeyRecord = { ...key, policy: policy.text };
   const resource = { type: 'key' as const, arn: arnOf(key), account: key.account, region: key.region, key: withPolicy };
   if (!(await access.allows(caller, 'kms:PutKeyPolicy', resource, {}))) {
-    throw new MalformedPolicyDocumentException(messages.policyLockout);
+    throw new MalformedPolicyDocumentException(keyPolicyMessages.lockout);
   }
 }

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AccessControl, type AccessFacts, type Caller, type KmsAction, type Resource } from '../../src/domain/access.js';
+import { systemClock } from '../../src/domain/clock.js';
 import { AccessDeniedException } from '../../src/errors.js';
 import { createRegistry } from '../../src/operations/index.js';
 import { kmsModel } from '../../src/protocol/kms-model.generated.js';
@@ -27,6 +28,10 @@ interface Decision {
 
 /** Allows everything, as today's account rule does for the caller's own account, and records it. */
 class RecordingAccess extends AccessControl {
+  constructor() {
+    super({ clock: systemClock });
+  }
+
   readonly decisions: Decision[] = [];
   override async authorize(caller: Caller, action: KmsAction, resource: Resource, facts: AccessFacts): Promise<void> {
     // Plain objects (validated maps have no prototype), so they compare with deepEqual.
@@ -37,6 +42,10 @@ class RecordingAccess extends AccessControl {
 }
 
 class DenyAll extends AccessControl {
+  constructor() {
+    super({ clock: systemClock });
+  }
+
   override async authorize(_caller: Caller, action: KmsAction): Promise<void> {
     throw new AccessDeniedException(`denied ${action}`);
   }
