@@ -652,8 +652,9 @@ describe('RetireGrant', () => {
   ];
   errorRows(fixture, rows);
 
-  it('retires by token (with its own GrantId and KeyId too), after which the token names nothing', async () => {
+  it('retires by token (with its own GrantId and KeyId too), in any key state, after which the token names nothing', async () => {
     const { t, f } = fixture;
+    await t.ok('DisableKey', { KeyId: f.key.keyId });
     assert.deepEqual(await t.ok('RetireGrant', { GrantToken: f.token, GrantId: f.grant, KeyId: f.key.arn }), {});
     assert.deepEqual((await t.ok('ListGrants', { KeyId: f.key.keyId })).Grants, []);
     assert.deepEqual(await t.error('RetireGrant', { GrantToken: f.token }), { status: 400, __type: 'InvalidGrantTokenException', message: 'Invalid grant token.' });
