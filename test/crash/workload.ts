@@ -339,9 +339,9 @@ const ACTIONS: readonly { weight: number; run: Action }[] = [
   { weight: 1.5, run: untagKey },
   { weight: 3, run: encrypt },
   { weight: 1.5, run: generateDataKeyPair },
-  { weight: 2, run: createGrant },
-  { weight: 0.75, run: (loop) => deleteGrant(loop, 'retire') },
-  { weight: 0.75, run: (loop) => deleteGrant(loop, 'revoke') },
+  { weight: 1, run: createGrant },
+  { weight: 0.4, run: (loop) => deleteGrant(loop, 'retire') },
+  { weight: 0.4, run: (loop) => deleteGrant(loop, 'revoke') },
 ];
 const TOTAL_WEIGHT = ACTIONS.reduce((sum, a) => sum + a.weight, 0);
 
