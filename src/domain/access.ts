@@ -12,8 +12,8 @@
  * grants. Key policies, identity policies and grants refine it (the identity issue).
  */
 import { AccessDeniedException } from '../errors.js';
-import type { DataKeyPairSpec, EncryptionAlgorithmSpec, KeySpec, KeyUsageType, OriginType } from '../kms-types.generated.js';
-import type { KeyRecord, Scope } from '../storage/types.js';
+import type { DataKeyPairSpec, EncryptionAlgorithmSpec, GrantOperation, KeySpec, KeyUsageType, OriginType } from '../kms-types.generated.js';
+import type { GrantConstraintsRecord, GrantRecord, KeyRecord, Scope } from '../storage/types.js';
 
 export interface Principal {
   /** The 12-digit account the caller belongs to. */
@@ -46,6 +46,19 @@ export interface AccessFacts {
   encryptionContext?: Readonly<Record<string, string>>;
   /** The grant tokens sent with the request; grants they name count at once. */
   grantTokens?: readonly string[];
+  /**
+   * The grants those tokens name, each checked to exist (domain/grants.ts, checkGrantTokens);
+   * present when the request carried any. Which of them count for this decision (the caller's,
+   * on this key) is grants.ts's `grantsOfCaller`.
+   */
+  grantsFromTokens?: readonly GrantRecord[];
+  /** kms:GrantOperations, kms:GranteePrincipal, kms:RetiringPrincipal, kms:GrantConstraintType of a grant being created. */
+  newGrant?: {
+    operations: readonly GrantOperation[];
+    granteePrincipal: string;
+    retiringPrincipal?: string;
+    constraints?: GrantConstraintsRecord;
+  };
   /** kms:DataKeyPairSpec */
   dataKeyPairSpec?: DataKeyPairSpec;
   /** kms:EncryptionAlgorithm */

@@ -9,6 +9,7 @@ import { sensitivePaths, type ServiceModel } from '../protocol/shapes.js';
 import { cancelKeyDeletionOperation } from './cancel-key-deletion.js';
 import type { Operation, OperationDeclaration } from './context.js';
 import { createAliasOperation } from './create-alias.js';
+import { createGrantOperation } from './create-grant.js';
 import { createKeyOperation } from './create-key.js';
 import { decryptOperation } from './decrypt.js';
 import { deleteAliasOperation } from './delete-alias.js';
@@ -22,9 +23,13 @@ import { generateDataKeyPairWithoutPlaintextOperation } from './generate-data-ke
 import { generateDataKeyWithoutPlaintextOperation } from './generate-data-key-without-plaintext.js';
 import { generateRandomOperation } from './generate-random.js';
 import { listAliasesOperation } from './list-aliases.js';
+import { listGrantsOperation } from './list-grants.js';
 import { listKeysOperation } from './list-keys.js';
 import { listResourceTagsOperation } from './list-resource-tags.js';
+import { listRetirableGrantsOperation } from './list-retirable-grants.js';
 import { reEncryptOperation } from './re-encrypt.js';
+import { retireGrantOperation } from './retire-grant.js';
+import { revokeGrantOperation } from './revoke-grant.js';
 import { scheduleKeyDeletionOperation } from './schedule-key-deletion.js';
 import { tagResourceOperation } from './tag-resource.js';
 import { untagResourceOperation } from './untag-resource.js';
@@ -59,6 +64,7 @@ export function createRegistry(model: ServiceModel): Registry {
   const operations = [
     register(model, cancelKeyDeletionOperation),
     register(model, createAliasOperation),
+    register(model, createGrantOperation),
     register(model, createKeyOperation),
     register(model, decryptOperation),
     register(model, deleteAliasOperation),
@@ -72,9 +78,13 @@ export function createRegistry(model: ServiceModel): Registry {
     register(model, generateDataKeyWithoutPlaintextOperation),
     register(model, generateRandomOperation),
     register(model, listAliasesOperation),
+    register(model, listGrantsOperation),
     register(model, listKeysOperation),
     register(model, listResourceTagsOperation),
+    register(model, listRetirableGrantsOperation),
     register(model, reEncryptOperation),
+    register(model, retireGrantOperation),
+    register(model, revokeGrantOperation),
     register(model, scheduleKeyDeletionOperation),
     register(model, tagResourceOperation),
     register(model, untagResourceOperation),
