@@ -13,6 +13,7 @@ import { pino } from 'pino';
 import { generateKeyPair } from '../src/crypto/asymmetric.js';
 import { open, seal } from '../src/crypto/envelope.js';
 import { KeyPairPool } from '../src/crypto/key-pair-pool.js';
+import { GrantTokenSigner } from '../src/crypto/grant-token.js';
 import { RootKey } from '../src/crypto/root-key.js';
 import { systemClock } from '../src/domain/clock.js';
 import { KeyMaterials } from '../src/domain/key-material.js';
@@ -26,10 +27,12 @@ import { SqliteStore } from '../src/storage/sqlite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trent-hot-'));
 const store = new SqliteStore(join(dir, 'trent.db'));
+const rootKey = RootKey.fromBytes(randomBytes(32));
 const services: Services = {
   store,
-  materials: new KeyMaterials(store, RootKey.fromBytes(randomBytes(32))),
+  materials: new KeyMaterials(store, rootKey),
   keyPairs: new KeyPairPool([], generateKeyPair, 1),
+  grantTokenSigner: GrantTokenSigner.fromRootKey(rootKey),
   access: accessControlFor(store, systemClock),
   clock: systemClock,
   config: { defaultAccount: '111122223333', defaultRegion: 'us-east-1', allowSm2Everywhere: false },

@@ -40,7 +40,8 @@ print(
     `not applied ${report.unknownNotApplied}, the rest changed nothing either way)`,
 );
 print(`ciphertexts checked  ${report.ciphertextsChecked} (${report.decryptChecks} decrypts with re-checks)`);
-print(`keys, aliases        ${report.keys}, ${report.aliases}`);
+print(`grants checked       ${report.grantChecks} (${report.tokenChecks} grant tokens used)`);
+print(`keys, aliases, grants ${report.keys}, ${report.aliases}, ${report.grants}`);
 print(`duration             ${(report.durationMs / 1000).toFixed(1)} s`);
 print(`violations           ${report.violations.length}`);
 for (const violation of report.violations) print(`  ${violation}`);

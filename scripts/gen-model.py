@@ -28,6 +28,8 @@ OVERLAY_ENUMS = {
     "DataKeyPairSpec": ["ML_KEM_512", "ML_KEM_768", "ML_KEM_1024"],
     "KeySpec": ["ML_KEM_512", "ML_KEM_768", "ML_KEM_1024"],
     "KeyUsageType": ["ENCAPSULATE_DECAPSULATE"],
+    # Grants for ML-KEM keys (GrantOperation in @aws-sdk/client-kms's enums).
+    "GrantOperation": ["Encapsulate", "Decapsulate"],
 }
 
 # Shapes and members of the newest @aws-sdk/client-kms that botocore lacks: ML-KEM keys list
@@ -36,9 +38,23 @@ OVERLAY_SHAPES = {
     "EncapsulationAlgorithmSpec": {"type": "string", "enum": ["ML_KEM"]},
     "EncapsulationAlgorithmSpecList": {"type": "list", "member": {"shape": "EncapsulationAlgorithmSpec"}},
 }
+# Service-principal grants and the SourceArn grant constraint (@aws-sdk/client-kms models_0 and
+# schemas_0: CreateGrantRequest, GrantListEntry, GrantConstraints, ListGrantsRequest,
+# ListRetirableGrantsRequest). The SDK carries no length or pattern for them: service principals
+# take the shape of the principals beside them, SourceArn that of the model's other ARNs.
 OVERLAY_MEMBERS = {
     "KeyMetadata": {"EncapsulationAlgorithms": "EncapsulationAlgorithmSpecList"},
     "GetPublicKeyResponse": {"EncapsulationAlgorithms": "EncapsulationAlgorithmSpecList"},
+    "CreateGrantRequest": {"GranteeServicePrincipal": "PrincipalIdType", "RetiringServicePrincipal": "PrincipalIdType"},
+    "GrantListEntry": {"GranteeServicePrincipal": "PrincipalIdType", "RetiringServicePrincipal": "PrincipalIdType"},
+    "GrantConstraints": {"SourceArn": "ArnType"},
+    "ListGrantsRequest": {"GranteeServicePrincipal": "PrincipalIdType"},
+    "ListRetirableGrantsRequest": {"RetiringServicePrincipal": "PrincipalIdType"},
+}
+# Members the newest API no longer requires (one of them or its service-principal sibling is).
+OVERLAY_OPTIONAL = {
+    "CreateGrantRequest": ["GranteePrincipal"],
+    "ListRetirableGrantsRequest": ["RetiringPrincipal"],
 }
 
 # Operations of the newest @aws-sdk/client-kms (EncapsulateCommand, DecapsulateCommand) that
@@ -63,6 +79,8 @@ def load_model() -> dict:
     for name, members in OVERLAY_MEMBERS.items():
         for member, shape in members.items():
             shapes[name]["members"].setdefault(member, {"shape": shape})
+    for name, members in OVERLAY_OPTIONAL.items():
+        shapes[name]["required"] = [m for m in shapes[name].get("required", []) if m not in members]
     return model
 
 

@@ -27,6 +27,7 @@ export class IncorrectKeyException extends KmsError { readonly type = 'Incorrect
 export class InvalidAliasNameException extends KmsError { readonly type = 'InvalidAliasNameException'; }
 export class InvalidArnException extends KmsError { readonly type = 'InvalidArnException'; }
 export class InvalidCiphertextException extends KmsError { readonly type = 'InvalidCiphertextException'; }
+export class InvalidGrantIdException extends KmsError { readonly type = 'InvalidGrantIdException'; }
 export class InvalidGrantTokenException extends KmsError { readonly type = 'InvalidGrantTokenException'; }
 export class InvalidKeyUsageException extends KmsError { readonly type = 'InvalidKeyUsageException'; }
 export class InvalidMarkerException extends KmsError { readonly type = 'InvalidMarkerException'; }
@@ -119,4 +120,23 @@ export const messages = {
   overlyPermissiveRequestTag:
     'OverlyPermissiveCondition:RequestTag: Using the ForAllValues set operator with a single-valued condition key ' +
     'matches requests without the specified tag or with an unspecified tag. To fix, remove ForAllValues.',
+  // Grants (domain/grants.ts). AWS's recorded wordings stay with the code that raises them.
+  invalidGrantToken: 'Invalid grant token.',
+  invalidGrantId: (grantId: string) => `Invalid grantId '${grantId}'`,
+  grantNotFound: (grantId: string, keyArn: string) => `Grant ${grantId} does not exist for ${keyArn}.`,
+  invalidPrincipal: (member: string) =>
+    `${member} must be the ARN of an AWS principal: an account (root), an IAM user, an IAM role, a federated user or an assumed role user.`,
+  invalidServicePrincipal: (member: string) => `${member} must be an AWS service principal, such as rds.amazonaws.com.`,
+  invalidSourceArn: 'The SourceArn grant constraint must be an ARN.',
+  eitherNotBoth: (a: string, b: string) => `You must specify either ${a} or ${b}, but not both.`,
+  notBoth: (a: string, b: string) => `You can specify either ${a} or ${b}, but not both.`,
+  servicePrincipalNeedsSourceArn: 'When you specify a GranteeServicePrincipal, you must also specify a SourceArn grant constraint.',
+  servicePrincipalNeedsRetiring:
+    'When you specify a GranteeServicePrincipal, you must also specify a RetiringPrincipal or a RetiringServicePrincipal.',
+  grantOperationsNotValid: (operations: readonly string[], arn: string, spec: string, usage: string) =>
+    `The grant operations ${operations.join(', ')} are not valid for ${arn}, whose key spec is ${spec} and key usage ${usage}.`,
+  grantConstraintsNotValid: (arn: string, spec: string, usage: string) =>
+    `Encryption context grant constraints are valid only in grants for symmetric encryption KMS keys; ${arn} has key spec ${spec} and key usage ${usage}.`,
+  retireGrantWhich: 'Specify the grant to retire: a GrantToken, or a GrantId and a KeyId.',
+  retireGrantMismatch: 'The GrantToken and the GrantId or KeyId name different grants.',
 } as const;

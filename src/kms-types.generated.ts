@@ -46,13 +46,15 @@ export interface CreateCustomKeyStoreResponse {
 }
 export interface CreateGrantRequest {
   KeyId: string;
-  GranteePrincipal: string;
+  GranteePrincipal?: string;
   RetiringPrincipal?: string;
   Operations: GrantOperation[];
   Constraints?: GrantConstraints;
   GrantTokens?: string[];
   Name?: string;
   DryRun?: boolean;
+  GranteeServicePrincipal?: string;
+  RetiringServicePrincipal?: string;
 }
 export interface CreateGrantResponse {
   GrantToken?: string;
@@ -325,6 +327,7 @@ export interface GetPublicKeyResponse {
 export interface GrantConstraints {
   EncryptionContextSubset?: Record<string, string>;
   EncryptionContextEquals?: Record<string, string>;
+  SourceArn?: string;
 }
 export interface GrantListEntry {
   KeyId?: string;
@@ -336,8 +339,10 @@ export interface GrantListEntry {
   IssuingAccount?: string;
   Operations?: GrantOperation[];
   Constraints?: GrantConstraints;
+  GranteeServicePrincipal?: string;
+  RetiringServicePrincipal?: string;
 }
-export type GrantOperation = "Decrypt" | "Encrypt" | "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" | "ReEncryptFrom" | "ReEncryptTo" | "Sign" | "Verify" | "GetPublicKey" | "CreateGrant" | "RetireGrant" | "DescribeKey" | "GenerateDataKeyPair" | "GenerateDataKeyPairWithoutPlaintext" | "GenerateMac" | "VerifyMac" | "DeriveSharedSecret";
+export type GrantOperation = "Decrypt" | "Encrypt" | "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" | "ReEncryptFrom" | "ReEncryptTo" | "Sign" | "Verify" | "GetPublicKey" | "CreateGrant" | "RetireGrant" | "DescribeKey" | "GenerateDataKeyPair" | "GenerateDataKeyPairWithoutPlaintext" | "GenerateMac" | "VerifyMac" | "DeriveSharedSecret" | "Encapsulate" | "Decapsulate";
 export interface ImportKeyMaterialRequest {
   KeyId: string;
   ImportToken: Buffer;
@@ -418,6 +423,7 @@ export interface ListGrantsRequest {
   KeyId: string;
   GrantId?: string;
   GranteePrincipal?: string;
+  GranteeServicePrincipal?: string;
 }
 export interface ListGrantsResponse {
   Grants?: GrantListEntry[];
@@ -467,7 +473,8 @@ export interface ListResourceTagsResponse {
 export interface ListRetirableGrantsRequest {
   Limit?: number;
   Marker?: string;
-  RetiringPrincipal: string;
+  RetiringPrincipal?: string;
+  RetiringServicePrincipal?: string;
 }
 export type MacAlgorithmSpec = "HMAC_SHA_224" | "HMAC_SHA_256" | "HMAC_SHA_384" | "HMAC_SHA_512";
 export type MessageType = "RAW" | "DIGEST" | "EXTERNAL_MU";

@@ -14,3 +14,8 @@ export function randomId(): string {
 export function secretBytes(length: number): Buffer {
   return randomBytes(length);
 }
+
+/** A fresh grant id: 64 lowercase hex digits (32 random bytes), the form AWS's take. */
+export function randomGrantId(): string {
+  return randomBytes(32).toString('hex');
+}

@@ -8,13 +8,17 @@
  * Wrapped material: nonce(12) || tag(16) || AES-256-GCM(root, material), with the key id and
  * material version as additional data so a wrapped row cannot be moved to another key.
  *
+ * Derived keys: `derive(label)` is HKDF-SHA256 (RFC 5869) of the root key with an empty salt and
+ * the label as info, 32 bytes: one independent key per purpose (grant tokens, crypto/
+ * grant-token.ts), the same on every server that shares the root key.
+ *
  * Key check value: HMAC-SHA256(root key, CHECK_LABEL) in hex. The store keeps it from the
  * database's first start, so a server given another root key refuses to start instead of
  * answering every Decrypt with a 500. HMAC is a pseudorandom function: the value tells nothing
  * about the key except whether a candidate key is the same one. The public fingerprint shown in
  * logs and /health is its first 16 hex digits, never a plain hash of the key.
  */
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { closeSync, constants, fsyncSync, linkSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -98,6 +102,16 @@ export class RootKey {
   /** A short public fingerprint, so operators can tell which root key a server uses. */
   fingerprint(): string {
     return fingerprintOf(this.checkValue());
+  }
+
+  /** A 32-byte key for one purpose, named by `label`: HKDF-SHA256(root key, salt empty, info label). */
+  derive(label: string): KeyObject {
+    const bytes = Buffer.from(hkdfSync('sha256', this.key, Buffer.alloc(0), label, 32));
+    try {
+      return createSecretKey(bytes);
+    } finally {
+      bytes.fill(0);
+    }
   }
 
   wrap(material: Buffer, keyId: string, version: number): Buffer {

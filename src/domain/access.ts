@@ -13,9 +13,10 @@
 import { AccessDeniedException } from '../errors.js';
 import type { Clock } from './clock.js';
 import { conditionContext, readsResourceAliases } from './condition-keys.js';
+import { grantAllows, grantOperationOf, grantsOfCaller } from './grants.js';
 import { evaluatePolicy, parsePolicy, type PolicyDocument, type PolicyEffect, type PolicyRequest } from './policies.js';
-import type { DataKeyPairSpec, EncryptionAlgorithmSpec, KeySpec, KeyUsageType, OriginType } from '../kms-types.generated.js';
-import type { KeyRecord, Scope, Store } from '../storage/types.js';
+import type { DataKeyPairSpec, EncryptionAlgorithmSpec, GrantOperation, KeySpec, KeyUsageType, OriginType } from '../kms-types.generated.js';
+import type { GrantConstraintsRecord, GrantRecord, KeyRecord, Scope, Store } from '../storage/types.js';
 
 export interface Principal {
   /** The 12-digit account the caller belongs to. */
@@ -48,6 +49,19 @@ export interface AccessFacts {
   encryptionContext?: Readonly<Record<string, string>>;
   /** The grant tokens sent with the request; grants they name count at once. */
   grantTokens?: readonly string[];
+  /**
+   * The grants those tokens name, each checked to exist (domain/grants.ts, checkGrantTokens);
+   * present when the request carried any. Which of them count for this decision (the caller's,
+   * on this key) is grants.ts's `grantsOfCaller`.
+   */
+  grantsFromTokens?: readonly GrantRecord[];
+  /** kms:GrantOperations, kms:GranteePrincipal, kms:RetiringPrincipal, kms:GrantConstraintType of a grant being created. */
+  newGrant?: {
+    operations: readonly GrantOperation[];
+    granteePrincipal: string;
+    retiringPrincipal?: string;
+    constraints?: GrantConstraintsRecord;
+  };
   /** kms:DataKeyPairSpec */
   dataKeyPairSpec?: DataKeyPairSpec;
   /** kms:EncryptionAlgorithm */
@@ -68,8 +82,6 @@ export interface AccessFacts {
   requestTags?: readonly { TagKey: string; TagValue: string }[];
   /** aws:TagKeys: tag keys a request removes (UntagResource). */
   tagKeys?: readonly string[];
-  /** kms:GrantOperations, kms:GranteePrincipal, kms:RetiringPrincipal, kms:GrantConstraintType (CreateGrant). */
-  grant?: { operations: readonly string[]; granteePrincipal: string; retiringPrincipal?: string; constraintTypes: readonly string[] };
 }
 
 /** Configured accounts and principals (domain/identities.ts), as access decisions need them. */
@@ -82,17 +94,12 @@ export interface IdentityDirectory {
   principals(): readonly string[];
 }
 
-/** Whether the grants of a key let `grantee` perform `operation` with this encryption context. */
-export type GrantCheck = (key: KeyRecord, grantee: string, operation: string, encryptionContext: Readonly<Record<string, string>> | undefined) => Promise<boolean>;
-
 export interface AccessControlOptions {
   clock: Clock;
   /** The configured accounts; absent in development mode (no accounts: the caller is the default account's root). */
   identities?: IdentityDirectory;
-  /** The aliases of a key, for kms:ResourceAliases (looked up only when a policy reads that key). */
-  aliasesOf?: (key: KeyRecord) => Promise<readonly string[]>;
-  /** The grants, once a store holds them. */
-  grants?: GrantCheck;
+  /** The store: a key's grants (for its grantee) and aliases (for kms:ResourceAliases) come from it. */
+  store: Store;
 }
 
 type Denial = 'explicit-identity' | 'explicit-resource' | 'no-identity' | 'no-resource';
@@ -144,7 +151,7 @@ export class AccessControl {
     const { principal } = caller;
     const sameAccount = resource.account === principal.account;
     const key = resource.type === 'key' ? resource.key : undefined;
-    const aliases = key && this.options.aliasesOf && readsResourceAliases([key.policy]) ? await this.options.aliasesOf(key) : undefined;
+    const aliases = key && readsResourceAliases([key.policy]) ? await this.resourceAliases(key) : undefined;
     const context = conditionContext({
       caller,
       resource,
@@ -182,11 +189,26 @@ export class AccessControl {
     } else {
       allowed = keyPolicyAllows && identity === 'Allow';
     }
-    if (allowed) return undefined;
-    if (this.options.grants && (await this.options.grants(key, principal.arn, action.slice('kms:'.length), facts.encryptionContext))) {
-      return undefined;
-    }
+    if (allowed || (await this.grantAllows(principal, action, key, facts))) return undefined;
     return sameAccount && viaAccount === 'Allow' ? 'no-identity' : 'no-resource';
+  }
+
+  /** Whether a grant of `key` (stored for the caller, or named by the request's tokens) allows the action. */
+  private async grantAllows(principal: Principal, action: KmsAction, key: KeyRecord, facts: AccessFacts): Promise<boolean> {
+    const operation = grantOperationOf(action);
+    if (operation === undefined) return false;
+    const grants = await grantsOfCaller(this.options.store, key, principal.arn, facts.grantsFromTokens);
+    if (grants.length === 0) return false;
+    return grantAllows(grants, {
+      operation,
+      encryptionContext: facts.encryptionContext,
+      ...(facts.newGrant && { newGrant: facts.newGrant }),
+    });
+  }
+
+  /** A key's alias names, for kms:ResourceAliases (AWS evaluates at most 50 of them). */
+  private async resourceAliases(key: KeyRecord): Promise<string[]> {
+    return (await this.options.store.listAliases(key, { keyId: key.keyId, limit: 50 })).map((alias) => alias.aliasName);
   }
 
   /** The caller's identity policies' verdict; the root user may do anything in its own account. */
@@ -222,14 +244,9 @@ export class AccessControl {
   }
 }
 
-/** An AccessControl over `store`: key aliases (kms:ResourceAliases) and, in time, grants come from it. */
+/** An AccessControl over `store`, for the configured accounts (none: development mode). */
 export function accessControlFor(store: Store, clock: Clock, identities?: IdentityDirectory): AccessControl {
-  return new AccessControl({
-    clock,
-    ...(identities && { identities }),
-    // AWS evaluates kms:ResourceAliases against at most 50 of a key's aliases.
-    aliasesOf: async (key) => (await store.listAliases(key, { keyId: key.keyId, limit: 50 })).map((alias) => alias.aliasName),
-  });
+  return new AccessControl({ clock, store, ...(identities && { identities }) });
 }
 
 const KEY_POLICY_CACHE_LIMIT = 1_000;

@@ -77,11 +77,13 @@ export function conditionContext(input: ConditionInput): ConditionContext {
     set('aws:TagKeys', ...facts.requestTags.map((t) => t.TagKey));
   }
   if (facts.tagKeys) set('aws:TagKeys', ...facts.tagKeys);
-  if (facts.grant) {
-    set('kms:GrantOperations', ...facts.grant.operations);
-    set('kms:GranteePrincipal', facts.grant.granteePrincipal);
-    set('kms:RetiringPrincipal', facts.grant.retiringPrincipal);
-    set('kms:GrantConstraintType', ...facts.grant.constraintTypes);
+  if (facts.newGrant) {
+    const grant = facts.newGrant;
+    set('kms:GrantOperations', ...grant.operations);
+    set('kms:GranteePrincipal', grant.granteePrincipal);
+    set('kms:RetiringPrincipal', grant.retiringPrincipal);
+    set('kms:GrantConstraintType', ...Object.keys(grant.constraints ?? {}).filter((c) => c.startsWith('EncryptionContext')));
+    // No AWS service calls Trent for a caller, so no grant is ever for an AWS resource.
     set('kms:GrantIsForAWSResource', 'false');
   }
   return keys;

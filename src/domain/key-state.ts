@@ -37,6 +37,14 @@ export function assertUsable(key: KeyRecord): void {
   }
 }
 
+/**
+ * CreateGrant: as cryptographic operations, except that a key of a disconnected custom key store
+ * (Unavailable) takes grants (the key state table's CreateGrant row).
+ */
+export function assertGrantable(key: KeyRecord): void {
+  if (key.state !== 'Unavailable') assertUsable(key);
+}
+
 /** Aliases, tags and descriptions can be changed in any state but PendingDeletion; returns the key. */
 export function assertManageable(key: KeyRecord): KeyRecord {
   if (key.state === 'PendingDeletion') throw invalidState(key);

@@ -10,12 +10,13 @@
  * region it acts in), the request's grant tokens, and the server's services.
  */
 import type { Logger } from 'pino';
+import type { GrantTokenSigner } from '../crypto/grant-token.js';
 import type { KeyPairPool } from '../crypto/key-pair-pool.js';
 import type { AccessControl, AccessFacts, Caller, KmsAction } from '../domain/access.js';
 import type { Clock } from '../domain/clock.js';
 import type { KeyMaterials } from '../domain/key-material.js';
 import type { KmsOperations, OperationName } from '../kms-types.generated.js';
-import type { Store } from '../storage/types.js';
+import type { GrantRecord, Store } from '../storage/types.js';
 
 export interface ServiceConfig {
   defaultAccount: string;
@@ -28,6 +29,8 @@ export interface Services {
   store: Store;
   materials: KeyMaterials;
   keyPairs: KeyPairPool;
+  /** Issues and verifies grant tokens, under a key derived from the root key. */
+  grantTokenSigner: GrantTokenSigner;
   access: AccessControl;
   clock: Clock;
   config: ServiceConfig;
@@ -80,6 +83,8 @@ export interface RequestContext extends Caller {
   operation: Operation;
   /** The request's GrantTokens: grants they name count for its access decisions at once. */
   grantTokens: readonly string[];
+  /** The grants those tokens name, each checked to exist by the pipeline's grantTokens stage. */
+  tokenGrants: readonly GrantRecord[];
   services: Services;
 }
 

@@ -9,6 +9,7 @@ import { sensitivePaths, type ServiceModel } from '../protocol/shapes.js';
 import { cancelKeyDeletionOperation } from './cancel-key-deletion.js';
 import type { Operation, OperationDeclaration } from './context.js';
 import { createAliasOperation } from './create-alias.js';
+import { createGrantOperation } from './create-grant.js';
 import { createKeyOperation } from './create-key.js';
 import { decryptOperation } from './decrypt.js';
 import { deleteAliasOperation } from './delete-alias.js';
@@ -23,11 +24,15 @@ import { generateDataKeyWithoutPlaintextOperation } from './generate-data-key-wi
 import { generateRandomOperation } from './generate-random.js';
 import { getKeyPolicyOperation } from './get-key-policy.js';
 import { listAliasesOperation } from './list-aliases.js';
+import { listGrantsOperation } from './list-grants.js';
 import { listKeyPoliciesOperation } from './list-key-policies.js';
 import { listKeysOperation } from './list-keys.js';
 import { listResourceTagsOperation } from './list-resource-tags.js';
+import { listRetirableGrantsOperation } from './list-retirable-grants.js';
 import { putKeyPolicyOperation } from './put-key-policy.js';
 import { reEncryptOperation } from './re-encrypt.js';
+import { retireGrantOperation } from './retire-grant.js';
+import { revokeGrantOperation } from './revoke-grant.js';
 import { scheduleKeyDeletionOperation } from './schedule-key-deletion.js';
 import { tagResourceOperation } from './tag-resource.js';
 import { untagResourceOperation } from './untag-resource.js';
@@ -62,6 +67,7 @@ export function createRegistry(model: ServiceModel): Registry {
   const operations = [
     register(model, cancelKeyDeletionOperation),
     register(model, createAliasOperation),
+    register(model, createGrantOperation),
     register(model, createKeyOperation),
     register(model, decryptOperation),
     register(model, deleteAliasOperation),
@@ -76,11 +82,15 @@ export function createRegistry(model: ServiceModel): Registry {
     register(model, generateRandomOperation),
     register(model, getKeyPolicyOperation),
     register(model, listAliasesOperation),
+    register(model, listGrantsOperation),
     register(model, listKeyPoliciesOperation),
     register(model, listKeysOperation),
     register(model, listResourceTagsOperation),
+    register(model, listRetirableGrantsOperation),
     register(model, putKeyPolicyOperation),
     register(model, reEncryptOperation),
+    register(model, retireGrantOperation),
+    register(model, revokeGrantOperation),
     register(model, scheduleKeyDeletionOperation),
     register(model, tagResourceOperation),
     register(model, untagResourceOperation),

@@ -395,7 +395,6 @@ export const kmsModel: ServiceModel = {
       "type": "structure",
       "required": [
         "KeyId",
-        "GranteePrincipal",
         "Operations"
       ],
       "members": {
@@ -406,7 +405,9 @@ export const kmsModel: ServiceModel = {
         "Constraints": "GrantConstraints",
         "GrantTokens": "GrantTokenList",
         "Name": "GrantNameType",
-        "DryRun": "NullableBooleanType"
+        "DryRun": "NullableBooleanType",
+        "GranteeServicePrincipal": "PrincipalIdType",
+        "RetiringServicePrincipal": "PrincipalIdType"
       }
     },
     "CreateGrantResponse": {
@@ -1008,7 +1009,8 @@ export const kmsModel: ServiceModel = {
       "type": "structure",
       "members": {
         "EncryptionContextSubset": "EncryptionContextType",
-        "EncryptionContextEquals": "EncryptionContextType"
+        "EncryptionContextEquals": "EncryptionContextType",
+        "SourceArn": "ArnType"
       }
     },
     "GrantIdType": {
@@ -1031,7 +1033,9 @@ export const kmsModel: ServiceModel = {
         "RetiringPrincipal": "PrincipalIdType",
         "IssuingAccount": "PrincipalIdType",
         "Operations": "GrantOperationList",
-        "Constraints": "GrantConstraints"
+        "Constraints": "GrantConstraints",
+        "GranteeServicePrincipal": "PrincipalIdType",
+        "RetiringServicePrincipal": "PrincipalIdType"
       }
     },
     "GrantNameType": {
@@ -1059,7 +1063,9 @@ export const kmsModel: ServiceModel = {
         "GenerateDataKeyPairWithoutPlaintext",
         "GenerateMac",
         "VerifyMac",
-        "DeriveSharedSecret"
+        "DeriveSharedSecret",
+        "Encapsulate",
+        "Decapsulate"
       ]
     },
     "GrantOperationList": {
@@ -1326,7 +1332,8 @@ export const kmsModel: ServiceModel = {
         "Marker": "MarkerType",
         "KeyId": "KeyIdType",
         "GrantId": "GrantIdType",
-        "GranteePrincipal": "PrincipalIdType"
+        "GranteePrincipal": "PrincipalIdType",
+        "GranteeServicePrincipal": "PrincipalIdType"
       }
     },
     "ListGrantsResponse": {
@@ -1412,13 +1419,12 @@ export const kmsModel: ServiceModel = {
     },
     "ListRetirableGrantsRequest": {
       "type": "structure",
-      "required": [
-        "RetiringPrincipal"
-      ],
+      "required": [],
       "members": {
         "Limit": "LimitType",
         "Marker": "MarkerType",
-        "RetiringPrincipal": "PrincipalIdType"
+        "RetiringPrincipal": "PrincipalIdType",
+        "RetiringServicePrincipal": "PrincipalIdType"
       }
     },
     "MacAlgorithmSpec": {

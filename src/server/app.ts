@@ -15,6 +15,7 @@
  *                  account's root, region from the SigV4 credential scope)
  *   parse          the JSON body (SerializationException)
  *   validate       the model's shapes (ValidationException / SerializationException)
+ *   grantTokens    every grant token names a grant that exists (InvalidGrantTokenException)
  *   authorize      account-level actions; key actions are authorized as their key is resolved
  *   dispatch       the operation's handler -> 200 with its output
  *
@@ -34,6 +35,7 @@ import {
   authorize,
   contentType,
   dispatch,
+  grantTokens,
   guardBrowsers,
   health,
   limitBody,
@@ -85,6 +87,7 @@ export function createApp(deps: AppDependencies): App {
     authenticate(deps.authenticator),
     parse(),
     validate(new Validator(deps.model)),
+    grantTokens(deps.services),
     authorize(deps.services),
     dispatch(deps.services),
   ]);

@@ -9,6 +9,7 @@
  */
 import type { Caller } from '../domain/access.js';
 import type { Operation } from '../operations/context.js';
+import type { GrantRecord } from '../storage/types.js';
 
 export interface AppRequest {
   method: string;
@@ -42,6 +43,8 @@ export interface Exchange {
   body: unknown;
   /** The validated input, set by the validate stage. */
   input: Record<string, unknown> | undefined;
+  /** The grants the input's GrantTokens name, set by the grantTokens stage. */
+  tokenGrants: readonly GrantRecord[] | undefined;
 }
 
 /** A new exchange: every field there from the start, so the object keeps one shape through the stages. */
@@ -56,6 +59,7 @@ export function newExchange(request: AppRequest, requestId: string): Exchange {
     caller: undefined,
     body: undefined,
     input: undefined,
+    tokenGrants: undefined,
   };
 }
 

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config.js';
 import { generateKeyPair } from '../crypto/asymmetric.js';
+import { GrantTokenSigner } from '../crypto/grant-token.js';
 import { KeyPairPool } from '../crypto/key-pair-pool.js';
 import { accessControlFor } from '../domain/access.js';
 import { systemClock, type Clock } from '../domain/clock.js';
@@ -89,6 +90,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     store,
     materials: new KeyMaterials(store, rootKey),
     keyPairs,
+    grantTokenSigner: GrantTokenSigner.fromRootKey(rootKey),
     access: accessControlFor(store, clock),
     clock,
     config: { defaultAccount: config.account, defaultRegion: config.region, allowSm2Everywhere: config.allowSm2Everywhere },

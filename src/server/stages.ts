@@ -5,8 +5,10 @@
  */
 import type { Logger } from 'pino';
 import { randomId } from '../crypto/random.js';
+import { checkGrantTokens } from '../domain/grants.js';
 import { KmsError, messages, UnknownOperationException, UnsupportedOperationException, ValidationException } from '../errors.js';
 import type { RequestContext, Services } from '../operations/context.js';
+import { requestFacts } from '../operations/core/keys.js';
 import type { Registry } from '../operations/index.js';
 import type { Authenticator } from '../protocol/authenticate.js';
 import { checkContentType, CONTENT_TYPE, operationName, parseBody, serializeOutput, toWire } from '../protocol/json11.js';
@@ -169,7 +171,21 @@ export function validate(validator: Validator): Stage {
 }
 
 /**
- * 13. Account-level actions (CreateKey, ListKeys, GenerateRandom, ...) are authorized here, on
+ * 13. Every grant token the request carries (GrantTokens) names a grant that exists, in the
+ * request's region: InvalidGrantTokenException otherwise (domain/grants.ts). The grants they
+ * name count for every access decision of the request from here on.
+ */
+export function grantTokens(services: Pick<Services, 'store' | 'grantTokenSigner'>): Stage {
+  return async (exchange, next) => {
+    const tokens = grantTokensOf(earlier(exchange.input, 'validate'));
+    const region = earlier(exchange.caller, 'authenticate').scope.region;
+    exchange.tokenGrants = tokens.length === 0 ? [] : await checkGrantTokens(tokens, services.store, services.grantTokenSigner, region);
+    return next();
+  };
+}
+
+/**
+ * 14. Account-level actions (CreateKey, ListKeys, GenerateRandom, ...) are authorized here, on
  * `*`. Actions on keys and aliases are authorized where the operation resolves them
  * (operations/core/keys.ts), with the facts of that use.
  */
@@ -179,9 +195,8 @@ export function authorize(services: Services): Stage {
     if (operation.resources.length > 0) return next();
     const caller = earlier(exchange.caller, 'authenticate');
     const input = earlier(exchange.input, 'validate');
-    return services.access
-      .authorize(caller, operation.actions[0], { type: 'account', arn: '*', ...caller.scope }, { grantTokens: grantTokensOf(input), ...operation.facts(input) })
-      .then(next);
+    const facts = { ...requestFacts({ grantTokens: grantTokensOf(input), tokenGrants: earlier(exchange.tokenGrants, 'grantTokens') }), ...operation.facts(input) };
+    return services.access.authorize(caller, operation.actions[0], { type: 'account', arn: '*', ...caller.scope }, facts).then(next);
   };
 }
 
@@ -189,7 +204,7 @@ function grantTokensOf(input: Record<string, unknown>): readonly string[] {
   return Array.isArray(input.GrantTokens) ? (input.GrantTokens as string[]) : [];
 }
 
-/** 14. The operation's handler, and its output as the response. */
+/** 15. The operation's handler, and its output as the response. */
 export function dispatch(services: Services): Stage {
   return async (exchange) => {
     const operation = earlier(exchange.operation, 'target');
@@ -201,6 +216,7 @@ export function dispatch(services: Services): Stage {
       requestId: exchange.requestId,
       operation,
       grantTokens: grantTokensOf(input),
+      tokenGrants: earlier(exchange.tokenGrants, 'grantTokens'),
       services,
     };
     const output = await operation.handle(input, ctx);

@@ -6,8 +6,8 @@
  * A transaction holds the store: other callers wait until it ends. It works on the live maps
  * and, if its function throws, puts back a copy taken when it began.
  */
-import { copyKey, sameScope } from './records.js';
-import type { AliasRecord, ChangeListener, KeyMaterialRecord, KeyRecord, PageRequest, Scope, Store } from './types.js';
+import { copyGrant, copyKey, grantIdentity, sameScope } from './records.js';
+import type { AliasRecord, ChangeListener, GrantRecord, KeyMaterialRecord, KeyRecord, PageRequest, Scope, Store } from './types.js';
 
 function page<T>(items: T[], name: (item: T) => string, request: PageRequest): T[] {
   const sorted = items.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
@@ -21,6 +21,8 @@ interface State {
   keys: Map<string, KeyRecord>;
   materials: Map<string, KeyMaterialRecord>;
   aliases: Map<string, AliasRecord>;
+  /** By grant id. */
+  grants: Map<string, GrantRecord>;
   /** Called after every write: the change signal. */
   listeners: Set<ChangeListener>;
   /** The root key check value, once recorded. */
@@ -29,11 +31,12 @@ interface State {
   held?: Promise<void>;
 }
 
-function snapshot(state: State): Pick<State, 'keys' | 'materials' | 'aliases'> {
+function snapshot(state: State): Pick<State, 'keys' | 'materials' | 'aliases' | 'grants'> {
   return {
     keys: new Map([...state.keys].map(([id, key]) => [id, copyKey(key)])),
     materials: new Map([...state.materials].map(([id, m]) => [id, copyMaterial(m)])),
     aliases: new Map([...state.aliases].map(([id, a]) => [id, { ...a }])),
+    grants: new Map([...state.grants].map(([id, g]) => [id, copyGrant(g)])),
   };
 }
 
@@ -131,6 +134,7 @@ class MemoryAccess implements Store {
       this.state.keys.delete(keyId);
       for (const id of [...this.state.materials.keys()]) if (id.startsWith(`${keyId}/`)) this.state.materials.delete(id);
       for (const [id, alias] of [...this.state.aliases]) if (alias.targetKeyId === keyId) this.state.aliases.delete(id);
+      for (const [id, grant] of [...this.state.grants]) if (grant.keyId === keyId) this.state.grants.delete(id);
       this.changed(keyId);
       return true;
     });
@@ -216,6 +220,71 @@ class MemoryAccess implements Store {
     });
   }
 
+  /** The grants of one key (in its scope), in no particular order. */
+  private grantsOfKey(scope: Scope, keyId: string): GrantRecord[] {
+    return [...this.state.grants.values()].filter((g) => g.keyId === keyId && sameScope(g, scope));
+  }
+
+  createGrant(grant: GrantRecord): Promise<GrantRecord | undefined> {
+    return this.run(() => {
+      const key = this.state.keys.get(grant.keyId);
+      if (!key || !sameScope(key, grant)) return undefined;
+      if (grant.name !== undefined) {
+        const identity = grantIdentity(grant);
+        const existing = this.grantsOfKey(grant, grant.keyId).find((g) => g.name === grant.name && grantIdentity(g) === identity);
+        if (existing) return copyGrant(existing);
+      }
+      if (this.state.grants.has(grant.grantId)) throw new Error(`grant ${grant.grantId} already exists`);
+      this.state.grants.set(grant.grantId, copyGrant(grant));
+      this.changed(grant.keyId);
+      return copyGrant(grant);
+    });
+  }
+
+  getGrant(scope: Scope, keyId: string, grantId: string): Promise<GrantRecord | undefined> {
+    return this.run(() => {
+      const grant = this.state.grants.get(grantId);
+      return grant && grant.keyId === keyId && sameScope(grant, scope) ? copyGrant(grant) : undefined;
+    });
+  }
+
+  listGrants(scope: Scope, keyId: string, request: PageRequest & { grantId?: string; granteePrincipal?: string }): Promise<GrantRecord[]> {
+    return this.run(() => {
+      const matching = this.grantsOfKey(scope, keyId).filter(
+        (g) =>
+          (request.grantId === undefined || g.grantId === request.grantId) &&
+          (request.granteePrincipal === undefined || g.granteePrincipal === request.granteePrincipal),
+      );
+      return page(matching, (g) => g.grantId, request).map(copyGrant);
+    });
+  }
+
+  listRetirableGrants(region: string, retiringPrincipal: string, request: PageRequest): Promise<GrantRecord[]> {
+    return this.run(() => {
+      const matching = [...this.state.grants.values()].filter((g) => g.region === region && g.retiringPrincipal === retiringPrincipal);
+      return page(matching, (g) => g.grantId, request).map(copyGrant);
+    });
+  }
+
+  grantsForGrantee(scope: Scope, keyId: string, granteePrincipal: string): Promise<GrantRecord[]> {
+    return this.run(() =>
+      this.grantsOfKey(scope, keyId)
+        .filter((g) => g.granteePrincipal === granteePrincipal)
+        .sort((a, b) => (a.grantId < b.grantId ? -1 : 1))
+        .map(copyGrant),
+    );
+  }
+
+  deleteGrant(scope: Scope, keyId: string, grantId: string): Promise<boolean> {
+    return this.run(() => {
+      const grant = this.state.grants.get(grantId);
+      if (!grant || grant.keyId !== keyId || !sameScope(grant, scope)) return false;
+      this.state.grants.delete(grantId);
+      this.changed(keyId);
+      return true;
+    });
+  }
+
   anyMaterial(): Promise<KeyMaterialRecord | undefined> {
     return this.run(() => {
       const material = this.state.materials.values().next().value;
@@ -241,6 +310,6 @@ class MemoryAccess implements Store {
 
 export class MemoryStore extends MemoryAccess {
   constructor() {
-    super({ keys: new Map(), materials: new Map(), aliases: new Map(), listeners: new Set() }, false);
+    super({ keys: new Map(), materials: new Map(), aliases: new Map(), grants: new Map(), listeners: new Set() }, false);
   }
 }

@@ -16,9 +16,21 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sqliteMigrations } from './migrations/sqlite.js';
-import { copyKey, sameScope } from './records.js';
-import type { KeySpec, KeyUsageType } from '../kms-types.generated.js';
-import type { AliasRecord, ChangeListener, KeyMaterialRecord, KeyRecord, KeyState, PageRequest, Scope, Store, Tag } from './types.js';
+import { copyKey, grantIdentity, sameScope } from './records.js';
+import type { GrantOperation, KeySpec, KeyUsageType } from '../kms-types.generated.js';
+import type {
+  AliasRecord,
+  ChangeListener,
+  GrantConstraintsRecord,
+  GrantRecord,
+  KeyMaterialRecord,
+  KeyRecord,
+  KeyState,
+  PageRequest,
+  Scope,
+  Store,
+  Tag,
+} from './types.js';
 
 interface KeyRow {
   key_id: string;
@@ -114,6 +126,66 @@ function aliasFromRow(row: AliasRow): AliasRecord {
   };
 }
 
+interface GrantRow {
+  grant_id: string;
+  key_id: string;
+  account: string;
+  region: string;
+  name: string | null;
+  grantee_principal: string;
+  retiring_principal: string | null;
+  grantee_service_principal: string | null;
+  retiring_service_principal: string | null;
+  operations: string;
+  constraints: string | null;
+  issuing_account: string;
+  created_at: number;
+  identity: string;
+}
+
+function grantFromRow(row: GrantRow): GrantRecord {
+  const grant: GrantRecord = {
+    grantId: row.grant_id,
+    keyId: row.key_id,
+    account: row.account,
+    region: row.region,
+    granteePrincipal: row.grantee_principal,
+    operations: JSON.parse(row.operations) as GrantOperation[],
+    issuingAccount: row.issuing_account,
+    createdAt: row.created_at,
+  };
+  if (row.name !== null) grant.name = row.name;
+  if (row.retiring_principal !== null) grant.retiringPrincipal = row.retiring_principal;
+  if (row.grantee_service_principal !== null) grant.granteeServicePrincipal = row.grantee_service_principal;
+  if (row.retiring_service_principal !== null) grant.retiringServicePrincipal = row.retiring_service_principal;
+  if (row.constraints !== null) grant.constraints = JSON.parse(row.constraints) as GrantConstraintsRecord;
+  return grant;
+}
+
+function grantToRow(grant: GrantRecord): GrantRow {
+  return {
+    grant_id: grant.grantId,
+    key_id: grant.keyId,
+    account: grant.account,
+    region: grant.region,
+    name: grant.name ?? null,
+    grantee_principal: grant.granteePrincipal,
+    retiring_principal: grant.retiringPrincipal ?? null,
+    grantee_service_principal: grant.granteeServicePrincipal ?? null,
+    retiring_service_principal: grant.retiringServicePrincipal ?? null,
+    operations: JSON.stringify(grant.operations),
+    constraints: grant.constraints === undefined ? null : JSON.stringify(grant.constraints),
+    issuing_account: grant.issuingAccount,
+    created_at: grant.createdAt,
+    identity: grantIdentity(grant),
+  };
+}
+
+const GRANT_COLUMNS =
+  'grant_id, key_id, account, region, name, grantee_principal, retiring_principal, grantee_service_principal, ' +
+  'retiring_service_principal, operations, constraints, issuing_account, created_at, identity';
+const GRANT_PARAMS = GRANT_COLUMNS.split(', ').map((c) => `@${c}`).join(', ');
+
 const KEY_CACHE_LIMIT = 10_000;
 /** The settings row (migration 2) holding the root key check value. */
 const ROOT_KEY_CHECK = 'root_key_check';
@@ -178,6 +250,21 @@ function prepare(db: Database.Database) {
       `SELECT * FROM aliases WHERE account = ? AND region = ? AND target_key_id = ? AND alias_name > ?
        ORDER BY alias_name LIMIT ?`,
     ),
+    keyInScope: db.prepare('SELECT 1 FROM keys WHERE key_id = ? AND account = ? AND region = ?').pluck(),
+    insertGrant: db.prepare(`INSERT INTO grants (${GRANT_COLUMNS}) VALUES (${GRANT_PARAMS}) ON CONFLICT (key_id, name, identity) WHERE name IS NOT NULL DO NOTHING`),
+    sameNamedGrant: db.prepare('SELECT * FROM grants WHERE key_id = ? AND name = ? AND identity = ?'),
+    getGrant: db.prepare('SELECT * FROM grants WHERE grant_id = ? AND key_id = ? AND account = ? AND region = ?'),
+    listGrants: db.prepare(
+      'SELECT * FROM grants WHERE key_id = ? AND account = ? AND region = ? AND grant_id > ? ORDER BY grant_id LIMIT ?',
+    ),
+    listGrantsOfGrantee: db.prepare(
+      `SELECT * FROM grants WHERE key_id = ? AND account = ? AND region = ? AND grantee_principal = ? AND grant_id > ?
+       ORDER BY grant_id LIMIT ?`,
+    ),
+    listRetirableGrants: db.prepare(
+      'SELECT * FROM grants WHERE retiring_principal = ? AND region = ? AND grant_id > ? ORDER BY grant_id LIMIT ?',
+    ),
+    deleteGrant: db.prepare('DELETE FROM grants WHERE grant_id = ? AND key_id = ? AND account = ? AND region = ?'),
     anyMaterial: db.prepare('SELECT * FROM key_materials LIMIT 1'),
     getSetting: db.prepare('SELECT value FROM settings WHERE name = ?').pluck(),
     insertSettingIfAbsent: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
@@ -413,6 +500,68 @@ class SqliteAccess implements Store {
           : c.statements.listAliasesOfKey.all(scope.account, scope.region, page.keyId, page.after ?? '', page.limit)
       ) as AliasRow[];
       return rows.map(aliasFromRow);
+    });
+  }
+
+  createGrant(grant: GrantRecord): Promise<GrantRecord | undefined> {
+    return this.run((c) => {
+      const row = grantToRow(grant);
+      return c.db.transaction(() => {
+        if (c.statements.keyInScope.get(grant.keyId, grant.account, grant.region) === undefined) return undefined;
+        if (c.statements.insertGrant.run(row).changes === 1) {
+          SqliteAccess.written(c, grant.keyId);
+          return grantFromRow(row);
+        }
+        // The same named grant exists already (the unique index on key, name and identity).
+        return grantFromRow(c.statements.sameNamedGrant.get(grant.keyId, row.name, row.identity) as GrantRow);
+      }).immediate();
+    });
+  }
+
+  getGrant(scope: Scope, keyId: string, grantId: string): Promise<GrantRecord | undefined> {
+    return this.run((c) => {
+      const row = c.statements.getGrant.get(grantId, keyId, scope.account, scope.region) as GrantRow | undefined;
+      return row && grantFromRow(row);
+    });
+  }
+
+  listGrants(scope: Scope, keyId: string, page: PageRequest & { grantId?: string; granteePrincipal?: string }): Promise<GrantRecord[]> {
+    return this.run((c) => {
+      if (page.grantId !== undefined) {
+        const row = c.statements.getGrant.get(page.grantId, keyId, scope.account, scope.region) as GrantRow | undefined;
+        const matches =
+          row !== undefined &&
+          (page.granteePrincipal === undefined || row.grantee_principal === page.granteePrincipal) &&
+          (page.after === undefined || row.grant_id > page.after) &&
+          page.limit > 0;
+        return matches ? [grantFromRow(row)] : [];
+      }
+      const rows = (
+        page.granteePrincipal === undefined
+          ? c.statements.listGrants.all(keyId, scope.account, scope.region, page.after ?? '', page.limit)
+          : c.statements.listGrantsOfGrantee.all(keyId, scope.account, scope.region, page.granteePrincipal, page.after ?? '', page.limit)
+      ) as GrantRow[];
+      return rows.map(grantFromRow);
+    });
+  }
+
+  listRetirableGrants(region: string, retiringPrincipal: string, page: PageRequest): Promise<GrantRecord[]> {
+    return this.run((c) =>
+      (c.statements.listRetirableGrants.all(retiringPrincipal, region, page.after ?? '', page.limit) as GrantRow[]).map(grantFromRow),
+    );
+  }
+
+  grantsForGrantee(scope: Scope, keyId: string, granteePrincipal: string): Promise<GrantRecord[]> {
+    return this.run((c) =>
+      (c.statements.listGrantsOfGrantee.all(keyId, scope.account, scope.region, granteePrincipal, '', -1) as GrantRow[]).map(grantFromRow),
+    );
+  }
+
+  deleteGrant(scope: Scope, keyId: string, grantId: string): Promise<boolean> {
+    return this.run((c) => {
+      const deleted = c.statements.deleteGrant.run(grantId, keyId, scope.account, scope.region).changes === 1;
+      if (deleted) SqliteAccess.written(c, keyId);
+      return deleted;
     });
   }
 

@@ -18,7 +18,7 @@
  * Key material is stored only wrapped by the root key (crypto/root-key.ts). Enums are stored as
  * their AWS spellings.
  */
-import type { KeySpec, KeyUsageType } from '../kms-types.generated.js';
+import type { GrantOperation, KeySpec, KeyUsageType } from '../kms-types.generated.js';
 
 
 export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport' | 'Unavailable';
@@ -73,9 +73,39 @@ export interface AliasRecord extends Scope {
   updatedAt: number;
 }
 
+/** A grant's constraints, as CreateGrant took them (AWS's GrantConstraints). */
+export interface GrantConstraintsRecord {
+  EncryptionContextEquals?: Record<string, string>;
+  EncryptionContextSubset?: Record<string, string>;
+  /** aws:SourceArn of the newest API: the AWS resource on whose behalf a service calls. */
+  SourceArn?: string;
+}
+
+/**
+ * A grant on one key (domain/grants.ts). Its scope is the key's; grants go when their key does.
+ * A grant to a service principal (newest API) has it as granteePrincipal too, as ListGrants shows
+ * it, and in granteeServicePrincipal.
+ */
+export interface GrantRecord extends Scope {
+  /** 64 lowercase hex digits, as AWS's. */
+  grantId: string;
+  keyId: string;
+  name?: string;
+  granteePrincipal: string;
+  retiringPrincipal?: string;
+  granteeServicePrincipal?: string;
+  retiringServicePrincipal?: string;
+  operations: GrantOperation[];
+  constraints?: GrantConstraintsRecord;
+  /** `arn:<partition>:iam::<account>:root` of the account that created the grant. */
+  issuingAccount: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+}
+
 export interface PageRequest {
   limit: number;
-  /** Return items strictly after this one (a key id or an alias name). */
+  /** Return items strictly after this one (a key id, an alias name or a grant id). */
   after?: string;
 }
 
@@ -101,7 +131,7 @@ export interface Store {
    */
   updateKey(key: KeyRecord, expectedRevision: number): Promise<boolean>;
   /**
-   * Deletes a key with its material and aliases. With `expectedRevision`, only if the key is
+   * Deletes a key with its material, aliases and grants. With `expectedRevision`, only if the key is
    * still at that revision (so a deletion never overrides a change made since it was decided).
    * Returns false if nothing was deleted.
    */
@@ -128,6 +158,23 @@ export interface Store {
   deleteAlias(scope: Scope, aliasName: string): Promise<boolean>;
   /** Aliases of one scope ordered by name, optionally only those of one key. */
   listAliases(scope: Scope, page: PageRequest & { keyId?: string }): Promise<AliasRecord[]>;
+
+  /**
+   * Stores a grant, unless one with the same key, name, grantee, retiring principal, operations
+   * (as a set) and constraints exists: then that one is returned and nothing is written (AWS's
+   * retry rule for CreateGrant with a Name), in one atomic step. Grants without a name are
+   * always new. Returns undefined, writing nothing, if the grant's key is not in its scope.
+   */
+  createGrant(grant: GrantRecord): Promise<GrantRecord | undefined>;
+  getGrant(scope: Scope, keyId: string, grantId: string): Promise<GrantRecord | undefined>;
+  /** A key's grants ordered by grant id, optionally only one grant id or one grantee. */
+  listGrants(scope: Scope, keyId: string, page: PageRequest & { grantId?: string; granteePrincipal?: string }): Promise<GrantRecord[]>;
+  /** Grants of keys of any account in `region` that name `retiringPrincipal`, by grant id. */
+  listRetirableGrants(region: string, retiringPrincipal: string, page: PageRequest): Promise<GrantRecord[]>;
+  /** Every grant of one key to one grantee: what an access decision reads (one indexed query). */
+  grantsForGrantee(scope: Scope, keyId: string, granteePrincipal: string): Promise<GrantRecord[]>;
+  /** Deletes one grant (retired or revoked); false if there was no such grant. */
+  deleteGrant(scope: Scope, keyId: string, grantId: string): Promise<boolean>;
 
   /**
    * One stored key material record, whichever: a root key is proven on it when the database

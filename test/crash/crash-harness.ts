@@ -10,7 +10,8 @@
  * A write is held to its acknowledgement only: answered 200 -> must be there after the restart;
  * no answer (in flight at the kill) -> either outcome, but nothing else. Every ciphertext from an
  * Encrypt or GenerateDataKeyPair answered 200 must still decrypt, under its encryption context,
- * to the plaintext the client got.
+ * to the plaintext the client got. An acknowledged CreateGrant must be listed and its token
+ * accepted; an acknowledged RetireGrant or RevokeGrant must stay done, its token refused.
  *
  * Seeded: the seed fixes the kill delays and every loop's choices; which requests are in flight
  * at a kill still depends on timing. `env` goes to the server process, e.g. to run it with a
@@ -55,8 +56,13 @@ export interface CrashCampaignReport {
   ciphertextsChecked: number;
   /** Decrypt checks including re-checks of older ciphertexts. */
   decryptChecks: number;
+  /** Checks of a grant's existence, and of a grant token, over all verifications. */
+  grantChecks: number;
+  tokenChecks: number;
   keys: number;
   aliases: number;
+  /** Grants that exist at the end. */
+  grants: number;
   durationMs: number;
   violations: string[];
 }
@@ -74,7 +80,7 @@ export async function runCrashCampaign(options: CrashCampaignOptions): Promise<C
   const random = new Random(options.seed);
   const ledger = new Ledger();
   const violations: string[] = [];
-  const report = { kills: 0, ciphertextsChecked: 0, decryptChecks: 0 };
+  const report = { kills: 0, ciphertextsChecked: 0, decryptChecks: 0, grantChecks: 0, tokenChecks: 0 };
   const dataDir = tempDataDir();
   let server: SpawnedServer | undefined;
   try {
@@ -111,9 +117,12 @@ export async function runCrashCampaign(options: CrashCampaignOptions): Promise<C
       }
       report.ciphertextsChecked += verified.newCiphertextsChecked;
       report.decryptChecks += verified.decryptChecks;
+      report.grantChecks += verified.grantsChecked;
+      report.tokenChecks += verified.tokensChecked;
       log(
         `kill ${round}/${options.kills} after ${delay} ms: ${workloadWrites.acknowledged} writes acknowledged, ` +
           `${workloadWrites.unknown} in flight; checked ${ledger.keys.size} keys listed, ${verified.keysChecked} in depth, ` +
+          `${verified.grantsChecked} grants (${verified.tokensChecked} tokens), ` +
           `${verified.decryptChecks} decrypts (${verified.newCiphertextsChecked} new); ${violations.length - before.violations} violations`,
       );
       if (violations.length > before.violations) {
@@ -138,8 +147,11 @@ export async function runCrashCampaign(options: CrashCampaignOptions): Promise<C
     unknownNotApplied: ledger.inFlightOutcomes.notApplied,
     ciphertextsChecked: report.ciphertextsChecked,
     decryptChecks: report.decryptChecks,
+    grantChecks: report.grantChecks,
+    tokenChecks: report.tokenChecks,
     keys: ledger.keys.size,
     aliases: [...ledger.aliases.values()].filter((a) => a.target.acked !== undefined).length,
+    grants: [...ledger.grants.values()].filter((g) => g.exists.acked).length,
     durationMs: Math.round(performance.now() - started),
     violations,
   };

@@ -9,10 +9,10 @@
  * the order of a key's acknowledged writes is the order they were applied, and at most one
  * write per item can be in flight at a kill.
  *
- * Grants: Trent does not serve CreateGrant, RetireGrant or RevokeGrant yet. When it does, add
- * a `grants` map here (grant id -> key id, grantee, operations, and an Expected<boolean> for
- * "exists": acknowledged CreateGrant -> true, acknowledged Retire/Revoke -> false, in flight ->
- * either), the three actions in workload.ts, and a ListGrants check per key in verify.ts.
+ * Grants belong to the loop that owns their key. Each has an Expected<boolean> for "exists":
+ * an acknowledged CreateGrant sets it true, an acknowledged RetireGrant or RevokeGrant false, and
+ * one in flight at the kill leaves either acceptable. A CreateGrant in flight has no grant id
+ * yet; its grantee principal is unique, so the grant is recognised if the server shows it.
  */
 export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
 
@@ -64,6 +64,27 @@ export interface CiphertextEntry {
   checked: boolean;
 }
 
+export interface GrantEntry {
+  grantId: string;
+  keyId: string;
+  /** The client loop that owns the grant's key. */
+  owner: number;
+  /** Unique to this grant. */
+  grantee: string;
+  /** Undefined for a grant whose CreateGrant was in flight (its answer never came). */
+  token: string | undefined;
+  createdBy: string;
+  exists: Expected<boolean>;
+}
+
+/** A CreateGrant in flight at a kill: its grant id is unknown, its grantee is unique. */
+export interface GrantCreateInFlight {
+  owner: number;
+  keyId: string;
+  grantee: string;
+  by: string;
+}
+
 /** A CreateKey in flight at a kill: its key id is unknown, its description is unique. */
 export interface CreateInFlight {
   owner: number;
@@ -75,11 +96,16 @@ export interface CreateInFlight {
 export class Ledger {
   readonly keys = new Map<string, KeyEntry>();
   readonly aliases = new Map<string, AliasEntry>();
+  /** By grant id; a grant retired or revoked stays, with exists.acked false. */
+  readonly grants = new Map<string, GrantEntry>();
   readonly ciphertexts: CiphertextEntry[] = [];
   createsInFlight: CreateInFlight[] = [];
+  grantCreatesInFlight: GrantCreateInFlight[] = [];
+  /** Grants written (or with a write in flight) since the last verification. */
+  readonly touchedGrants = new Set<string>();
   /** Keys written (or with a write in flight) since the last verification. */
   readonly touched = new Set<string>();
-  /** Keys and aliases found on the server that nothing explains; reported once, then ignored. */
+  /** Keys, aliases and grants found on the server that nothing explains; reported once, then ignored. */
   readonly foreign = new Set<string>();
   acknowledgedWrites = 0;
   unknownWrites = 0;
@@ -99,6 +125,11 @@ export class Ledger {
   /** The aliases of `owner` that exist (a deleted alias stays in the map), with no write in doubt. */
   aliasesOf(owner: number): AliasEntry[] {
     return [...this.aliases.values()].filter((a) => a.owner === owner && a.target.acked !== undefined && !a.target.inFlight);
+  }
+
+  /** The grants of `owner` that exist, with no write in doubt. */
+  grantsOf(owner: number): GrantEntry[] {
+    return [...this.grants.values()].filter((g) => g.owner === owner && g.exists.acked && !g.exists.inFlight);
   }
 
   /**

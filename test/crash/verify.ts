@@ -7,6 +7,12 @@
  * Every verification: ListKeys (every acknowledged key exists; every other key is explained by
  * a CreateKey in flight at the kill, matched by its unique description) and ListAliases (every
  * alias points at its acknowledged target, or at the in-flight one; no unexplained aliases).
+ * ListGrants of every key whose grants were written since the last verification (or had a
+ * CreateGrant in flight) plus a sample of the others: every grant exists or not as its last
+ * acknowledged CreateGrant, RetireGrant or RevokeGrant says (or as the write in flight would
+ * make it), and every other grant is explained by a CreateGrant in flight, matched by its
+ * unique grantee; then each of those grants' tokens is used in a DescribeKey: accepted while the
+ * grant exists, refused with InvalidGrantTokenException once it is retired or revoked.
  * DescribeKey and ListResourceTags (description, state, tags) for every key written since the
  * last verification plus a random sample of the others. Decrypt of every ciphertext produced
  * since the last verification plus a random sample of older ones; a disabled key is enabled for
@@ -21,13 +27,14 @@ import {
   DisableKeyCommand,
   EnableKeyCommand,
   ListAliasesCommand,
+  ListGrantsCommand,
   ListKeysCommand,
   ListResourceTagsCommand,
   ScheduleKeyDeletionCommand,
   type KMSClient,
 } from '@aws-sdk/client-kms';
-import { Caller } from './calls.js';
-import { acknowledge, formatTags, sortTags, type CiphertextEntry, type KeyEntry, type KeyState, type Ledger, type Tag } from './ledger.js';
+import { Caller, describeFailure, send } from './calls.js';
+import { acknowledge, formatTags, sortTags, type CiphertextEntry, type GrantEntry, type KeyEntry, type KeyState, type Ledger, type Tag } from './ledger.js';
 import type { Random } from './random.js';
 
 export interface VerifyOptions {
@@ -44,6 +51,9 @@ export interface VerifyOptions {
 
 export interface VerifyResult {
   keysChecked: number;
+  /** Grants whose existence was checked, and grant tokens used. */
+  grantsChecked: number;
+  tokensChecked: number;
   /** Ciphertexts checked for the first time since they were produced. */
   newCiphertextsChecked: number;
   decryptChecks: number;
@@ -152,6 +162,73 @@ async function checkAliases(o: VerifyOptions, caller: Caller): Promise<void> {
   }
 }
 
+/** The grant ids and grantees ListGrants shows for one key; undefined if it did not answer. */
+async function listGrants(client: KMSClient, caller: Caller, keyId: string): Promise<Map<string, string> | undefined> {
+  const grants = new Map<string, string>();
+  let marker: string | undefined;
+  do {
+    const page = await caller.read(`ListGrants ${keyId}`, () => client.send(new ListGrantsCommand({ KeyId: keyId, Limit: 100, ...(marker && { Marker: marker }) })));
+    if (!page) return undefined;
+    for (const grant of page.Grants ?? []) if (grant.GrantId) grants.set(grant.GrantId, grant.GranteePrincipal ?? '');
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  return grants;
+}
+
+/** A grant's token is accepted while the grant exists, and refused once it does not. */
+async function checkToken(o: VerifyOptions, caller: Caller, grant: GrantEntry): Promise<void> {
+  if (grant.token === undefined) return;
+  const answer = await send(() => o.client.send(new DescribeKeyCommand({ KeyId: grant.keyId, GrantTokens: [grant.token as string] })));
+  const what = `DescribeKey ${grant.keyId} with the token of grant ${grant.grantId} (${grant.exists.acked ? 'exists' : 'deleted'} after ${grant.exists.by})`;
+  if (grant.exists.acked && answer.kind !== 'ok') caller.violation(`${what}: ${describeFailure(answer)}`);
+  if (!grant.exists.acked && (answer.kind !== 'refused' || answer.name !== 'InvalidGrantTokenException')) {
+    caller.violation(`${what}: ${answer.kind === 'ok' ? 'accepted' : describeFailure(answer)}, expected InvalidGrantTokenException`);
+  }
+}
+
+/** Grants exist as acknowledged; a grant nothing acknowledged is a CreateGrant in flight at the kill. */
+async function checkGrants(o: VerifyOptions, caller: Caller): Promise<{ grants: number; tokens: number }> {
+  const { client, ledger, rng } = o;
+  const byKey = new Map<string, GrantEntry[]>();
+  for (const grant of ledger.grants.values()) byKey.set(grant.keyId, [...(byKey.get(grant.keyId) ?? []), grant]);
+  const written = new Set([
+    ...[...ledger.touchedGrants].map((id) => ledger.grants.get(id)?.keyId),
+    ...ledger.grantCreatesInFlight.map((c) => c.keyId),
+  ]);
+  const all = [...new Set([...byKey.keys(), ...written])].filter((keyId): keyId is string => keyId !== undefined && ledger.keys.has(keyId));
+  const keys = o.everything ? all : [...all.filter((k) => written.has(k)), ...rng.sample(all.filter((k) => !written.has(k)), o.sample)];
+  const checked: GrantEntry[] = [];
+  await forEachLimit(keys, 8, async (keyId) => {
+    const found = await listGrants(client, caller, keyId);
+    if (!found) return;
+    for (const grant of byKey.get(keyId) ?? []) {
+      const problem = ledger.settle(grant.exists, found.has(grant.grantId), Object.is, (exists) => (exists ? 'the grant' : 'no such grant'));
+      if (problem) caller.violation(`grant ${grant.grantId} on key ${keyId}: ${problem}`);
+      checked.push(grant);
+    }
+    for (const [grantId, grantee] of found) {
+      if (ledger.grants.has(grantId) || ledger.foreign.has(grantId)) continue;
+      const created = ledger.grantCreatesInFlight.find((c) => c.keyId === keyId && c.grantee === grantee);
+      if (!created) {
+        caller.violation(`grant ${grantId} on key ${keyId} to ${grantee} exists, but no CreateGrant for it was acknowledged or in flight at the kill`);
+        ledger.foreign.add(grantId);
+        continue;
+      }
+      ledger.grantCreatesInFlight = ledger.grantCreatesInFlight.filter((c) => c !== created);
+      ledger.inFlightOutcomes.applied++;
+      const by = `${created.by} (in flight at the kill, found applied)`;
+      ledger.grants.set(grantId, { grantId, keyId, owner: created.owner, grantee, token: undefined, createdBy: by, exists: { acked: true, by } });
+    }
+  });
+  // Every key with a CreateGrant in flight was listed: the ones not found were not applied.
+  ledger.inFlightOutcomes.notApplied += ledger.grantCreatesInFlight.length;
+  ledger.grantCreatesInFlight = [];
+  const tokens = o.everything ? checked : checked.filter((g) => ledger.touchedGrants.has(g.grantId));
+  ledger.touchedGrants.clear();
+  await forEachLimit(tokens, 8, (grant) => checkToken(o, caller, grant));
+  return { grants: checked.length, tokens: tokens.filter((g) => g.token !== undefined).length };
+}
+
 /** Description, state and tags of one key. */
 async function checkKey(o: VerifyOptions, caller: Caller, key: KeyEntry): Promise<void> {
   const described = await caller.read(`DescribeKey ${key.keyId}`, () => o.client.send(new DescribeKeyCommand({ KeyId: key.keyId })));
@@ -217,9 +294,12 @@ async function checkCiphertexts(o: VerifyOptions, caller: Caller, key: KeyEntry,
 export async function verifyLedger(o: VerifyOptions): Promise<VerifyResult> {
   const { ledger, rng } = o;
   const caller = new Caller(ledger, `verification ${o.label}`, o.violations);
-  const result: VerifyResult = { keysChecked: 0, newCiphertextsChecked: 0, decryptChecks: 0 };
+  const result: VerifyResult = { keysChecked: 0, grantsChecked: 0, tokensChecked: 0, newCiphertextsChecked: 0, decryptChecks: 0 };
   if (!(await checkKeyList(o, caller))) return result;
   await checkAliases(o, caller);
+  const grants = await checkGrants(o, caller);
+  result.grantsChecked = grants.grants;
+  result.tokensChecked = grants.tokens;
 
   const keys = [...ledger.keys.values()];
   const deep = o.everything

@@ -6,19 +6,24 @@
  * a key pending deletion), so every refusal is a violation, not noise.
  *
  * Writes: CreateKey (random description and tags), CreateAlias / UpdateAlias / DeleteAlias,
- * DisableKey / EnableKey, ScheduleKeyDeletion / CancelKeyDeletion, TagResource / UntagResource.
+ * DisableKey / EnableKey, ScheduleKeyDeletion / CancelKeyDeletion, TagResource / UntagResource,
+ * CreateGrant (on an enabled key, to a grantee unique to the grant) / RetireGrant (by token, or
+ * by key and grant id) / RevokeGrant.
  * Ciphertexts: Encrypt and GenerateDataKeyPair (by key id, key ARN or alias) with an encryption
  * context, kept with the expected plaintext so that verification can decrypt them after a kill.
  */
 import {
   CancelKeyDeletionCommand,
   CreateAliasCommand,
+  CreateGrantCommand,
   CreateKeyCommand,
   DeleteAliasCommand,
   DisableKeyCommand,
   EnableKeyCommand,
   EncryptCommand,
   GenerateDataKeyPairCommand,
+  RetireGrantCommand,
+  RevokeGrantCommand,
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
   UntagResourceCommand,
@@ -27,7 +32,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { kmsClient } from '../helpers/clients.js';
 import { Caller } from './calls.js';
-import { acknowledge, formatTags, sortTags, type KeyEntry, type KeyState, type Ledger, type Tag } from './ledger.js';
+import { acknowledge, formatTags, sortTags, type GrantEntry, type KeyEntry, type KeyState, type Ledger, type Tag } from './ledger.js';
 import type { Random } from './random.js';
 
 /** States in which a key's aliases and tags may change (AWS: anything but PendingDeletion). */
@@ -36,6 +41,9 @@ const TAG_KEYS = ['team', 'env', 'tier', 'owner', 'cost', 'app'];
 /** Cheap to generate on demand (the test servers run without a key-pair pool). */
 const KEY_PAIR_SPECS = ['ECC_NIST_P256', 'ECC_NIST_EDWARDS25519'] as const;
 const MAX_ALIASES_PER_LOOP = 8;
+const GRANT_OPERATIONS = ['Decrypt', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyPair', 'DescribeKey', 'RetireGrant'] as const;
+/** The account of development mode, whose principals the grants name. */
+const ACCOUNT = '111122223333';
 
 class ClientLoop {
   readonly caller: Caller;
@@ -199,6 +207,58 @@ function untagKey(loop: ClientLoop): Promise<unknown> | undefined {
   });
 }
 
+function createGrant(loop: ClientLoop): Promise<unknown> | undefined {
+  const key = loop.rng.pick(loop.keys(['Enabled']));
+  if (!key) return undefined;
+  const grantee = `arn:aws:iam::${ACCOUNT}:role/crash-grantee-${loop.round}-${loop.index}-${loop.ledger.nextSerial()}`;
+  const operations = loop.rng.sample([...GRANT_OPERATIONS], loop.rng.int(1, 3));
+  const by = loop.writeName(`CreateGrant on ${key.keyId} to ${grantee} for [${operations.join(',')}]`);
+  return loop.caller.write(
+    by,
+    () => loop.client.send(new CreateGrantCommand({ KeyId: loop.rng.chance(0.5) ? key.arn : key.keyId, GranteePrincipal: grantee, Operations: operations })),
+    {
+      acked: (output) => {
+        if (!output.GrantId || !output.GrantToken) {
+          loop.caller.violation(`${by}: no GrantId or GrantToken in ${JSON.stringify(output)}`);
+          return;
+        }
+        loop.ledger.grants.set(output.GrantId, {
+          grantId: output.GrantId,
+          keyId: key.keyId,
+          owner: loop.index,
+          grantee,
+          token: output.GrantToken,
+          createdBy: by,
+          exists: { acked: true, by },
+        });
+        loop.ledger.touchedGrants.add(output.GrantId);
+      },
+      inFlight: () => loop.ledger.grantCreatesInFlight.push({ owner: loop.index, keyId: key.keyId, grantee, by }),
+    },
+  );
+}
+
+/** RetireGrant (by token when the ledger has it, else by key and grant id) or RevokeGrant, in any key state. */
+function deleteGrant(loop: ClientLoop, how: 'retire' | 'revoke'): Promise<unknown> | undefined {
+  const grant: GrantEntry | undefined = loop.rng.pick(loop.ledger.grantsOf(loop.index));
+  const key = grant && loop.ledger.keys.get(grant.keyId);
+  if (!grant || !key) return undefined;
+  const byToken = how === 'retire' && grant.token !== undefined && loop.rng.chance(0.5);
+  const operation = how === 'revoke' ? 'RevokeGrant' : byToken ? 'RetireGrant by token' : 'RetireGrant';
+  const by = loop.writeName(`${operation} ${grant.grantId} of ${grant.keyId}`);
+  loop.ledger.touchedGrants.add(grant.grantId);
+  const request = () =>
+    how === 'revoke'
+      ? loop.client.send(new RevokeGrantCommand({ KeyId: key.arn, GrantId: grant.grantId }))
+      : byToken
+        ? loop.client.send(new RetireGrantCommand({ GrantToken: grant.token }))
+        : loop.client.send(new RetireGrantCommand({ KeyId: key.keyId, GrantId: grant.grantId }));
+  return loop.caller.write(by, request, {
+    acked: () => acknowledge(grant.exists, false, by),
+    inFlight: () => (grant.exists.inFlight = { value: false, by }),
+  });
+}
+
 /** An enabled key of this loop and how to name it: key id, key ARN, or one of its aliases. */
 function usableKey(loop: ClientLoop): { key: KeyEntry; name: string } | undefined {
   const key = loop.rng.pick(loop.keys(['Enabled']));
@@ -279,7 +339,9 @@ const ACTIONS: readonly { weight: number; run: Action }[] = [
   { weight: 1.5, run: untagKey },
   { weight: 3, run: encrypt },
   { weight: 1.5, run: generateDataKeyPair },
-  // Grants: CreateGrant, RetireGrant and RevokeGrant go here once Trent serves them (ledger.ts).
+  { weight: 1, run: createGrant },
+  { weight: 0.4, run: (loop) => deleteGrant(loop, 'retire') },
+  { weight: 0.4, run: (loop) => deleteGrant(loop, 'revoke') },
 ];
 const TOTAL_WEIGHT = ACTIONS.reduce((sum, a) => sum + a.weight, 0);
 

@@ -17,5 +17,6 @@ describe('crash safety under kill -9', { timeout: 120_000, skip: needsOwnServer(
     assert.ok(report.acknowledgedWrites >= 200, `only ${report.acknowledgedWrites} acknowledged writes`);
     assert.ok(report.ciphertextsChecked >= 50, `only ${report.ciphertextsChecked} ciphertexts checked`);
     assert.ok(report.keys >= 20, `only ${report.keys} keys`);
+    assert.ok(report.grantChecks >= 20 && report.tokenChecks >= 10, `only ${report.grantChecks} grant and ${report.tokenChecks} token checks`);
   });
 });

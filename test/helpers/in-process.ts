@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { generateKeyPair } from '../../src/crypto/asymmetric.js';
+import { GrantTokenSigner } from '../../src/crypto/grant-token.js';
 import { KeyPairPool } from '../../src/crypto/key-pair-pool.js';
 import { RootKey } from '../../src/crypto/root-key.js';
 import { accessControlFor } from '../../src/domain/access.js';
@@ -72,10 +73,12 @@ export const b64 = (bytes: Buffer | Uint8Array | string): string => Buffer.from(
 export function createTestApp(options: { store?: Store; allowSm2Everywhere?: boolean } = {}): TestApp {
   const store = options.store ?? new MemoryStore();
   const clock = new ManualClock();
+  const rootKey = RootKey.fromBytes(randomBytes(32));
   const services: Services = {
     store,
-    materials: new KeyMaterials(store, RootKey.fromBytes(randomBytes(32))),
+    materials: new KeyMaterials(store, rootKey),
     keyPairs: new KeyPairPool([], generateKeyPair, 1),
+    grantTokenSigner: GrantTokenSigner.fromRootKey(rootKey),
     access: accessControlFor(store, clock),
     clock,
     config: { defaultAccount: ACCOUNT, defaultRegion: 'us-east-1', allowSm2Everywhere: options.allowSm2Everywhere ?? false },

@@ -103,7 +103,16 @@ describe('SqliteStore specifics', () => {
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map(
       (t) => t.name,
     );
-    assert.deepEqual(tables, ['aliases', 'key_materials', 'keys', 'settings']);
+    assert.deepEqual(tables, ['aliases', 'grants', 'key_materials', 'keys', 'settings']);
+  });
+
+  it('answers grantsForGrantee, which every access decision will read, from one index', () => {
+    // The statement grantsForGrantee runs, explained on the store's own connection.
+    const connection = (store() as unknown as { connection: { db: Database.Database; statements: Record<string, Database.Statement> } }).connection;
+    const source = connection.statements.listGrantsOfGrantee?.source;
+    assert.ok(source);
+    const plan = connection.db.prepare(`EXPLAIN QUERY PLAN ${source}`).all('k', 'a', 'r', 'p', '', -1) as { detail: string }[];
+    assert.deepEqual(plan.map((step) => step.detail), ['SEARCH grants USING INDEX grants_of_grantee (key_id=? AND grantee_principal=? AND grant_id>?)']);
   });
 
   it('reopens an existing database without re-running migrations, keeping its data', async () => {
@@ -117,6 +126,27 @@ describe('SqliteStore specifics', () => {
     assert.deepEqual((await second.getMaterial(KEY_ID, 1))?.wrapped, Buffer.from([1, 2, 3]));
     assert.equal((await second.getAlias(SCOPE, 'alias/kept'))?.targetKeyId, KEY_ID);
     assert.equal(inspect().pragma('user_version', { simple: true }), LATEST_MIGRATION);
+  });
+
+  it('upgrades a database of migration 2 to grants, keeping its keys, and deletes grants with their key', async () => {
+    const old = new Database(path);
+    for (const migration of sqliteMigrations.filter((m) => m.version <= 2)) old.exec(migration.sql);
+    old.pragma('user_version = 2');
+    const key = keyRecord();
+    old.prepare(
+      `INSERT INTO keys (key_id, account, region, created_at, description, key_spec, key_usage, origin, state, policy, tags,
+         current_material_version, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(key.keyId, key.account, key.region, key.createdAt, key.description, key.keySpec, key.keyUsage, key.origin, key.state,
+      key.policy, JSON.stringify(key.tags), key.currentMaterialVersion, key.revision);
+    old.close();
+    const before = store();
+    assert.equal(inspect().pragma('user_version', { simple: true }), LATEST_MIGRATION);
+    assert.deepEqual(await before.getKey(SCOPE, KEY_ID), key);
+    const grant = { ...SCOPE, grantId: 'f'.repeat(64), keyId: KEY_ID, granteePrincipal: 'arn:aws:iam::111122223333:role/app',
+      operations: ['Decrypt' as const], issuingAccount: 'arn:aws:iam::111122223333:root', createdAt: 1 };
+    assert.deepEqual(await before.createGrant(grant), grant);
+    assert.equal(await before.deleteKey(SCOPE, KEY_ID), true);
+    assert.equal((inspect().prepare('SELECT count(*) FROM grants').pluck().get() as number), 0, 'ON DELETE CASCADE');
   });
 
   it('creates missing parent directories of the database file', async () => {

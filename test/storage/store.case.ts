@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { AliasRecord, KeyMaterialRecord, KeyRecord, Scope, Store } from '../../src/storage/types.js';
+import type { AliasRecord, GrantRecord, KeyMaterialRecord, KeyRecord, Scope, Store } from '../../src/storage/types.js';
 
 const HOME: Scope = { account: '111122223333', region: 'us-east-1' };
 const OTHER_REGION: Scope = { account: '111122223333', region: 'eu-west-1' };
@@ -55,6 +55,27 @@ function material(keyId: string, version = 1, wrapped: Buffer = Buffer.concat([A
 
 function aliasRecord(aliasName: string, targetKeyId: string, scope: Scope = HOME, at = T0): AliasRecord {
   return { ...scope, aliasName, targetKeyId, createdAt: at, updatedAt: at };
+}
+
+/** A 64-hex grant id whose sort order follows `n`. */
+function grantIdOf(n: number): string {
+  return n.toString(16).padStart(64, '0');
+}
+
+const GRANTEE = 'arn:aws:iam::111122223333:role/app';
+const RETIREE = 'arn:aws:iam::111122223333:user/ops';
+
+function grantRecord(n: number, keyId: string, scope: Scope = HOME, overrides: Partial<GrantRecord> = {}): GrantRecord {
+  return {
+    ...scope,
+    grantId: grantIdOf(n),
+    keyId,
+    granteePrincipal: GRANTEE,
+    operations: ['Decrypt', 'GenerateDataKeyPair'],
+    issuingAccount: `arn:aws:iam::${scope.account}:root`,
+    createdAt: T0 + n,
+    ...overrides,
+  };
 }
 
 export interface ContractOptions {
@@ -541,6 +562,268 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
           assert.deepEqual(await store.listAliases(OTHER_REGION, { limit: 10 }), [aliasRecord('alias/a', keyIdOf(3), OTHER_REGION)]);
           assert.deepEqual(await store.listAliases(OTHER_ACCOUNT, { limit: 10 }), [aliasRecord('alias/z', keyIdOf(4), OTHER_ACCOUNT)]);
         });
+      });
+    });
+
+    describe('grants', () => {
+      beforeEach(async () => {
+        for (const [n, scope] of [[1, HOME], [2, HOME], [3, OTHER_REGION], [4, OTHER_ACCOUNT]] as const) {
+          await store.createKey(keyRecord(keyIdOf(n), scope), material(keyIdOf(n)));
+        }
+      });
+
+      it('stores every field of a grant and returns it unchanged', async () => {
+        const grant = grantRecord(1, keyIdOf(1), HOME, {
+          name: 'app-decrypt:1/x_y-z',
+          retiringPrincipal: RETIREE,
+          operations: ['Encrypt', 'Decrypt', 'RetireGrant', 'CreateGrant'],
+          // `__proto__` as an own key, as a request's JSON carries it.
+          constraints: { EncryptionContextSubset: Object.fromEntries([['Department', 'IT'], ['ünï "q" \\', '值'], ['__proto__', 'own key']]) },
+        });
+        assert.deepEqual(await store.createGrant(grant), grant);
+        const stored = await store.getGrant(HOME, keyIdOf(1), grant.grantId);
+        assert.deepEqual(stored, grant);
+        assert.equal(Object.hasOwn(stored?.constraints?.EncryptionContextSubset ?? {}, '__proto__'), true, 'a __proto__ context key stays a key');
+      });
+
+      it('stores a grant to a service principal, with its SourceArn constraint', async () => {
+        const grant = grantRecord(1, keyIdOf(1), HOME, {
+          granteePrincipal: 'rds.amazonaws.com',
+          granteeServicePrincipal: 'rds.amazonaws.com',
+          retiringServicePrincipal: 'rds.amazonaws.com',
+          constraints: { SourceArn: 'arn:aws:rds:us-east-1:111122223333:db:orders' },
+        });
+        await store.createGrant(grant);
+        assert.deepEqual(await store.getGrant(HOME, keyIdOf(1), grant.grantId), grant);
+      });
+
+      it('leaves optional fields absent rather than undefined or null', async () => {
+        await store.createGrant(grantRecord(1, keyIdOf(1)));
+        const stored = await store.getGrant(HOME, keyIdOf(1), grantIdOf(1));
+        assert.ok(stored);
+        for (const field of ['name', 'retiringPrincipal', 'granteeServicePrincipal', 'retiringServicePrincipal', 'constraints'] as const) {
+          assert.equal(Object.hasOwn(stored, field), false, `${field} should be absent`);
+        }
+      });
+
+      const homeless: { name: string; grant: () => GrantRecord }[] = [
+        { name: 'a key that does not exist', grant: () => grantRecord(1, keyIdOf(9)) },
+        { name: 'a key of another region than the grant says', grant: () => grantRecord(1, keyIdOf(3), HOME) },
+        { name: 'a key of another account than the grant says', grant: () => grantRecord(1, keyIdOf(4), HOME) },
+      ];
+      for (const row of homeless) {
+        it(`answers undefined and stores nothing for a grant on ${row.name}`, async () => {
+          const grant = row.grant();
+          assert.equal(await store.createGrant(grant), undefined);
+          for (const scope of [HOME, OTHER_REGION, OTHER_ACCOUNT]) assert.equal(await store.getGrant(scope, grant.keyId, grant.grantId), undefined);
+        });
+      }
+
+      describe('createGrant with a Name is idempotent (AWS: a retry creates no second grant)', () => {
+        const first = () => grantRecord(1, keyIdOf(1), HOME, { name: 'retry-me', retiringPrincipal: RETIREE, constraints: { EncryptionContextEquals: { a: '1' } } });
+
+        it('returns the first grant for the same key, name, grantee, retiring principal, operations and constraints', async () => {
+          await store.createGrant(first());
+          const retry = { ...first(), grantId: grantIdOf(2), createdAt: T0 + 99, operations: [...first().operations].reverse() };
+          assert.deepEqual(await store.createGrant(retry), first(), 'the operations in another order are the same grant');
+          assert.deepEqual((await store.listGrants(HOME, keyIdOf(1), { limit: 10 })).map((g) => g.grantId), [grantIdOf(1)]);
+          assert.equal(await store.getGrant(HOME, keyIdOf(1), grantIdOf(2)), undefined);
+        });
+
+        const different: { name: string; change: { [F in keyof GrantRecord]?: GrantRecord[F] | undefined } }[] = [
+          { name: 'another name', change: { name: 'other' } },
+          { name: 'no name at all', change: { name: undefined } },
+          { name: 'another grantee', change: { granteePrincipal: 'arn:aws:iam::111122223333:role/other' } },
+          { name: 'another retiring principal', change: { retiringPrincipal: 'arn:aws:iam::111122223333:root' } },
+          { name: 'no retiring principal', change: { retiringPrincipal: undefined } },
+          { name: 'another operation', change: { operations: ['Decrypt'] } },
+          { name: 'another constraint value', change: { constraints: { EncryptionContextEquals: { a: '2' } } } },
+          { name: 'a Subset instead of an Equals constraint', change: { constraints: { EncryptionContextSubset: { a: '1' } } } },
+          { name: 'no constraints', change: { constraints: undefined } },
+          { name: 'another key', change: { keyId: keyIdOf(2) } },
+        ];
+        for (const row of different) {
+          it(`creates a second grant for ${row.name}`, async () => {
+            await store.createGrant(first());
+            const second = { ...first(), grantId: grantIdOf(2), ...row.change } as GrantRecord;
+            for (const field of ['name', 'retiringPrincipal', 'constraints'] as const) if (second[field] === undefined) delete second[field];
+            assert.deepEqual(await store.createGrant(second), second);
+            assert.deepEqual(await store.getGrant(HOME, second.keyId, grantIdOf(2)), second);
+            assert.deepEqual(await store.getGrant(HOME, keyIdOf(1), grantIdOf(1)), first());
+          });
+        }
+
+        it('gives two concurrent retries the same grant, stored once', async () => {
+          const answers = await Promise.all([
+            store.createGrant(first()),
+            store.createGrant({ ...first(), grantId: grantIdOf(2) }),
+            store.createGrant({ ...first(), grantId: grantIdOf(3) }),
+          ]);
+          const ids = new Set(answers.map((g) => g?.grantId));
+          assert.equal(ids.size, 1);
+          assert.equal((await store.listGrants(HOME, keyIdOf(1), { limit: 10 })).length, 1);
+        });
+
+        it('gives the retry through a second connection the grant the first one stored', { skip: noSibling }, async () => {
+          const other = await options.sibling?.(store);
+          assert.ok(other);
+          try {
+            await store.createGrant(first());
+            assert.deepEqual(await other.createGrant({ ...first(), grantId: grantIdOf(2) }), first());
+            assert.equal((await store.listGrants(HOME, keyIdOf(1), { limit: 10 })).length, 1);
+          } finally {
+            await other.close();
+          }
+        });
+      });
+
+      it('getGrant sees only the grant of that key, region and account', async () => {
+        await store.createGrant(grantRecord(1, keyIdOf(1)));
+        assert.ok(await store.getGrant(HOME, keyIdOf(1), grantIdOf(1)));
+        assert.equal(await store.getGrant(HOME, keyIdOf(2), grantIdOf(1)), undefined, 'another key');
+        assert.equal(await store.getGrant(OTHER_REGION, keyIdOf(1), grantIdOf(1)), undefined, 'another region');
+        assert.equal(await store.getGrant(OTHER_ACCOUNT, keyIdOf(1), grantIdOf(1)), undefined, 'another account');
+        assert.equal(await store.getGrant(HOME, keyIdOf(1), grantIdOf(2)), undefined, 'another grant id');
+      });
+
+      describe('listGrants', () => {
+        beforeEach(async () => {
+          // Out of order, two grantees, plus grants of another key and other scopes.
+          for (const n of [5, 1, 4, 2, 3]) {
+            await store.createGrant(grantRecord(n, keyIdOf(1), HOME, n % 2 === 0 ? { granteePrincipal: RETIREE } : {}));
+          }
+          await store.createGrant(grantRecord(6, keyIdOf(2)));
+          await store.createGrant(grantRecord(7, keyIdOf(3), OTHER_REGION));
+          await store.createGrant(grantRecord(8, keyIdOf(4), OTHER_ACCOUNT));
+        });
+
+        const rows: { name: string; page: { limit: number; after?: string; grantId?: string; granteePrincipal?: string }; expected: number[] }[] = [
+          { name: 'every grant of the key, ordered by grant id', page: { limit: 100 }, expected: [1, 2, 3, 4, 5] },
+          { name: 'a first page', page: { limit: 2 }, expected: [1, 2] },
+          { name: 'the page strictly after a grant id', page: { limit: 2, after: grantIdOf(2) }, expected: [3, 4] },
+          { name: 'the last, short page', page: { limit: 2, after: grantIdOf(4) }, expected: [5] },
+          { name: 'nothing after the last', page: { limit: 2, after: grantIdOf(5) }, expected: [] },
+          { name: 'one grant id', page: { limit: 100, grantId: grantIdOf(3) }, expected: [3] },
+          { name: 'one grant id of another key (none)', page: { limit: 100, grantId: grantIdOf(6) }, expected: [] },
+          { name: 'one grantee', page: { limit: 100, granteePrincipal: RETIREE }, expected: [2, 4] },
+          { name: 'one grantee, paged', page: { limit: 1, granteePrincipal: GRANTEE, after: grantIdOf(1) }, expected: [3] },
+          { name: 'one grant id that is not the grantee’s (none)', page: { limit: 100, grantId: grantIdOf(3), granteePrincipal: RETIREE }, expected: [] },
+        ];
+        for (const row of rows) {
+          it(`returns ${row.name}`, async () => {
+            const grants = await store.listGrants(HOME, keyIdOf(1), row.page);
+            assert.deepEqual(grants.map((g) => g.grantId), row.expected.map(grantIdOf));
+            for (const g of grants) assert.deepEqual(g, grantRecord(Number.parseInt(g.grantId, 16), keyIdOf(1), HOME, { granteePrincipal: g.granteePrincipal }));
+          });
+        }
+
+        it('lists only the grants of its own region and account', async () => {
+          assert.deepEqual(await store.listGrants(OTHER_REGION, keyIdOf(1), { limit: 10 }), []);
+          assert.deepEqual(await store.listGrants(OTHER_ACCOUNT, keyIdOf(1), { limit: 10 }), []);
+          assert.deepEqual((await store.listGrants(OTHER_REGION, keyIdOf(3), { limit: 10 })).map((g) => g.grantId), [grantIdOf(7)]);
+        });
+      });
+
+      describe('listRetirableGrants', () => {
+        beforeEach(async () => {
+          for (const n of [4, 1, 3]) await store.createGrant(grantRecord(n, keyIdOf(n === 3 ? 2 : 1), HOME, { retiringPrincipal: RETIREE }));
+          await store.createGrant(grantRecord(2, keyIdOf(1), HOME, { retiringPrincipal: GRANTEE }));
+          await store.createGrant(grantRecord(5, keyIdOf(1)));
+          await store.createGrant(grantRecord(6, keyIdOf(4), OTHER_ACCOUNT, { retiringPrincipal: RETIREE }));
+          await store.createGrant(grantRecord(7, keyIdOf(3), OTHER_REGION, { retiringPrincipal: RETIREE }));
+        });
+
+        const rows: { name: string; page: { limit: number; after?: string }; expected: number[] }[] = [
+          { name: 'the grants of every key of every account in the region that name it', page: { limit: 100 }, expected: [1, 3, 4, 6] },
+          { name: 'a first page', page: { limit: 2 }, expected: [1, 3] },
+          { name: 'the page after a grant id', page: { limit: 2, after: grantIdOf(3) }, expected: [4, 6] },
+        ];
+        for (const row of rows) {
+          it(`returns ${row.name}`, async () => {
+            assert.deepEqual((await store.listRetirableGrants('us-east-1', RETIREE, row.page)).map((g) => g.grantId), row.expected.map(grantIdOf));
+          });
+        }
+
+        it('lists the grants of its region only, and none for a principal no grant names', async () => {
+          assert.deepEqual((await store.listRetirableGrants('eu-west-1', RETIREE, { limit: 10 })).map((g) => g.grantId), [grantIdOf(7)]);
+          assert.deepEqual(await store.listRetirableGrants('us-east-1', 'arn:aws:iam::111122223333:user/nobody', { limit: 10 }), []);
+        });
+      });
+
+      it('grantsForGrantee returns every grant of that key to that grantee, and nothing else', async () => {
+        await store.createGrant(grantRecord(3, keyIdOf(1)));
+        await store.createGrant(grantRecord(1, keyIdOf(1)));
+        await store.createGrant(grantRecord(2, keyIdOf(1), HOME, { granteePrincipal: RETIREE }));
+        await store.createGrant(grantRecord(4, keyIdOf(2)));
+        await store.createGrant(grantRecord(5, keyIdOf(3), OTHER_REGION));
+        assert.deepEqual((await store.grantsForGrantee(HOME, keyIdOf(1), GRANTEE)).map((g) => g.grantId), [grantIdOf(1), grantIdOf(3)]);
+        assert.deepEqual(await store.grantsForGrantee(HOME, keyIdOf(1), GRANTEE), [grantRecord(1, keyIdOf(1)), grantRecord(3, keyIdOf(1))]);
+        assert.deepEqual((await store.grantsForGrantee(HOME, keyIdOf(1), RETIREE)).map((g) => g.grantId), [grantIdOf(2)]);
+        assert.deepEqual(await store.grantsForGrantee(OTHER_REGION, keyIdOf(1), GRANTEE), []);
+        assert.deepEqual(await store.grantsForGrantee(HOME, keyIdOf(3), GRANTEE), [], 'a key of another region');
+        assert.deepEqual(await store.grantsForGrantee(HOME, keyIdOf(1), 'arn:aws:iam::111122223333:role/APP'), [], 'principals are case-sensitive');
+      });
+
+      it('deleteGrant deletes one grant (true), then reports it gone (false); the key and other grants stay', async () => {
+        await store.createGrant(grantRecord(1, keyIdOf(1)));
+        await store.createGrant(grantRecord(2, keyIdOf(1)));
+        assert.equal(await store.deleteGrant(OTHER_REGION, keyIdOf(1), grantIdOf(1)), false, 'not from another region');
+        assert.equal(await store.deleteGrant(OTHER_ACCOUNT, keyIdOf(1), grantIdOf(1)), false, 'not from another account');
+        assert.equal(await store.deleteGrant(HOME, keyIdOf(2), grantIdOf(1)), false, 'not through another key');
+        assert.equal(await store.deleteGrant(HOME, keyIdOf(1), grantIdOf(1)), true);
+        assert.equal(await store.getGrant(HOME, keyIdOf(1), grantIdOf(1)), undefined);
+        assert.equal(await store.deleteGrant(HOME, keyIdOf(1), grantIdOf(1)), false);
+        assert.ok(await store.getGrant(HOME, keyIdOf(1), grantIdOf(2)));
+        assert.ok(await store.getKey(HOME, keyIdOf(1)));
+      });
+
+      it('deleteKey deletes the key’s grants with it, and no other key’s', async () => {
+        await store.createGrant(grantRecord(1, keyIdOf(1), HOME, { retiringPrincipal: RETIREE, name: 'doomed' }));
+        await store.createGrant(grantRecord(2, keyIdOf(2), HOME, { retiringPrincipal: RETIREE }));
+        assert.equal(await store.deleteKey(HOME, keyIdOf(1)), true);
+        assert.equal(await store.getGrant(HOME, keyIdOf(1), grantIdOf(1)), undefined);
+        assert.deepEqual(await store.grantsForGrantee(HOME, keyIdOf(1), GRANTEE), []);
+        assert.deepEqual((await store.listRetirableGrants('us-east-1', RETIREE, { limit: 10 })).map((g) => g.grantId), [grantIdOf(2)]);
+        assert.deepEqual(await store.getGrant(HOME, keyIdOf(2), grantIdOf(2)), grantRecord(2, keyIdOf(2), HOME, { retiringPrincipal: RETIREE }));
+      });
+
+      it('a grant created and a grant deleted inside a failed transaction are both undone', async () => {
+        await store.createGrant(grantRecord(1, keyIdOf(1)));
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            assert.ok(await tx.createGrant(grantRecord(2, keyIdOf(1))));
+            assert.equal(await tx.deleteGrant(HOME, keyIdOf(1), grantIdOf(1)), true);
+            throw new Error('roll back');
+          }),
+        );
+        assert.deepEqual((await store.listGrants(HOME, keyIdOf(1), { limit: 10 })).map((g) => g.grantId), [grantIdOf(1)]);
+      });
+
+      it('mutating a grant after createGrant, or one returned by any read, changes nothing stored', async () => {
+        const original = () => grantRecord(1, keyIdOf(1), HOME, { retiringPrincipal: RETIREE, constraints: { EncryptionContextEquals: { a: '1' } } });
+        const grant = original();
+        const mutate = (g: GrantRecord | undefined) => {
+          assert.ok(g);
+          g.operations.push('Encrypt');
+          g.granteePrincipal = 'mutated';
+          const equals = g.constraints?.EncryptionContextEquals;
+          if (equals) equals.a = 'mutated';
+        };
+        mutate(await store.createGrant(grant));
+        mutate(grant);
+        mutate(await store.getGrant(HOME, keyIdOf(1), grantIdOf(1)));
+        for (const g of await store.listGrants(HOME, keyIdOf(1), { limit: 10 })) mutate(g);
+        for (const g of await store.listRetirableGrants('us-east-1', RETIREE, { limit: 10 })) mutate(g);
+        for (const g of await store.grantsForGrantee(HOME, keyIdOf(1), GRANTEE)) mutate(g);
+        assert.deepEqual(await store.getGrant(HOME, keyIdOf(1), grantIdOf(1)), original());
+      });
+
+      it('announces grant writes on the change signal with the key id', async () => {
+        const heard: (string | undefined)[] = [];
+        store.onChange((keyId) => heard.push(keyId));
+        await store.createGrant(grantRecord(1, keyIdOf(1)));
+        await store.deleteGrant(HOME, keyIdOf(1), grantIdOf(1));
+        assert.deepEqual(heard, [keyIdOf(1), keyIdOf(1)]);
       });
     });
 

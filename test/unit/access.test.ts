@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AccessControl, type AccessFacts, type Caller, type KmsAction, type Resource } from '../../src/domain/access.js';
 import { systemClock } from '../../src/domain/clock.js';
+import { MemoryStore } from '../../src/storage/memory.js';
+import type { Store } from '../../src/storage/types.js';
 import { AccessDeniedException } from '../../src/errors.js';
 import { createRegistry } from '../../src/operations/index.js';
 import { kmsModel } from '../../src/protocol/kms-model.generated.js';
@@ -28,8 +30,8 @@ interface Decision {
 
 /** Allows everything, as today's account rule does for the caller's own account, and records it. */
 class RecordingAccess extends AccessControl {
-  constructor() {
-    super({ clock: systemClock });
+  constructor(store: Store) {
+    super({ clock: systemClock, store });
   }
 
   readonly decisions: Decision[] = [];
@@ -43,7 +45,7 @@ class RecordingAccess extends AccessControl {
 
 class DenyAll extends AccessControl {
   constructor() {
-    super({ clock: systemClock });
+    super({ clock: systemClock, store: new MemoryStore() });
   }
 
   override async authorize(_caller: Caller, action: KmsAction): Promise<void> {
@@ -58,7 +60,13 @@ interface Fixture {
   /** A key pending deletion, for CancelKeyDeletion. */
   doomedKeyId: string;
   blob: string;
+  /** A grant on keyId to another principal, retired by yet another. */
+  grantId: string;
+  grantToken: string;
 }
+
+const GRANTEE = `arn:aws:iam::${ACCOUNT}:role/app`;
+const RETIREE = `arn:aws:iam::${ACCOUNT}:user/ops`;
 
 async function fixture(): Promise<Fixture> {
   const t = createTestApp();
@@ -68,7 +76,16 @@ async function fixture(): Promise<Fixture> {
   await t.call('ScheduleKeyDeletion', { KeyId: doomed.KeyId });
   await t.call('CreateAlias', { AliasName: 'alias/app', TargetKeyId: keyId.KeyId });
   const encrypted = await t.call('Encrypt', { KeyId: keyId.KeyId, Plaintext: Buffer.from('secret').toString('base64'), EncryptionContext: { app: 'a' } });
-  return { t, keyId: keyId.KeyId, otherKeyId: other.KeyId, doomedKeyId: doomed.KeyId, blob: encrypted.body.CiphertextBlob as string };
+  const grant = await t.call('CreateGrant', { KeyId: keyId.KeyId, GranteePrincipal: GRANTEE, RetiringPrincipal: RETIREE, Operations: ['Decrypt'] });
+  return {
+    t,
+    keyId: keyId.KeyId,
+    otherKeyId: other.KeyId,
+    doomedKeyId: doomed.KeyId,
+    blob: encrypted.body.CiphertextBlob as string,
+    grantId: grant.body.GrantId as string,
+    grantToken: grant.body.GrantToken as string,
+  };
 }
 
 /** A valid request for every served operation; a new operation must be added here. */
@@ -76,6 +93,7 @@ function requests(f: Fixture): Record<string, object> {
   return {
     CancelKeyDeletion: { KeyId: f.doomedKeyId },
     CreateAlias: { AliasName: 'alias/new', TargetKeyId: f.keyId },
+    CreateGrant: { KeyId: f.keyId, GranteePrincipal: GRANTEE, Operations: ['Encrypt'] },
     CreateKey: {},
     Decrypt: { CiphertextBlob: f.blob, EncryptionContext: { app: 'a' } },
     DeleteAlias: { AliasName: 'alias/app' },
@@ -89,9 +107,15 @@ function requests(f: Fixture): Record<string, object> {
     GenerateDataKeyWithoutPlaintext: { KeyId: f.keyId, KeySpec: 'AES_256' },
     GenerateRandom: { NumberOfBytes: 16 },
     ListAliases: {},
+    ListGrants: { KeyId: f.keyId },
     ListKeys: {},
     ListResourceTags: { KeyId: f.keyId },
+    ListRetirableGrants: { RetiringPrincipal: RETIREE },
     ReEncrypt: { CiphertextBlob: f.blob, SourceEncryptionContext: { app: 'a' }, DestinationKeyId: f.otherKeyId },
+    // The caller (the account root) is neither the grant's retiring principal nor its grantee:
+    // retiring it takes kms:RetireGrant from a policy, which a deny-all policy does not give.
+    RetireGrant: { KeyId: f.keyId, GrantId: f.grantId },
+    RevokeGrant: { KeyId: f.keyId, GrantId: f.grantId },
     ScheduleKeyDeletion: { KeyId: f.keyId },
     TagResource: { KeyId: f.keyId, Tags: [{ TagKey: 'team', TagValue: 'x' }] },
     UntagResource: { KeyId: f.keyId, TagKeys: ['team'] },
@@ -116,12 +140,14 @@ describe('every served operation is authorized', () => {
       const before = JSON.stringify(await f.t.services.store.listKeys({ account: ACCOUNT, region: 'us-east-1' }, { limit: 10 }));
       // listKeys returns whole records (state, tags, revision), so any change shows.
       const aliasesBefore = JSON.stringify(await f.t.services.store.listAliases({ account: ACCOUNT, region: 'us-east-1' }, { limit: 10 }));
+      const grantsBefore = JSON.stringify(await f.t.services.store.listGrants({ account: ACCOUNT, region: 'us-east-1' }, f.keyId, { limit: 10 }));
       f.t.services.access = new DenyAll();
       const denied = await f.t.call(operation, requests(f)[operation]);
       assert.equal(denied.status, 400);
       assert.equal(denied.body.__type, 'AccessDeniedException', JSON.stringify(denied.body));
       assert.equal(JSON.stringify(await f.t.services.store.listKeys({ account: ACCOUNT, region: 'us-east-1' }, { limit: 10 })), before);
       assert.equal(JSON.stringify(await f.t.services.store.listAliases({ account: ACCOUNT, region: 'us-east-1' }, { limit: 10 })), aliasesBefore);
+      assert.equal(JSON.stringify(await f.t.services.store.listGrants({ account: ACCOUNT, region: 'us-east-1' }, f.keyId, { limit: 10 })), grantsBefore);
     });
   }
 });
@@ -129,20 +155,21 @@ describe('every served operation is authorized', () => {
 describe('what each access decision is told', () => {
   async function recorded(operation: string, body: (f: Fixture) => object, region?: string): Promise<{ f: Fixture; decisions: Decision[] }> {
     const f = await fixture();
-    const access = new RecordingAccess();
+    const access = new RecordingAccess(f.t.services.store);
     f.t.services.access = access;
     const response = await f.t.call(operation, body(f), { region: region ?? 'us-east-1' });
     assert.equal(response.status, 200, JSON.stringify(response.body));
     return { f, decisions: access.decisions };
   }
 
-  it('GenerateDataKeyPair by alias: the key, the action, the context, the grant tokens, the spec and the alias', async () => {
-    const { f, decisions } = await recorded('GenerateDataKeyPair', () => ({
+  it('GenerateDataKeyPair by alias: the key, the action, the context, the grant tokens and their grants, the spec and the alias', async () => {
+    const { f, decisions } = await recorded('GenerateDataKeyPair', (x) => ({
       KeyId: 'alias/app',
       KeyPairSpec: 'RSA_2048',
       EncryptionContext: { purpose: 'test', team: 'crypto' },
-      GrantTokens: ['token-one', 'token-two'],
+      GrantTokens: [x.grantToken, x.grantToken],
     }));
+    const grant = await f.t.services.store.getGrant({ account: ACCOUNT, region: 'us-east-1' }, f.keyId, f.grantId);
     assert.deepEqual(decisions, [
       {
         principal: ROOT,
@@ -150,7 +177,8 @@ describe('what each access decision is told', () => {
         action: 'kms:GenerateDataKeyPair',
         resource: arn(f.keyId),
         facts: {
-          grantTokens: ['token-one', 'token-two'],
+          grantTokens: [f.grantToken, f.grantToken],
+          grantsFromTokens: [grant],
           encryptionContext: { purpose: 'test', team: 'crypto' },
           dataKeyPairSpec: 'RSA_2048',
           requestAlias: 'alias/app',
@@ -196,6 +224,33 @@ describe('what each access decision is told', () => {
     ]);
   });
 
+  it('CreateGrant: the key, and the grant being made (kms:GrantOperations, kms:GranteePrincipal, kms:RetiringPrincipal, constraints)', async () => {
+    const { f, decisions } = await recorded('CreateGrant', (x) => ({
+      KeyId: x.keyId,
+      GranteePrincipal: GRANTEE,
+      RetiringPrincipal: RETIREE,
+      Operations: ['Decrypt', 'Encrypt', 'Decrypt'],
+      Constraints: { EncryptionContextSubset: { app: 'a' } },
+    }));
+    assert.deepEqual(decisions, [
+      {
+        principal: ROOT,
+        accessKeyId: 'AKIDTEST',
+        action: 'kms:CreateGrant',
+        resource: arn(f.keyId),
+        facts: {
+          grantTokens: [],
+          newGrant: { operations: ['Decrypt', 'Encrypt'], granteePrincipal: GRANTEE, retiringPrincipal: RETIREE, constraints: { EncryptionContextSubset: { app: 'a' } } },
+        },
+      },
+    ]);
+  });
+
+  it('RetireGrant by the account root, neither retiring principal nor grantee: kms:RetireGrant on the grant\'s key', async () => {
+    const asRoot = await recorded('RetireGrant', (x) => ({ GrantToken: x.grantToken }));
+    assert.deepEqual(asRoot.decisions.map((d) => [d.action, d.resource]), [['kms:RetireGrant', arn(asRoot.f.keyId)]]);
+  });
+
   it('CreateAlias: the alias and the key, both', async () => {
     const { f, decisions } = await recorded('CreateAlias', (x) => ({ AliasName: 'alias/second', TargetKeyId: x.keyId }));
     assert.deepEqual(
@@ -209,7 +264,7 @@ describe('what each access decision is told', () => {
 
   it('the region of the SigV4 credential scope is the region the caller acts in', async () => {
     const t = createTestApp();
-    const access = new RecordingAccess();
+    const access = new RecordingAccess(t.services.store);
     t.services.access = access;
     await t.call('ListKeys', {}, { region: 'eu-west-1' });
     assert.deepEqual(
@@ -269,16 +324,16 @@ describe('operations declare themselves', () => {
   it('the ones that change stored state are not read-only (CloudTrail readOnly)', () => {
     const writers = [...registry.values()].filter((op) => !op.readOnly).map((op) => op.name).sort();
     assert.deepEqual(writers, [
-      'CancelKeyDeletion', 'CreateAlias', 'CreateKey', 'DeleteAlias', 'DisableKey', 'EnableKey',
-      'ScheduleKeyDeletion', 'TagResource', 'UntagResource', 'UpdateAlias',
+      'CancelKeyDeletion', 'CreateAlias', 'CreateGrant', 'CreateKey', 'DeleteAlias', 'DisableKey', 'EnableKey',
+      'RetireGrant', 'RevokeGrant', 'ScheduleKeyDeletion', 'TagResource', 'UntagResource', 'UpdateAlias',
     ]);
   });
 
   it('account-level actions declare no resource; alias operations act on the alias and the key', () => {
     const resources = Object.fromEntries([...registry].map(([name, op]) => [name, op.resources.join('+')]));
-    for (const name of ['CreateKey', 'GenerateRandom', 'ListAliases', 'ListKeys']) assert.equal(resources[name], '', name);
+    for (const name of ['CreateKey', 'GenerateRandom', 'ListAliases', 'ListKeys', 'ListRetirableGrants']) assert.equal(resources[name], '', name);
     for (const name of ['CreateAlias', 'DeleteAlias', 'UpdateAlias']) assert.equal(resources[name], 'alias+key', name);
-    assert.equal(resources.GenerateDataKeyPair, 'key');
+    for (const name of ['GenerateDataKeyPair', 'CreateGrant', 'ListGrants', 'RetireGrant', 'RevokeGrant']) assert.equal(resources[name], 'key', name);
   });
 
   it("sensitive members come from the model's sensitive trait", () => {

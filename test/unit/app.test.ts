@@ -118,11 +118,11 @@ describe('routing and framing errors', () => {
       message: 'Encapsulate is not supported by this Trent server yet.',
     },
     {
-      name: 'a KMS operation Trent does not serve (CreateGrant)',
-      request: post('CreateGrant', '{}'),
+      name: 'a KMS operation Trent does not serve (ReplicateKey)',
+      request: post('ReplicateKey', '{}'),
       status: 400,
       __type: 'UnsupportedOperationException',
-      message: 'CreateGrant is not supported by this Trent server yet.',
+      message: 'ReplicateKey is not supported by this Trent server yet.',
     },
     {
       name: 'GET /',

@@ -11,6 +11,11 @@ import { resolveKey } from '../../domain/key-ref.js';
 import type { KeyRecord } from '../../storage/types.js';
 import type { RequestContext } from '../context.js';
 
+/** The facts every decision of a request is told: its grant tokens, and the grants they name. */
+export function requestFacts(ctx: Pick<RequestContext, 'grantTokens' | 'tokenGrants'>): AccessFacts {
+  return { grantTokens: ctx.grantTokens, ...(ctx.tokenGrants.length > 0 && { grantsFromTokens: ctx.tokenGrants }) };
+}
+
 export interface KeyUse {
   /** Whether an alias may name the key (cryptographic operations and DescribeKey accept them). */
   allowAlias: boolean;
@@ -27,7 +32,7 @@ export function useKey(ctx: RequestContext, keyIdText: string, use: KeyUse): Pro
   return resolveKey(ctx.services.store, ctx.services.access, ctx, keyIdText, {
     allowAlias: use.allowAlias,
     action: use.action ?? ctx.operation.actions[0],
-    facts: { grantTokens: ctx.grantTokens, ...use.facts },
+    facts: { ...requestFacts(ctx), ...use.facts },
     ...(use.ifMissing && { ifMissing: use.ifMissing }),
   });
 }
@@ -44,6 +49,6 @@ export function useAlias(ctx: RequestContext, aliasName: string, use: { creating
     ctx,
     ctx.operation.actions[0],
     { type: 'alias', arn: aliasArn(ctx.scope, aliasName), ...ctx.scope },
-    { grantTokens: ctx.grantTokens },
+    requestFacts(ctx),
   );
 }

@@ -67,4 +67,32 @@ export const sqliteMigrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    description: 'grants, deleted with their key',
+    // `identity` is what makes a CreateGrant with a Name a retry of an earlier one (storage/
+    // records.ts, grantIdentity): unique per key and name, so a retry never adds a second grant.
+    sql: `
+      CREATE TABLE grants (
+        grant_id TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL REFERENCES keys (key_id) ON DELETE CASCADE,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT,
+        grantee_principal TEXT NOT NULL,
+        retiring_principal TEXT,
+        grantee_service_principal TEXT,
+        retiring_service_principal TEXT,
+        operations TEXT NOT NULL,
+        constraints TEXT,
+        issuing_account TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        identity TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX grants_of_key ON grants (key_id, grant_id);
+      CREATE INDEX grants_of_grantee ON grants (key_id, grantee_principal, grant_id);
+      CREATE INDEX grants_of_retiring_principal ON grants (retiring_principal, region, grant_id) WHERE retiring_principal IS NOT NULL;
+      CREATE UNIQUE INDEX grants_by_name ON grants (key_id, name, identity) WHERE name IS NOT NULL;
+    `,
+  },
 ];
