@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import type { Caller } from '../../src/domain/access.js';
 import { Identities } from '../../src/domain/identities.js';
 import { KmsError } from '../../src/errors.js';
-import { SigV4Authenticator } from '../../src/protocol/authenticate.js';
+import { DevelopmentAuthenticator, SigV4Authenticator } from '../../src/protocol/authenticate.js';
 import type { AppRequest } from '../../src/server/app.js';
 import { createTestApp } from '../helpers/in-process.js';
 import { ALICE, BOB, CAROL, ROOT, signedRequest, TEST_ACCOUNTS, withParameter, type Credentials, type SignOptions } from '../helpers/sigv4.js';
@@ -118,6 +118,12 @@ const rows: Row[] = [
   {
     name: 'a header dropped from SignedHeaders',
     request: async () => withAuthorization(await sign(), (a) => withParameter(a, 'SignedHeaders', 'host;x-amz-date;x-amz-target')),
+    error: error('InvalidSignatureException', MISMATCH),
+  },
+  {
+    // The signer never signs Date (X-Amz-Date stands for it), so listing it cannot have been signed.
+    name: 'a Date header slipped into SignedHeaders of a signed request',
+    request: async () => withHeader(withAuthorization(await sign(), (a) => withParameter(a, 'SignedHeaders', 'content-type;date;host;x-amz-date;x-amz-target')), 'date', 'Thu, 01 Jan 2026 00:00:00 GMT'),
     error: error('InvalidSignatureException', MISMATCH),
   },
   {
@@ -281,6 +287,15 @@ describe('the caller of a verified request', () => {
   it('names a role and the root', async () => {
     assert.deepEqual((await callerOf(BOB)).principal, { account: '111122223333', arn: 'arn:aws:iam::111122223333:role/bob', type: 'role', name: 'bob', accessKeyId: BOB.accessKeyId });
     assert.deepEqual((await callerOf(ROOT)).principal, { account: '111122223333', arn: 'arn:aws:iam::111122223333:root', type: 'root', accessKeyId: ROOT.accessKeyId });
+  });
+  it('in development mode is the default account’s root, with the same transport facts', async () => {
+    const request = await sign({ region: 'eu-central-1' });
+    assert.deepEqual(await new DevelopmentAuthenticator('123456789012', 'us-east-1').authenticate({ ...request, remoteAddress: '::1' }), {
+      principal: { account: '123456789012', arn: 'arn:aws:iam::123456789012:root', type: 'root', accessKeyId: ROOT.accessKeyId },
+      scope: { account: '123456789012', region: 'eu-central-1' },
+      sourceIp: '::1',
+      secureTransport: false,
+    });
   });
   it('acts in the account of its access key, whatever the default account', async () => {
     assert.deepEqual((await callerOf(CAROL, 'ap-southeast-2')).scope, { account: '444455556666', region: 'ap-southeast-2' });
