@@ -89,7 +89,7 @@ export class SigV4Authenticator implements Authenticator {
     const header = request.headers['authorization'];
     if (header === undefined) throw new MissingAuthenticationTokenException(MISSING_TOKEN);
     const authorization = parseAuthorization(header);
-    const signedAt = checkRequestDate(request.headers['x-amz-date'], authorization, now);
+    const amzDate = checkRequestDate(request.headers['x-amz-date'], authorization, now);
 
     const identity = this.identities.byAccessKeyId(authorization.accessKeyId);
     if (!identity) throw new UnrecognizedClientException(INVALID_TOKEN);
@@ -98,7 +98,7 @@ export class SigV4Authenticator implements Authenticator {
     if (!tokenMatches) throw new UnrecognizedClientException(INVALID_TOKEN);
 
     checkSignedHeaders(authorization.signedHeaders, request.headers);
-    await this.checkFor(authorization.accessKeyId, identity.secret).verify(request, authorization, signedAt);
+    await this.checkFor(authorization.accessKeyId, identity.secret).verify(request, authorization, amzDate);
     return callerOf(identity.principal, authorization.region, request);
   }
 

@@ -17,8 +17,9 @@
  * Wording: AWS's recorded messages are quoted here; the ones chosen for Trent are in `messages`
  * (src/errors.ts). No message echoes a signature, a secret or a session token.
  */
-import { SignatureV4 } from '@smithy/signature-v4';
-import { constantTimeEqual, Sha256, sha256Hex } from '../crypto/sha256.js';
+import { createScope, getCanonicalHeaders, getSigningKey, SignatureV4 } from '@smithy/signature-v4';
+import type { HttpRequest } from '@smithy/types';
+import { constantTimeEqual, hmacSha256Hex, Sha256, sha256Hex } from '../crypto/sha256.js';
 import { IncompleteSignatureException, InvalidSignatureException, messages } from '../errors.js';
 
 export interface CredentialScope {
@@ -31,19 +32,47 @@ export interface CredentialScope {
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 
+/**
+ * AWS's wording, which ends by quoting the header; Trent quotes only its first word, and only when
+ * it looks like an algorithm name, so that nothing secret-like pasted there is sent back.
+ */
 function incomplete(authorization: string, what: string): IncompleteSignatureException {
-  return new IncompleteSignatureException(`Authorization header requires ${what}. Authorization=${authorization.split(' ')[0] ?? ''}`);
+  const first = authorization.split(' ')[0] ?? '';
+  return new IncompleteSignatureException(`Authorization header requires ${what}. Authorization=${/^[A-Za-z0-9-]{1,32}$/.test(first) ? first : ''}`);
 }
 
-/** The value of `Name=value` in the header's comma-separated parameters, or undefined. */
-function parameter(authorization: string, name: string): string | undefined {
-  return new RegExp(`(?:^|[\\s,])${name}=([^,\\s]*)`).exec(authorization.slice(ALGORITHM.length + 1))?.[1];
+const PARAMETERS = {
+  Credential: /(?:^|[\s,])Credential=([^,\s]*)/,
+  SignedHeaders: /(?:^|[\s,])SignedHeaders=([^,\s]*)/,
+  Signature: /(?:^|[\s,])Signature=([^,\s]*)/,
+};
+
+/** The three parameters in the order and spacing every AWS SDK writes them: read in one match. */
+const USUAL_LAYOUT = /^Credential=([^,\s]*), ?SignedHeaders=([^,\s]*), ?Signature=([^,\s]*)$/;
+
+type Parameters = Partial<Record<keyof typeof PARAMETERS, string>>;
+
+/** `Name=value` parameters of the header (after its algorithm), in any order. */
+function parametersOf(authorization: string): Parameters {
+  const text = authorization.slice(ALGORITHM.length + 1);
+  const usual = USUAL_LAYOUT.exec(text);
+  if (usual) return { Credential: usual[1] as string, SignedHeaders: usual[2] as string, Signature: usual[3] as string };
+  const found: Parameters = {};
+  for (const name of ['Credential', 'SignedHeaders', 'Signature'] as const) {
+    const value = PARAMETERS[name].exec(text)?.[1];
+    if (value !== undefined) found[name] = value;
+  }
+  return found;
 }
 
 export function parseCredentialScope(authorization: string | undefined): CredentialScope | undefined {
   if (authorization === undefined) return undefined;
   if (!authorization.startsWith(`${ALGORITHM} `)) throw incomplete(authorization, "the 'AWS4-HMAC-SHA256' algorithm");
-  const credential = parameter(authorization, 'Credential');
+  return scopeOf(authorization, parametersOf(authorization));
+}
+
+function scopeOf(authorization: string, parameters: Parameters): CredentialScope {
+  const credential = parameters.Credential;
   if (credential === undefined || credential === '') throw incomplete(authorization, "'Credential' parameter");
   const parts = credential.split('/');
   const [accessKeyId = '', date = '', region = '', service = '', terminator = ''] = parts;
@@ -63,20 +92,21 @@ export interface ParsedAuthorization extends CredentialScope {
   signature: string;
 }
 
-/** An HTTP header name (RFC 9110 token), lower case as SigV4 lists them. */
-const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+/** HTTP header names (RFC 9110 tokens), lower case as SigV4 lists them, separated by `;`. */
+const HEADER_NAMES = /^[a-z0-9!#$%&'*+.^_`|~-]+(?:;[a-z0-9!#$%&'*+.^_`|~-]+)*$/;
 
 /** The whole Authorization header: credential scope, SignedHeaders and Signature (IncompleteSignatureException). */
 export function parseAuthorization(authorization: string): ParsedAuthorization {
-  const scope = parseCredentialScope(authorization) as CredentialScope;
+  if (!authorization.startsWith(`${ALGORITHM} `)) throw incomplete(authorization, "the 'AWS4-HMAC-SHA256' algorithm");
+  const parameters = parametersOf(authorization);
+  const scope = scopeOf(authorization, parameters);
   // AWS's wording for each missing parameter (recorded from DynamoDB's answer to `AWS4-`).
-  const signedHeaders = parameter(authorization, 'SignedHeaders');
+  const signedHeaders = parameters.SignedHeaders;
   if (signedHeaders === undefined || signedHeaders === '') throw incomplete(authorization, "'SignedHeaders' parameter");
-  const names = signedHeaders.split(';');
-  if (!names.every((name) => HEADER_NAME.test(name))) throw incomplete(authorization, "a well-formed 'SignedHeaders' parameter (lower-case names separated by ';')");
-  const signature = parameter(authorization, 'Signature');
+  if (!HEADER_NAMES.test(signedHeaders)) throw incomplete(authorization, "a well-formed 'SignedHeaders' parameter (lower-case names separated by ';')");
+  const signature = parameters.Signature;
   if (signature === undefined || signature === '') throw incomplete(authorization, "'Signature' parameter");
-  return { ...scope, signedHeaders: names, signature };
+  return { accessKeyId: scope.accessKeyId, date: scope.date, region: scope.region, service: scope.service, signedHeaders: signedHeaders.split(';'), signature };
 }
 
 /** AWS KMS accepts an X-Amz-Date at most this far from its clock, either way (most services: 15 min). */
@@ -89,20 +119,29 @@ export function compactDate(ms: number): string {
 
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
+/** The last date read: requests of the same second carry the same X-Amz-Date. */
+let lastDate = { text: '', ms: 0 };
+
 /** Milliseconds since the epoch of a compact date, or undefined if it is not a real one. */
 function parseCompactDate(text: string): number | undefined {
+  if (text === lastDate.text) return lastDate.ms;
   const match = AMZ_DATE.exec(text);
   if (!match) return undefined;
   const [, year, month, day, hour, minute, second] = match.map(Number) as [number, number, number, number, number, number, number];
   const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  return compactDate(ms) === text ? ms : undefined;
+  // Date.UTC rolls month 13 or hour 24 over; a real date reads back the same.
+  const date = new Date(ms);
+  const same = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && date.getUTCHours() === hour;
+  if (!same || minute >= 60 || second >= 60) return undefined;
+  lastDate = { text, ms };
+  return ms;
 }
 
 /**
  * X-Amz-Date: present, well-formed, of the credential scope's day, and within MAX_CLOCK_SKEW_MS
- * of `now`. Returns its time in milliseconds.
+ * of `now`. Returns it.
  */
-export function checkRequestDate(amzDate: string | undefined, scope: CredentialScope, now: number): number {
+export function checkRequestDate(amzDate: string | undefined, scope: CredentialScope, now: number): string {
   if (amzDate === undefined) throw new IncompleteSignatureException(messages.missingAmzDate);
   const ms = parseCompactDate(amzDate);
   if (ms === undefined) throw new IncompleteSignatureException(messages.malformedAmzDate);
@@ -114,7 +153,7 @@ export function checkRequestDate(amzDate: string | undefined, scope: CredentialS
   if (ms > now + MAX_CLOCK_SKEW_MS) {
     throw new InvalidSignatureException(`Signature not yet current: ${amzDate} is still later than ${compactDate(now + MAX_CLOCK_SKEW_MS)} (${compactDate(now)} + 5 min.)`);
   }
-  return ms;
+  return amzDate;
 }
 
 /** Host and X-Amz-Date are signed, and every signed header is in the request. */
@@ -156,57 +195,74 @@ export interface SignedRequest {
 }
 
 /**
- * Recomputes a request's signature with one access key's secret and compares it with the one
- * sent. One per access key, so the signer (and smithy's cache of signing keys) is reused.
+ * @smithy/signature-v4's canonicalisation, reached through the protected method its signer
+ * builds a signature with: the canonical request (method, path, query, signed headers, payload
+ * hash). Signing itself (SignatureV4.sign) would also clone the request, re-derive the signing
+ * key and re-add the headers it generates, none of which verification needs.
  */
-export class SignatureCheck {
-  private readonly signer: SignatureV4;
-
-  constructor(accessKeyId: string, secretAccessKey: string) {
-    this.signer = new SignatureV4({
-      service: 'kms',
-      region: 'us-east-1', // every call names the credential scope's region
-      credentials: { accessKeyId, secretAccessKey },
-      sha256: Sha256,
-      // Sign exactly the headers the client signed: never add an x-amz-content-sha256 header.
-      applyChecksum: false,
-    });
+class Canonicalisation extends SignatureV4 {
+  constructor() {
+    super({ service: 'kms', region: 'us-east-1', credentials: { accessKeyId: '', secretAccessKey: '' }, sha256: Sha256, applyChecksum: false });
   }
 
+  /** The canonical request, and the signed header list it names. */
+  of(request: HttpRequest, signedHeaders: ReadonlySet<string>, payloadHash: string): { canonicalRequest: string; signedHeaders: string } {
+    const canonicalHeaders = getCanonicalHeaders(request, undefined, signedHeaders as Set<string>);
+    return { canonicalRequest: this.createCanonicalRequest(request, canonicalHeaders, payloadHash), signedHeaders: this.getCanonicalHeaderList(canonicalHeaders) };
+  }
+}
+
+const canonicalisation = new Canonicalisation();
+
+/** Signing keys kept per access key: one per day and region in use (a few), derived by smithy. */
+const MAX_SIGNING_KEYS = 64;
+
+/**
+ * Recomputes a request's signature with one access key's secret and compares it, in constant
+ * time, with the one sent. One per access key, keeping its signing keys.
+ */
+export class SignatureCheck {
+  private readonly signingKeys = new Map<string, Uint8Array>();
+
+  constructor(
+    private readonly accessKeyId: string,
+    private readonly secretAccessKey: string,
+  ) {}
+
   /** Throws InvalidSignatureException unless `request` carries the signature this key gives it. */
-  async verify(request: SignedRequest, authorization: ParsedAuthorization, signedAt: number): Promise<void> {
+  async verify(request: SignedRequest, authorization: ParsedAuthorization, amzDate: string): Promise<void> {
+    const payloadHash = sha256Hex(request.body);
     const sentHash = request.headers['x-amz-content-sha256'];
-    if (sentHash !== undefined && sentHash !== sha256Hex(request.body)) throw new InvalidSignatureException(messages.contentSha256Mismatch);
+    if (sentHash !== undefined && sentHash !== payloadHash) throw new InvalidSignatureException(messages.contentSha256Mismatch);
     const queryAt = request.path.indexOf('?');
-    let query: Record<string, string | string[]> | undefined;
+    let query: Record<string, string | string[]> = {};
     try {
-      query = queryAt < 0 ? undefined : queryOf(request.path.slice(queryAt + 1));
+      if (queryAt >= 0) query = queryOf(request.path.slice(queryAt + 1));
     } catch {
       throw new InvalidSignatureException(SIGNATURE_MISMATCH); // a malformed %-escape: nothing was signed as sent
     }
     const headers = Object.create(null) as Record<string, string>; // a header named __proto__ stays a header
     for (const name of authorization.signedHeaders) headers[name] = request.headers[name] as string;
-    const signed = await this.signer.sign(
-      {
-        method: request.method,
-        protocol: 'http:',
-        hostname: '',
-        path: queryAt < 0 ? request.path : request.path.slice(0, queryAt),
-        ...(query !== undefined && { query }),
-        headers,
-        body: request.body,
-      },
-      {
-        signingDate: new Date(signedAt),
-        signingRegion: authorization.region,
-        signingService: 'kms',
-        signableHeaders: new Set(authorization.signedHeaders),
-      },
+    const canonical = canonicalisation.of(
+      { method: request.method, protocol: 'http:', hostname: '', path: queryAt < 0 ? request.path : request.path.slice(0, queryAt), query, headers },
+      new Set(authorization.signedHeaders),
+      payloadHash,
     );
-    const expected = parseAuthorization(signed.headers['authorization'] as string);
-    // smithy signs some headers only if asked and never `authorization` or `date`; a list it would
-    // not reproduce cannot have been signed by a client that followed the SigV4 rules.
-    const sameHeaders = expected.signedHeaders.join(';') === authorization.signedHeaders.join(';');
-    if (!constantTimeEqual(expected.signature, authorization.signature) || !sameHeaders) throw new InvalidSignatureException(SIGNATURE_MISMATCH);
+    // The string to sign (SigV4, "Create a string to sign"), signed with the scope's key.
+    const scope = createScope(authorization.date, authorization.region, 'kms');
+    const stringToSign = `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonical.canonicalRequest)}`;
+    const key = this.signingKeys.get(scope) ?? (await this.deriveSigningKey(scope, authorization.date, authorization.region));
+    const expected = hmacSha256Hex(key, stringToSign);
+    // The canonical request lists the signed headers sorted and unique: a list given otherwise
+    // (or naming a header twice) cannot be the one a SigV4 signer signed.
+    const sameHeaders = canonical.signedHeaders === authorization.signedHeaders.join(';');
+    if (!constantTimeEqual(expected, authorization.signature) || !sameHeaders) throw new InvalidSignatureException(SIGNATURE_MISMATCH);
+  }
+
+  private async deriveSigningKey(scope: string, date: string, region: string): Promise<Uint8Array> {
+    const key = await getSigningKey(Sha256, { accessKeyId: this.accessKeyId, secretAccessKey: this.secretAccessKey }, date, region, 'kms');
+    if (this.signingKeys.size >= MAX_SIGNING_KEYS) this.signingKeys.clear();
+    this.signingKeys.set(scope, key);
+    return key;
   }
 }
