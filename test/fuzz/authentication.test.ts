@@ -2,13 +2,15 @@
  * Fuzzing authentication in authenticated mode, in-process: requests correctly signed by a
  * configured access key (test/helpers/sigv4.ts), then their Authorization, X-Amz-Date and
  * X-Amz-Security-Token headers removed, replaced by random text, edited a character at a time,
- * rebuilt from good and bad parts, or set to other real dates and tokens. Every answer must be
- * AWS-shaped (a 200, or a 400 with a known error name), and:
+ * rebuilt from good and bad parts, or set to other real dates and tokens; some were signed up to 8
+ * minutes before or after the clock's time. Every answer must be AWS-shaped (a 200, or a 400
+ * with a known error name), and:
  *
  *   - a refusal is one of the four authentication errors;
  *   - a 200 only for a request whose credential, signed headers, signature, date and token are
- *     the ones signed (nothing forged or altered passes);
- *   - a request altered only in its session token is UnrecognizedClientException;
+ *     the ones signed (nothing forged or altered passes), signed within 5 minutes of the clock;
+ *   - an untouched request signed more than 5 minutes away is refused as expired or not yet current;
+ *   - a request in time altered only in its session token is UnrecognizedClientException;
  *   - no answer contains a configured secret access key or session token, or a piece of one.
  *
  * Run counts and seed: test/fuzz/settings.ts.
@@ -93,6 +95,8 @@ function rebuilt(original: string): fc.Arbitrary<string> {
 
 interface Case {
   request: AppRequest;
+  /** When it was signed, in minutes from the clock's time: within 5 either way is in time. */
+  minutes: number;
   authorization: Change;
   date: Change;
   token: Change;
@@ -102,7 +106,7 @@ interface Case {
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
 const bases = new Map<string, AppRequest>();
 for (const credentials of CREDENTIALS) {
-  for (let minutes = -4; minutes <= 4; minutes++) {
+  for (let minutes = -8; minutes <= 8; minutes++) {
     for (const region of REGIONS) {
       const request = await signedRequest({ operation: 'ListKeys', credentials, region, date: NOW + minutes * MINUTE, body: {} });
       bases.set(`${credentials.accessKeyId} ${minutes} ${region}`, request);
@@ -118,12 +122,13 @@ const tokens = fc.constantFrom(...CREDENTIALS.flatMap((c) => (c.sessionToken !==
 
 /** A request signed by a configured key within the clock window, and what happens to its three headers. */
 const cases: fc.Arbitrary<Case> = fc
-  .record({ credentials: fc.constantFrom(...CREDENTIALS), minutes: fc.integer({ min: -4, max: 4 }), region: fc.constantFrom(...REGIONS) })
+  .record({ credentials: fc.constantFrom(...CREDENTIALS), minutes: fc.integer({ min: -8, max: 8 }), region: fc.constantFrom(...REGIONS) })
   .chain(({ credentials, minutes, region }) => {
     const request = bases.get(`${credentials.accessKeyId} ${minutes} ${region}`) as AppRequest;
     const authorization = request.headers['authorization'] as string;
     return fc.record({
       request: fc.constant(request),
+      minutes: fc.constant(minutes),
       authorization: change(authorization, rebuilt(authorization)),
       date: change(request.headers['x-amz-date'], dates),
       token: change(request.headers['x-amz-security-token'], tokens),
@@ -133,7 +138,7 @@ const cases: fc.Arbitrary<Case> = fc
 describe('fuzz: authentication in authenticated mode', () => {
   it('Authorization, X-Amz-Date and X-Amz-Security-Token, removed, random, edited or rebuilt', async () => {
     await fc.assert(
-      fc.asyncProperty(cases, async ({ request, authorization, date, token }) => {
+      fc.asyncProperty(cases, async ({ request, minutes, authorization, date, token }) => {
         count('authentication');
         const headers = { ...request.headers };
         apply(headers, 'authorization', authorization);
@@ -146,15 +151,20 @@ describe('fuzz: authentication in authenticated mode', () => {
         const same = (name: string) => headers[name] === request.headers[name];
         const unchanged =
           parts(headers['authorization']) === parts(request.headers['authorization']) && same('x-amz-date') && same('x-amz-security-token');
+        const inTime = Math.abs(minutes) <= 5;
         if (answer.status === 200) {
           assert.ok(unchanged, `a changed request was accepted: ${what}`);
+          assert.ok(inTime, `a request signed ${minutes} min from now was accepted`);
           return;
         }
         assert.ok(AUTH_ERRORS.includes(answer.type ?? ''), `${what} -> ${answer.text}`);
-        if (same('authorization') && same('x-amz-date') && !same('x-amz-security-token')) {
+        if (inTime && same('authorization') && same('x-amz-date') && !same('x-amz-security-token')) {
           assert.equal(answer.type, 'UnrecognizedClientException', `${what} -> ${answer.text}`);
         }
-        if (authorization.kind === 'keep' && date.kind === 'keep' && token.kind === 'keep') assert.fail(`the signed request was refused: ${answer.text}`);
+        if (authorization.kind === 'keep' && date.kind === 'keep' && token.kind === 'keep') {
+          assert.ok(!inTime, `the signed request was refused: ${answer.text}`);
+          assert.match(answer.message ?? '', minutes < 0 ? /^Signature expired: / : /^Signature not yet current: /, what);
+        }
       }),
       { numRuns: runs(1500) },
     );
