@@ -18,9 +18,11 @@
  * (src/errors.ts). No message echoes a signature, a secret or a session token.
  */
 import { createScope, getCanonicalHeaders, getSigningKey, SignatureV4 } from '@smithy/signature-v4';
-import type { HttpRequest } from '@smithy/types';
 import { constantTimeEqual, hmacSha256Hex, Sha256, sha256Hex } from '../crypto/sha256.js';
 import { IncompleteSignatureException, InvalidSignatureException, messages } from '../errors.js';
+
+/** smithy's request shape, as its canonicalisation reads it. */
+type HttpRequest = Parameters<typeof getCanonicalHeaders>[0];
 
 export interface CredentialScope {
   accessKeyId: string;
@@ -50,14 +52,14 @@ const PARAMETERS = {
 /** The three parameters in the order and spacing every AWS SDK writes them: read in one match. */
 const USUAL_LAYOUT = /^Credential=([^,\s]*), ?SignedHeaders=([^,\s]*), ?Signature=([^,\s]*)$/;
 
-type Parameters = Partial<Record<keyof typeof PARAMETERS, string>>;
+type AuthorizationParameters = Partial<Record<keyof typeof PARAMETERS, string>>;
 
 /** `Name=value` parameters of the header (after its algorithm), in any order. */
-function parametersOf(authorization: string): Parameters {
+function parametersOf(authorization: string): AuthorizationParameters {
   const text = authorization.slice(ALGORITHM.length + 1);
   const usual = USUAL_LAYOUT.exec(text);
   if (usual) return { Credential: usual[1] as string, SignedHeaders: usual[2] as string, Signature: usual[3] as string };
-  const found: Parameters = {};
+  const found: AuthorizationParameters = {};
   for (const name of ['Credential', 'SignedHeaders', 'Signature'] as const) {
     const value = PARAMETERS[name].exec(text)?.[1];
     if (value !== undefined) found[name] = value;
@@ -71,7 +73,7 @@ export function parseCredentialScope(authorization: string | undefined): Credent
   return scopeOf(authorization, parametersOf(authorization));
 }
 
-function scopeOf(authorization: string, parameters: Parameters): CredentialScope {
+function scopeOf(authorization: string, parameters: AuthorizationParameters): CredentialScope {
   const credential = parameters.Credential;
   if (credential === undefined || credential === '') throw incomplete(authorization, "'Credential' parameter");
   const parts = credential.split('/');
