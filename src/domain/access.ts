@@ -18,17 +18,27 @@ import type { GrantConstraintsRecord, GrantRecord, KeyRecord, Scope } from '../s
 export interface Principal {
   /** The 12-digit account the caller belongs to. */
   account: string;
-  /** Its IAM ARN: `arn:aws:iam::111122223333:root`, `...:user/alice`. */
+  /** Its IAM ARN: `arn:aws:iam::111122223333:root`, `...:user/alice`, `...:role/path/app`. */
   arn: string;
+  /** The account root user, an IAM user or an IAM role. */
+  type: PrincipalType;
+  /** The user or role name, without its path (aws:username); the root has none. */
+  name?: string;
   /** The access key id the request was signed with, when it was signed. */
   accessKeyId?: string;
 }
+
+export type PrincipalType = 'root' | 'user' | 'role';
 
 /** The caller of one request: who, and the account and region it acts in. */
 export interface Caller {
   principal: Principal;
   /** The principal's account and the request's region (the SigV4 credential scope's). */
   scope: Scope;
+  /** The client's IP address (aws:SourceIp), when the transport knows it. */
+  sourceIp?: string;
+  /** Whether the request came over TLS (aws:SecureTransport); Trent serves plain HTTP. */
+  secureTransport: boolean;
 }
 
 /** An IAM action of the KMS service. */
@@ -89,5 +99,5 @@ export class AccessControl {
 
 /** The account root user of `account`, the development-mode principal. */
 export function accountRoot(account: string): Principal {
-  return { account, arn: `arn:aws:iam::${account}:root` };
+  return { account, arn: `arn:aws:iam::${account}:root`, type: 'root' };
 }

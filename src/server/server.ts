@@ -11,6 +11,7 @@ import { GrantTokenSigner } from '../crypto/grant-token.js';
 import { KeyPairPool } from '../crypto/key-pair-pool.js';
 import { AccessControl } from '../domain/access.js';
 import { systemClock, type Clock } from '../domain/clock.js';
+import { Identities } from '../domain/identities.js';
 import { KeyMaterials } from '../domain/key-material.js';
 import { deleteDueKeys } from '../domain/key-state.js';
 import { allDataKeyPairSpecs } from '../domain/key-specs.js';
@@ -107,6 +108,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     }));
   const rootKeySource = config.rootKey === undefined ? 'file' : 'config';
   const app = createKmsApp(services, {
+    identities: new Identities(config.accounts),
     health: async () => {
       const [server, database] = await Promise.all([serverFigures(), databaseStatus(store, databasePath(config))]);
       return healthReport({ version, server, database, rootKey: { source: rootKeySource, fingerprint: rootKeyFingerprint } });
@@ -144,7 +146,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   const url = http.url;
   keyPairs.start();
-  logger.info({ url, dataDir: config.dataDir, rootKey: rootKeyFingerprint }, 'listening');
+  logger.info({ url, dataDir: config.dataDir, rootKey: rootKeyFingerprint, mode: config.mode, accounts: config.accounts.length }, 'listening');
   return {
     url,
     services,

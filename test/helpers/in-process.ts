@@ -12,6 +12,7 @@ import { KeyPairPool } from '../../src/crypto/key-pair-pool.js';
 import { RootKey } from '../../src/crypto/root-key.js';
 import { AccessControl } from '../../src/domain/access.js';
 import { ManualClock } from '../../src/domain/clock.js';
+import { Identities, type AccountConfig } from '../../src/domain/identities.js';
 import { KeyMaterials } from '../../src/domain/key-material.js';
 import type { Services } from '../../src/operations/context.js';
 import { createKmsApp, type App } from '../../src/server/app.js';
@@ -70,7 +71,14 @@ export const clientError = (__type: string, message: string): WireError => ({ st
 /** Base64 of text or bytes, as the JSON protocol carries blobs. */
 export const b64 = (bytes: Buffer | Uint8Array | string): string => Buffer.from(bytes).toString('base64');
 
-export function createTestApp(options: { store?: Store; allowSm2Everywhere?: boolean } = {}): TestApp {
+export interface TestAppOptions {
+  store?: Store;
+  allowSm2Everywhere?: boolean;
+  /** Accounts to verify signatures against: an authenticated-mode app (test/helpers/sigv4.ts signs for it). */
+  accounts?: AccountConfig[];
+}
+
+export function createTestApp(options: TestAppOptions = {}): TestApp {
   const store = options.store ?? new MemoryStore();
   const clock = new ManualClock();
   const rootKey = RootKey.fromBytes(randomBytes(32));
@@ -84,7 +92,7 @@ export function createTestApp(options: { store?: Store; allowSm2Everywhere?: boo
     config: { defaultAccount: ACCOUNT, defaultRegion: 'us-east-1', allowSm2Everywhere: options.allowSm2Everywhere ?? false },
     logger: pino({ level: 'silent' }),
   };
-  const app = createKmsApp(services);
+  const app = createKmsApp(services, options.accounts ? { identities: new Identities(options.accounts) } : {});
 
   const call: TestApp['call'] = async (operation, body, callOptions = {}) => {
     const headers: Record<string, string> = {
