@@ -1,8 +1,8 @@
 /**
  * In-process cost of the request hot paths, without HTTP, side by side in one run: the whole
  * app pipeline per operation (SQLite store, as served), and its parts: key lookup, envelope
- * seal/open, request validation, response serialisation. Prints microseconds per call and each
- * part's share of an Encrypt.
+ * seal/open, request validation, response serialisation, and the SigV4 verification an
+ * authenticated server adds. Prints microseconds per call and each part's share of an Encrypt.
  * Usage: npm run bench:hot-paths
  */
 import { randomBytes, createSecretKey } from 'node:crypto';
@@ -23,6 +23,9 @@ import { validateInput } from '../src/protocol/validate.js';
 import type { Services } from '../src/operations/context.js';
 import { createKmsApp } from '../src/server/app.js';
 import { accessControlFor } from '../src/domain/access.js';
+import { Identities } from '../src/domain/identities.js';
+import { SigV4Authenticator } from '../src/protocol/authenticate.js';
+import { prepare } from './load.js';
 import { SqliteStore } from '../src/storage/sqlite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trent-hot-'));
@@ -68,6 +71,12 @@ const { CiphertextBlob } = JSON.parse((await app.handle(request('Encrypt', encry
 const material = createSecretKey(randomBytes(32));
 const blob = seal(material, { keyId, materialVersion: 1 }, plaintext, { app: 'bench' });
 const scope = { account: '111122223333', region: 'us-east-1' };
+const user = { accessKeyId: 'AKIAHOTPATHS00000001', secretAccessKey: 'hot/paths+secret' };
+const authenticator = new SigV4Authenticator(
+  new Identities([{ id: '111122223333', principals: [{ arn: 'arn:aws:iam::111122223333:user/bench', accessKeys: [user], policies: [] }] }]),
+);
+const signed = await prepare('http://127.0.0.1:4599', 'Decrypt', { CiphertextBlob, EncryptionContext: { app: 'bench' } }, user);
+const signedDecrypt = { method: 'POST', path: '/', headers: signed.headers, body: Buffer.from(signed.body) };
 
 const rows: Array<[string, number]> = [
   ['app: Encrypt (32 bytes)', await microseconds(() => app.handle(request('Encrypt', encryptInput)))],
@@ -79,6 +88,7 @@ const rows: Array<[string, number]> = [
   ['envelope seal (32 bytes + context)', await microseconds(() => seal(material, { keyId, materialVersion: 1 }, plaintext, { app: 'bench' }))],
   ['envelope open', await microseconds(() => open(material, blob, { app: 'bench' }))],
   ['validate Encrypt input', await microseconds(() => validateInput(kmsModel, 'Encrypt', JSON.parse(JSON.stringify(encryptInput))))],
+  ['SigV4 verification of a Decrypt request', await microseconds(() => authenticator.authenticate(signedDecrypt, Date.now()))],
   ['serialise Encrypt output', await microseconds(() => serializeOutput({ CiphertextBlob: blob, KeyId: keyId, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }))],
 ];
 const encrypt = rows[0]?.[1] ?? NaN;

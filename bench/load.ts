@@ -2,7 +2,9 @@
  * The load generator every benchmark shares, so that ratios compare like with like: a fixed
  * number of concurrent keep-alive connections, each sending its next request as soon as the
  * previous answer arrives, for a fixed time or count. Requests are SigV4-signed once per
- * template (signing is the client's cost, not the server's) and replayed.
+ * template (signing is the client's cost, not the server's) and replayed, with the bench's own
+ * credentials (any key works in development mode) or those configured on an authenticated server.
+ * A replayed request stays valid for the 5 minutes AWS KMS (and Trent) allow a signature.
  */
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -13,18 +15,29 @@ export interface PreparedRequest {
   body: string;
 }
 
-const signer = new SignatureV4({
-  service: 'kms',
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'AKIABENCHMARK', secretAccessKey: 'benchmark-secret' },
-  sha256: Hash.bind(null, 'sha256'),
-});
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** What the benchmarks sign with unless told otherwise (a development-mode server takes any key). */
+export const BENCH_CREDENTIALS: Credentials = { accessKeyId: 'AKIABENCHMARK0000001', secretAccessKey: 'benchmark-secret' };
+
+const signers = new Map<string, SignatureV4>();
+function signerFor(credentials: Credentials): SignatureV4 {
+  let signer = signers.get(credentials.accessKeyId);
+  if (!signer) {
+    signer = new SignatureV4({ service: 'kms', region: 'us-east-1', credentials, sha256: Hash.bind(null, 'sha256') });
+    signers.set(credentials.accessKeyId, signer);
+  }
+  return signer;
+}
 
 /** A signed AWS JSON 1.1 request for `operation`, ready to be sent many times. */
-export async function prepare(url: string, operation: string, input: object): Promise<PreparedRequest> {
+export async function prepare(url: string, operation: string, input: object, credentials: Credentials = BENCH_CREDENTIALS): Promise<PreparedRequest> {
   const { hostname, port } = new URL(url);
   const body = JSON.stringify(input);
-  const signed = await signer.sign({
+  const signed = await signerFor(credentials).sign({
     method: 'POST',
     protocol: 'http:',
     hostname,
@@ -42,8 +55,8 @@ export async function prepare(url: string, operation: string, input: object): Pr
 }
 
 /** One signed request for set-up (creating keys, ...); throws on any error answer. */
-export async function call(url: string, operation: string, input: object): Promise<Record<string, unknown>> {
-  const prepared = await prepare(url, operation, input);
+export async function call(url: string, operation: string, input: object, credentials: Credentials = BENCH_CREDENTIALS): Promise<Record<string, unknown>> {
+  const prepared = await prepare(url, operation, input, credentials);
   const res = await fetch(url, { method: 'POST', headers: prepared.headers, body: prepared.body });
   const body = (await res.json()) as Record<string, unknown>;
   if (res.status !== 200) throw new Error(`${operation}: ${JSON.stringify(body)}`);

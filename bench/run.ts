@@ -9,8 +9,11 @@
  *      each against the trivial server's ceiling
  *   3. sustained RSA_2048 GenerateDataKeyPair throughput against raw node:crypto generation
  *   4. per key pair spec, GenerateDataKeyPair latency from a warm pool and on demand
+ *   5. the cost of authentication: Decrypt throughput of a server that verifies every SigV4
+ *      signature (accounts configured) against the same server in development mode
  *
- * Options: --quick (shorter runs), --concurrency N (default 16), --only startup,throughput,rsa,latency.
+ * Options: --quick (shorter runs), --concurrency N (default 16),
+ * --only startup,throughput,rsa,latency,auth.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +21,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allDataKeyPairSpecs } from '../src/domain/key-specs.js';
-import { call, percentile, prepare, runLoad, type LoadResult, type PreparedRequest } from './load.js';
+import { call, percentile, prepare, runLoad, type Credentials, type LoadResult, type PreparedRequest } from './load.js';
 import { health, residentBytes, startProcess, waitForFullPools, type Started } from './processes.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
@@ -31,7 +34,7 @@ const concurrencyIndex = process.argv.indexOf('--concurrency');
 const concurrency = concurrencyIndex > 0 ? Number(process.argv[concurrencyIndex + 1]) : 16;
 const seconds = quick ? 2 : 5;
 const onlyIndex = process.argv.indexOf('--only');
-const sections = new Set((onlyIndex > 0 ? (process.argv[onlyIndex + 1] ?? '') : 'startup,throughput,rsa,latency').split(','));
+const sections = new Set((onlyIndex > 0 ? (process.argv[onlyIndex + 1] ?? '') : 'startup,throughput,rsa,latency,auth').split(','));
 const workers = availableParallelism();
 
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -131,6 +134,76 @@ async function latencySection(): Promise<void> {
   await coldServer.stop();
 }
 
+/** The accounts of section 5: the root sets up, a user with an identity policy decrypts. */
+const AUTH_ROOT: Credentials = { accessKeyId: 'AKIABENCHROOT0000001', secretAccessKey: 'bench/root+secret/0000000000000000000000' };
+const AUTH_USER: Credentials = { accessKeyId: 'AKIABENCHUSER0000001', secretAccessKey: 'bench/user+secret/0000000000000000000000' };
+const AUTH_CONFIG = `accounts:
+  "111122223333":
+    principals:
+      "arn:aws:iam::111122223333:root":
+        accessKeys:
+          - { accessKeyId: ${AUTH_ROOT.accessKeyId}, secretAccessKey: "${AUTH_ROOT.secretAccessKey}" }
+      "arn:aws:iam::111122223333:user/bench":
+        accessKeys:
+          - { accessKeyId: ${AUTH_USER.accessKeyId}, secretAccessKeyEnv: TRENT_BENCH_USER_SECRET }
+        policies:
+          - Version: "2012-10-17"
+            Statement:
+              - { Effect: Allow, Action: "kms:Decrypt", Resource: "*" }
+`;
+
+/**
+ * Section 5: Decrypt by a configured user (the default key policy and an identity policy let it)
+ * on a server verifying SigV4, against Decrypt on the same server in development mode. Short runs
+ * alternate between the two (in both orders), and the ratio is the median of each adjacent
+ * pair's, so drift on a shared machine falls on both alike.
+ */
+async function authSection(): Promise<void> {
+  say(`\n5. the cost of authentication: Decrypt, SigV4 verified against development mode (${workers} workers each, alternating short runs)`);
+  const configFile = join(root, 'accounts.yaml');
+  writeFileSync(configFile, AUTH_CONFIG);
+  const quiet = { TRENT_KEY_PAIR_POOL: '0' };
+  const development = await trent(join(root, 'auth-dev'), quiet);
+  const authenticated = await trent(join(root, 'auth-verified'), { ...quiet, TRENT_CONFIG: configFile, TRENT_BENCH_USER_SECRET: AUTH_USER.secretAccessKey });
+  const plaintext = Buffer.alloc(32, 7).toString('base64');
+  const decryptOn = async (url: string, setUp: Credentials | undefined, caller: Credentials | undefined): Promise<PreparedRequest[]> => {
+    const keyId = ((await call(url, 'CreateKey', {}, setUp)) as { KeyMetadata: { KeyId: string } }).KeyMetadata.KeyId;
+    const { CiphertextBlob } = (await call(url, 'Encrypt', { KeyId: keyId, Plaintext: plaintext }, setUp)) as { CiphertextBlob: string };
+    return [await prepare(url, 'Decrypt', { CiphertextBlob }, caller)];
+  };
+  const devRequests = await decryptOn(development.url, undefined, undefined);
+  const authRequests = await decryptOn(authenticated.url, AUTH_ROOT, AUTH_USER);
+  const runs: Record<'development' | 'authenticated', LoadResult[]> = { development: [], authenticated: [] };
+  const runSeconds = quick ? 1 : 2;
+  for (let round = 0; round < (quick ? 4 : 10); round++) {
+    const devFirst = round % 2 === 0;
+    if (devFirst) runs.development.push(await load(development.url, devRequests, runSeconds));
+    runs.authenticated.push(await load(authenticated.url, authRequests, runSeconds));
+    if (!devFirst) runs.development.push(await load(development.url, devRequests, runSeconds));
+  }
+  await development.stop();
+  await authenticated.stop();
+  const mean = (results: LoadResult[]) => results.reduce((sum, r) => sum + r.perSecond, 0) / results.length;
+  const errors = (results: LoadResult[]) => results.reduce((sum, r) => sum + r.errors, 0);
+  const [dev, auth] = [mean(runs.development), mean(runs.authenticated)];
+  const ratios = runs.authenticated.map((r, i) => r.perSecond / (runs.development[i] as LoadResult).perSecond).sort((a, b) => a - b);
+  const median = ((ratios[(ratios.length - 1) >> 1] as number) + (ratios[ratios.length >> 1] as number)) / 2;
+  say(`   ${'server'.padEnd(36)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)}`);
+  for (const [name, results, perSecond] of [['development mode', runs.development, dev], ['authenticated (SigV4 verified)', runs.authenticated, auth]] as const) {
+    const last = results[results.length - 1] as LoadResult;
+    say(`   ${name.padEnd(36)} ${fmt(perSecond, 0).padStart(9)} ${fmt(percentile(last.latencies, 50), 2).padStart(8)} ${fmt(percentile(last.latencies, 99), 2).padStart(8)} ${String(errors(results)).padStart(7)}`);
+  }
+  say(`   authenticated / development: ${fmt(median * 100, 0)}% (median of ${ratios.length} adjacent pairs, ${ratios.map((r) => fmt(r * 100, 0)).join(' ')}; of the means ${fmt((auth / dev) * 100, 0)}%)`);
+  results.authentication = {
+    developmentPerSecond: dev,
+    authenticatedPerSecond: auth,
+    ratio: median,
+    ratioOfMeans: auth / dev,
+    pairRatios: ratios,
+    errors: { development: errors(runs.development), authenticated: errors(runs.authenticated) },
+  };
+}
+
 const root = mkdtempSync(join(tmpdir(), 'trent-bench-'));
 const results: Record<string, unknown> = {
   date: new Date().toISOString(),
@@ -154,6 +227,7 @@ try {
     else await server.stop();
   }
   if (sections.has('latency')) await latencySection();
+  if (sections.has('auth')) await authSection();
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
   say(`\nwrote bench/results/latest.json`);

@@ -21,21 +21,34 @@
  *                 TRENT_REQUEST_TIMEOUT_MS   requestTimeoutMs    30000
  *                 TRENT_MAX_CONNECTIONS      maxConnections      512 per worker
  *                 TRENT_IDLE_TIMEOUT_MS      idleTimeoutMs       65000
+ *                                            accounts            none (development mode)
  *
  * The key-pair pool size is one number for every spec (0 turns pooling off), sizes per spec, or
  * both: `0,RSA_4096=32,ECC_NIST_P256=128` in the environment; in the file a number or a mapping
  * of spec to size whose key `default` sets the others.
  *
  * loadConfig checks everything a server process would otherwise fail on later (pool spec names,
- * log level, root key format, the database), so that `trent serve` refuses a bad setting with
- * one line before it starts any worker.
+ * log level, root key format, the database, the accounts), so that `trent serve` refuses a bad
+ * setting with one line before it starts any worker.
+ *
+ * The mode is decided here. With at least one account under `accounts:` (src/accounts.ts),
+ * Trent is in authenticated mode: every request's SigV4 signature is verified against its access
+ * key's secret, and it may listen on any address. With none it is in development mode: any
+ * well-formed request acts as the root of `account`, so it listens only on loopback addresses.
  */
 import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, YAMLError } from 'yaml';
+import { AccountsError, parseAccounts } from './accounts.js';
+import type { AccountConfig } from './domain/identities.js';
 import { allDataKeyPairSpecs } from './domain/key-specs.js';
+
+export type { AccountConfig } from './domain/identities.js';
+
+/** Development: no accounts, nothing verified, loopback only. Authenticated: every request verified. */
+export type ServerMode = 'development' | 'authenticated';
 
 export interface Config {
   host: string;
@@ -65,6 +78,10 @@ export interface Config {
   maxConnections: number;
   /** A connection idle this long (between requests, or before its first) is closed. */
   idleTimeoutMs: number;
+  /** The configured accounts, their principals and access keys (secrets resolved). Secret. */
+  accounts: AccountConfig[];
+  /** 'authenticated' when `accounts` has at least one account. */
+  mode: ServerMode;
 }
 
 export interface ConfigFlags {
@@ -86,7 +103,16 @@ function readFile(path: string): FileConfig {
   } catch (err) {
     throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
   }
-  const parsed: unknown = parseYaml(text);
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    // yaml's own message quotes the offending lines, which may hold a secret: say where, not what.
+    if (!(err instanceof YAMLError)) throw err;
+    const [line, column] = [err.linePos?.[0].line, err.linePos?.[0].col];
+    const position = line !== undefined ? ` at line ${line}, column ${column}` : '';
+    throw new ConfigError(`config file ${path} is not valid YAML (${err.code})${position}`);
+  }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${path} must be a YAML mapping`);
   return parsed as FileConfig;
@@ -221,6 +247,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     // Longer than the 60 s idle timeout of AWS load balancers, so one in front never reuses a
     // connection Trent has just closed (Node's own keep-alive default of 5 s is shorter).
     idleTimeoutMs: integer(undefined, 'TRENT_IDLE_TIMEOUT_MS', 'idleTimeoutMs', 1, 65_000),
+    accounts: [],
+    mode: 'development',
   };
   const pool = pick(undefined, 'TRENT_KEY_PAIR_POOL', 'keyPairPool');
   if (pool) {
@@ -234,13 +262,21 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   }
   const rootKeyPick = pick(undefined, 'TRENT_ROOT_KEY', 'rootKey');
   if (rootKeyPick) config.rootKey = rootKey(rootKeyPick.value, rootKeyPick.source);
-  // DESIGN: with no accounts configured (development mode; signature verification and accounts
-  // arrive with the authentication issue), Trent accepts any well-formed request, so it may
-  // only listen where nothing but this machine can reach it.
-  if (!isLoopbackHost(config.host)) {
+  try {
+    config.accounts = parseAccounts(file.accounts, `${configPath ?? 'config'}: accounts`, env);
+  } catch (err) {
+    if (err instanceof AccountsError) throw new ConfigError(err.message);
+    throw err;
+  }
+  config.mode = config.accounts.length > 0 ? 'authenticated' : 'development';
+  // DESIGN: with no accounts configured (development mode), Trent accepts any well-formed
+  // request, so it may only listen where nothing but this machine can reach it.
+  if (config.mode === 'development' && !isLoopbackHost(config.host)) {
     throw new ConfigError(
       `refusing to listen on ${config.host}: without configured accounts Trent authenticates nobody, ` +
-        'so it serves only loopback addresses (127.0.0.1, ::1, localhost)',
+        'so it serves only loopback addresses (127.0.0.1, ::1, localhost). To listen elsewhere, configure ' +
+        'accounts and their access keys under `accounts:` in the --config file (see the README), and every ' +
+        "request's signature will be verified",
     );
   }
   if (config.headersTimeoutMs > config.requestTimeoutMs) {

@@ -42,6 +42,7 @@ export class SerializationException extends KmsError { readonly type = 'Serializ
 export class TagException extends KmsError { readonly type = 'TagException'; }
 export class ThrottlingException extends KmsError { readonly type = 'ThrottlingException'; }
 export class UnknownOperationException extends KmsError { readonly type = 'UnknownOperationException'; }
+export class UnrecognizedClientException extends KmsError { readonly type = 'UnrecognizedClientException'; }
 export class UnsupportedOperationException extends KmsError { readonly type = 'UnsupportedOperationException'; }
 export class ValidationException extends KmsError { readonly type = 'ValidationException'; }
 
@@ -139,4 +140,15 @@ export const messages = {
     `Encryption context grant constraints are valid only in grants for symmetric encryption KMS keys; ${arn} has key spec ${spec} and key usage ${usage}.`,
   retireGrantWhich: 'Specify the grant to retire: a GrantToken, or a GrantId and a KeyId.',
   retireGrantMismatch: 'The GrantToken and the GrantId or KeyId name different grants.',
+  // SigV4 (protocol/sigv4.ts, protocol/authenticate.ts); AWS's recorded wordings live there.
+  presignedUnsupported:
+    'Query-string authentication (presigned URLs) is not supported by this Trent server; ' +
+    'sign the request in its Authorization header, as AWS SDKs do.',
+  missingAmzDate: "Authorization header requires existence of a 'X-Amz-Date' header. Authorization=AWS4-HMAC-SHA256",
+  malformedAmzDate: "X-Amz-Date must be in ISO-8601 'basic format' (yyyyMMdd'T'HHmmss'Z').",
+  amzDateUnsigned: "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.",
+  signedHeaderAbsent: (name: string) => `'${name}' is listed in SignedHeaders but is not a header of the request.`,
+  scopeDateMismatch: (scopeDate: string, amzDate: string) =>
+    `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
+  contentSha256Mismatch: "The provided 'x-amz-content-sha256' header does not match what was computed.",
 } as const;

@@ -14,6 +14,7 @@ import { AccessDeniedException } from '../errors.js';
 import type { Clock } from './clock.js';
 import { conditionContext, readsResourceAliases } from './condition-keys.js';
 import { grantAllows, grantOperationOf, grantsOfCaller } from './grants.js';
+import { defaultKeyPolicy } from './key-policy.js';
 import { evaluatePolicy, parsePolicy, type PolicyDocument, type PolicyEffect, type PolicyRequest } from './policies.js';
 import type { DataKeyPairSpec, EncryptionAlgorithmSpec, GrantOperation, KeySpec, KeyUsageType, OriginType } from '../kms-types.generated.js';
 import type { GrantConstraintsRecord, GrantRecord, KeyRecord, Scope, Store } from '../storage/types.js';
@@ -21,17 +22,27 @@ import type { GrantConstraintsRecord, GrantRecord, KeyRecord, Scope, Store } fro
 export interface Principal {
   /** The 12-digit account the caller belongs to. */
   account: string;
-  /** Its IAM ARN: `arn:aws:iam::111122223333:root`, `...:user/alice`. */
+  /** Its IAM ARN: `arn:aws:iam::111122223333:root`, `...:user/alice`, `...:role/path/app`. */
   arn: string;
+  /** The account root user, an IAM user or an IAM role. */
+  type: PrincipalType;
+  /** The user or role name, without its path (aws:username); the root has none. */
+  name?: string;
   /** The access key id the request was signed with, when it was signed. */
   accessKeyId?: string;
 }
+
+export type PrincipalType = 'root' | 'user' | 'role';
 
 /** The caller of one request: who, and the account and region it acts in. */
 export interface Caller {
   principal: Principal;
   /** The principal's account and the request's region (the SigV4 credential scope's). */
   scope: Scope;
+  /** The client's IP address (aws:SourceIp), when the transport knows it. */
+  sourceIp?: string;
+  /** Whether the request came over TLS (aws:SecureTransport); Trent serves plain HTTP. */
+  secureTransport: boolean;
 }
 
 /** An IAM action of the KMS service. */
@@ -176,7 +187,7 @@ export class AccessControl {
       return sameAccount ? undefined : 'no-resource';
     }
 
-    const policy = this.keyPolicy(key.policy);
+    const policy = this.keyPolicy(key);
     const root = rootArn(principal.account);
     const direct = evaluatePolicy(policy, { ...request, principals: [principal.arn] });
     const viaAccount = principal.arn === root ? direct : evaluatePolicy(policy, { ...request, principals: [root] });
@@ -232,13 +243,25 @@ export class AccessControl {
     return parsed;
   }
 
-  /** A key policy, parsed once per distinct text (a stored policy was validated when it was set). */
-  private keyPolicy(text: string): PolicyDocument {
-    let parsed = this.keyPolicies.get(text);
+  /**
+   * A key's policy, parsed once per distinct text. Every policy set since key policies are
+   * enforced was validated when it was set; a key made by an earlier Trent, which checked only
+   * that its policy was a JSON object and enforced the account boundary alone, may hold one the
+   * policy language refuses: it acts under AWS's default key policy, which is what that earlier
+   * Trent enforced, until PutKeyPolicy replaces it.
+   */
+  private keyPolicy(key: KeyRecord): PolicyDocument {
+    // The account is part of the cache key: an unreadable policy stands for its account's default.
+    const cacheKey = `${key.account} ${key.policy}`;
+    let parsed = this.keyPolicies.get(cacheKey);
     if (!parsed) {
-      parsed = parsePolicy(text, 'key');
+      try {
+        parsed = parsePolicy(key.policy, 'key');
+      } catch {
+        parsed = parsePolicy(defaultKeyPolicy(key.account), 'key');
+      }
       if (this.keyPolicies.size >= KEY_POLICY_CACHE_LIMIT) this.keyPolicies.clear();
-      this.keyPolicies.set(text, parsed);
+      this.keyPolicies.set(cacheKey, parsed);
     }
     return parsed;
   }
@@ -272,5 +295,5 @@ function accessDenied(principalArn: string, action: KmsAction, resourceArn: stri
 
 /** The account root user of `account`, the development-mode principal. */
 export function accountRoot(account: string): Principal {
-  return { account, arn: `arn:aws:iam::${account}:root` };
+  return { account, arn: `arn:aws:iam::${account}:root`, type: 'root' };
 }

@@ -5,14 +5,15 @@
  *   requestId      every response carries x-amzn-RequestId
  *   logRequest     one debug line per request, no member values
  *   mapErrors      KmsError -> its wire form; anything else -> KMSInternalException, logged
- *   guardBrowsers  development mode: a loopback Host and no Origin (DNS rebinding, web pages)
+ *   guardBrowsers  development mode only: a loopback Host and no Origin (DNS rebinding, web pages)
  *   health         GET / HEAD /health
  *   route          POST / (anything else: UnknownOperationException)
  *   limitBody      ValidationException past the body limit
  *   contentType    application/x-amz-json-1.1
  *   target         X-Amz-Target names a known, served operation
- *   authenticate   the caller: principal, account and region (development mode: the default
- *                  account's root, region from the SigV4 credential scope)
+ *   authenticate   the caller: principal, account and region. Authenticated mode verifies the
+ *                  SigV4 signature against the access key's secret (the caller is its principal);
+ *                  development mode takes the default account's root, region from the scope
  *   parse          the JSON body (SerializationException)
  *   validate       the model's shapes (ValidationException / SerializationException)
  *   grantTokens    every grant token names a grant that exists (InvalidGrantTokenException)
@@ -24,7 +25,8 @@
 import { randomId } from '../crypto/random.js';
 import type { Services } from '../operations/context.js';
 import { createRegistry, type Registry } from '../operations/index.js';
-import { DevelopmentAuthenticator, type Authenticator } from '../protocol/authenticate.js';
+import type { Identities } from '../domain/identities.js';
+import { DevelopmentAuthenticator, SigV4Authenticator, type Authenticator } from '../protocol/authenticate.js';
 import { MAX_BODY_BYTES } from '../protocol/json11.js';
 import { kmsModel } from '../protocol/kms-model.generated.js';
 import type { ServiceModel } from '../protocol/shapes.js';
@@ -63,7 +65,7 @@ export interface AppDependencies {
   health?: HealthReport;
   /**
    * No accounts configured, so no signature is verified: refuse what a web page could send
-   * (browser-guard.ts). The identity work turns it off when every request is verified.
+   * (browser-guard.ts). Off in authenticated mode, where every request is verified.
    */
   developmentMode: boolean;
 }
@@ -84,7 +86,7 @@ export function createApp(deps: AppDependencies): App {
     limitBody(deps.maxBodyBytes ?? MAX_BODY_BYTES),
     contentType(),
     target(deps.registry, deps.model),
-    authenticate(deps.authenticator),
+    authenticate(deps.authenticator, deps.services.clock),
     parse(),
     validate(new Validator(deps.model)),
     grantTokens(deps.services),
@@ -102,19 +104,25 @@ export function createApp(deps: AppDependencies): App {
 }
 
 /**
- * The app a development-mode server runs: the KMS model, every served operation, and requests
- * acting as the root of `services.config.defaultAccount`.
+ * The app a server runs: the KMS model and every served operation. Given `identities` with at
+ * least one account, it is in authenticated mode: every request's signature is verified
+ * (SigV4Authenticator) and the browser guard is off. Otherwise it is in development mode:
+ * requests act as the root of `services.config.defaultAccount`.
  */
 export function createKmsApp(
   services: Services,
-  options: Partial<Pick<AppDependencies, 'maxBodyBytes' | 'health' | 'developmentMode'>> = {},
+  options: Partial<Pick<AppDependencies, 'maxBodyBytes' | 'health'>> & { identities?: Identities } = {},
 ): App {
+  const { identities, ...rest } = options;
+  const authenticated = identities !== undefined && identities.accounts().length > 0;
   return createApp({
     services,
     model: kmsModel,
     registry: createRegistry(kmsModel),
-    authenticator: new DevelopmentAuthenticator(services.config.defaultAccount, services.config.defaultRegion),
-    developmentMode: true,
-    ...options,
+    authenticator: authenticated
+      ? new SigV4Authenticator(identities)
+      : new DevelopmentAuthenticator(services.config.defaultAccount, services.config.defaultRegion),
+    developmentMode: !authenticated,
+    ...rest,
   });
 }

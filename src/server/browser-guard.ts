@@ -12,8 +12,8 @@
  *   cross-origin request; AWS clients (the SDKs, the aws CLI, boto3) never send it.
  *
  * Both refusals are AccessDeniedException (HTTP 400), worded in `messages` (src/errors.ts), and
- * never echo the header's value. The identity work turns the guard off (`enabled: false`) once
- * every request's signature is verified.
+ * never echo the header's value. In authenticated mode (accounts configured) every request's
+ * signature is verified, and the guard is off (`enabled: false`).
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { isLoopbackHost } from '../config.js';

@@ -77,6 +77,14 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
   });
 }
 
+/** The client's address; an IPv4 client of a dual-stack socket (`::ffff:10.0.0.5`) as IPv4. */
+function remoteAddressOf(socket: Socket): { remoteAddress?: string } {
+  const address = socket.remoteAddress;
+  if (address === undefined) return {};
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return { remoteAddress: mapped?.[1] ?? address };
+}
+
 /** An AWS-shaped answer written straight to a socket whose HTTP parsing failed. */
 function writeRawError(socket: Socket, error: KmsError): void {
   const response = errorResponse(error);
@@ -191,6 +199,7 @@ export async function listen(app: App, options: HttpServerOptions): Promise<Http
         headers: req.headers as Record<string, string | undefined>,
         body: tooLarge ? Buffer.alloc(0) : body,
         oversized: tooLarge,
+        ...remoteAddressOf(req.socket),
       });
       send(res, response, tooLarge);
     } catch {

@@ -19,6 +19,8 @@ export interface AppRequest {
   body: Buffer;
   /** Set when the body was over the limit and was not read. */
   oversized?: boolean;
+  /** The client's IP address, from the socket (IPv4 addresses in their dotted form). */
+  remoteAddress?: string;
 }
 
 export interface AppResponse {

@@ -2,12 +2,13 @@
  * The parts of a server process's life that the operating system decides: secrets in its
  * environment, and its parent going away.
  *
- * Secrets: `TRENT_ROOT_KEY` is read once by the primary (or the only process) and then removed:
+ * Secrets: `TRENT_ROOT_KEY`, and the variables access keys name as their secretAccessKeyEnv, are
+ * read once by the primary (or the only process) and then removed:
  * from process.env, so no child process and no diagnostic report inherits it, and on Linux from
  * the environment block the kernel keeps from exec time, which `/proc/<pid>/environ` and
  * `ps e` show to the same user for the life of the process (unsetenv only drops libc's pointer
  * to it; the bytes stay). Workers receive the resolved config over the cluster IPC channel, so
- * they never see the key in their environment.
+ * they never see a secret in their environment.
  *
  * Parents: when `npm start` is the parent, the server lives as long as npm does. npm forwards
  * SIGTERM and SIGINT, but if npm itself is killed (SIGKILL, or a shell between them dies) the

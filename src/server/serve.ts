@@ -1,12 +1,14 @@
 /**
- * `trent serve`: load and check the whole config, take the root key out of the environment,
- * bind the address once to prove it is free, then serve, in this process (--workers 1) or as a
+ * `trent serve`: load and check the whole config, take the root key and the access keys' secrets
+ * (secretAccessKeyEnv) out of the environment, bind the address once to prove it is free, then
+ * serve, in this process (--workers 1) or as a
  * node:cluster primary with its workers (cluster.ts). Anything wrong before serving (a bad
  * setting, a port in use) rejects with one line for the command line to print, before any
  * worker starts. Loaded only by the `serve` command, so client commands never load the server.
  */
 import cluster from 'node:cluster';
 import { createServer } from 'node:net';
+import { secretEnvironmentVariables } from '../accounts.js';
 import { loadConfig, type ConfigFlags } from '../config.js';
 import { version } from '../version.js';
 import { runPrimary, runWorker } from './cluster.js';
@@ -41,7 +43,8 @@ export async function probeListen(host: string, port: number): Promise<void> {
 export async function serve(flags: ConfigFlags): Promise<void> {
   if (cluster.isWorker) return runWorker();
   const config = loadConfig(flags);
-  forgetEnvironmentVariable('TRENT_ROOT_KEY');
+  // Secrets are read once, here: workers get them over IPC, never from their environment.
+  for (const name of ['TRENT_ROOT_KEY', ...secretEnvironmentVariables(config.accounts)]) forgetEnvironmentVariable(name);
   await probeListen(config.host, config.port);
   let stop: () => void;
   if (config.workers > 1) {

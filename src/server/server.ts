@@ -11,6 +11,7 @@ import { GrantTokenSigner } from '../crypto/grant-token.js';
 import { KeyPairPool } from '../crypto/key-pair-pool.js';
 import { accessControlFor } from '../domain/access.js';
 import { systemClock, type Clock } from '../domain/clock.js';
+import { Identities } from '../domain/identities.js';
 import { KeyMaterials } from '../domain/key-material.js';
 import { deleteDueKeys } from '../domain/key-state.js';
 import { allDataKeyPairSpecs } from '../domain/key-specs.js';
@@ -86,12 +87,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const rootKeyFingerprint = rootKey.fingerprint();
   const clock = options.clock ?? systemClock;
   const keyPairs = createKeyPairPool(config, logger);
+  const identities = new Identities(config.accounts);
   const services: Services = {
     store,
     materials: new KeyMaterials(store, rootKey),
     keyPairs,
     grantTokenSigner: GrantTokenSigner.fromRootKey(rootKey),
-    access: accessControlFor(store, clock),
+    access: accessControlFor(store, clock, config.mode === 'authenticated' ? identities : undefined),
     clock,
     config: { defaultAccount: config.account, defaultRegion: config.region, allowSm2Everywhere: config.allowSm2Everywhere },
     logger,
@@ -107,6 +109,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     }));
   const rootKeySource = config.rootKey === undefined ? 'file' : 'config';
   const app = createKmsApp(services, {
+    identities,
     health: async () => {
       const [server, database] = await Promise.all([serverFigures(), databaseStatus(store, databasePath(config))]);
       return healthReport({ version, server, database, rootKey: { source: rootKeySource, fingerprint: rootKeyFingerprint } });
@@ -144,7 +147,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   const url = http.url;
   keyPairs.start();
-  logger.info({ url, dataDir: config.dataDir, rootKey: rootKeyFingerprint }, 'listening');
+  logger.info({ url, dataDir: config.dataDir, rootKey: rootKeyFingerprint, mode: config.mode, accounts: config.accounts.length }, 'listening');
   return {
     url,
     services,

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { randomId } from '../crypto/random.js';
+import type { Clock } from '../domain/clock.js';
 import { checkGrantTokens } from '../domain/grants.js';
 import { KmsError, messages, UnknownOperationException, UnsupportedOperationException, ValidationException } from '../errors.js';
 import type { RequestContext, Services } from '../operations/context.js';
@@ -78,7 +79,7 @@ export function mapErrors(logger: Logger): Stage {
 
 /**
  * 4. Development mode (no signature verified) answers nothing a web page could send: a Host that
- * is not loopback (DNS rebinding) or any Origin (browser-guard.ts).
+ * is not loopback (DNS rebinding) or any Origin (browser-guard.ts). Off in authenticated mode.
  */
 export function guardBrowsers(enabled: boolean): Stage {
   return (exchange, next) => {
@@ -146,10 +147,13 @@ export function target(registry: Registry, model: ServiceModel): Stage {
   };
 }
 
-/** 10. Who is calling: the principal, and the account and region the request acts in. */
-export function authenticate(authenticator: Authenticator): Stage {
+/**
+ * 10. Who is calling: the principal, and the account and region the request acts in. The
+ * authenticator reads the whole request (a signature covers its body) and the clock's time.
+ */
+export function authenticate(authenticator: Authenticator, clock: Clock): Stage {
   return async (exchange, next) => {
-    exchange.caller = await authenticator.authenticate(exchange.request.headers);
+    exchange.caller = await authenticator.authenticate(exchange.request, clock.now());
     return next();
   };
 }
@@ -211,8 +215,7 @@ export function dispatch(services: Services): Stage {
     const input = earlier(exchange.input, 'validate');
     const caller = earlier(exchange.caller, 'authenticate');
     const ctx: RequestContext = {
-      principal: caller.principal,
-      scope: caller.scope,
+      ...caller,
       requestId: exchange.requestId,
       operation,
       grantTokens: grantTokensOf(input),

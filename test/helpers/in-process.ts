@@ -12,15 +12,19 @@ import { KeyPairPool } from '../../src/crypto/key-pair-pool.js';
 import { RootKey } from '../../src/crypto/root-key.js';
 import { accessControlFor } from '../../src/domain/access.js';
 import { ManualClock } from '../../src/domain/clock.js';
+import { Identities, type AccountConfig } from '../../src/domain/identities.js';
 import { KeyMaterials } from '../../src/domain/key-material.js';
 import type { Services } from '../../src/operations/context.js';
 import { createKmsApp, type App } from '../../src/server/app.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import type { Store } from '../../src/storage/types.js';
+import { signedRequest, type Credentials } from './sigv4.js';
 
 export interface CallOptions {
   /** The region, sent in a SigV4 credential scope; unsigned requests get the default region. */
   region?: string;
+  /** Sign the request with these credentials at the app's clock time (authenticated mode). */
+  as?: Credentials;
 }
 
 export interface CallResult {
@@ -70,23 +74,42 @@ export const clientError = (__type: string, message: string): WireError => ({ st
 /** Base64 of text or bytes, as the JSON protocol carries blobs. */
 export const b64 = (bytes: Buffer | Uint8Array | string): string => Buffer.from(bytes).toString('base64');
 
-export function createTestApp(options: { store?: Store; allowSm2Everywhere?: boolean } = {}): TestApp {
+export interface TestAppOptions {
+  store?: Store;
+  allowSm2Everywhere?: boolean;
+  /** Accounts to verify signatures against: an authenticated-mode app (test/helpers/sigv4.ts signs for it). */
+  accounts?: AccountConfig[];
+}
+
+export function createTestApp(options: TestAppOptions = {}): TestApp {
   const store = options.store ?? new MemoryStore();
   const clock = new ManualClock();
+  const identities = options.accounts ? new Identities(options.accounts) : undefined;
   const rootKey = RootKey.fromBytes(randomBytes(32));
   const services: Services = {
     store,
     materials: new KeyMaterials(store, rootKey),
     keyPairs: new KeyPairPool([], generateKeyPair, 1),
     grantTokenSigner: GrantTokenSigner.fromRootKey(rootKey),
-    access: accessControlFor(store, clock),
+    access: accessControlFor(store, clock, identities),
     clock,
     config: { defaultAccount: ACCOUNT, defaultRegion: 'us-east-1', allowSm2Everywhere: options.allowSm2Everywhere ?? false },
     logger: pino({ level: 'silent' }),
   };
-  const app = createKmsApp(services);
+  const app = createKmsApp(services, identities ? { identities } : {});
 
   const call: TestApp['call'] = async (operation, body, callOptions = {}) => {
+    if (callOptions.as) {
+      const signed = await signedRequest({
+        operation,
+        body,
+        credentials: callOptions.as,
+        date: clock.now(),
+        ...(callOptions.region !== undefined && { region: callOptions.region }),
+      });
+      const response = await app.handle(signed);
+      return { status: response.status, body: JSON.parse(response.body) as Record<string, unknown>, headers: response.headers };
+    }
     const headers: Record<string, string> = {
       'content-type': 'application/x-amz-json-1.1',
       'x-amz-target': `TrentService.${operation}`,

@@ -1,4 +1,5 @@
 /** Store records for tests that write to a store directly, without the operations. */
+import { defaultKeyPolicy } from '../../src/domain/key-policy.js';
 import type { KeyRecord, Scope } from '../../src/storage/types.js';
 
 export const TEST_SCOPE: Scope = { account: '111122223333', region: 'us-east-1' };
@@ -14,7 +15,7 @@ export function testKeyRecord(keyId: string, overrides: Partial<KeyRecord> = {})
     keyUsage: 'ENCRYPT_DECRYPT',
     origin: 'AWS_KMS',
     state: 'Enabled',
-    policy: '{}',
+    policy: defaultKeyPolicy(overrides.account ?? TEST_SCOPE.account),
     tags: [],
     currentMaterialVersion: 1,
     revision: 1,

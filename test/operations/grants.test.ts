@@ -9,7 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AccessControl, type Caller } from '../../src/domain/access.js';
+import { AccessControl, type Caller, type Principal } from '../../src/domain/access.js';
+import { principalOf } from '../../src/domain/identities.js';
 import { systemClock } from '../../src/domain/clock.js';
 import { AccessDeniedException } from '../../src/errors.js';
 import { MemoryStore } from '../../src/storage/memory.js';
@@ -71,12 +72,13 @@ async function keys(t: TestApp): Promise<Keys> {
 const grantOn = (keyId: string, extra: Record<string, unknown> = {}) => ({ KeyId: keyId, GranteePrincipal: GRANTEE, Operations: ['Decrypt'], ...extra });
 
 /** An app over `t`'s services whose every request comes from `principal` (development mode has only the account root). */
-function actingAs(t: TestApp, principal: { arn: string; account: string }) {
+function actingAs(t: TestApp, who: { arn: string; account: string }) {
+  const principal: Principal = principalOf(who.arn);
   const app = createApp({
     services: t.services,
     model: kmsModel,
     registry: createRegistry(kmsModel),
-    authenticator: { authenticate: async (): Promise<Caller> => ({ principal, scope: { account: principal.account, region: 'us-east-1' } }) },
+    authenticator: { authenticate: async (): Promise<Caller> => ({ principal, scope: { account: principal.account, region: 'us-east-1' }, secureTransport: false }) },
     developmentMode: true,
   });
   return async (operation: string, body: unknown) => {

@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AccessDeniedException, messages } from '../../src/errors.js';
-import { createKmsApp, type AppRequest } from '../../src/server/app.js';
+import type { AppRequest } from '../../src/server/app.js';
 import { checkBrowserGuard, isLoopbackHostHeader } from '../../src/server/browser-guard.js';
 import { createTestApp } from '../helpers/in-process.js';
+import { ROOT, signedRequest, TEST_ACCOUNTS } from '../helpers/sigv4.js';
 
 const HOST_MESSAGE =
   'This Trent server has no accounts configured, so it answers only requests addressed to a loopback host ' +
@@ -155,10 +156,16 @@ describe('browser guard in the app pipeline', () => {
     assert.equal((await app.handle(health({ host: 'localhost:4599' }))).status, 200);
   });
 
-  it('lets everything through when the app is not in development mode', async () => {
-    const { services } = createTestApp();
-    const app = createKmsApp(services, { developmentMode: false });
-    const response = await app.handle(listKeys({ host: 'evil.example:4599', origin: 'http://evil.example:4599' }));
+  it('lets everything through when the app is in authenticated mode (every request verified)', async () => {
+    const { app, clock } = createTestApp({ accounts: TEST_ACCOUNTS });
+    const request = await signedRequest({
+      operation: 'ListKeys',
+      credentials: ROOT,
+      date: clock.now(),
+      host: 'evil.example:4599',
+      headers: { origin: 'http://evil.example:4599' },
+    });
+    const response = await app.handle(request);
     assert.equal(response.status, 200, response.body);
   });
 });

@@ -8,6 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Principal } from '../../src/domain/access.js';
+import { principalOf } from '../../src/domain/identities.js';
 import {
   grantableOperations,
   grantAllows,
@@ -247,7 +249,7 @@ describe('grantsOfCaller: the grants that count for a caller on a key', () => {
 describe('retirableByGrant: who may retire a grant without any policy', () => {
   const g = grant(['Decrypt']);
   const withRetire = grant(['Decrypt', 'RetireGrant']);
-  const as = (arn: string) => ({ arn, account: ACCOUNT });
+  const as = (arn: string): Principal => principalOf(arn);
   const rows: [string, GrantRecord, string, boolean][] = [
     ['its retiring principal', g, ADMIN_ROLE, true],
     ['its grantee, when the grant allows RetireGrant', withRetire, EXAMPLE_USER, true],

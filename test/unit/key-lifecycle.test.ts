@@ -415,7 +415,7 @@ describe('resolveKey', () => {
   for (const row of rows) {
     it(row.name, async () => {
       const store = await seeded();
-      const resolving = resolveKey(store, accessControlFor(store, new ManualClock()), { principal: accountRoot(ACCOUNT), scope: caller }, row.text, {
+      const resolving = resolveKey(store, accessControlFor(store, new ManualClock()), { principal: accountRoot(ACCOUNT), scope: caller, secureTransport: false }, row.text, {
         allowAlias: row.allowAlias ?? true,
         action: 'kms:Encrypt',
       });
