@@ -12,10 +12,12 @@ export const updateAliasOperation = defineOperation('UpdateAlias', { readOnly: f
   const notFound = () => new NotFoundException(`Alias ${aliasArn(ctx.scope, input.AliasName)} is not found.`);
   const alias = await store.getAlias(ctx.scope, input.AliasName);
   if (!alias) throw notFound();
+  // IAM authorizes kms:UpdateAlias on the alias, on the key it names now and on the key it will
+  // name (the KMS Developer Guide, "Controlling access to aliases").
+  const current = await useKey(ctx, alias.targetKeyId, { allowAlias: false });
   const next = await useKey(ctx, input.TargetKeyId, { allowAlias: false });
   assertManageable(next);
-  const current = await store.getKey(ctx.scope, alias.targetKeyId);
-  if (current) checkRetarget(current, next);
+  checkRetarget(current, next);
   if (!(await store.updateAlias({ ...alias, targetKeyId: next.keyId, updatedAt: clock.now() }))) throw notFound();
   return {};
 });

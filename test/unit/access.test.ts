@@ -265,6 +265,29 @@ describe('what each access decision is told', () => {
     );
   });
 
+  it('UpdateAlias: the alias, the key it names now and the key it will name', async () => {
+    const { f, decisions } = await recorded('UpdateAlias', (x) => ({ AliasName: 'alias/app', TargetKeyId: x.otherKeyId }));
+    assert.deepEqual(
+      decisions.map((d) => [d.action, d.resource]),
+      [
+        ['kms:UpdateAlias', `arn:aws:kms:us-east-1:${ACCOUNT}:alias/app`],
+        ['kms:UpdateAlias', arn(f.keyId)],
+        ['kms:UpdateAlias', arn(f.otherKeyId)],
+      ],
+    );
+  });
+
+  it('DeleteAlias: the alias and the key it names', async () => {
+    const { f, decisions } = await recorded('DeleteAlias', () => ({ AliasName: 'alias/app' }));
+    assert.deepEqual(
+      decisions.map((d) => [d.action, d.resource]),
+      [
+        ['kms:DeleteAlias', `arn:aws:kms:us-east-1:${ACCOUNT}:alias/app`],
+        ['kms:DeleteAlias', arn(f.keyId)],
+      ],
+    );
+  });
+
   it('the region of the SigV4 credential scope is the region the caller acts in', async () => {
     const t = createTestApp();
     const access = new RecordingAccess(t.services.store);

@@ -3,7 +3,7 @@
  * curve Trent serves; and the pairs it makes sign and verify.
  */
 import assert from 'node:assert/strict';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { createECDH, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { generateKeyPair } from '../../src/crypto/asymmetric.js';
 import { encodeEcKeyPair } from '../../src/crypto/ec-der.js';
@@ -15,17 +15,41 @@ const curves = [
   { curve: 'secp256k1', jwk: 'secp256k1' },
 ] as const;
 
+/**
+ * A fresh key as its raw numbers (from createECDH), and node's own DER export of the same key
+ * (imported as a JWK). Not generateKeyPairSync and export({ format: 'jwk' }): on Node 20 a JWK
+ * export can deadlock when it triggers a garbage collection that finalises a finished key
+ * generation job (both take the key's mutex), which hung this suite about once in ten runs.
+ */
+function freshKey(curve: string, crv: string): { d: Buffer; point: Buffer; pkcs8: Buffer; spki: Buffer } {
+  const ecdh = createECDH(curve);
+  const point = ecdh.generateKeys();
+  const d = ecdh.getPrivateKey();
+  const size = (point.length - 1) / 2;
+  const jwk = {
+    kty: 'EC',
+    crv,
+    d: Buffer.concat([Buffer.alloc(size - d.length), d]).toString('base64url'),
+    x: point.subarray(1, 1 + size).toString('base64url'),
+    y: point.subarray(1 + size).toString('base64url'),
+  };
+  const privateKey = createPrivateKey({ key: jwk, format: 'jwk' });
+  return {
+    d,
+    point,
+    pkcs8: privateKey.export({ type: 'pkcs8', format: 'der' }),
+    spki: createPublicKey(privateKey).export({ type: 'spki', format: 'der' }),
+  };
+}
+
 describe('encodeEcKeyPair', () => {
-  for (const { curve } of curves) {
+  for (const { curve, jwk } of curves) {
     it(`${curve}: equals node's SPKI and PKCS#8 export for 64 random keys`, () => {
       for (let i = 0; i < 64; i++) {
-        const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
-        const jwk = privateKey.export({ format: 'jwk' });
-        const d = Buffer.from(jwk.d as string, 'base64url');
-        const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x as string, 'base64url'), Buffer.from(jwk.y as string, 'base64url')]);
-        const encoded = encodeEcKeyPair(curve, d, point);
-        assert.deepEqual(encoded.privateKey, privateKey.export({ type: 'pkcs8', format: 'der' }));
-        assert.deepEqual(encoded.publicKey, publicKey.export({ type: 'spki', format: 'der' }));
+        const key = freshKey(curve, jwk);
+        const encoded = encodeEcKeyPair(curve, key.d, key.point);
+        assert.deepEqual(encoded.privateKey, key.pkcs8);
+        assert.deepEqual(encoded.publicKey, key.spki);
       }
     });
   }
@@ -43,10 +67,8 @@ describe('encodeEcKeyPair', () => {
   });
 
   it('left-pads a short scalar', () => {
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    const jwk = privateKey.export({ format: 'jwk' });
-    const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x as string, 'base64url'), Buffer.from(jwk.y as string, 'base64url')]);
-    const d = Buffer.from(jwk.d as string, 'base64url');
+    const { d: raw, point } = freshKey('prime256v1', 'P-256');
+    const d = Buffer.concat([Buffer.alloc(32 - raw.length), raw]);
     const shortD = Buffer.concat([Buffer.alloc(1), d.subarray(1)]); // a scalar whose top byte is zero
     const full = encodeEcKeyPair('prime256v1', shortD, point);
     const stripped = encodeEcKeyPair('prime256v1', shortD.subarray(1), point);
