@@ -1,7 +1,8 @@
 /**
  * The condition keys of one access decision, as IAM and KMS policies read them: AWS's global keys
  * (aws:PrincipalArn, aws:SourceIp, aws:CurrentTime, aws:ResourceTag/<key>, ...) and KMS's
- * (kms:CallerAccount, kms:EncryptionContext:<key>, kms:DataKeyPairSpec, kms:KeySpec, ...), built
+ * (kms:CallerAccount, kms:EncryptionContext:<key>, kms:DataKeyPairSpec, kms:KeySpec,
+ * kms:SigningAlgorithm, ...), built
  * from the caller, the resource and the request's facts. Sources: the IAM User Guide's "AWS
  * global condition context keys" and the KMS Developer Guide's "AWS KMS condition keys".
  *
@@ -66,6 +67,10 @@ export function conditionContext(input: ConditionInput): ConditionContext {
   }
   set('kms:DataKeyPairSpec', facts.dataKeyPairSpec);
   set('kms:EncryptionAlgorithm', facts.encryptionAlgorithm);
+  set('kms:SigningAlgorithm', facts.signingAlgorithm);
+  set('kms:MessageType', facts.messageType);
+  set('kms:MacAlgorithm', facts.macAlgorithm);
+  set('kms:KeyAgreementAlgorithm', facts.keyAgreementAlgorithm);
   set('kms:RequestAlias', facts.requestAlias);
   if (facts.reEncryptOnSameKey !== undefined) set('kms:ReEncryptOnSameKey', String(facts.reEncryptOnSameKey));
   if (facts.pendingWindowInDays !== undefined) set('kms:ScheduleKeyDeletionPendingWindowInDays', String(facts.pendingWindowInDays));
