@@ -1,8 +1,8 @@
 /**
  * The condition keys of one access decision, as IAM and KMS policies read them: AWS's global keys
  * (aws:PrincipalArn, aws:SourceIp, aws:CurrentTime, aws:ResourceTag/<key>, ...) and KMS's
- * (kms:CallerAccount, kms:EncryptionContext:<key>, kms:DataKeyPairSpec, kms:KeySpec,
- * kms:SigningAlgorithm, ...), built from the caller, the resource and the request's facts. Sources: the IAM User Guide's "AWS
+ * (kms:CallerAccount, kms:EncryptionContext:<key>, kms:DataKeyPairSpec, kms:KeySpec, ...), built
+ * from the caller, the resource and the request's facts. Sources: the IAM User Guide's "AWS
  * global condition context keys" and the KMS Developer Guide's "AWS KMS condition keys".
  *
  * Keys are stored in lower case, since IAM compares condition key names without case; the
