@@ -11,9 +11,11 @@
  *   4. per key pair spec, GenerateDataKeyPair latency from a warm pool and on demand
  *   5. the cost of authentication: Decrypt throughput of a server that verifies every SigV4
  *      signature (accounts configured) against the same server in development mode
+ *   6. throughput of Sign (ECC_NIST_P256, RSA_2048, ML_DSA_65) and GenerateMac, each against the
+ *      trivial server's ceiling
  *
  * Options: --quick (shorter runs), --concurrency N (default 16),
- * --only startup,throughput,rsa,latency,auth.
+ * --only startup,throughput,rsa,latency,auth,keyops.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,7 +36,7 @@ const concurrencyIndex = process.argv.indexOf('--concurrency');
 const concurrency = concurrencyIndex > 0 ? Number(process.argv[concurrencyIndex + 1]) : 16;
 const seconds = quick ? 2 : 5;
 const onlyIndex = process.argv.indexOf('--only');
-const sections = new Set((onlyIndex > 0 ? (process.argv[onlyIndex + 1] ?? '') : 'startup,throughput,rsa,latency,auth').split(','));
+const sections = new Set((onlyIndex > 0 ? (process.argv[onlyIndex + 1] ?? '') : 'startup,throughput,rsa,latency,auth,keyops').split(','));
 const workers = availableParallelism();
 
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -204,6 +206,51 @@ async function authSection(): Promise<void> {
   };
 }
 
+/**
+ * Section 6: Sign and GenerateMac, with keys of the operations' own server (no key-pair pools,
+ * which these operations do not use), against the trivial server measured before and after.
+ */
+async function keyOperationsSection(): Promise<void> {
+  const server = await trent(join(root, 'keyops'), { TRENT_KEY_PAIR_POOL: '0' });
+  try {
+    const createKey = async (input: object) => ((await call(server.url, 'CreateKey', input)) as { KeyMetadata: { KeyId: string } }).KeyMetadata.KeyId;
+    const message = Buffer.from('a 32-byte message to be signed..').toString('base64');
+    const signing = async (KeySpec: string, SigningAlgorithm: string): Promise<PreparedRequest[]> => {
+      const KeyId = await createKey({ KeySpec, KeyUsage: 'SIGN_VERIFY' });
+      return [await prepare(server.url, 'Sign', { KeyId, Message: message, MessageType: 'RAW', SigningAlgorithm })];
+    };
+    const macKeyId = await createKey({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+    const operations: Array<[string, PreparedRequest[]]> = [
+      ['Sign ECC_NIST_P256 ECDSA_SHA_256', await signing('ECC_NIST_P256', 'ECDSA_SHA_256')],
+      ['Sign RSA_2048 RSASSA_PSS_SHA_256', await signing('RSA_2048', 'RSASSA_PSS_SHA_256')],
+      ['Sign ML_DSA_65 ML_DSA_SHAKE_256', await signing('ML_DSA_65', 'ML_DSA_SHAKE_256')],
+      ['GenerateMac HMAC_256 (32 bytes)', [await prepare(server.url, 'GenerateMac', { KeyId: macKeyId, Message: message, MacAlgorithm: 'HMAC_SHA_256' })]],
+    ];
+    const trivial = await startProcess([TRIVIAL, String(workers)]);
+    const trivialRequest = [await prepare(trivial.url, 'Sign', { KeyId: macKeyId, Message: message, SigningAlgorithm: 'ECDSA_SHA_256' })];
+    say(`\n6. Sign and GenerateMac throughput against the trivial server (${workers} workers each, ${seconds} s per run)`);
+    const ceilingBefore = await load(trivial.url, trivialRequest);
+    const measured: Array<[string, LoadResult]> = [];
+    for (const [name, requests] of operations) measured.push([name, await load(server.url, requests)]);
+    const ceilingAfter = await load(trivial.url, trivialRequest);
+    await trivial.stop();
+    const ceiling = (ceilingBefore.perSecond + ceilingAfter.perSecond) / 2;
+    say(`   ${'operation'.padEnd(36)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)} ${'of ceiling'.padStart(11)}`);
+    say(`   ${'trivial server (ceiling)'.padEnd(36)} ${fmt(ceiling, 0).padStart(9)}`);
+    const rows: Record<string, unknown>[] = [];
+    for (const [name, r] of measured) {
+      const ratio = r.perSecond / ceiling;
+      rows.push({ operation: name, perSecond: r.perSecond, p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99), errors: r.errors, ratioToCeiling: ratio });
+      say(
+        `   ${name.padEnd(36)} ${fmt(r.perSecond, 0).padStart(9)} ${fmt(percentile(r.latencies, 50), 2).padStart(8)} ${fmt(percentile(r.latencies, 99), 2).padStart(8)} ${String(r.errors).padStart(7)} ${(fmt(ratio * 100, 0) + '%').padStart(11)}`,
+      );
+    }
+    results.keyOperations = { ceilingPerSecond: ceiling, operations: rows };
+  } finally {
+    await server.stop();
+  }
+}
+
 const root = mkdtempSync(join(tmpdir(), 'trent-bench-'));
 const results: Record<string, unknown> = {
   date: new Date().toISOString(),
@@ -228,6 +275,7 @@ try {
   }
   if (sections.has('latency')) await latencySection();
   if (sections.has('auth')) await authSection();
+  if (sections.has('keyops')) await keyOperationsSection();
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
   say(`\nwrote bench/results/latest.json`);

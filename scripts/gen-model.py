@@ -58,10 +58,55 @@ OVERLAY_OPTIONAL = {
 }
 
 # Operations of the newest @aws-sdk/client-kms (EncapsulateCommand, DecapsulateCommand) that
-# botocore does not model yet. Trent does not serve them yet; listing them lets it answer
-# UnsupportedOperationException rather than UnknownOperationException. Their shapes are left
-# open until they are served.
-OVERLAY_OPERATIONS = ["Encapsulate", "Decapsulate"]
+# botocore does not model yet, with their shapes from the SDK (models_0.d.ts and schemas_0.js:
+# EncapsulateRequest/Response, DecapsulateRequest/Response). The SDK gives members, required and
+# sensitivity but no lengths: SharedSecret takes PlaintextType (sensitive, as the SDK marks it),
+# SharedSecretCiphertextBlob CiphertextType (1568 bytes at most, for ML_KEM_1024), and the rest
+# the shapes the same members have in the operations botocore knows.
+OVERLAY_OPERATIONS = {
+    "Encapsulate": {"input": "EncapsulateRequest", "output": "EncapsulateResponse"},
+    "Decapsulate": {"input": "DecapsulateRequest", "output": "DecapsulateResponse"},
+}
+OVERLAY_OPERATION_SHAPES = {
+    "EncapsulateRequest": {
+        "type": "structure",
+        "required": ["KeyId", "EncapsulationAlgorithm"],
+        "members": {
+            "KeyId": {"shape": "KeyIdType"},
+            "EncapsulationAlgorithm": {"shape": "EncapsulationAlgorithmSpec"},
+            "GrantTokens": {"shape": "GrantTokenList"},
+            "DryRun": {"shape": "NullableBooleanType"},
+        },
+    },
+    "EncapsulateResponse": {
+        "type": "structure",
+        "members": {
+            "KeyId": {"shape": "KeyIdType"},
+            "SharedSecret": {"shape": "PlaintextType"},
+            "SharedSecretCiphertextBlob": {"shape": "CiphertextType"},
+            "EncapsulationAlgorithm": {"shape": "EncapsulationAlgorithmSpec"},
+        },
+    },
+    "DecapsulateRequest": {
+        "type": "structure",
+        "required": ["KeyId", "SharedSecretCiphertextBlob", "EncapsulationAlgorithm"],
+        "members": {
+            "KeyId": {"shape": "KeyIdType"},
+            "SharedSecretCiphertextBlob": {"shape": "CiphertextType"},
+            "EncapsulationAlgorithm": {"shape": "EncapsulationAlgorithmSpec"},
+            "GrantTokens": {"shape": "GrantTokenList"},
+            "DryRun": {"shape": "NullableBooleanType"},
+        },
+    },
+    "DecapsulateResponse": {
+        "type": "structure",
+        "members": {
+            "KeyId": {"shape": "KeyIdType"},
+            "SharedSecret": {"shape": "PlaintextType"},
+            "EncapsulationAlgorithm": {"shape": "EncapsulationAlgorithmSpec"},
+        },
+    },
+}
 NOT_MODELLED = "OperationNotModelledYet"
 
 KEEP = ("type", "required", "min", "max", "enum", "pattern", "sensitive")
@@ -72,8 +117,10 @@ def load_model() -> dict:
     loader = botocore.session.get_session().get_component("data_loader")
     model = loader.load_service_model("kms", "service-2")
     shapes = model["shapes"]
-    for name, shape in OVERLAY_SHAPES.items():
+    for name, shape in {**OVERLAY_SHAPES, **OVERLAY_OPERATION_SHAPES}.items():
         shapes.setdefault(name, shape)
+    for name, io in OVERLAY_OPERATIONS.items():
+        model["operations"].setdefault(name, {"name": name, "input": {"shape": io["input"]}, "output": {"shape": io["output"]}})
     for name, values in OVERLAY_ENUMS.items():
         shapes[name]["enum"] = list(shapes[name]["enum"]) + [v for v in values if v not in shapes[name]["enum"]]
     for name, members in OVERLAY_MEMBERS.items():
@@ -118,8 +165,6 @@ def reachable(model: dict) -> tuple[dict, dict]:
         for role in ("input", "output"):
             if role in op:
                 visit(op[role]["shape"])
-    for op_name in OVERLAY_OPERATIONS:
-        operations.setdefault(op_name, {"input": NOT_MODELLED, "output": NOT_MODELLED})
     out_shapes[NOT_MODELLED] = {"type": "structure", "members": {}}
     return operations, dict(sorted(out_shapes.items()))
 

@@ -46,6 +46,9 @@ export class UnrecognizedClientException extends KmsError { readonly type = 'Unr
 export class UnsupportedOperationException extends KmsError { readonly type = 'UnsupportedOperationException'; }
 export class ValidationException extends KmsError { readonly type = 'ValidationException'; }
 
+export class KMSInvalidMacException extends KmsError { readonly type = 'KMSInvalidMacException'; }
+export class KMSInvalidSignatureException extends KmsError { readonly type = 'KMSInvalidSignatureException'; }
+
 export class KMSInternalException extends KmsError {
   readonly type = 'KMSInternalException';
   override readonly fault: Fault = 'server';
@@ -87,6 +90,14 @@ export const messages = {
   sm2OutsideChina: 'The SM2 key spec is available only in China Regions.',
   incompatibleUsage: (usage: string, spec: string) =>
     `KeyUsage ${usage} is not compatible with KeySpec ${spec}.`,
+  // Asymmetric, HMAC and ML-KEM keys (src/operations/core/key-operations.ts); AWS's recorded
+  // wordings for these live there.
+  messageTypeNotValid: (messageType: string, algorithm: string) =>
+    `The ${messageType} message type is not valid for the ${algorithm} signing algorithm.`,
+  externalMuLength: (algorithm: string, length: number) =>
+    `An EXTERNAL_MU message must be ${length} bytes for algorithm ${algorithm}.`,
+  algorithmNotServed: (algorithm: string) => `The ${algorithm} algorithm is not supported by this Trent server yet.`,
+  noPublicKey: (arn: string, spec: string) => `${arn} has key spec ${spec}, which has no public key; GetPublicKey is valid only for asymmetric KMS keys.`,
   recipientUnsupported:
     'Recipient (Nitro Enclaves attestation) is not supported by this Trent server yet.',
   noSuchKeyPolicy: (name: string) => `No key policy named ${name} exists; the only key policy name is default.`,

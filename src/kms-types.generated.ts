@@ -91,6 +91,18 @@ export interface CustomKeyStoresListEntry {
 export type CustomerMasterKeySpec = "RSA_2048" | "RSA_3072" | "RSA_4096" | "ECC_NIST_P256" | "ECC_NIST_P384" | "ECC_NIST_P521" | "ECC_SECG_P256K1" | "SYMMETRIC_DEFAULT" | "HMAC_224" | "HMAC_256" | "HMAC_384" | "HMAC_512" | "SM2";
 export type DataKeyPairSpec = "RSA_2048" | "RSA_3072" | "RSA_4096" | "ECC_NIST_P256" | "ECC_NIST_P384" | "ECC_NIST_P521" | "ECC_SECG_P256K1" | "SM2" | "ECC_NIST_EDWARDS25519" | "ML_KEM_512" | "ML_KEM_768" | "ML_KEM_1024";
 export type DataKeySpec = "AES_256" | "AES_128";
+export interface DecapsulateRequest {
+  KeyId: string;
+  SharedSecretCiphertextBlob: Buffer;
+  EncapsulationAlgorithm: EncapsulationAlgorithmSpec;
+  GrantTokens?: string[];
+  DryRun?: boolean;
+}
+export interface DecapsulateResponse {
+  KeyId?: string;
+  SharedSecret?: Buffer;
+  EncapsulationAlgorithm?: EncapsulationAlgorithmSpec;
+}
 export interface DecryptRequest {
   CiphertextBlob?: Buffer;
   EncryptionContext?: Record<string, string>;
@@ -173,6 +185,18 @@ export interface EnableKeyRequest {
 export interface EnableKeyRotationRequest {
   KeyId: string;
   RotationPeriodInDays?: number;
+}
+export interface EncapsulateRequest {
+  KeyId: string;
+  EncapsulationAlgorithm: EncapsulationAlgorithmSpec;
+  GrantTokens?: string[];
+  DryRun?: boolean;
+}
+export interface EncapsulateResponse {
+  KeyId?: string;
+  SharedSecret?: Buffer;
+  SharedSecretCiphertextBlob?: Buffer;
+  EncapsulationAlgorithm?: EncapsulationAlgorithmSpec;
 }
 export type EncapsulationAlgorithmSpec = "ML_KEM";
 export interface EncryptRequest {
@@ -680,6 +704,7 @@ export interface KmsOperations {
   CreateCustomKeyStore: { input: CreateCustomKeyStoreRequest; output: CreateCustomKeyStoreResponse };
   CreateGrant: { input: CreateGrantRequest; output: CreateGrantResponse };
   CreateKey: { input: CreateKeyRequest; output: CreateKeyResponse };
+  Decapsulate: { input: DecapsulateRequest; output: DecapsulateResponse };
   Decrypt: { input: DecryptRequest; output: DecryptResponse };
   DeleteAlias: { input: DeleteAliasRequest; output: NoOutput };
   DeleteCustomKeyStore: { input: DeleteCustomKeyStoreRequest; output: DeleteCustomKeyStoreResponse };
@@ -692,6 +717,7 @@ export interface KmsOperations {
   DisconnectCustomKeyStore: { input: DisconnectCustomKeyStoreRequest; output: DisconnectCustomKeyStoreResponse };
   EnableKey: { input: EnableKeyRequest; output: NoOutput };
   EnableKeyRotation: { input: EnableKeyRotationRequest; output: NoOutput };
+  Encapsulate: { input: EncapsulateRequest; output: EncapsulateResponse };
   Encrypt: { input: EncryptRequest; output: EncryptResponse };
   GenerateDataKey: { input: GenerateDataKeyRequest; output: GenerateDataKeyResponse };
   GenerateDataKeyPair: { input: GenerateDataKeyPairRequest; output: GenerateDataKeyPairResponse };
@@ -728,8 +754,6 @@ export interface KmsOperations {
   UpdatePrimaryRegion: { input: UpdatePrimaryRegionRequest; output: NoOutput };
   Verify: { input: VerifyRequest; output: VerifyResponse };
   VerifyMac: { input: VerifyMacRequest; output: VerifyMacResponse };
-  Encapsulate: { input: OperationNotModelledYet; output: OperationNotModelledYet };
-  Decapsulate: { input: OperationNotModelledYet; output: OperationNotModelledYet };
 }
 
 export type OperationName = keyof KmsOperations;

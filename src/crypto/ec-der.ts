@@ -75,3 +75,36 @@ export function encodeEcKeyPair(namedCurve: string, d: Buffer, point: Buffer): D
   point.copy(privateKey, t.pkcs8PointOffset);
   return { publicKey, privateKey };
 }
+
+/** Whether `der` is the template `template` with anything at all in [from, to) (the number it carries). */
+function matchesTemplate(der: Buffer, template: Buffer, holes: readonly (readonly [number, number])[]): boolean {
+  if (der.length !== template.length) return false;
+  let at = 0;
+  for (const [from, to] of [...holes, [template.length, template.length] as const]) {
+    if (!der.subarray(at, from).equals(template.subarray(at, from))) return false;
+    at = to;
+  }
+  return true;
+}
+
+/**
+ * The private scalar d of an EC PKCS#8 in the layout above (what node:crypto exports and CreateKey
+ * stores), for the operations node:crypto does not offer on a KeyObject: ECDSA over a digest and
+ * ECDH with SM2 keys. Secret: the caller wipes it.
+ */
+export function decodeEcPrivateScalar(namedCurve: string, pkcs8: Buffer): Buffer {
+  const t = templates.get(namedCurve);
+  const pointLength = 1 + 2 * (t?.fieldBytes ?? 0);
+  if (!t || !matchesTemplate(pkcs8, t.pkcs8, [[t.pkcs8ScalarOffset, t.pkcs8ScalarOffset + t.fieldBytes], [t.pkcs8PointOffset, t.pkcs8PointOffset + pointLength]])) {
+    throw new Error(`not an ${namedCurve} PKCS#8 in the expected layout`);
+  }
+  return Buffer.from(pkcs8.subarray(t.pkcs8ScalarOffset, t.pkcs8ScalarOffset + t.fieldBytes));
+}
+
+/** The uncompressed point 04 || X || Y of an EC SubjectPublicKeyInfo of `namedCurve`, or undefined if it is not one. */
+export function decodeEcPublicPoint(namedCurve: string, spki: Buffer): Buffer | undefined {
+  const t = templates.get(namedCurve);
+  if (!t) return undefined;
+  if (!matchesTemplate(spki, t.spki, [[t.spkiPointOffset, t.spki.length]]) || spki[t.spkiPointOffset] !== 0x04) return undefined;
+  return Buffer.from(spki.subarray(t.spkiPointOffset));
+}

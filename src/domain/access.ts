@@ -16,7 +16,18 @@ import { conditionContext, readsResourceAliases } from './condition-keys.js';
 import { grantAllows, grantOperationOf, grantsOfCaller } from './grants.js';
 import { defaultKeyPolicy } from './key-policy.js';
 import { evaluatePolicy, parsePolicy, type PolicyDocument, type PolicyEffect, type PolicyRequest } from './policies.js';
-import type { DataKeyPairSpec, EncryptionAlgorithmSpec, GrantOperation, KeySpec, KeyUsageType, OriginType } from '../kms-types.generated.js';
+import type {
+  DataKeyPairSpec,
+  EncryptionAlgorithmSpec,
+  GrantOperation,
+  KeyAgreementAlgorithmSpec,
+  KeySpec,
+  KeyUsageType,
+  MacAlgorithmSpec,
+  MessageType,
+  OriginType,
+  SigningAlgorithmSpec,
+} from '../kms-types.generated.js';
 import type { GrantConstraintsRecord, GrantRecord, KeyRecord, Scope, Store } from '../storage/types.js';
 
 export interface Principal {
@@ -77,6 +88,13 @@ export interface AccessFacts {
   dataKeyPairSpec?: DataKeyPairSpec;
   /** kms:EncryptionAlgorithm */
   encryptionAlgorithm?: EncryptionAlgorithmSpec;
+  /** kms:SigningAlgorithm and kms:MessageType (Sign, Verify; MessageType RAW when not given) */
+  signingAlgorithm?: SigningAlgorithmSpec;
+  messageType?: MessageType;
+  /** kms:MacAlgorithm (GenerateMac, VerifyMac) */
+  macAlgorithm?: MacAlgorithmSpec;
+  /** kms:KeyAgreementAlgorithm (DeriveSharedSecret) */
+  keyAgreementAlgorithm?: KeyAgreementAlgorithmSpec;
   /** kms:RequestAlias: the alias the request named the key by. */
   requestAlias?: string;
   /** kms:ReEncryptOnSameKey */

@@ -66,6 +66,10 @@ export function conditionContext(input: ConditionInput): ConditionContext {
   }
   set('kms:DataKeyPairSpec', facts.dataKeyPairSpec);
   set('kms:EncryptionAlgorithm', facts.encryptionAlgorithm);
+  set('kms:SigningAlgorithm', facts.signingAlgorithm);
+  set('kms:MessageType', facts.messageType);
+  set('kms:MacAlgorithm', facts.macAlgorithm);
+  set('kms:KeyAgreementAlgorithm', facts.keyAgreementAlgorithm);
   set('kms:RequestAlias', facts.requestAlias);
   if (facts.reEncryptOnSameKey !== undefined) set('kms:ReEncryptOnSameKey', String(facts.reEncryptOnSameKey));
   if (facts.pendingWindowInDays !== undefined) set('kms:ScheduleKeyDeletionPendingWindowInDays', String(facts.pendingWindowInDays));

@@ -2,7 +2,9 @@
  * Access to KMS key material. Material is stored wrapped by the root key; this module creates
  * it, unwraps it on first use and keeps the unwrapped form in a bounded in-process cache as
  * node:crypto KeyObjects, so the hot paths (Encrypt, Decrypt, GenerateDataKey*) cost one store
- * read for the key record and no unwrap.
+ * read for the key record and no unwrap. Asymmetric keys' private keys are cached the same way,
+ * loaded into the forms their operations use (crypto/key-objects.ts: KeyObjects, and for the
+ * schemes Node 20 lacks, the raw numbers); their public keys, from the key record, likewise.
  *
  * The cache follows the store's change signal (Store.onChange): whatever is committed, by this
  * process or another sharing the database (a key deleted, material added or removed), empties
@@ -12,7 +14,9 @@ import { secretBytes } from '../crypto/random.js';
 import type { RootKey } from '../crypto/root-key.js';
 import { secretKey, type SecretKey } from '../crypto/symmetric.js';
 import { InvalidCiphertextError } from '../crypto/envelope.js';
-import type { KeyMaterialRecord, Store } from '../storage/types.js';
+import { loadPrivateKey, loadPublicKey, type PrivateKeyHandle, type PublicKeyHandle } from '../crypto/key-objects.js';
+import type { KeyMaterialRecord, KeyRecord, Store } from '../storage/types.js';
+import { keyPairParams, keySpec } from './key-specs.js';
 
 export interface UnwrappedMaterial {
   /** The symmetric key, as a KeyObject. Secret. */
@@ -20,10 +24,28 @@ export interface UnwrappedMaterial {
   materialId: string;
 }
 
+export interface PrivateMaterial {
+  /** The key's private key, loaded. Secret. */
+  privateKey: PrivateKeyHandle;
+  materialId: string;
+}
+
 const CACHE_LIMIT = 10_000;
+
+/** Adds to a bounded map, dropping its oldest entry when full. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (map.size >= CACHE_LIMIT) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
+  map.set(key, value);
+}
 
 export class KeyMaterials {
   private readonly cache = new Map<string, UnwrappedMaterial>();
+  private readonly privateKeys = new Map<string, PrivateMaterial>();
+  /** By key id, with the SubjectPublicKeyInfo the handle was loaded from. */
+  private readonly publicKeys = new Map<string, { spki: Buffer; handle: PublicKeyHandle }>();
   /** Counts the times the cache was emptied by the change signal. */
   private generation = 0;
 
@@ -32,8 +54,11 @@ export class KeyMaterials {
     private readonly rootKey: RootKey,
   ) {
     store.onChange((keyId) => {
-      if (keyId === undefined) this.cache.clear();
-      else this.forget(keyId);
+      if (keyId === undefined) {
+        this.cache.clear();
+        this.privateKeys.clear();
+        this.publicKeys.clear();
+      } else this.forget(keyId);
       this.generation++;
     });
   }
@@ -66,12 +91,44 @@ export class KeyMaterials {
     // Cache only what was read since the last change signal: had one come while the record was
     // read, the record might be older than the change it announced.
     if (generation !== this.generation) return entry;
-    if (this.cache.size >= CACHE_LIMIT) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
-    this.cache.set(cacheKey, entry);
+    remember(this.cache, cacheKey, entry);
     return entry;
+  }
+
+  /**
+   * The private key of an asymmetric KMS key's current material, loaded. The caller has checked
+   * the key's state, so its material exists.
+   */
+  async privateKey(key: KeyRecord): Promise<PrivateMaterial> {
+    const params = keyPairParams(keySpec(key.keySpec));
+    if (!params) throw new Error(`${key.keySpec} keys have no private key`);
+    const version = key.currentMaterialVersion;
+    const cacheKey = `${key.keyId}/${version}`;
+    const cached = this.privateKeys.get(cacheKey);
+    if (cached) return cached;
+    const generation = this.generation;
+    const record = await this.store.getMaterial(key.keyId, version);
+    if (!record) throw new Error(`key ${key.keyId} has no material version ${version}`);
+    const raw = this.rootKey.unwrap(record.wrapped, key.keyId, version);
+    let entry: PrivateMaterial;
+    try {
+      entry = { privateKey: loadPrivateKey(params, raw), materialId: record.materialId };
+    } finally {
+      raw.fill(0);
+    }
+    if (generation === this.generation) remember(this.privateKeys, cacheKey, entry);
+    return entry;
+  }
+
+  /** The public key of an asymmetric KMS key (from its record: no material is unwrapped). */
+  publicKey(key: KeyRecord): PublicKeyHandle {
+    const params = keyPairParams(keySpec(key.keySpec));
+    if (!params || !key.publicKey) throw new Error(`${key.keySpec} keys have no public key`);
+    const cached = this.publicKeys.get(key.keyId);
+    if (cached?.spki.equals(key.publicKey)) return cached.handle;
+    const handle = loadPublicKey(params, key.publicKey);
+    remember(this.publicKeys, key.keyId, { spki: Buffer.from(key.publicKey), handle });
+    return handle;
   }
 
   /**
@@ -87,5 +144,7 @@ export class KeyMaterials {
   /** Drops a deleted key's material from the cache. */
   forget(keyId: string): void {
     for (const cacheKey of [...this.cache.keys()]) if (cacheKey.startsWith(`${keyId}/`)) this.cache.delete(cacheKey);
+    for (const cacheKey of [...this.privateKeys.keys()]) if (cacheKey.startsWith(`${keyId}/`)) this.privateKeys.delete(cacheKey);
+    this.publicKeys.delete(keyId);
   }
 }

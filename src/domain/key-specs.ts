@@ -9,6 +9,7 @@
  * Sources: the KMS developer guide's "Key spec reference" and the botocore model's enums.
  */
 import type { KeyMaterialKind, KeyPairParams } from '../crypto/asymmetric.js';
+import type { Hash, SignatureScheme, SignedForm } from '../crypto/signing.js';
 import { messages, UnsupportedOperationException } from '../errors.js';
 import type {
   CustomerMasterKeySpec,
@@ -20,6 +21,7 @@ import type {
   KeySpec,
   KeyUsageType,
   MacAlgorithmSpec,
+  MessageType,
   SigningAlgorithmSpec,
 } from '../kms-types.generated.js';
 import { isChinaRegion } from './arn.js';
@@ -29,22 +31,34 @@ export type KeyUsage = KeyUsageType;
 /** The family a spec belongs to; aliases may only move between keys of one family and usage. */
 export type KeyKind = 'symmetric' | 'rsa' | 'ecc' | 'edwards' | 'sm2' | 'ml-dsa' | 'ml-kem' | 'hmac';
 
-export type Hash = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512' | 'sm3' | 'shake256';
+export type { Hash } from '../crypto/signing.js';
 
 // ---- Algorithms -------------------------------------------------------------------------------
 
 export interface SigningAlgorithm {
   name: SigningAlgorithmSpec;
-  scheme: 'rsa-pss' | 'rsa-pkcs1' | 'ecdsa' | 'ed25519' | 'ed25519ph' | 'sm2' | 'ml-dsa';
+  scheme: SignatureScheme;
   /** The message digest (for RSASSA-PSS also the MGF1 hash; the salt is as long as the digest). */
   hash: Hash;
+  /**
+   * The MessageTypes Sign and Verify accept with it, each with the length its Message must have
+   * (none for RAW: 1..4096 bytes, the model's bound). AWS: DIGEST is the hash's length;
+   * ED25519_SHA_512 takes RAW only and ED25519_PH_SHA_512 DIGEST only; ML_DSA_SHAKE_256 takes
+   * RAW and EXTERNAL_MU (FIPS 204's 64-byte mu) but no DIGEST.
+   */
+  messageTypes: { RAW?: true; DIGEST?: number; EXTERNAL_MU?: number };
+  /** Set for an algorithm this server cannot perform yet (why, in README.md). */
+  notServed?: true;
 }
 
 export interface EncryptionAlgorithm {
   name: EncryptionAlgorithmSpec;
   scheme: 'aes-gcm' | 'rsa-oaep' | 'sm2pke';
-  /** The OAEP hash (and MGF1 hash) of RSAES_OAEP_*. */
+  /** The OAEP hash (and MGF1 hash) of RSAES_OAEP_*, and its output length. */
   hash?: Hash;
+  hashLength?: number;
+  /** Set for an algorithm this server cannot perform yet (why, in README.md). */
+  notServed?: true;
 }
 
 export interface MacAlgorithm {
@@ -60,27 +74,32 @@ export interface EncapsulationAlgorithm {
   name: EncapsulationAlgorithmSpec;
 }
 
+const RAW_AND_DIGEST = (digestLength: number) => ({ RAW: true, DIGEST: digestLength }) as const;
+
 const signing = {
-  RSASSA_PSS_SHA_256: { name: 'RSASSA_PSS_SHA_256', scheme: 'rsa-pss', hash: 'sha256' },
-  RSASSA_PSS_SHA_384: { name: 'RSASSA_PSS_SHA_384', scheme: 'rsa-pss', hash: 'sha384' },
-  RSASSA_PSS_SHA_512: { name: 'RSASSA_PSS_SHA_512', scheme: 'rsa-pss', hash: 'sha512' },
-  RSASSA_PKCS1_V1_5_SHA_256: { name: 'RSASSA_PKCS1_V1_5_SHA_256', scheme: 'rsa-pkcs1', hash: 'sha256' },
-  RSASSA_PKCS1_V1_5_SHA_384: { name: 'RSASSA_PKCS1_V1_5_SHA_384', scheme: 'rsa-pkcs1', hash: 'sha384' },
-  RSASSA_PKCS1_V1_5_SHA_512: { name: 'RSASSA_PKCS1_V1_5_SHA_512', scheme: 'rsa-pkcs1', hash: 'sha512' },
-  ECDSA_SHA_256: { name: 'ECDSA_SHA_256', scheme: 'ecdsa', hash: 'sha256' },
-  ECDSA_SHA_384: { name: 'ECDSA_SHA_384', scheme: 'ecdsa', hash: 'sha384' },
-  ECDSA_SHA_512: { name: 'ECDSA_SHA_512', scheme: 'ecdsa', hash: 'sha512' },
-  ED25519_SHA_512: { name: 'ED25519_SHA_512', scheme: 'ed25519', hash: 'sha512' },
-  ED25519_PH_SHA_512: { name: 'ED25519_PH_SHA_512', scheme: 'ed25519ph', hash: 'sha512' },
-  SM2DSA: { name: 'SM2DSA', scheme: 'sm2', hash: 'sm3' },
-  ML_DSA_SHAKE_256: { name: 'ML_DSA_SHAKE_256', scheme: 'ml-dsa', hash: 'shake256' },
+  RSASSA_PSS_SHA_256: { name: 'RSASSA_PSS_SHA_256', scheme: 'rsa-pss', hash: 'sha256', messageTypes: RAW_AND_DIGEST(32) },
+  RSASSA_PSS_SHA_384: { name: 'RSASSA_PSS_SHA_384', scheme: 'rsa-pss', hash: 'sha384', messageTypes: RAW_AND_DIGEST(48) },
+  RSASSA_PSS_SHA_512: { name: 'RSASSA_PSS_SHA_512', scheme: 'rsa-pss', hash: 'sha512', messageTypes: RAW_AND_DIGEST(64) },
+  RSASSA_PKCS1_V1_5_SHA_256: { name: 'RSASSA_PKCS1_V1_5_SHA_256', scheme: 'rsa-pkcs1', hash: 'sha256', messageTypes: RAW_AND_DIGEST(32) },
+  RSASSA_PKCS1_V1_5_SHA_384: { name: 'RSASSA_PKCS1_V1_5_SHA_384', scheme: 'rsa-pkcs1', hash: 'sha384', messageTypes: RAW_AND_DIGEST(48) },
+  RSASSA_PKCS1_V1_5_SHA_512: { name: 'RSASSA_PKCS1_V1_5_SHA_512', scheme: 'rsa-pkcs1', hash: 'sha512', messageTypes: RAW_AND_DIGEST(64) },
+  ECDSA_SHA_256: { name: 'ECDSA_SHA_256', scheme: 'ecdsa', hash: 'sha256', messageTypes: RAW_AND_DIGEST(32) },
+  ECDSA_SHA_384: { name: 'ECDSA_SHA_384', scheme: 'ecdsa', hash: 'sha384', messageTypes: RAW_AND_DIGEST(48) },
+  ECDSA_SHA_512: { name: 'ECDSA_SHA_512', scheme: 'ecdsa', hash: 'sha512', messageTypes: RAW_AND_DIGEST(64) },
+  ED25519_SHA_512: { name: 'ED25519_SHA_512', scheme: 'ed25519', hash: 'sha512', messageTypes: { RAW: true } },
+  ED25519_PH_SHA_512: { name: 'ED25519_PH_SHA_512', scheme: 'ed25519ph', hash: 'sha512', messageTypes: { DIGEST: 64 } },
+  // SM2DSA with AWS's default user id (1234567812345678) needs an SM2 implementation Node 20's
+  // node:crypto does not expose (its SM2 signatures use an empty id; see README).
+  SM2DSA: { name: 'SM2DSA', scheme: 'sm2', hash: 'sm3', messageTypes: RAW_AND_DIGEST(32), notServed: true },
+  ML_DSA_SHAKE_256: { name: 'ML_DSA_SHAKE_256', scheme: 'ml-dsa', hash: 'shake256', messageTypes: { RAW: true, EXTERNAL_MU: 64 } },
 } as const satisfies { [N in SigningAlgorithmSpec]: SigningAlgorithm & { name: N } };
 
 const encryption = {
   SYMMETRIC_DEFAULT: { name: 'SYMMETRIC_DEFAULT', scheme: 'aes-gcm' },
-  RSAES_OAEP_SHA_1: { name: 'RSAES_OAEP_SHA_1', scheme: 'rsa-oaep', hash: 'sha1' },
-  RSAES_OAEP_SHA_256: { name: 'RSAES_OAEP_SHA_256', scheme: 'rsa-oaep', hash: 'sha256' },
-  SM2PKE: { name: 'SM2PKE', scheme: 'sm2pke' },
+  RSAES_OAEP_SHA_1: { name: 'RSAES_OAEP_SHA_1', scheme: 'rsa-oaep', hash: 'sha1', hashLength: 20 },
+  RSAES_OAEP_SHA_256: { name: 'RSAES_OAEP_SHA_256', scheme: 'rsa-oaep', hash: 'sha256', hashLength: 32 },
+  // node:crypto cannot encrypt or decrypt with SM2 keys (see README).
+  SM2PKE: { name: 'SM2PKE', scheme: 'sm2pke', notServed: true },
 } as const satisfies { [N in EncryptionAlgorithmSpec]: EncryptionAlgorithm & { name: N } };
 
 const mac = {
@@ -340,4 +359,49 @@ export const SYMMETRIC_ENCRYPTION: EncryptionAlgorithm = encryption.SYMMETRIC_DE
 /** The family aliases are grouped by: UpdateAlias may not move an alias across families. */
 export function keyFamily(spec: KeySpecDescriptor): 'symmetric' | 'asymmetric' | 'hmac' {
   return spec.kind === 'symmetric' ? 'symmetric' : spec.kind === 'hmac' ? 'hmac' : 'asymmetric';
+}
+
+/** The signing algorithm `name` if a key of `spec` and `usage` may use it; likewise for the others. */
+export function signingAlgorithm(spec: KeySpecDescriptor, usage: KeyUsage, name: SigningAlgorithmSpec): SigningAlgorithm | undefined {
+  return algorithmsFor(spec, usage).signing?.find((a) => a.name === name);
+}
+
+export function macAlgorithm(spec: KeySpecDescriptor, usage: KeyUsage, name: MacAlgorithmSpec): MacAlgorithm | undefined {
+  return algorithmsFor(spec, usage).mac?.find((a) => a.name === name);
+}
+
+export function keyAgreementAlgorithm(spec: KeySpecDescriptor, usage: KeyUsage, name: KeyAgreementAlgorithmSpec): KeyAgreementAlgorithm | undefined {
+  return algorithmsFor(spec, usage).keyAgreement?.find((a) => a.name === name);
+}
+
+export function encapsulationAlgorithm(spec: KeySpecDescriptor, usage: KeyUsage, name: EncapsulationAlgorithmSpec): EncapsulationAlgorithm | undefined {
+  return algorithmsFor(spec, usage).encapsulation?.find((a) => a.name === name);
+}
+
+const SIGNED_FORMS: Record<MessageType, SignedForm> = { RAW: 'message', DIGEST: 'digest', EXTERNAL_MU: 'mu' };
+
+/**
+ * What a Sign or Verify Message is under `algorithm` and `messageType`: its form and the length
+ * it must have (none for RAW), or undefined when the algorithm does not take that message type.
+ */
+export function signedInput(algorithm: SigningAlgorithm, messageType: MessageType): { form: SignedForm; length?: number } | undefined {
+  const allowed = algorithm.messageTypes[messageType];
+  if (allowed === undefined) return undefined;
+  return { form: SIGNED_FORMS[messageType], ...(typeof allowed === 'number' && { length: allowed }) };
+}
+
+/** The key pair parameters of an asymmetric spec (undefined for symmetric and HMAC specs). */
+export function keyPairParams(spec: KeySpecDescriptor): KeyPairParams | undefined {
+  return spec.material.kind === 'key-pair' ? spec.material.params : undefined;
+}
+
+/**
+ * The largest plaintext `algorithm` encrypts under a key of `spec`, where the algorithm has a
+ * limit below Encrypt's 4096 bytes: RSAES-OAEP takes k - 2 hLen - 2 bytes (RFC 8017 §7.1.1), as
+ * AWS's recorded limits (214 / 190 bytes for RSA_2048 with SHA-1 / SHA-256) are.
+ */
+export function maxPlaintextLength(spec: KeySpecDescriptor, algorithm: EncryptionAlgorithm): number | undefined {
+  const params = keyPairParams(spec);
+  if (algorithm.scheme !== 'rsa-oaep' || params?.kind !== 'rsa' || algorithm.hashLength === undefined) return undefined;
+  return params.modulusLength / 8 - 2 * algorithm.hashLength - 2;
 }

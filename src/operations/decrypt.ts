@@ -1,9 +1,15 @@
 /**
  * Decrypt: any ciphertext blob Trent produced (Encrypt, GenerateDataKey*, GenerateDataKeyPair*),
- * with no KeyId needed. A KeyId, when given, must name the blob's key.
+ * with no KeyId needed. A KeyId, when given, must name the blob's key; when it names an
+ * asymmetric ENCRYPT_DECRYPT key, the ciphertext is RSAES-OAEP under its public key
+ * (core/public-key-encryption.ts) and EncryptionAlgorithm says which.
  */
 import { arnOf } from '../domain/arn.js';
+import type { EncryptionAlgorithmSpec } from '../kms-types.generated.js';
+import type { KeyRecord } from '../storage/types.js';
 import { defineOperation } from './context.js';
+import { useKey } from './core/keys.js';
+import { decryptWithPrivateKey, usesPublicKeyEncryption } from './core/public-key-encryption.js';
 import {
   assertSymmetricAlgorithm,
   decryptBlob,
@@ -22,19 +28,24 @@ export const decryptOperation = defineOperation('Decrypt', { readOnly: true, res
     { facts: { ...facts, encryptionContext: input.EncryptionContext ?? {} } },
   );
   const blob = requireCiphertextBlob(input.CiphertextBlob);
-  const opened = await decryptBlob(ctx, {
-    blob,
-    context: input.EncryptionContext,
-    keyIdText: input.KeyId,
-    facts,
-  });
-  assertSymmetricAlgorithm(opened.key, input.EncryptionAlgorithm);
+  const named =
+    input.KeyId === undefined
+      ? undefined
+      : await useKey(ctx, input.KeyId, { allowAlias: true, facts: { encryptionContext: input.EncryptionContext ?? {}, ...facts } });
+  let opened: { key: KeyRecord; plaintext: Buffer; algorithm: EncryptionAlgorithmSpec; materialId?: string };
+  if (named && usesPublicKeyEncryption(named)) {
+    opened = await decryptWithPrivateKey(ctx, named, { ciphertext: blob, algorithm: input.EncryptionAlgorithm });
+  } else {
+    const symmetric = await decryptBlob(ctx, { blob, context: input.EncryptionContext, keyIdText: input.KeyId, named, facts });
+    assertSymmetricAlgorithm(symmetric.key, input.EncryptionAlgorithm);
+    opened = { ...symmetric, algorithm: SYMMETRIC_DEFAULT };
+  }
   refuseRecipient(input.Recipient);
   finishDryRun(input.DryRun);
   return {
     KeyId: arnOf(opened.key),
     Plaintext: opened.plaintext,
-    EncryptionAlgorithm: SYMMETRIC_DEFAULT,
-    KeyMaterialId: opened.materialId,
+    EncryptionAlgorithm: opened.algorithm,
+    ...(opened.materialId !== undefined && { KeyMaterialId: opened.materialId }),
   };
 });

@@ -11,18 +11,23 @@ import type { Operation, OperationDeclaration } from './context.js';
 import { createAliasOperation } from './create-alias.js';
 import { createGrantOperation } from './create-grant.js';
 import { createKeyOperation } from './create-key.js';
+import { decapsulateOperation } from './decapsulate.js';
 import { decryptOperation } from './decrypt.js';
 import { deleteAliasOperation } from './delete-alias.js';
+import { deriveSharedSecretOperation } from './derive-shared-secret.js';
 import { describeKeyOperation } from './describe-key.js';
 import { disableKeyOperation } from './disable-key.js';
 import { enableKeyOperation } from './enable-key.js';
+import { encapsulateOperation } from './encapsulate.js';
 import { encryptOperation } from './encrypt.js';
 import { generateDataKeyOperation } from './generate-data-key.js';
 import { generateDataKeyPairOperation } from './generate-data-key-pair.js';
 import { generateDataKeyPairWithoutPlaintextOperation } from './generate-data-key-pair-without-plaintext.js';
 import { generateDataKeyWithoutPlaintextOperation } from './generate-data-key-without-plaintext.js';
+import { generateMacOperation } from './generate-mac.js';
 import { generateRandomOperation } from './generate-random.js';
 import { getKeyPolicyOperation } from './get-key-policy.js';
+import { getPublicKeyOperation } from './get-public-key.js';
 import { listAliasesOperation } from './list-aliases.js';
 import { listGrantsOperation } from './list-grants.js';
 import { listKeyPoliciesOperation } from './list-key-policies.js';
@@ -34,9 +39,12 @@ import { reEncryptOperation } from './re-encrypt.js';
 import { retireGrantOperation } from './retire-grant.js';
 import { revokeGrantOperation } from './revoke-grant.js';
 import { scheduleKeyDeletionOperation } from './schedule-key-deletion.js';
+import { signOperation } from './sign.js';
 import { tagResourceOperation } from './tag-resource.js';
 import { untagResourceOperation } from './untag-resource.js';
 import { updateAliasOperation } from './update-alias.js';
+import { verifyOperation } from './verify.js';
+import { verifyMacOperation } from './verify-mac.js';
 
 /**
  * Joins a declaration with what the model says of its operation. The handler's input type is the
@@ -69,18 +77,23 @@ export function createRegistry(model: ServiceModel): Registry {
     register(model, createAliasOperation),
     register(model, createGrantOperation),
     register(model, createKeyOperation),
+    register(model, decapsulateOperation),
     register(model, decryptOperation),
     register(model, deleteAliasOperation),
+    register(model, deriveSharedSecretOperation),
     register(model, describeKeyOperation),
     register(model, disableKeyOperation),
     register(model, enableKeyOperation),
+    register(model, encapsulateOperation),
     register(model, encryptOperation),
     register(model, generateDataKeyOperation),
     register(model, generateDataKeyPairOperation),
     register(model, generateDataKeyPairWithoutPlaintextOperation),
     register(model, generateDataKeyWithoutPlaintextOperation),
+    register(model, generateMacOperation),
     register(model, generateRandomOperation),
     register(model, getKeyPolicyOperation),
+    register(model, getPublicKeyOperation),
     register(model, listAliasesOperation),
     register(model, listGrantsOperation),
     register(model, listKeyPoliciesOperation),
@@ -92,9 +105,12 @@ export function createRegistry(model: ServiceModel): Registry {
     register(model, retireGrantOperation),
     register(model, revokeGrantOperation),
     register(model, scheduleKeyDeletionOperation),
+    register(model, signOperation),
     register(model, tagResourceOperation),
     register(model, untagResourceOperation),
     register(model, updateAliasOperation),
+    register(model, verifyOperation),
+    register(model, verifyMacOperation),
   ];
   return new Map(operations.map((operation) => [operation.name, operation]));
 }

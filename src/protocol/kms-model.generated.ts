@@ -26,6 +26,10 @@ export const kmsModel: ServiceModel = {
       "input": "CreateKeyRequest",
       "output": "CreateKeyResponse"
     },
+    "Decapsulate": {
+      "input": "DecapsulateRequest",
+      "output": "DecapsulateResponse"
+    },
     "Decrypt": {
       "input": "DecryptRequest",
       "output": "DecryptResponse"
@@ -68,6 +72,10 @@ export const kmsModel: ServiceModel = {
     },
     "EnableKeyRotation": {
       "input": "EnableKeyRotationRequest"
+    },
+    "Encapsulate": {
+      "input": "EncapsulateRequest",
+      "output": "EncapsulateResponse"
     },
     "Encrypt": {
       "input": "EncryptRequest",
@@ -204,14 +212,6 @@ export const kmsModel: ServiceModel = {
     "VerifyMac": {
       "input": "VerifyMacRequest",
       "output": "VerifyMacResponse"
-    },
-    "Encapsulate": {
-      "input": "OperationNotModelledYet",
-      "output": "OperationNotModelledYet"
-    },
-    "Decapsulate": {
-      "input": "OperationNotModelledYet",
-      "output": "OperationNotModelledYet"
     }
   },
   "shapes": {
@@ -519,6 +519,29 @@ export const kmsModel: ServiceModel = {
     "DateType": {
       "type": "timestamp"
     },
+    "DecapsulateRequest": {
+      "type": "structure",
+      "required": [
+        "KeyId",
+        "SharedSecretCiphertextBlob",
+        "EncapsulationAlgorithm"
+      ],
+      "members": {
+        "KeyId": "KeyIdType",
+        "SharedSecretCiphertextBlob": "CiphertextType",
+        "EncapsulationAlgorithm": "EncapsulationAlgorithmSpec",
+        "GrantTokens": "GrantTokenList",
+        "DryRun": "NullableBooleanType"
+      }
+    },
+    "DecapsulateResponse": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType",
+        "SharedSecret": "PlaintextType",
+        "EncapsulationAlgorithm": "EncapsulationAlgorithmSpec"
+      }
+    },
     "DecryptRequest": {
       "type": "structure",
       "members": {
@@ -703,6 +726,28 @@ export const kmsModel: ServiceModel = {
       "members": {
         "KeyId": "KeyIdType",
         "RotationPeriodInDays": "RotationPeriodInDaysType"
+      }
+    },
+    "EncapsulateRequest": {
+      "type": "structure",
+      "required": [
+        "KeyId",
+        "EncapsulationAlgorithm"
+      ],
+      "members": {
+        "KeyId": "KeyIdType",
+        "EncapsulationAlgorithm": "EncapsulationAlgorithmSpec",
+        "GrantTokens": "GrantTokenList",
+        "DryRun": "NullableBooleanType"
+      }
+    },
+    "EncapsulateResponse": {
+      "type": "structure",
+      "members": {
+        "KeyId": "KeyIdType",
+        "SharedSecret": "PlaintextType",
+        "SharedSecretCiphertextBlob": "CiphertextType",
+        "EncapsulationAlgorithm": "EncapsulationAlgorithmSpec"
       }
     },
     "EncapsulationAlgorithmSpec": {

@@ -2,7 +2,8 @@
  * Functional tests through clients written by someone else in another language: the `aws` CLI
  * (v1, botocore) and a short boto3 script. They prove the wire protocol (SigV4 scope, JSON 1.1
  * framing, base64 blobs, error shapes) works for the Python SDK as well as for the JavaScript
- * one. Each CLI call costs about a second, so the calls are few and each one checks a lot.
+ * one, and the asymmetric and HMAC commands (get-public-key, sign, verify, generate-mac) too.
+ * Each CLI call costs about a second, so the calls are few and each one checks a lot.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -11,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { DecryptCommand } from '@aws-sdk/client-kms';
+import { DecryptCommand, VerifyMacCommand } from '@aws-sdk/client-kms';
 import { ACCOUNT, uniqueAlias, useServer } from '../helpers/functional.js';
 
 const server = useServer();
@@ -134,6 +135,43 @@ describe('aws CLI v1', () => {
     const decrypted = await awsKms(['decrypt', '--ciphertext-blob', `fileb://${blobFile}`]);
     assert.equal(decrypted.KeyId, keyArn);
     assert.deepEqual(base64(decrypted.Plaintext, 'Plaintext'), plaintext);
+  });
+
+  test('get-public-key, sign and verify with an ECC_NIST_P256 key; the openssl CLI verifies the signature', async () => {
+    const created = await awsKms(['create-key', '--key-spec', 'ECC_NIST_P256', '--key-usage', 'SIGN_VERIFY']);
+    const signingKeyId = (created.KeyMetadata as Record<string, unknown>).KeyId as string;
+    const publicKey = await awsKms(['get-public-key', '--key-id', signingKeyId]);
+    assert.deepEqual([publicKey.KeySpec, publicKey.KeyUsage, publicKey.SigningAlgorithms], ['ECC_NIST_P256', 'SIGN_VERIFY', ['ECDSA_SHA_256']]);
+    const spki = base64(publicKey.PublicKey, 'PublicKey');
+    const messageFile = join(workDir, 'message.txt');
+    writeFileSync(messageFile, 'signed by the aws CLI');
+    const signed = await awsKms(['sign', '--key-id', signingKeyId, '--message', `fileb://${messageFile}`, '--message-type', 'RAW', '--signing-algorithm', 'ECDSA_SHA_256']);
+    assert.equal(signed.SigningAlgorithm, 'ECDSA_SHA_256');
+    const signatureFile = join(workDir, 'signature.der');
+    writeFileSync(signatureFile, base64(signed.Signature, 'Signature'));
+    const verified = await awsKms([
+      'verify', '--key-id', signingKeyId, '--message', `fileb://${messageFile}`, '--signature', `fileb://${signatureFile}`, '--signing-algorithm', 'ECDSA_SHA_256',
+    ]);
+    assert.deepEqual([verified.SignatureValid, verified.KeyId], [true, `arn:aws:kms:us-east-1:${ACCOUNT}:key/${signingKeyId}`]);
+    const publicKeyFile = join(workDir, 'public.der');
+    writeFileSync(publicKeyFile, spki);
+    const openssl = await run('openssl', ['dgst', '-sha256', '-verify', publicKeyFile, '-keyform', 'DER', '-signature', signatureFile, messageFile]);
+    assert.equal(openssl.code, 0, `openssl: ${openssl.stdout}${openssl.stderr}`);
+  });
+
+  test('generate-mac with an HMAC_256 key; the SDK verifies the MAC', async () => {
+    const created = await awsKms(['create-key', '--key-spec', 'HMAC_256', '--key-usage', 'GENERATE_VERIFY_MAC']);
+    const macKeyId = (created.KeyMetadata as Record<string, unknown>).KeyId as string;
+    const messageFile = join(workDir, 'webhook.json');
+    writeFileSync(messageFile, '{"event":"paid"}');
+    const out = await awsKms(['generate-mac', '--key-id', macKeyId, '--message', `fileb://${messageFile}`, '--mac-algorithm', 'HMAC_SHA_256']);
+    assert.equal(out.MacAlgorithm, 'HMAC_SHA_256');
+    const mac = base64(out.Mac, 'Mac');
+    assert.equal(mac.length, 32);
+    const verified = await server.kms.send(
+      new VerifyMacCommand({ KeyId: macKeyId, Message: Buffer.from('{"event":"paid"}'), MacAlgorithm: 'HMAC_SHA_256', Mac: mac }),
+    );
+    assert.equal(verified.MacValid, true);
   });
 
   test('an error exits non-zero and names the AWS error', async () => {

@@ -8,7 +8,7 @@
  * with InvalidGrantTokenException (AWS-BEHAVIOUR.md, "Grants"), before anything else is done.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { GrantTokenSigner } from '../../src/crypto/grant-token.js';
 import { RootKey } from '../../src/crypto/root-key.js';
@@ -33,10 +33,22 @@ interface Fixture {
   keyDeleted: string;
   otherRegion: string;
   otherRootKey: string;
+  /** Keys of the other usages, with what their verifying operations take. */
+  sign: CreatedKey;
+  mac: CreatedKey;
+  agree: CreatedKey;
+  kem: CreatedKey;
+  signature: string;
+  macValue: string;
+  peer: string;
+  kemCiphertext: string;
 }
 
-/** Each operation that takes GrantTokens, with a request that succeeds without them. */
-const OPERATIONS: Record<string, { body: (f: Fixture) => Record<string, unknown>; answer: (response: Record<string, unknown>) => unknown }> = {
+/**
+ * Each operation that takes GrantTokens, with a request that succeeds without them, and the key
+ * it names when not the fixture's symmetric `key`.
+ */
+const OPERATIONS: Record<string, { body: (f: Fixture) => Record<string, unknown>; answer: (response: Record<string, unknown>) => unknown; key?: (f: Fixture) => CreatedKey }> = {
   CreateGrant: { body: (f) => ({ KeyId: f.key.keyId, GranteePrincipal: GRANTEE, Operations: ['Decrypt'] }), answer: (r) => typeof r.GrantId },
   DescribeKey: { body: (f) => ({ KeyId: f.key.keyId }), answer: (r) => (r.KeyMetadata as { Arn: string }).Arn },
   Encrypt: { body: (f) => ({ KeyId: f.key.keyId, Plaintext: b64('x') }), answer: (r) => r.KeyId },
@@ -46,10 +58,18 @@ const OPERATIONS: Record<string, { body: (f: Fixture) => Record<string, unknown>
   GenerateDataKeyWithoutPlaintext: { body: (f) => ({ KeyId: f.key.keyId, NumberOfBytes: 16 }), answer: (r) => r.KeyId },
   GenerateDataKeyPair: { body: (f) => ({ KeyId: f.key.keyId, KeyPairSpec: 'ECC_NIST_P256' }), answer: (r) => r.KeyId },
   GenerateDataKeyPairWithoutPlaintext: { body: (f) => ({ KeyId: f.key.keyId, KeyPairSpec: 'ECC_NIST_EDWARDS25519' }), answer: (r) => r.KeyId },
+  GetPublicKey: { body: (f) => ({ KeyId: f.sign.keyId }), answer: (r) => r.KeyId, key: (f) => f.sign },
+  Sign: { body: (f) => ({ KeyId: f.sign.keyId, Message: b64('m'), SigningAlgorithm: 'ECDSA_SHA_256' }), answer: (r) => r.KeyId, key: (f) => f.sign },
+  Verify: { body: (f) => ({ KeyId: f.sign.keyId, Message: b64('m'), SigningAlgorithm: 'ECDSA_SHA_256', Signature: f.signature }), answer: (r) => r.KeyId, key: (f) => f.sign },
+  GenerateMac: { body: (f) => ({ KeyId: f.mac.keyId, Message: b64('m'), MacAlgorithm: 'HMAC_SHA_256' }), answer: (r) => r.KeyId, key: (f) => f.mac },
+  VerifyMac: { body: (f) => ({ KeyId: f.mac.keyId, Message: b64('m'), MacAlgorithm: 'HMAC_SHA_256', Mac: f.macValue }), answer: (r) => r.KeyId, key: (f) => f.mac },
+  DeriveSharedSecret: { body: (f) => ({ KeyId: f.agree.keyId, KeyAgreementAlgorithm: 'ECDH', PublicKey: f.peer }), answer: (r) => r.KeyId, key: (f) => f.agree },
+  Encapsulate: { body: (f) => ({ KeyId: f.kem.keyId, EncapsulationAlgorithm: 'ML_KEM' }), answer: (r) => r.KeyId, key: (f) => f.kem },
+  Decapsulate: { body: (f) => ({ KeyId: f.kem.keyId, EncapsulationAlgorithm: 'ML_KEM', SharedSecretCiphertextBlob: f.kemCiphertext }), answer: (r) => r.KeyId, key: (f) => f.kem },
 };
 
 /** What a successful answer of `operation` shows: the key's ARN (CreateGrant: a grant id's type). */
-const expected = (operation: string, f: Fixture) => (operation === 'CreateGrant' ? 'string' : f.key.arn);
+const expected = (operation: string, f: Fixture) => (operation === 'CreateGrant' ? 'string' : (OPERATIONS[operation]?.key?.(f) ?? f.key).arn);
 
 async function grantToken(t: TestApp, keyId: string, region?: string): Promise<{ GrantId: string; GrantToken: string }> {
   const body = { KeyId: keyId, GranteePrincipal: GRANTEE, Operations: ['Decrypt', 'Encrypt'] };
@@ -73,7 +93,19 @@ const fixture = inProcessFixture<Fixture>(async (t) => {
   const live = await grantToken(t, key.keyId);
   // A token of a grant that exists, for every claim it makes, but signed under another root key.
   const otherRootKey = GrantTokenSigner.fromRootKey(RootKey.fromBytes(randomBytes(32))).issue({ account: ACCOUNT, region: 'us-east-1', keyId: key.keyId, grantId: live.GrantId });
+  const sign = await t.createKey({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+  const mac = await t.createKey({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+  const agree = await t.createKey({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'KEY_AGREEMENT' });
+  const kem = await t.createKey({ KeySpec: 'ML_KEM_768', KeyUsage: 'ENCAPSULATE_DECAPSULATE' });
   return {
+    sign,
+    mac,
+    agree,
+    kem,
+    signature: (await t.ok('Sign', { KeyId: sign.keyId, Message: b64('m'), SigningAlgorithm: 'ECDSA_SHA_256' })).Signature as string,
+    macValue: (await t.ok('GenerateMac', { KeyId: mac.keyId, Message: b64('m'), MacAlgorithm: 'HMAC_SHA_256' })).Mac as string,
+    peer: b64(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' })),
+    kemCiphertext: (await t.ok('Encapsulate', { KeyId: kem.keyId, EncapsulationAlgorithm: 'ML_KEM' })).SharedSecretCiphertextBlob as string,
     key,
     blob,
     live: live.GrantToken,

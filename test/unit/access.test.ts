@@ -6,6 +6,7 @@
  * (its IAM actions, read-only or not, and the members the model marks sensitive).
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { AccessControl, type AccessFacts, type Caller, type KmsAction, type Resource } from '../../src/domain/access.js';
 import { systemClock } from '../../src/domain/clock.js';
@@ -63,6 +64,14 @@ interface Fixture {
   /** A grant on keyId to another principal, retired by yet another. */
   grantId: string;
   grantToken: string;
+  /** Keys of the other usages: signing (ECC_NIST_P256), HMAC_256, key agreement (P-256), ML_KEM_512. */
+  signKeyId: string;
+  macKeyId: string;
+  agreeKeyId: string;
+  kemKeyId: string;
+  signature: string;
+  mac: string;
+  kemCiphertext: string;
 }
 
 const GRANTEE = `arn:aws:iam::${ACCOUNT}:role/app`;
@@ -77,7 +86,23 @@ async function fixture(): Promise<Fixture> {
   await t.call('CreateAlias', { AliasName: 'alias/app', TargetKeyId: keyId.KeyId });
   const encrypted = await t.call('Encrypt', { KeyId: keyId.KeyId, Plaintext: Buffer.from('secret').toString('base64'), EncryptionContext: { app: 'a' } });
   const grant = await t.call('CreateGrant', { KeyId: keyId.KeyId, GranteePrincipal: GRANTEE, RetiringPrincipal: RETIREE, Operations: ['Decrypt'] });
+  const created = async (body: object) => ((await t.call('CreateKey', body)).body.KeyMetadata as { KeyId: string }).KeyId;
+  const signKeyId = await created({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+  const macKeyId = await created({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+  const agreeKeyId = await created({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'KEY_AGREEMENT' });
+  const kemKeyId = await created({ KeySpec: 'ML_KEM_512', KeyUsage: 'ENCAPSULATE_DECAPSULATE' });
+  const message = Buffer.from('m').toString('base64');
+  const signature = (await t.call('Sign', { KeyId: signKeyId, Message: message, SigningAlgorithm: 'ECDSA_SHA_256' })).body.Signature as string;
+  const mac = (await t.call('GenerateMac', { KeyId: macKeyId, Message: message, MacAlgorithm: 'HMAC_SHA_256' })).body.Mac as string;
+  const kemCiphertext = (await t.call('Encapsulate', { KeyId: kemKeyId, EncapsulationAlgorithm: 'ML_KEM' })).body.SharedSecretCiphertextBlob as string;
   return {
+    signKeyId,
+    macKeyId,
+    agreeKeyId,
+    kemKeyId,
+    signature,
+    mac,
+    kemCiphertext,
     t,
     keyId: keyId.KeyId,
     otherKeyId: other.KeyId,
@@ -95,18 +120,23 @@ function requests(f: Fixture): Record<string, object> {
     CreateAlias: { AliasName: 'alias/new', TargetKeyId: f.keyId },
     CreateGrant: { KeyId: f.keyId, GranteePrincipal: GRANTEE, Operations: ['Encrypt'] },
     CreateKey: {},
+    Decapsulate: { KeyId: f.kemKeyId, EncapsulationAlgorithm: 'ML_KEM', SharedSecretCiphertextBlob: f.kemCiphertext },
     Decrypt: { CiphertextBlob: f.blob, EncryptionContext: { app: 'a' } },
     DeleteAlias: { AliasName: 'alias/app' },
+    DeriveSharedSecret: { KeyId: f.agreeKeyId, KeyAgreementAlgorithm: 'ECDH', PublicKey: PEER },
     DescribeKey: { KeyId: f.keyId },
     DisableKey: { KeyId: f.keyId },
     EnableKey: { KeyId: f.keyId },
+    Encapsulate: { KeyId: f.kemKeyId, EncapsulationAlgorithm: 'ML_KEM' },
     Encrypt: { KeyId: f.keyId, Plaintext: Buffer.from('x').toString('base64') },
     GenerateDataKey: { KeyId: f.keyId, KeySpec: 'AES_256' },
     GenerateDataKeyPair: { KeyId: f.keyId, KeyPairSpec: 'ECC_NIST_P256' },
     GenerateDataKeyPairWithoutPlaintext: { KeyId: f.keyId, KeyPairSpec: 'ECC_NIST_P256' },
     GenerateDataKeyWithoutPlaintext: { KeyId: f.keyId, KeySpec: 'AES_256' },
+    GenerateMac: { KeyId: f.macKeyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' },
     GenerateRandom: { NumberOfBytes: 16 },
     GetKeyPolicy: { KeyId: f.keyId },
+    GetPublicKey: { KeyId: f.signKeyId },
     ListAliases: {},
     ListGrants: { KeyId: f.keyId },
     ListKeyPolicies: { KeyId: f.keyId },
@@ -120,11 +150,18 @@ function requests(f: Fixture): Record<string, object> {
     RetireGrant: { KeyId: f.keyId, GrantId: f.grantId },
     RevokeGrant: { KeyId: f.keyId, GrantId: f.grantId },
     ScheduleKeyDeletion: { KeyId: f.keyId },
+    Sign: { KeyId: f.signKeyId, Message: MESSAGE, SigningAlgorithm: 'ECDSA_SHA_256' },
     TagResource: { KeyId: f.keyId, Tags: [{ TagKey: 'team', TagValue: 'x' }] },
     UntagResource: { KeyId: f.keyId, TagKeys: ['team'] },
     UpdateAlias: { AliasName: 'alias/app', TargetKeyId: f.otherKeyId },
+    Verify: { KeyId: f.signKeyId, Message: MESSAGE, SigningAlgorithm: 'ECDSA_SHA_256', Signature: f.signature },
+    VerifyMac: { KeyId: f.macKeyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256', Mac: f.mac },
   };
 }
+
+/** The message Sign, Verify, GenerateMac and VerifyMac requests carry, and a peer's P-256 public key. */
+const MESSAGE = Buffer.from('m').toString('base64');
+const PEER = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
 
 const served = [...createRegistry(kmsModel).keys()].sort();
 
@@ -187,6 +224,26 @@ describe('what each access decision is told', () => {
           requestAlias: 'alias/app',
         },
       },
+    ]);
+  });
+
+  it('Sign, Verify, GenerateMac and DeriveSharedSecret: their algorithms and message type', async () => {
+    const told = async (operation: string, body: (f: Fixture) => object) => (await recorded(operation, body)).decisions.map((d) => [d.action, d.facts]);
+    assert.deepEqual(await told('Sign', (f) => ({ KeyId: f.signKeyId, Message: MESSAGE, SigningAlgorithm: 'ECDSA_SHA_256' })), [
+      ['kms:Sign', { grantTokens: [], signingAlgorithm: 'ECDSA_SHA_256', messageType: 'RAW' }],
+    ]);
+    const digest = Buffer.alloc(32).toString('base64');
+    assert.deepEqual(await told('Sign', (f) => ({ KeyId: f.signKeyId, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' })), [
+      ['kms:Sign', { grantTokens: [], signingAlgorithm: 'ECDSA_SHA_256', messageType: 'DIGEST' }],
+    ]);
+    assert.deepEqual(await told('Verify', (f) => ({ KeyId: f.signKeyId, Message: MESSAGE, SigningAlgorithm: 'ECDSA_SHA_256', Signature: f.signature })), [
+      ['kms:Verify', { grantTokens: [], signingAlgorithm: 'ECDSA_SHA_256', messageType: 'RAW' }],
+    ]);
+    assert.deepEqual(await told('GenerateMac', (f) => ({ KeyId: f.macKeyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' })), [
+      ['kms:GenerateMac', { grantTokens: [], macAlgorithm: 'HMAC_SHA_256' }],
+    ]);
+    assert.deepEqual(await told('DeriveSharedSecret', (f) => ({ KeyId: f.agreeKeyId, KeyAgreementAlgorithm: 'ECDH', PublicKey: PEER })), [
+      ['kms:DeriveSharedSecret', { grantTokens: [], keyAgreementAlgorithm: 'ECDH' }],
     ]);
   });
 

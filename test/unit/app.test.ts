@@ -104,18 +104,20 @@ describe('routing and framing errors', () => {
     { name: 'an operation KMS does not have', request: post('Frobnicate'), status: 400, __type: 'UnknownOperationException', message: '' },
     { name: 'operation names are case-sensitive', request: post('listKeys'), status: 400, __type: 'UnknownOperationException', message: '' },
     {
-      name: 'a KMS operation Trent does not serve (Sign)',
-      request: post('Sign', '{}'),
+      name: 'a KMS operation Trent does not serve (ConnectCustomKeyStore)',
+      request: post('ConnectCustomKeyStore', '{}'),
       status: 400,
       __type: 'UnsupportedOperationException',
-      message: 'Sign is not supported by this Trent server yet.',
+      message: 'ConnectCustomKeyStore is not supported by this Trent server yet.',
     },
     {
-      name: 'a post-quantum operation of the newest API, not in botocore yet (Encapsulate)',
+      name: 'a post-quantum operation of the newest API, not in botocore yet, modelled from the SDK (Encapsulate)',
       request: post('Encapsulate', '{}'),
       status: 400,
-      __type: 'UnsupportedOperationException',
-      message: 'Encapsulate is not supported by this Trent server yet.',
+      __type: 'ValidationException',
+      message:
+        "2 validation errors detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null; " +
+        "Value null at 'encapsulationAlgorithm' failed to satisfy constraint: Member must not be null",
     },
     {
       name: 'a KMS operation Trent does not serve (ReplicateKey)',

@@ -133,6 +133,8 @@ export interface DecryptRequest {
   context: EncryptionContext | undefined;
   /** The KeyId the request named, if any: it must then name the blob's key. */
   keyIdText: string | undefined;
+  /** That key, when the caller has resolved and authorized it already (with these facts). */
+  named?: KeyRecord | undefined;
   /** The action the blob's key is authorized for (kms:Decrypt, kms:ReEncryptFrom). */
   action?: KmsAction;
   facts?: AccessFacts;
@@ -145,7 +147,7 @@ export interface DecryptRequest {
 export async function decryptBlob(ctx: RequestContext, request: DecryptRequest): Promise<Opened> {
   const facts: AccessFacts = { encryptionContext: request.context ?? {}, ...request.facts };
   const use = { allowAlias: true, facts, ...(request.action && { action: request.action }) };
-  const named = request.keyIdText === undefined ? undefined : await useKey(ctx, request.keyIdText, use);
+  const named = request.named ?? (request.keyIdText === undefined ? undefined : await useKey(ctx, request.keyIdText, use));
   let header;
   try {
     header = readHeader(request.blob);
