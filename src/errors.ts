@@ -49,6 +49,12 @@ export class ValidationException extends KmsError { readonly type = 'ValidationE
 export class KMSInvalidMacException extends KmsError { readonly type = 'KMSInvalidMacException'; }
 export class KMSInvalidSignatureException extends KmsError { readonly type = 'KMSInvalidSignatureException'; }
 
+/** AWS: "The system timed out while trying to fulfill the request. You can retry the request." */
+export class DependencyTimeoutException extends KmsError {
+  readonly type = 'DependencyTimeoutException';
+  override readonly fault: Fault = 'server';
+}
+
 export class KMSInternalException extends KmsError {
   readonly type = 'KMSInternalException';
   override readonly fault: Fault = 'server';

@@ -1,0 +1,111 @@
+/**
+ * PostgreSQL schema migrations, applied in order at start-up, each in its own transaction, while
+ * the starting server holds an advisory lock (storage/postgres.ts): several servers starting
+ * together apply each migration once. Table `trent_migrations` records what was applied. Never
+ * edit a migration that has shipped: add the next one.
+ *
+ * The tables mirror SQLite's (migrations/sqlite.ts) so an export from one imports into the other.
+ * Times are milliseconds since the epoch in BIGINT. Names that pages are ordered by (key id, alias
+ * name, grant id) compare byte by byte (COLLATE "C"), as in SQLite, whatever the database's locale.
+ * A trigger on every table that holds per-key state sends `NOTIFY trent_changes` with the schema, the writer's application_name and the key
+ * id, in the writer's transaction: every server LISTENs and drops what it cached of that key
+ * when another one commits a change (the change signal of storage/types.ts).
+ */
+import type { Migration } from './sqlite.js';
+
+export const CHANGE_CHANNEL = 'trent_changes';
+
+export const postgresMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'keys, key material, aliases, grants, settings and the change trigger',
+    sql: `
+      CREATE TABLE keys (
+        key_id TEXT COLLATE "C" PRIMARY KEY,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        description TEXT NOT NULL,
+        key_spec TEXT NOT NULL,
+        key_usage TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        state TEXT NOT NULL,
+        deletion_date BIGINT,
+        pending_window_days INTEGER,
+        policy TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        current_material_version INTEGER NOT NULL,
+        public_key BYTEA,
+        revision INTEGER NOT NULL
+      );
+      CREATE INDEX keys_by_scope ON keys (account, region, key_id);
+      CREATE INDEX keys_pending_deletion ON keys (deletion_date) WHERE state = 'PendingDeletion';
+
+      CREATE TABLE key_materials (
+        key_id TEXT COLLATE "C" NOT NULL REFERENCES keys (key_id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        material_id TEXT NOT NULL,
+        wrapped BYTEA NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (key_id, version)
+      );
+
+      CREATE TABLE aliases (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        alias_name TEXT COLLATE "C" NOT NULL,
+        target_key_id TEXT COLLATE "C" NOT NULL REFERENCES keys (key_id) ON DELETE CASCADE,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (account, region, alias_name)
+      );
+      CREATE INDEX aliases_by_target ON aliases (target_key_id);
+
+      CREATE TABLE grants (
+        grant_id TEXT COLLATE "C" PRIMARY KEY,
+        key_id TEXT COLLATE "C" NOT NULL REFERENCES keys (key_id) ON DELETE CASCADE,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT,
+        grantee_principal TEXT NOT NULL,
+        retiring_principal TEXT,
+        grantee_service_principal TEXT,
+        retiring_service_principal TEXT,
+        operations TEXT NOT NULL,
+        constraints TEXT,
+        issuing_account TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        identity TEXT NOT NULL
+      );
+      CREATE INDEX grants_of_key ON grants (key_id, grant_id);
+      CREATE INDEX grants_of_grantee ON grants (key_id, grantee_principal, grant_id);
+      CREATE INDEX grants_of_retiring_principal ON grants (retiring_principal, region, grant_id) WHERE retiring_principal IS NOT NULL;
+      CREATE UNIQUE INDEX grants_by_name ON grants (key_id, name, identity) WHERE name IS NOT NULL;
+
+      CREATE TABLE settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+
+      CREATE FUNCTION trent_announce_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        changed JSONB;
+      BEGIN
+        IF TG_OP = 'DELETE' THEN changed := to_jsonb(OLD); ELSE changed := to_jsonb(NEW); END IF;
+        PERFORM pg_notify('${CHANGE_CHANNEL}',
+          TG_TABLE_SCHEMA || ' ' || current_setting('application_name') || ' ' ||
+          coalesce(changed ->> 'key_id', changed ->> 'target_key_id'));
+        RETURN NULL;
+      END;
+      $$;
+      CREATE TRIGGER keys_changed AFTER INSERT OR UPDATE OR DELETE ON keys
+        FOR EACH ROW EXECUTE FUNCTION trent_announce_change();
+      CREATE TRIGGER key_materials_changed AFTER INSERT OR UPDATE OR DELETE ON key_materials
+        FOR EACH ROW EXECUTE FUNCTION trent_announce_change();
+      CREATE TRIGGER aliases_changed AFTER INSERT OR UPDATE OR DELETE ON aliases
+        FOR EACH ROW EXECUTE FUNCTION trent_announce_change();
+      CREATE TRIGGER grants_changed AFTER INSERT OR UPDATE OR DELETE ON grants
+        FOR EACH ROW EXECUTE FUNCTION trent_announce_change();
+    `,
+  },
+];

@@ -1,0 +1,884 @@
+/**
+ * The PostgreSQL Store: several stateless Trent servers share one PostgreSQL database (which the
+ * operator runs, replicates or buys managed; Trent adds no clustering of its own).
+ *
+ * - Connections come from a pool (pg.Pool); every statement is parameterised, and the hot ones
+ *   are named, so each connection prepares them once.
+ * - Migrations (migrations/postgres.ts) run once, however many servers start together: the
+ *   starting server takes a session advisory lock, reads which versions `trent_migrations`
+ *   holds and applies the others, each in its own transaction.
+ * - Key records are cached in the process, since every request reads one, and the cache costs
+ *   no round trip: a trigger on every table sends NOTIFY in the writer's transaction, and one
+ *   dedicated connection per store LISTENs. A change committed by another server drops the key
+ *   it names, and is announced on the change signal (onChange) as a change to anything. A read
+ *   served from the cache first lets the event loop take in what the listening connection has
+ *   received, so a notification that has arrived is applied before the read answers. While the
+ *   listening connection is down (or not yet listening) nothing is cached: every read goes to
+ *   the database, and the cache is emptied when listening starts again.
+ * - A change to one key by two servers is settled by the optimistic revision of types.ts
+ *   (UPDATE ... WHERE revision = expected); a name taken twice (alias, named grant) by the
+ *   primary key or unique index, so exactly one of two racing servers wins.
+ * - Faults: a connection that cannot be made, a statement that does not answer in time or a
+ *   connection lost mid-statement become DependencyTimeoutException (HTTP 500, which AWS's
+ *   clients retry), with a fixed message; the pool drops the broken connection and opens new
+ *   ones when the database is back, so the server recovers by itself.
+ *
+ * As in the SQLite store, `transaction(fn)` holds the store in this process: other callers wait
+ * until it ends. Across servers, a transaction's writes are isolated by PostgreSQL.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { DependencyTimeoutException } from '../errors.js';
+import type { GrantOperation, KeySpec, KeyUsageType } from '../kms-types.generated.js';
+import { CHANGE_CHANNEL, postgresMigrations } from './migrations/postgres.js';
+import { copyKey, grantIdentity, sameScope } from './records.js';
+import type {
+  AliasRecord,
+  ChangeListener,
+  GrantConstraintsRecord,
+  GrantRecord,
+  KeyMaterialRecord,
+  KeyRecord,
+  KeyState,
+  PageRequest,
+  Scope,
+  Store,
+  Tag,
+} from './types.js';
+
+export interface PostgresStoreOptions {
+  /** Connections in the pool; default 10. */
+  maxConnections?: number;
+  /** How long to wait for a connection, and for a statement's answer; default 5000 ms each. */
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
+  /** Told of a connection lost while idle, or of the listening connection failing. */
+  onError?: (err: Error) => void;
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+interface KeyRow {
+  key_id: string;
+  account: string;
+  region: string;
+  created_at: number;
+  description: string;
+  key_spec: string;
+  key_usage: string;
+  origin: string;
+  state: string;
+  deletion_date: number | null;
+  pending_window_days: number | null;
+  policy: string;
+  tags: string;
+  current_material_version: number;
+  public_key: Buffer | null;
+  revision: number;
+}
+
+interface MaterialRow {
+  key_id: string;
+  version: number;
+  material_id: string;
+  wrapped: Buffer;
+  created_at: number;
+}
+
+interface AliasRow {
+  account: string;
+  region: string;
+  alias_name: string;
+  target_key_id: string;
+  created_at: number;
+  updated_at: number;
+}
+
+interface GrantRow {
+  grant_id: string;
+  key_id: string;
+  account: string;
+  region: string;
+  name: string | null;
+  grantee_principal: string;
+  retiring_principal: string | null;
+  grantee_service_principal: string | null;
+  retiring_service_principal: string | null;
+  operations: string;
+  constraints: string | null;
+  issuing_account: string;
+  created_at: number;
+  identity: string;
+}
+
+function keyFromRow(row: KeyRow): KeyRecord {
+  const key: KeyRecord = {
+    keyId: row.key_id,
+    account: row.account,
+    region: row.region,
+    createdAt: row.created_at,
+    description: row.description,
+    keySpec: row.key_spec as KeySpec,
+    keyUsage: row.key_usage as KeyUsageType,
+    origin: row.origin as KeyRecord['origin'],
+    state: row.state as KeyState,
+    policy: row.policy,
+    tags: JSON.parse(row.tags) as Tag[],
+    currentMaterialVersion: row.current_material_version,
+    revision: row.revision,
+  };
+  if (row.deletion_date !== null) key.deletionDate = row.deletion_date;
+  if (row.pending_window_days !== null) key.pendingWindowInDays = row.pending_window_days;
+  if (row.public_key !== null) key.publicKey = row.public_key;
+  return key;
+}
+
+/** A key's columns in KEY_COLUMNS order. */
+function keyValues(key: KeyRecord): unknown[] {
+  return [
+    key.keyId,
+    key.account,
+    key.region,
+    key.createdAt,
+    key.description,
+    key.keySpec,
+    key.keyUsage,
+    key.origin,
+    key.state,
+    key.deletionDate ?? null,
+    key.pendingWindowInDays ?? null,
+    key.policy,
+    JSON.stringify(key.tags),
+    key.currentMaterialVersion,
+    key.publicKey ?? null,
+    key.revision,
+  ];
+}
+
+function materialFromRow(row: MaterialRow | undefined): KeyMaterialRecord | undefined {
+  return row && { keyId: row.key_id, version: row.version, materialId: row.material_id, wrapped: row.wrapped, createdAt: row.created_at };
+}
+
+function aliasFromRow(row: AliasRow): AliasRecord {
+  return {
+    account: row.account,
+    region: row.region,
+    aliasName: row.alias_name,
+    targetKeyId: row.target_key_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function grantFromRow(row: GrantRow): GrantRecord {
+  const grant: GrantRecord = {
+    grantId: row.grant_id,
+    keyId: row.key_id,
+    account: row.account,
+    region: row.region,
+    granteePrincipal: row.grantee_principal,
+    operations: JSON.parse(row.operations) as GrantOperation[],
+    issuingAccount: row.issuing_account,
+    createdAt: row.created_at,
+  };
+  if (row.name !== null) grant.name = row.name;
+  if (row.retiring_principal !== null) grant.retiringPrincipal = row.retiring_principal;
+  if (row.grantee_service_principal !== null) grant.granteeServicePrincipal = row.grantee_service_principal;
+  if (row.retiring_service_principal !== null) grant.retiringServicePrincipal = row.retiring_service_principal;
+  if (row.constraints !== null) grant.constraints = JSON.parse(row.constraints) as GrantConstraintsRecord;
+  return grant;
+}
+
+/** A grant's columns in GRANT_COLUMNS order. */
+function grantValues(grant: GrantRecord): unknown[] {
+  return [
+    grant.grantId,
+    grant.keyId,
+    grant.account,
+    grant.region,
+    grant.name ?? null,
+    grant.granteePrincipal,
+    grant.retiringPrincipal ?? null,
+    grant.granteeServicePrincipal ?? null,
+    grant.retiringServicePrincipal ?? null,
+    JSON.stringify(grant.operations),
+    grant.constraints === undefined ? null : JSON.stringify(grant.constraints),
+    grant.issuingAccount,
+    grant.createdAt,
+    grantIdentity(grant),
+  ];
+}
+
+const KEY_COLUMNS =
+  'key_id, account, region, created_at, description, key_spec, key_usage, origin, state, deletion_date, ' +
+  'pending_window_days, policy, tags, current_material_version, public_key, revision';
+const GRANT_COLUMNS =
+  'grant_id, key_id, account, region, name, grantee_principal, retiring_principal, grantee_service_principal, ' +
+  'retiring_service_principal, operations, constraints, issuing_account, created_at, identity';
+const placeholders = (columns: string) => columns.split(', ').map((_, i) => `$${i + 1}`).join(', ');
+/** In INSERT ... SELECT, PostgreSQL types parameters from the SELECT, not the target columns. */
+const GRANT_PLACEHOLDERS_TYPED = GRANT_COLUMNS.split(', ')
+  .map((column, i) => `$${i + 1}::${column === 'created_at' ? 'bigint' : 'text'}`)
+  .join(', ');
+
+const KEY_CACHE_LIMIT = 10_000;
+/** How often the listening connection proves it is still connected. */
+const HEARTBEAT_MS = 2000;
+/** The longest a write waits to hear its fence (see fence()). */
+const FENCE_WAIT_MS = 1000;
+const ROOT_KEY_CHECK = 'root_key_check';
+/** Advisory lock ids are 64-bit; this one is 'trent' and the schema, hashed by PostgreSQL. */
+const MIGRATION_LOCK = "hashtextextended('trent migrations ' || current_schema(), 0)";
+
+/** The named, parameterised statements of the hot paths (prepared once per connection). */
+const SQL = {
+  getKey: { name: 'trent_get_key', text: 'SELECT * FROM keys WHERE key_id = $1 AND account = $2 AND region = $3' },
+  getMaterial: { name: 'trent_get_material', text: 'SELECT * FROM key_materials WHERE key_id = $1 AND version = $2' },
+  getAlias: { name: 'trent_get_alias', text: 'SELECT * FROM aliases WHERE account = $1 AND region = $2 AND alias_name = $3' },
+  grantsOfGrantee: {
+    name: 'trent_grants_of_grantee',
+    text:
+      'SELECT * FROM grants WHERE key_id = $1 AND account = $2 AND region = $3 AND grantee_principal = $4 AND grant_id > $5 ' +
+      'ORDER BY grant_id LIMIT $6',
+  },
+};
+
+/** pg's SQLSTATE classes and socket errors that mean "the database is not answering". */
+function isUnreachable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (/^E[A-Z]+$/.test(code)) return true; // ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE, EHOSTUNREACH ...
+    // 08: connection exception; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now;
+    // 57014: statement_timeout cancelled the statement.
+    if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '57014') return true;
+  }
+  return /timeout|Connection terminated|not queryable|Client has encountered a connection error/i.test(err.message);
+}
+
+const UNREACHABLE_MESSAGE = 'The key store database did not answer in time. Retry the request.';
+
+/** What a store and its transaction views share: the pool, the listener, the cache. */
+interface Shared {
+  pool: pg.Pool;
+  schema: string;
+  /** This store's application_name: notifications carrying it are its own writes. */
+  writer: string;
+  keyCache: Map<string, KeyRecord>;
+  /** Moves on every invalidation, so a read that raced one does not fill the cache. */
+  generation: number;
+  /** True while the listening connection is up and LISTENing: only then is anything cached. */
+  listening: boolean;
+  listeners: Set<ChangeListener>;
+  held?: Promise<void>;
+  closed: boolean;
+  listener?: pg.Client;
+  reconnectTimer?: NodeJS.Timeout;
+  heartbeat?: NodeJS.Timeout;
+  /** Fences this store sent and waits to hear back, by their payload's last word. */
+  fences: Map<string, () => void>;
+  fenceCount: number;
+  onError: (err: Error) => void;
+  connection: pg.ClientConfig;
+}
+
+/** Forgets what a write is about to change; reads already under way will not cache it either. */
+function invalidate(s: Shared, keyId?: string): void {
+  s.generation++;
+  if (keyId === undefined) s.keyCache.clear();
+  else s.keyCache.delete(keyId);
+}
+
+/** Announces this store's own write (after it, so nothing read meanwhile stays cached). */
+function changed(s: Shared, keyId?: string): void {
+  invalidate(s, keyId);
+  for (const listener of s.listeners) listener(keyId);
+}
+
+/** Another server's commit, as its notification tells it: drop the key, announce "anything". */
+function foreignChange(s: Shared, payload: string | undefined): void {
+  const [schema, writer, keyId] = (payload ?? '').split(' ');
+  if (schema !== s.schema) return;
+  if (keyId?.startsWith('fence:')) {
+    if (writer === s.writer) s.fences.get(keyId)?.();
+    return;
+  }
+  if (writer === s.writer) return;
+  s.generation++;
+  if (keyId) s.keyCache.delete(keyId);
+  else s.keyCache.clear();
+  for (const listener of s.listeners) listener(undefined);
+}
+
+function stopListening(s: Shared): void {
+  s.listening = false;
+  s.generation++;
+  s.keyCache.clear();
+}
+
+async function listen(s: Shared): Promise<void> {
+  if (s.closed) return;
+  const client = new pg.Client(s.connection);
+  s.listener = client;
+  const lost = (err?: Error) => {
+    if (s.listener !== client) return;
+    delete s.listener;
+    clearInterval(s.heartbeat);
+    stopListening(s);
+    // Commits made while nobody listened are unknown: everything may have changed.
+    for (const listener of s.listeners) listener(undefined);
+    if (err) s.onError(err);
+    client.end().catch(() => {});
+    if (!s.closed) {
+      s.reconnectTimer = setTimeout(() => void listen(s), 500);
+      s.reconnectTimer.unref();
+    }
+  };
+  client.on('error', lost);
+  client.on('end', () => lost());
+  client.on('notification', (message) => {
+    if (message.channel === CHANGE_CHANNEL) foreignChange(s, message.payload);
+  });
+  try {
+    await client.connect();
+    await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+    if (s.listener !== client) return;
+    // Whatever was cached before this point may predate a commit nobody heard of.
+    s.generation++;
+    s.keyCache.clear();
+    s.listening = true;
+    // A connection cut without a reset (a dead network path) is noticed by the heartbeat's
+    // query_timeout within seconds, not by TCP keep-alive after minutes.
+    s.heartbeat = setInterval(() => {
+      client.query('SELECT 1').catch((err: Error) => lost(err));
+    }, HEARTBEAT_MS);
+    s.heartbeat.unref();
+  } catch (err) {
+    lost(err as Error);
+  }
+}
+
+/**
+ * Waits until this store's listening connection hears a notification sent after a write that
+ * committed: PostgreSQL delivers notifications in commit order, and signals every listening
+ * server at the commit, so by then the other servers have been sent the write's notification
+ * too, and a client told of the write cannot reach one that has not. Bounded: a listener that
+ * is slow or gone (then nothing is cached anywhere it matters) does not hold the write up.
+ */
+async function fence(s: Shared): Promise<void> {
+  if (!s.listening) return;
+  const id = `fence:${++s.fenceCount}`;
+  let timer: NodeJS.Timeout | undefined;
+  const heard = new Promise<void>((resolve) => {
+    s.fences.set(id, resolve);
+    timer = setTimeout(resolve, FENCE_WAIT_MS);
+  });
+  try {
+    await s.pool.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, `${s.schema} ${s.writer} ${id}`]);
+    await heard;
+  } catch {
+    // The write is committed; failing to confirm its delivery changes nothing about it.
+  } finally {
+    clearTimeout(timer);
+    s.fences.delete(id);
+  }
+}
+
+/** A run of a statement: rows, and how many rows it changed. */
+async function query<R extends pg.QueryResultRow>(
+  q: Queryable,
+  statement: string | { name: string; text: string },
+  values: unknown[] = [],
+): Promise<pg.QueryResult<R>> {
+  try {
+    const config = typeof statement === 'string' ? { text: statement, values } : { ...statement, values };
+    return await q.query<R>(config);
+  } catch (err) {
+    if (isUnreachable(err)) throw new DependencyTimeoutException(UNREACHABLE_MESSAGE, { cause: err });
+    throw err;
+  }
+}
+
+class PostgresAccess implements Store {
+  constructor(
+    protected readonly shared: Shared,
+    /** The transaction's connection for the view a transaction's function gets; else the pool. */
+    private readonly client?: pg.PoolClient,
+  ) {}
+
+  private get q(): Queryable {
+    return this.client ?? this.shared.pool;
+  }
+
+  /** Waits, outside a transaction, until no transaction of this store holds it. */
+  private async turn(): Promise<void> {
+    if (this.client) return;
+    while (this.shared.held) await this.shared.held;
+  }
+
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.client) return fn(this); // nested: part of the enclosing transaction
+    const s = this.shared;
+    while (s.held) await s.held;
+    let release = () => {};
+    s.held = new Promise<void>((resolve) => (release = resolve));
+    try {
+      let client: pg.PoolClient;
+      try {
+        client = await s.pool.connect();
+      } catch (err) {
+        if (isUnreachable(err)) throw new DependencyTimeoutException(UNREACHABLE_MESSAGE, { cause: err });
+        throw err;
+      }
+      let broken: Error | undefined;
+      try {
+        await query(client, 'BEGIN');
+        try {
+          const result = await fn(new PostgresAccess(s, client));
+          await query(client, 'COMMIT');
+          await fence(s);
+          return result;
+        } catch (err) {
+          await query(client, 'ROLLBACK').catch((rollbackFailed: Error) => (broken = rollbackFailed));
+          // What was read or written inside the transaction may never have been committed.
+          changed(s);
+          throw err;
+        }
+      } finally {
+        client.release(broken);
+      }
+    } finally {
+      delete s.held;
+      release();
+    }
+  }
+
+  /**
+   * Runs a write: the key it changes (undefined: not one key's record) is forgotten before the
+   * statement and again after it, when the write is announced, whether or not it succeeded.
+   * A committed write to a key is fenced (fence()) before it is acknowledged.
+   */
+  private async write<T>(keyId: string | undefined, body: (q: Queryable) => Promise<T>): Promise<T> {
+    await this.turn();
+    invalidate(this.shared, keyId);
+    let result: T;
+    try {
+      result = await body(this.q);
+    } finally {
+      changed(this.shared, keyId);
+    }
+    if (keyId !== undefined && !this.client) await fence(this.shared);
+    return result;
+  }
+
+  onChange(listener: ChangeListener): () => void {
+    this.shared.listeners.add(listener);
+    return () => this.shared.listeners.delete(listener);
+  }
+
+  async createKey(key: KeyRecord, material?: KeyMaterialRecord): Promise<void> {
+    const insertKey = `INSERT INTO keys (${KEY_COLUMNS}) VALUES (${placeholders(KEY_COLUMNS)})`;
+    if (!material) {
+      await this.write(key.keyId, (q) => query(q, insertKey, keyValues(key)));
+      return;
+    }
+    // One statement, so the key and its material commit together without a transaction's round trips.
+    await this.write(key.keyId, (q) => query(
+      q,
+      `WITH k AS (${insertKey} RETURNING key_id)
+       INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at)
+       SELECT key_id, $17::integer, $18::text, $19::bytea, $20::bigint FROM k`,
+      [...keyValues(key), material.version, material.materialId, material.wrapped, material.createdAt],
+    ));
+  }
+
+  async getKey(scope: Scope, keyId: string): Promise<KeyRecord | undefined> {
+    await this.turn();
+    const s = this.shared;
+    const useCache = s.listening && !this.client;
+    if (useCache) {
+      // Let the listening connection deliver any notification already received (the poll phase
+      // runs before setImmediate callbacks), so a cached record another server changed is dropped.
+      await new Promise((resolve) => setImmediate(resolve));
+      const cached = s.keyCache.get(keyId);
+      if (cached) return sameScope(cached, scope) ? copyKey(cached) : undefined;
+    }
+    const generation = s.generation;
+    const { rows } = await query<KeyRow>(this.q, SQL.getKey, [keyId, scope.account, scope.region]);
+    const row = rows[0];
+    if (!row) return undefined;
+    const key = keyFromRow(row);
+    if (useCache && s.listening && generation === s.generation) {
+      if (s.keyCache.size >= KEY_CACHE_LIMIT) s.keyCache.clear();
+      s.keyCache.set(keyId, key);
+      return copyKey(key);
+    }
+    return key;
+  }
+
+  async updateKey(key: KeyRecord, expectedRevision: number): Promise<boolean> {
+    const result = await this.write(key.keyId, (q) => query(
+      q,
+      `UPDATE keys SET description = $4, key_spec = $5, key_usage = $6, origin = $7, state = $8, deletion_date = $9,
+         pending_window_days = $10, policy = $11, tags = $12, current_material_version = $13, public_key = $14,
+         revision = $15 + 1
+       WHERE key_id = $1 AND account = $2 AND region = $3 AND revision = $15`,
+      [
+        key.keyId, key.account, key.region, key.description, key.keySpec, key.keyUsage, key.origin, key.state,
+        key.deletionDate ?? null, key.pendingWindowInDays ?? null, key.policy, JSON.stringify(key.tags),
+        key.currentMaterialVersion, key.publicKey ?? null, expectedRevision,
+      ],
+    ));
+    return result.rowCount === 1;
+  }
+
+  async deleteKey(scope: Scope, keyId: string, expectedRevision?: number): Promise<boolean> {
+    const result = await this.write(keyId, (q) =>
+      expectedRevision === undefined
+        ? query(q, 'DELETE FROM keys WHERE key_id = $1 AND account = $2 AND region = $3', [keyId, scope.account, scope.region])
+        : query(q, 'DELETE FROM keys WHERE key_id = $1 AND account = $2 AND region = $3 AND revision = $4', [
+            keyId, scope.account, scope.region, expectedRevision,
+          ]),
+    );
+    return result.rowCount === 1;
+  }
+
+  async listKeys(scope: Scope, page: PageRequest): Promise<KeyRecord[]> {
+    await this.turn();
+    const { rows } = await query<KeyRow>(
+      this.q,
+      'SELECT * FROM keys WHERE account = $1 AND region = $2 AND key_id > $3 ORDER BY key_id LIMIT $4',
+      [scope.account, scope.region, page.after ?? '', page.limit],
+    );
+    return rows.map(keyFromRow);
+  }
+
+  async keysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]> {
+    await this.turn();
+    const { rows } = await query<KeyRow>(
+      this.q,
+      "SELECT * FROM keys WHERE state = 'PendingDeletion' AND deletion_date <= $1 ORDER BY deletion_date LIMIT $2",
+      [now, limit],
+    );
+    return rows.map(keyFromRow);
+  }
+
+  async getMaterial(keyId: string, version: number): Promise<KeyMaterialRecord | undefined> {
+    await this.turn();
+    const { rows } = await query<MaterialRow>(this.q, SQL.getMaterial, [keyId, version]);
+    return materialFromRow(rows[0]);
+  }
+
+  async addMaterial(scope: Scope, material: KeyMaterialRecord, expectedRevision: number): Promise<boolean> {
+    // One statement: the insert happens only if the key moved, and the key moves only if the
+    // version is new (the NOT EXISTS); the primary key settles two racing inserts of one version,
+    // the loser's whole statement failing with a unique violation.
+    try {
+      const result = await this.write(material.keyId, (q) => query(
+        q,
+        `WITH moved AS (
+           UPDATE keys SET current_material_version = $2, revision = revision + 1
+           WHERE key_id = $1 AND account = $3 AND region = $4 AND revision = $5
+             AND NOT EXISTS (SELECT 1 FROM key_materials WHERE key_id = $1 AND version = $2)
+           RETURNING key_id)
+         INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at)
+         SELECT key_id, $2::integer, $6::text, $7::bytea, $8::bigint FROM moved`,
+        [material.keyId, material.version, scope.account, scope.region, expectedRevision, material.materialId, material.wrapped, material.createdAt],
+      ));
+      return result.rowCount === 1;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === '23505') return false;
+      throw err;
+    }
+  }
+
+  async createAlias(alias: AliasRecord): Promise<boolean> {
+    const result = await this.write(undefined, (q) => query(
+      q,
+      `INSERT INTO aliases (account, region, alias_name, target_key_id, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+      [alias.account, alias.region, alias.aliasName, alias.targetKeyId, alias.createdAt, alias.updatedAt],
+    ));
+    return result.rowCount === 1;
+  }
+
+  async getAlias(scope: Scope, aliasName: string): Promise<AliasRecord | undefined> {
+    await this.turn();
+    const { rows } = await query<AliasRow>(this.q, SQL.getAlias, [scope.account, scope.region, aliasName]);
+    return rows[0] && aliasFromRow(rows[0]);
+  }
+
+  async updateAlias(alias: AliasRecord): Promise<boolean> {
+    const result = await this.write(undefined, (q) => query(
+      q,
+      'UPDATE aliases SET target_key_id = $1, updated_at = $2 WHERE account = $3 AND region = $4 AND alias_name = $5',
+      [alias.targetKeyId, alias.updatedAt, alias.account, alias.region, alias.aliasName],
+    ));
+    return result.rowCount === 1;
+  }
+
+  async deleteAlias(scope: Scope, aliasName: string): Promise<boolean> {
+    const result = await this.write(undefined, (q) =>
+      query(q, 'DELETE FROM aliases WHERE account = $1 AND region = $2 AND alias_name = $3', [scope.account, scope.region, aliasName]),
+    );
+    return result.rowCount === 1;
+  }
+
+  async listAliases(scope: Scope, page: PageRequest & { keyId?: string }): Promise<AliasRecord[]> {
+    await this.turn();
+    const { rows } =
+      page.keyId === undefined
+        ? await query<AliasRow>(
+            this.q,
+            'SELECT * FROM aliases WHERE account = $1 AND region = $2 AND alias_name > $3 ORDER BY alias_name LIMIT $4',
+            [scope.account, scope.region, page.after ?? '', page.limit],
+          )
+        : await query<AliasRow>(
+            this.q,
+            `SELECT * FROM aliases WHERE account = $1 AND region = $2 AND target_key_id = $3 AND alias_name > $4
+             ORDER BY alias_name LIMIT $5`,
+            [scope.account, scope.region, page.keyId, page.after ?? '', page.limit],
+          );
+    return rows.map(aliasFromRow);
+  }
+
+  async createGrant(grant: GrantRecord): Promise<GrantRecord | undefined> {
+    await this.turn();
+    const values = grantValues(grant);
+    // One statement: insert if the key is in the grant's scope, unless the same named grant exists.
+    const inserted = await query<GrantRow>(
+      this.q,
+      `INSERT INTO grants (${GRANT_COLUMNS})
+       SELECT ${GRANT_PLACEHOLDERS_TYPED} WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = $2 AND account = $3 AND region = $4)
+       ON CONFLICT (key_id, name, identity) WHERE name IS NOT NULL DO NOTHING
+       RETURNING *`,
+      values,
+    );
+    if (inserted.rows[0]) {
+      changed(this.shared, grant.keyId);
+      return grantFromRow(inserted.rows[0]);
+    }
+    if (grant.name === undefined) return undefined; // no key in that scope
+    const { rows } = await query<GrantRow>(
+      this.q,
+      'SELECT * FROM grants WHERE key_id = $1 AND account = $2 AND region = $3 AND name = $4 AND identity = $5',
+      [grant.keyId, grant.account, grant.region, grant.name, grantIdentity(grant)],
+    );
+    return rows[0] && grantFromRow(rows[0]);
+  }
+
+  async getGrant(scope: Scope, keyId: string, grantId: string): Promise<GrantRecord | undefined> {
+    await this.turn();
+    const { rows } = await query<GrantRow>(
+      this.q,
+      'SELECT * FROM grants WHERE grant_id = $1 AND key_id = $2 AND account = $3 AND region = $4',
+      [grantId, keyId, scope.account, scope.region],
+    );
+    return rows[0] && grantFromRow(rows[0]);
+  }
+
+  async listGrants(scope: Scope, keyId: string, page: PageRequest & { grantId?: string; granteePrincipal?: string }): Promise<GrantRecord[]> {
+    await this.turn();
+    const conditions = ['key_id = $1', 'account = $2', 'region = $3', 'grant_id > $4'];
+    const values: unknown[] = [keyId, scope.account, scope.region, page.after ?? ''];
+    if (page.grantId !== undefined) {
+      values.push(page.grantId);
+      conditions.push(`grant_id = $${values.length}`);
+    }
+    if (page.granteePrincipal !== undefined) {
+      values.push(page.granteePrincipal);
+      conditions.push(`grantee_principal = $${values.length}`);
+    }
+    values.push(page.limit);
+    const { rows } = await query<GrantRow>(
+      this.q,
+      `SELECT * FROM grants WHERE ${conditions.join(' AND ')} ORDER BY grant_id LIMIT $${values.length}`,
+      values,
+    );
+    return rows.map(grantFromRow);
+  }
+
+  async listRetirableGrants(region: string, retiringPrincipal: string, page: PageRequest): Promise<GrantRecord[]> {
+    await this.turn();
+    const { rows } = await query<GrantRow>(
+      this.q,
+      'SELECT * FROM grants WHERE retiring_principal = $1 AND region = $2 AND grant_id > $3 ORDER BY grant_id LIMIT $4',
+      [retiringPrincipal, region, page.after ?? '', page.limit],
+    );
+    return rows.map(grantFromRow);
+  }
+
+  async grantsForGrantee(scope: Scope, keyId: string, granteePrincipal: string): Promise<GrantRecord[]> {
+    await this.turn();
+    const { rows } = await query<GrantRow>(this.q, SQL.grantsOfGrantee, [keyId, scope.account, scope.region, granteePrincipal, '', null]);
+    return rows.map(grantFromRow);
+  }
+
+  async deleteGrant(scope: Scope, keyId: string, grantId: string): Promise<boolean> {
+    await this.turn();
+    const result = await query(this.q, 'DELETE FROM grants WHERE grant_id = $1 AND key_id = $2 AND account = $3 AND region = $4', [
+      grantId, keyId, scope.account, scope.region,
+    ]);
+    const deleted = result.rowCount === 1;
+    if (deleted) changed(this.shared, keyId);
+    return deleted;
+  }
+
+  async anyMaterial(): Promise<KeyMaterialRecord | undefined> {
+    await this.turn();
+    const { rows } = await query<MaterialRow>(this.q, 'SELECT * FROM key_materials LIMIT 1');
+    return materialFromRow(rows[0]);
+  }
+
+  async rootKeyCheck(): Promise<string | undefined> {
+    await this.turn();
+    const { rows } = await query<{ value: string }>(this.q, 'SELECT value FROM settings WHERE name = $1', [ROOT_KEY_CHECK]);
+    return rows[0]?.value;
+  }
+
+  async setRootKeyCheckIfAbsent(value: string): Promise<string> {
+    await this.turn();
+    await query(this.q, 'INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [ROOT_KEY_CHECK, value]);
+    // A new statement, so a value another server committed while the insert waited is seen.
+    const { rows } = await query<{ value: string }>(this.q, 'SELECT value FROM settings WHERE name = $1', [ROOT_KEY_CHECK]);
+    return (rows[0] as { value: string }).value;
+  }
+
+  /**
+   * VACUUM marks the space of deleted rows reusable in the tables that held key material. The
+   * bytes stay in PostgreSQL's write-ahead log and base backups until they are recycled: that
+   * is the operator's PostgreSQL, and its retention is theirs (README, "Several servers").
+   */
+  async scrubDeleted(): Promise<boolean> {
+    await this.turn();
+    if (this.client) return false; // VACUUM cannot run inside a transaction
+    await query(this.q, 'VACUUM key_materials, keys');
+    return true;
+  }
+
+  async close(): Promise<void> {
+    const s = this.shared;
+    while (s.held) await s.held;
+    if (s.closed) return;
+    s.closed = true;
+    clearTimeout(s.reconnectTimer);
+    clearInterval(s.heartbeat);
+    stopListening(s);
+    const listener = s.listener;
+    delete s.listener;
+    await listener?.end().catch(() => {});
+    await s.pool.end();
+  }
+}
+
+/** BIGINT columns hold milliseconds since the epoch, well inside Number's exact range. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+export class PostgresStore extends PostgresAccess {
+  private constructor(shared: Shared) {
+    super(shared);
+  }
+
+  /**
+   * Connects to `url` (libpq-style, `postgres://user:pass@host:5432/db?sslmode=...`; a schema
+   * other than the user's default with `options=-c search_path=<schema>`), applies pending
+   * migrations under the advisory lock and starts listening for other servers' changes.
+   */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+    const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
+    const writer = `trent-${randomUUID()}`;
+    const connection: pg.ClientConfig = {
+      connectionString: url,
+      application_name: writer,
+      connectionTimeoutMillis: connectTimeoutMs,
+      // The server cancels a statement that runs too long; the client gives up on one whose
+      // answer does not come (a database that stopped answering, a cut network) a little later.
+      statement_timeout: statementTimeoutMs,
+      query_timeout: statementTimeoutMs + 1000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      types,
+    };
+    const pool = new pg.Pool({ ...connection, max: options.maxConnections ?? 10, idleTimeoutMillis: 30_000 });
+    const onError = options.onError ?? (() => {});
+    // A pooled connection that breaks while idle is dropped by the pool; without a listener
+    // the error would end the process.
+    pool.on('error', onError);
+    try {
+      const schema = await migrate(pool);
+      const shared: Shared = {
+        pool,
+        schema,
+        writer,
+        keyCache: new Map(),
+        generation: 0,
+        listening: false,
+        listeners: new Set(),
+        closed: false,
+        fences: new Map(),
+        fenceCount: 0,
+        onError,
+        connection,
+      };
+      await listen(shared);
+      return new PostgresStore(shared);
+    } catch (err) {
+      await pool.end().catch(() => {});
+      if (isUnreachable(err)) throw new DependencyTimeoutException(UNREACHABLE_MESSAGE, { cause: err });
+      throw err;
+    }
+  }
+}
+
+/** Applies pending migrations once, whoever else starts now; returns the schema they live in. */
+async function migrate(pool: pg.Pool): Promise<string> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
+    try {
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS trent_migrations (
+           version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+      );
+      const { rows } = await client.query<{ version: number }>('SELECT version FROM trent_migrations');
+      const applied = new Set(rows.map((r) => r.version));
+      for (const migration of postgresMigrations) {
+        if (applied.has(migration.version)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(migration.sql);
+          await client.query('INSERT INTO trent_migrations (version, description) VALUES ($1, $2)', [migration.version, migration.description]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK');
+          throw err;
+        }
+      }
+      const schema = await client.query<{ schema: string }>('SELECT current_schema() AS schema');
+      return (schema.rows[0] as { schema: string }).schema;
+    } finally {
+      await client.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`);
+    }
+  } catch (err) {
+    broken = err as Error;
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** A connection URL with its password replaced, for logs and /health. */
+export function redactedDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
