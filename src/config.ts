@@ -7,7 +7,7 @@
  *   --port        TRENT_PORT                 port                4599
  *   --data-dir    TRENT_DATA_DIR             dataDir             ./.trent
  *   --config      TRENT_CONFIG               (the file itself)
- *                 TRENT_DATABASE_URL         databaseUrl         (embedded SQLite)
+ *   --database-url TRENT_DATABASE_URL        databaseUrl         (embedded SQLite in dataDir)
  *                 TRENT_ROOT_KEY             rootKey             <dataDir>/root.key
  *                 TRENT_ACCOUNT              account             111122223333
  *                 TRENT_REGION               region              us-east-1
@@ -90,6 +90,7 @@ export interface ConfigFlags {
   dataDir?: string;
   config?: string;
   workers?: string;
+  databaseUrl?: string;
 }
 
 export class ConfigError extends Error {}
@@ -183,6 +184,24 @@ function rootKey(value: unknown, source: string): string {
   return key;
 }
 
+/**
+ * A libpq-style PostgreSQL URL (`postgres://user:pass@host:5432/db?sslmode=verify-full&sslrootcert=ca.pem`).
+ * It may hold a password, so a refusal never echoes it.
+ */
+function databaseUrl(value: unknown, source: string): string {
+  const url = text(value, source).trim();
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`${source} must be a PostgreSQL URL: postgres://user:password@host:5432/database`);
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new ConfigError(`${source} must be a PostgreSQL URL starting postgres:// or postgresql://`);
+  }
+  return url;
+}
+
 function bool(value: unknown, source: string): boolean {
   if (typeof value === 'boolean') return value;
   if (value === 'true' || value === '1') return true;
@@ -255,11 +274,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     config.keyPairPool = poolSizes(pool.value, pool.source);
     checkPoolSpecs(config.keyPairPool, pool.source);
   }
-  const databaseUrl = pick(undefined, 'TRENT_DATABASE_URL', 'databaseUrl');
-  if (databaseUrl) {
-    // The field stays in Config for the PostgreSQL store; until then, refuse it here, once.
-    throw new ConfigError('PostgreSQL storage (TRENT_DATABASE_URL) is not available in this version; unset it to use SQLite.');
-  }
+  const databaseUrlPick = pick(flags.databaseUrl, 'TRENT_DATABASE_URL', 'databaseUrl');
+  if (databaseUrlPick) config.databaseUrl = databaseUrl(databaseUrlPick.value, databaseUrlPick.source);
   const rootKeyPick = pick(undefined, 'TRENT_ROOT_KEY', 'rootKey');
   if (rootKeyPick) config.rootKey = rootKey(rootKeyPick.value, rootKeyPick.source);
   try {

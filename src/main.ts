@@ -18,6 +18,7 @@ program
   .option('--port <port>', 'port to listen on, 0 for any free port (TRENT_PORT, default 4599)')
   .option('--data-dir <dir>', 'directory of the embedded database and root key (TRENT_DATA_DIR, default ./.trent)')
   .option('--config <file>', 'YAML configuration file (TRENT_CONFIG)')
+  .option('--database-url <url>', 'PostgreSQL database shared by several servers, postgres://user:pass@host:5432/db (TRENT_DATABASE_URL; default: SQLite in the data directory)')
   .option('--workers <n>', 'server processes sharing the port (TRENT_WORKERS, default: number of cores)')
   .action(async (flags: ConfigFlags) => {
     try {

@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { ConfigError, type Config } from '../config.js';
 import { fingerprintOf, ROOT_KEY_FILE, RootKey } from '../crypto/root-key.js';
+import { PostgresStore, redactedDatabaseUrl } from '../storage/postgres.js';
 import { SqliteStore } from '../storage/sqlite.js';
 import type { Store } from '../storage/types.js';
 
@@ -42,6 +43,64 @@ export class DataDirError extends ConfigError {
 export interface OpenedDataDir {
   rootKey: RootKey;
   store: Store;
+}
+
+export interface DataDirOptions {
+  /** Told of the database's faults that no request sees (a pooled connection lost while idle). */
+  onStoreError?: (err: Error) => void;
+}
+
+/** Where the store is, for messages and /health: the SQLite file, or the PostgreSQL URL without its password. */
+export function databaseLocation(config: Config): string {
+  return config.databaseUrl !== undefined ? redactedDatabaseUrl(config.databaseUrl) : join(config.dataDir, DATABASE_FILE);
+}
+
+/** Checks the data directory itself (created 0700 if absent): it holds root.key. */
+function checkDirectory(dir: string, uid: number | undefined): void {
+  if (isMainThread) process.umask(0o077);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const problems = directoryProblems(dir, statSync(dir), uid);
+  if (problems.length > 0) throw new DataDirError(problems);
+}
+
+/**
+ * Several servers on one PostgreSQL database share its root key: TRENT_ROOT_KEY (or rootKey),
+ * or the same root.key file in each one's data directory. A root.key is made only for a
+ * database that has never recorded one, and every server's key is checked against the
+ * database's check value, so a server with another key refuses to start.
+ */
+async function openPostgres(config: Config, url: string, options: DataDirOptions): Promise<OpenedDataDir> {
+  const database = redactedDatabaseUrl(url);
+  const store = await PostgresStore.open(url, options.onStoreError ? { onError: options.onStoreError } : {}).catch((err: unknown) => {
+    throw new ConfigError(`cannot open the PostgreSQL database ${database}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+  });
+  try {
+    let rootKey: RootKey;
+    let rootKeySource: string;
+    if (config.rootKey !== undefined) {
+      rootKey = rootKeyFromConfig(config.rootKey);
+      rootKeySource = 'TRENT_ROOT_KEY / rootKey';
+    } else {
+      const uid = runningUid();
+      checkDirectory(config.dataDir, uid);
+      rootKeySource = join(config.dataDir, ROOT_KEY_FILE);
+      if (lstatIfPresent(rootKeySource) === undefined) {
+        if ((await store.rootKeyCheck()) !== undefined || (await store.anyMaterial()) !== undefined) {
+          throw new DataDirError([
+            `${rootKeySource} is missing, but the database ${database} already has a root key: every server sharing it ` +
+              `must use that one. Set TRENT_ROOT_KEY to it, or copy root.key from a server that uses it`,
+          ]);
+        }
+        RootKey.createFile(rootKeySource);
+      }
+      rootKey = readRootKeyFile(rootKeySource, uid);
+    }
+    await checkRootKey(store, rootKey, { rootKeySource, database });
+    return { rootKey, store };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
 }
 
 /** The user whose files these must be, or undefined where POSIX ownership does not apply (Windows). */
@@ -156,7 +215,8 @@ export async function checkRootKey(store: Store, rootKey: RootKey, where: { root
   }
   if (stored !== mine) {
     throw new DataDirError([
-      `the root key from ${where.rootKeySource} (fingerprint ${rootKey.fingerprint()}) is not the root key of this database, ` +
+      `the root key does not match the database: ` +
+        `the root key from ${where.rootKeySource} (fingerprint ${rootKey.fingerprint()}) is not the root key of this database, ` +
         `${where.database}, which was made with the root key of fingerprint ${fingerprintOf(stored)}. Start with that one: ` +
         `restore its root.key or set TRENT_ROOT_KEY to it`,
     ]);
@@ -167,10 +227,8 @@ export async function checkRootKey(store: Store, rootKey: RootKey, where: { root
  * Checks (creating if needed) the data directory, then opens the root key and the store, in that
  * order, and checks that the root key is the store's. The caller owns the store and closes it.
  */
-export async function openDataDir(config: Config): Promise<OpenedDataDir> {
-  if (config.databaseUrl !== undefined) {
-    throw new ConfigError('PostgreSQL storage (TRENT_DATABASE_URL) is not available in this version; unset it to use SQLite.');
-  }
+export async function openDataDir(config: Config, options: DataDirOptions = {}): Promise<OpenedDataDir> {
+  if (config.databaseUrl !== undefined) return openPostgres(config, config.databaseUrl, options);
   const dir = config.dataDir;
   const uid = runningUid();
   // Every file from here on (database, its log and index, root.key) is private to its owner.

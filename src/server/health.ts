@@ -40,12 +40,10 @@ export interface ServerFigures {
   processes: Array<ProcessFigures | UnansweredProcess>;
 }
 
-export interface DatabaseStatus {
-  engine: 'sqlite';
-  path: string;
+export type DatabaseStatus = ({ engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string }) & {
   reachable: boolean;
   error?: string;
-}
+};
 
 export interface RootKeyStatus {
   source: 'file' | 'config';
@@ -76,13 +74,16 @@ export function processFigures(role: ProcessFigures['role'], keyPairPool?: Recor
   return { pid: process.pid, role, residentMiB: mib(usage.rss), heapUsedMiB: mib(usage.heapUsed), ...(keyPairPool && { keyPairPool }) };
 }
 
-/** A trivial query through the store (the one the deletion sweep runs; nothing is ever due at time 0). */
-export async function databaseStatus(store: Store, path: string): Promise<DatabaseStatus> {
+/**
+ * A trivial query through the store (the one the deletion sweep runs; nothing is ever due at
+ * time 0). `where` is the SQLite file, or the PostgreSQL URL without its password.
+ */
+export async function databaseStatus(store: Store, where: { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string }): Promise<DatabaseStatus> {
   try {
     await store.keysDueForDeletion(0, 1);
-    return { engine: 'sqlite', path, reachable: true };
+    return { ...where, reachable: true };
   } catch (err) {
-    return { engine: 'sqlite', path, reachable: false, error: err instanceof Error ? err.message : String(err) };
+    return { ...where, reachable: false, error: err instanceof Error ? err.message : String(err) };
   }
 }
 

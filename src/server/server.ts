@@ -19,7 +19,7 @@ import type { Services } from '../operations/context.js';
 import { MAX_BODY_BYTES } from '../protocol/json11.js';
 import { version } from '../version.js';
 import { createKmsApp } from './app.js';
-import { openDataDir } from './data-dir.js';
+import { databaseLocation, openDataDir } from './data-dir.js';
 import { databaseStatus, healthReport, processFigures, type ServerFigures } from './health.js';
 import { listen } from './node-http.js';
 
@@ -46,8 +46,10 @@ export async function prepareDataDir(config: Config): Promise<void> {
   await (await openDataDir(config)).store.close();
 }
 
-function databasePath(config: Config): string {
-  return resolve(config.dataDir, 'trent.db');
+function databaseWhere(config: Config): { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string } {
+  return config.databaseUrl !== undefined
+    ? { engine: 'postgres', url: databaseLocation(config) }
+    : { engine: 'sqlite', path: resolve(config.dataDir, 'trent.db') };
 }
 
 export function createKeyPairPool(config: Config, logger: Logger): KeyPairPool {
@@ -83,7 +85,9 @@ export function stopOn(server: RunningServer, events: readonly string[]): () => 
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'trent' } }, pino.destination(2));
-  const { rootKey, store } = await openDataDir(config);
+  const { rootKey, store } = await openDataDir(config, {
+    onStoreError: (err) => logger.warn({ err: { message: err.message } }, 'database connection lost; reconnecting'),
+  });
   const rootKeyFingerprint = rootKey.fingerprint();
   const clock = options.clock ?? systemClock;
   const keyPairs = createKeyPairPool(config, logger);
@@ -111,7 +115,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const app = createKmsApp(services, {
     identities,
     health: async () => {
-      const [server, database] = await Promise.all([serverFigures(), databaseStatus(store, databasePath(config))]);
+      const [server, database] = await Promise.all([serverFigures(), databaseStatus(store, databaseWhere(config))]);
       return healthReport({ version, server, database, rootKey: { source: rootKeySource, fingerprint: rootKeyFingerprint } });
     },
   });
@@ -147,7 +151,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   const url = http.url;
   keyPairs.start();
-  logger.info({ url, dataDir: config.dataDir, rootKey: rootKeyFingerprint, mode: config.mode, accounts: config.accounts.length }, 'listening');
+  logger.info({ url, dataDir: config.dataDir, database: databaseLocation(config), rootKey: rootKeyFingerprint, mode: config.mode, accounts: config.accounts.length }, 'listening');
   return {
     url,
     services,

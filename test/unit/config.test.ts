@@ -79,9 +79,18 @@ describe('settings checked before serving', () => {
   }
   it('refuses an unknown log level', refused({ TRENT_LOG_LEVEL: 'loud' }, "TRENT_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, not 'loud'"));
 
+  it('takes the PostgreSQL URL from --database-url over TRENT_DATABASE_URL over the file', () => {
+    const env = { TRENT_DATABASE_URL: 'postgres://env@127.0.0.1:5432/a' };
+    assert.equal(loadConfig({}, env).databaseUrl, 'postgres://env@127.0.0.1:5432/a');
+    assert.equal(loadConfig({ databaseUrl: 'postgresql://flag@db/b?sslmode=require' }, env).databaseUrl, 'postgresql://flag@db/b?sslmode=require');
+  });
   it(
-    'refuses TRENT_DATABASE_URL until PostgreSQL is available',
-    refused({ TRENT_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' }, 'PostgreSQL storage (TRENT_DATABASE_URL) is not available in this version; unset it to use SQLite.'),
+    'refuses a database URL that is not PostgreSQL, without echoing it (it may hold a password)',
+    refused({ TRENT_DATABASE_URL: 'mysql://u:hunter2@db/x' }, 'TRENT_DATABASE_URL must be a PostgreSQL URL starting postgres:// or postgresql://'),
+  );
+  it(
+    'refuses a database URL that does not parse, without echoing it',
+    refused({ TRENT_DATABASE_URL: 'hunter2 at db' }, 'TRENT_DATABASE_URL must be a PostgreSQL URL: postgres://user:password@host:5432/database'),
   );
 
   const key = Buffer.alloc(32, 7).toString('base64');

@@ -443,7 +443,7 @@ describe('loadConfig precedence: flags > environment > YAML file > defaults', ()
     return path;
   }
 
-  // Root keys must be base64 of 32 bytes; PostgreSQL (databaseUrl) is refused until it exists.
+  // Root keys must be base64 of 32 bytes; without databaseUrl the store is SQLite in dataDir.
   const fileRootKey = Buffer.alloc(32, 'f').toString('base64');
   const envRootKey = Buffer.alloc(32, 'e').toString('base64');
   const fullFile = () =>
