@@ -8,6 +8,7 @@
  *   --data-dir    TRENT_DATA_DIR             dataDir             ./.trent
  *   --config      TRENT_CONFIG               (the file itself)
  *   --database-url TRENT_DATABASE_URL        databaseUrl         (embedded SQLite in dataDir)
+ *                 TRENT_DATABASE_TIMEOUT_MS  databaseTimeoutMs   5000 (PostgreSQL: connect, and each statement)
  *                 TRENT_ROOT_KEY             rootKey             <dataDir>/root.key
  *                 TRENT_ACCOUNT              account             111122223333
  *                 TRENT_REGION               region              us-east-1
@@ -55,6 +56,11 @@ export interface Config {
   port: number;
   dataDir: string;
   databaseUrl?: string;
+  /**
+   * PostgreSQL: the longest wait for a connection, and for a statement's answer; past it the
+   * request fails with DependencyTimeoutException.
+   */
+  databaseTimeoutMs: number;
   /** Base64 of 32 bytes. Secret. */
   rootKey?: string;
   account: string;
@@ -266,6 +272,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     // Longer than the 60 s idle timeout of AWS load balancers, so one in front never reuses a
     // connection Trent has just closed (Node's own keep-alive default of 5 s is shorter).
     idleTimeoutMs: integer(undefined, 'TRENT_IDLE_TIMEOUT_MS', 'idleTimeoutMs', 1, 65_000),
+    databaseTimeoutMs: integer(undefined, 'TRENT_DATABASE_TIMEOUT_MS', 'databaseTimeoutMs', 100, 5000),
     accounts: [],
     mode: 'development',
   };

@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { ConfigError, type Config } from '../config.js';
 import { fingerprintOf, ROOT_KEY_FILE, RootKey } from '../crypto/root-key.js';
-import { PostgresStore, redactedDatabaseUrl } from '../storage/postgres.js';
+import { PostgresStore, redactedDatabaseUrl, type PostgresStoreOptions } from '../storage/postgres.js';
 import { SqliteStore } from '../storage/sqlite.js';
 import type { Store } from '../storage/types.js';
 
@@ -71,8 +71,12 @@ function checkDirectory(dir: string, uid: number | undefined): void {
  */
 async function openPostgres(config: Config, url: string, options: DataDirOptions): Promise<OpenedDataDir> {
   const database = redactedDatabaseUrl(url);
-  const store = await PostgresStore.open(url, options.onStoreError ? { onError: options.onStoreError } : {}).catch((err: unknown) => {
-    throw new ConfigError(`cannot open the PostgreSQL database ${database}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+  const storeOptions: PostgresStoreOptions = { connectTimeoutMs: config.databaseTimeoutMs, statementTimeoutMs: config.databaseTimeoutMs };
+  if (options.onStoreError) storeOptions.onError = options.onStoreError;
+  const store = await PostgresStore.open(url, storeOptions).catch((err: unknown) => {
+    // The driver's own words (connection refused, authentication failed), never the URL's password.
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+    throw new ConfigError(`cannot open the PostgreSQL database ${database}: ${cause instanceof Error ? cause.message : String(cause)}`);
   });
   try {
     let rootKey: RootKey;
