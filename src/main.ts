@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `trent` command. `trent serve` runs the server (in this process with --workers 1, else
- * as a node:cluster primary with one worker per core); client subcommands arrive with the
+ * as a node:cluster primary with one worker per core); `trent export` / `trent import` move a
+ * store's contents through an archive (cli/archive.ts); client subcommands arrive with the
  * command-line issue. The server (SQLite, the logger, the crypto) is imported only when `serve`
  * runs, so `--help`, `--version` and client subcommands start fast and need no native module.
  */
@@ -30,5 +31,41 @@ program
       process.exit(1);
     }
   });
+
+/** The settings `trent serve` takes that choose the store and its root key. */
+function storeOptions(command: Command): Command {
+  return command
+    .option('--data-dir <dir>', 'directory of the embedded database and root key (TRENT_DATA_DIR, default ./.trent)')
+    .option('--config <file>', 'YAML configuration file (TRENT_CONFIG)')
+    .option('--database-url <url>', 'PostgreSQL database instead of SQLite (TRENT_DATABASE_URL)');
+}
+
+/** Runs a command's work, printing its one-line result, or `trent: <why>` and exit code 1. */
+async function oneLine(work: () => Promise<string>): Promise<void> {
+  try {
+    process.stdout.write(`${await work()}\n`);
+  } catch (err) {
+    process.stderr.write(`trent: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+}
+
+storeOptions(
+  program
+    .command('export')
+    .description('write every key (material still wrapped by the root key), alias, tag, policy and grant to an archive')
+    .requiredOption('--out <file>', 'archive to write (replaced if it exists)'),
+).action(async (flags: ConfigFlags & { out: string }) => {
+  await oneLine(async () => (await import('./cli/export-import.js')).runExport(flags.out, flags));
+});
+
+storeOptions(
+  program
+    .command('import')
+    .description('add what an archive from `trent export` holds to the store (idempotent; refuses another root key)')
+    .argument('<file>', 'archive written by trent export'),
+).action(async (file: string, flags: ConfigFlags) => {
+  await oneLine(async () => (await import('./cli/export-import.js')).runImport(file, flags));
+});
 
 await program.parseAsync();

@@ -147,6 +147,10 @@ class MemoryAccess implements Store {
     });
   }
 
+  listAllKeys(request: PageRequest): Promise<KeyRecord[]> {
+    return this.run(() => page([...this.state.keys.values()], (k) => k.keyId, request).map(copyKey));
+  }
+
   keysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]> {
     return this.run(() => {
       return [...this.state.keys.values()]

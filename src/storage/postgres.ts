@@ -553,6 +553,12 @@ class PostgresAccess implements Store {
     return rows.map(keyFromRow);
   }
 
+  async listAllKeys(page: PageRequest): Promise<KeyRecord[]> {
+    await this.turn();
+    const { rows } = await query<KeyRow>(this.q, 'SELECT * FROM keys WHERE key_id > $1 ORDER BY key_id LIMIT $2', [page.after ?? '', page.limit]);
+    return rows.map(keyFromRow);
+  }
+
   async keysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]> {
     await this.turn();
     const { rows } = await query<KeyRow>(

@@ -229,6 +229,7 @@ function prepare(db: Database.Database) {
     deleteKey: db.prepare('DELETE FROM keys WHERE key_id = ? AND account = ? AND region = ?'),
     deleteKeyAtRevision: db.prepare('DELETE FROM keys WHERE key_id = ? AND account = ? AND region = ? AND revision = ?'),
     listKeys: db.prepare('SELECT * FROM keys WHERE account = ? AND region = ? AND key_id > ? ORDER BY key_id LIMIT ?'),
+    listAllKeys: db.prepare('SELECT * FROM keys WHERE key_id > ? ORDER BY key_id LIMIT ?'),
     dueForDeletion: db.prepare(
       "SELECT * FROM keys WHERE state = 'PendingDeletion' AND deletion_date <= ? ORDER BY deletion_date LIMIT ?",
     ),
@@ -427,6 +428,10 @@ class SqliteAccess implements Store {
       const rows = c.statements.listKeys.all(scope.account, scope.region, page.after ?? '', page.limit) as KeyRow[];
       return rows.map(keyFromRow);
     });
+  }
+
+  listAllKeys(page: PageRequest): Promise<KeyRecord[]> {
+    return this.run((c) => (c.statements.listAllKeys.all(page.after ?? '', page.limit) as KeyRow[]).map(keyFromRow));
   }
 
   keysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]> {

@@ -138,6 +138,8 @@ export interface Store {
   deleteKey(scope: Scope, keyId: string, expectedRevision?: number): Promise<boolean>;
   /** Keys of one scope ordered by key id. */
   listKeys(scope: Scope, page: PageRequest): Promise<KeyRecord[]>;
+  /** Keys of every scope ordered by key id (what `trent export` reads). */
+  listAllKeys(page: PageRequest): Promise<KeyRecord[]>;
   /** Keys in any scope pending deletion with a deletion date at or before `now`. */
   keysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]>;
 

@@ -316,6 +316,25 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
       });
     });
 
+    describe('listAllKeys', () => {
+      it('returns the keys of every scope ordered by key id, page by page', async () => {
+        await store.createKey(keyRecord(keyIdOf(3), OTHER_ACCOUNT));
+        await store.createKey(keyRecord(keyIdOf(1), HOME), material(keyIdOf(1)));
+        await store.createKey(keyRecord(keyIdOf(2), OTHER_REGION));
+        await store.createKey(keyRecord(keyIdOf(4), HOME));
+        const all = await store.listAllKeys({ limit: 10 });
+        assert.deepEqual(all, [
+          keyRecord(keyIdOf(1), HOME),
+          keyRecord(keyIdOf(2), OTHER_REGION),
+          keyRecord(keyIdOf(3), OTHER_ACCOUNT),
+          keyRecord(keyIdOf(4), HOME),
+        ]);
+        assert.deepEqual((await store.listAllKeys({ limit: 2 })).map((k) => k.keyId), [keyIdOf(1), keyIdOf(2)]);
+        assert.deepEqual((await store.listAllKeys({ limit: 2, after: keyIdOf(2) })).map((k) => k.keyId), [keyIdOf(3), keyIdOf(4)]);
+        assert.deepEqual(await store.listAllKeys({ limit: 2, after: keyIdOf(4) }), []);
+      });
+    });
+
     describe('keysDueForDeletion', () => {
       it('returns keys pending deletion whose date is at or before now, in every scope, and nothing else', async () => {
         const now = T0 + 30 * DAY_MS;
