@@ -5,6 +5,9 @@
  *
  *   npm run crash-test -- --kills 200 --seed 42 [--loops 6] [--quiet]
  *   node dist/scripts/crash-test.js --kills 200 --seed 42
+ *
+ * With TRENT_DATABASE_URL set (a scratch PostgreSQL database or schema: the campaign fills it),
+ * two servers share that database and one of them is killed each round (crash-harness.ts).
  */
 import { parseArgs } from 'node:util';
 import { runCrashCampaign } from '../test/crash/crash-harness.js';
@@ -30,8 +33,15 @@ const seed = integer(values.seed, 'seed', 0);
 const clientLoops = integer(values.loops, 'loops', 1);
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
-print(`crash-test: ${kills} kills, seed ${seed}, ${clientLoops} client loops`);
-const report = await runCrashCampaign({ kills, seed, clientLoops, ...(!values.quiet && { log: print }) });
+const databaseUrl = process.env.TRENT_DATABASE_URL;
+print(`crash-test: ${kills} kills, seed ${seed}, ${clientLoops} client loops${databaseUrl ? ', two servers on PostgreSQL' : ''}`);
+const report = await runCrashCampaign({
+  kills,
+  seed,
+  clientLoops,
+  ...(databaseUrl !== undefined && { env: { TRENT_DATABASE_URL: databaseUrl } }),
+  ...(!values.quiet && { log: print }),
+});
 print('');
 print(`kills                ${report.kills}`);
 print(`acknowledged writes  ${report.acknowledgedWrites}`);

@@ -17,9 +17,17 @@
  * at a kill still depends on timing. `env` goes to the server process, e.g. to run it with a
  * fault-injecting `NODE_OPTIONS=--import=...` and see the campaign fail.
  *
+ * With TRENT_DATABASE_URL in `env` (PostgreSQL), the campaign runs two servers on that database
+ * (one root key, TRENT_ROOT_KEY, random unless `env` has one): a survivor that is never killed
+ * and takes its own client loops while the victim is killed, and the victim, killed and
+ * restarted each round. Every write acknowledged by either must be there, checked through the
+ * survivor, which must answer every request throughout: one server's crash costs the other
+ * nothing.
+ *
  * Used by test/functional/crash.test.ts (a few kills, in `npm test`) and scripts/crash-test.ts
  * (hundreds of kills: `npm run crash-test -- --kills 200 --seed 42`).
  */
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kmsClient } from '../helpers/clients.js';
 import { removeDataDir, spawnServer, tempDataDir, type SpawnedServer } from '../helpers/spawn-server.js';
@@ -76,15 +84,18 @@ export async function runCrashCampaign(options: CrashCampaignOptions): Promise<C
   const log = options.log ?? (() => {});
   const delays = options.killDelayMs ?? { min: 50, max: 800 };
   const clientLoops = options.clientLoops ?? 6;
-  const env = options.env ?? {};
+  const shared = options.env?.TRENT_DATABASE_URL !== undefined;
+  const env = shared ? { TRENT_ROOT_KEY: randomBytes(32).toString('base64'), ...options.env } : (options.env ?? {});
   const random = new Random(options.seed);
   const ledger = new Ledger();
   const violations: string[] = [];
   const report = { kills: 0, ciphertextsChecked: 0, decryptChecks: 0, grantChecks: 0, tokenChecks: 0 };
   const dataDir = tempDataDir();
   let server: SpawnedServer | undefined;
+  let survivor: SpawnedServer | undefined;
   try {
     server = await spawnServer({ dataDir, env });
+    if (shared) survivor = await spawnServer({ env });
     for (let round = 1; round <= options.kills; round++) {
       const rng = random.derive(round);
       const delay = rng.int(delays.min, delays.max);
@@ -92,12 +103,22 @@ export async function runCrashCampaign(options: CrashCampaignOptions): Promise<C
       let killing = false;
       const workload = runWorkload({ url: server.url, ledger, round, rng: rng.derive(1), clientLoops, violations, killing: () => killing });
       workload.catch(() => {}); // awaited below, after the kill; this only keeps an early failure from being unhandled
+      // The survivor's loops own other keys (indexes after the victim's); any failure is a violation.
+      let survivorStops = false;
+      const survivorLoad = survivor
+        ? runWorkload({ url: survivor.url, ledger, round, rng: rng.derive(3), clientLoops, firstLoopIndex: clientLoops, violations, killing: () => survivorStops })
+        : Promise.resolve();
+      survivorLoad.catch(() => {});
       await sleep(delay);
       killing = true;
       const killed: SpawnedServer = server;
       await killed.kill();
       report.kills++;
       await workload;
+      // Keep the survivor under load a moment after the kill, while its peer is gone.
+      await sleep(100);
+      survivorStops = true;
+      await survivorLoad;
       const workloadWrites = { acknowledged: ledger.acknowledgedWrites - before.acknowledged, unknown: ledger.unknownWrites - before.unknown };
 
       try {
@@ -107,7 +128,8 @@ export async function runCrashCampaign(options: CrashCampaignOptions): Promise<C
         violations.push(`after kill ${round}, the server did not start again on the same data directory: ${(err as Error).message}`);
         break;
       }
-      const client = kmsClient(server.url);
+      // Through the survivor when there is one: what either server acknowledged is in the database.
+      const client = kmsClient((survivor ?? server).url);
       const last = round === options.kills;
       let verified;
       try {
@@ -134,10 +156,16 @@ export async function runCrashCampaign(options: CrashCampaignOptions): Promise<C
         violations.push(`after kill ${round}, the restarted server exited during verification: ${tail(server.logs(), 10)}`);
         break;
       }
+      if (survivor && (survivor.process.exitCode !== null || survivor.process.signalCode !== null)) {
+        violations.push(`in round ${round}, the server that was not killed exited: ${tail(survivor.logs(), 10)}`);
+        break;
+      }
     }
   } finally {
     await server?.kill();
+    await survivor?.kill();
     removeDataDir(dataDir);
+    if (survivor) removeDataDir(survivor.dataDir);
   }
   return {
     kills: report.kills,

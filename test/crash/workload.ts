@@ -373,6 +373,8 @@ export interface WorkloadOptions {
   round: number;
   rng: Random;
   clientLoops: number;
+  /** The first loop's index (loops own the keys they create, by index); default 0. */
+  firstLoopIndex?: number;
   violations: string[];
   /** True once the harness is about to kill the server: loops send nothing more. */
   killing: () => boolean;
@@ -382,8 +384,10 @@ export interface WorkloadOptions {
 export async function runWorkload(options: WorkloadOptions): Promise<void> {
   const loops = Array.from(
     { length: options.clientLoops },
-    (_, index) =>
-      new ClientLoop(index, options.round, kmsClient(options.url), options.rng.derive(index), options.ledger, options.violations, options.killing),
+    (_, i) => {
+      const index = (options.firstLoopIndex ?? 0) + i;
+      return new ClientLoop(index, options.round, kmsClient(options.url), options.rng.derive(index), options.ledger, options.violations, options.killing);
+    },
   );
   try {
     await Promise.all(loops.map((loop) => runLoop(loop, options.killing)));

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runCrashCampaign } from '../crash/crash-harness.js';
 import { needsOwnServer } from '../helpers/functional.js';
+import { freshSchemaUrl, postgresSkipReason } from '../helpers/postgres.js';
 
 describe('crash safety under kill -9', { timeout: 120_000, skip: needsOwnServer('kills it with SIGKILL and restarts it') }, () => {
   it('after 6 kills mid-workload, every acknowledged write is there and every ciphertext decrypts', async () => {
@@ -20,3 +21,25 @@ describe('crash safety under kill -9', { timeout: 120_000, skip: needsOwnServer(
     assert.ok(report.grantChecks >= 20 && report.tokenChecks >= 10, `only ${report.grantChecks} grant and ${report.tokenChecks} token checks`);
   });
 });
+
+describe(
+  'crash safety on PostgreSQL: one of two servers killed under load',
+  { timeout: 180_000, skip: postgresSkipReason || needsOwnServer('kills one of two servers it starts') },
+  () => {
+    it('after 4 kills of one server, every write acknowledged by either is there, and the other served throughout', async () => {
+      const url = await freshSchemaUrl('trent_crash');
+      const report = await runCrashCampaign({
+        kills: 4,
+        seed: 20_261_203,
+        clientLoops: 4,
+        killDelayMs: { min: 200, max: 800 },
+        env: { TRENT_DATABASE_URL: url },
+      });
+      assert.deepEqual(report.violations, []);
+      assert.equal(report.kills, 4);
+      assert.ok(report.acknowledgedWrites >= 50, `only ${report.acknowledgedWrites} acknowledged writes`);
+      assert.ok(report.ciphertextsChecked >= 8, `only ${report.ciphertextsChecked} ciphertexts checked`);
+      assert.ok(report.keys >= 10, `only ${report.keys} keys`);
+    });
+  },
+);
