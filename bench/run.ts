@@ -13,9 +13,12 @@
  *      signature (accounts configured) against the same server in development mode
  *   6. throughput of Sign (ECC_NIST_P256, RSA_2048, ML_DSA_65) and GenerateMac, each against the
  *      trivial server's ceiling
+ *   7. Decrypt and GenerateDataKeyPair ECC_NIST_P256 on PostgreSQL as a ratio of SQLite, and two
+ *      servers on one PostgreSQL against one (bench/postgres.ts; needs TRENT_BENCH_DATABASE_URL
+ *      or TRENT_TEST_DATABASE_URL, else it says it is skipped)
  *
  * Options: --quick (shorter runs), --concurrency N (default 16),
- * --only startup,throughput,rsa,latency,auth,keyops.
+ * --only startup,throughput,rsa,latency,auth,keyops,postgres.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +27,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allDataKeyPairSpecs } from '../src/domain/key-specs.js';
 import { call, percentile, prepare, runLoad, type Credentials, type LoadResult, type PreparedRequest } from './load.js';
+import { postgresSection } from './postgres.js';
 import { health, residentBytes, startProcess, waitForFullPools, type Started } from './processes.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
@@ -36,7 +40,7 @@ const concurrencyIndex = process.argv.indexOf('--concurrency');
 const concurrency = concurrencyIndex > 0 ? Number(process.argv[concurrencyIndex + 1]) : 16;
 const seconds = quick ? 2 : 5;
 const onlyIndex = process.argv.indexOf('--only');
-const sections = new Set((onlyIndex > 0 ? (process.argv[onlyIndex + 1] ?? '') : 'startup,throughput,rsa,latency,auth,keyops').split(','));
+const sections = new Set((onlyIndex > 0 ? (process.argv[onlyIndex + 1] ?? '') : 'startup,throughput,rsa,latency,auth,keyops,postgres').split(','));
 const workers = availableParallelism();
 
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -276,6 +280,19 @@ try {
   if (sections.has('latency')) await latencySection();
   if (sections.has('auth')) await authSection();
   if (sections.has('keyops')) await keyOperationsSection();
+  if (sections.has('postgres')) {
+    const databaseUrl = process.env.TRENT_BENCH_DATABASE_URL ?? process.env.TRENT_TEST_DATABASE_URL;
+    if (databaseUrl === undefined) say('\n7. PostgreSQL: skipped (set TRENT_BENCH_DATABASE_URL or TRENT_TEST_DATABASE_URL to a database it may write to)');
+    else {
+      results.postgres = await postgresSection({
+        databaseUrl,
+        trent: (name, env) => trent(join(root, name), env, ['--workers', '1']),
+        concurrency,
+        quick,
+        say,
+      });
+    }
+  }
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
   say(`\nwrote bench/results/latest.json`);
