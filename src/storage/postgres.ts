@@ -324,10 +324,12 @@ async function listen(s: Shared): Promise<void> {
     if (s.listener !== client) return;
     delete s.listener;
     clearInterval(s.heartbeat);
+    const wasListening = s.listening;
     stopListening(s);
     // Commits made while nobody listened are unknown: everything may have changed.
     for (const listener of s.listeners) listener(undefined);
-    if (err) s.onError(err);
+    // Told once per outage, not at every attempt to listen again.
+    if (err && wasListening) s.onError(err);
     client.end().catch(() => {});
     if (!s.closed) {
       s.reconnectTimer = setTimeout(() => void listen(s), 500);
