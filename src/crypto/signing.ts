@@ -85,7 +85,7 @@ export function sign(key: PrivateKeyHandle, params: SignatureParams, form: Signe
           return Buffer.from(nobleCurve(key.namedCurve).sign(data, key.scalar, { prehash: false, format: 'der', lowS: false }));
         }
       }
-      if (params.scheme === 'sm2' && (form === 'message' || form === 'digest')) return sm2Sign(key.scalar, form, data);
+      if (params.scheme === 'sm2' && (form === 'message' || form === 'digest')) return sm2Sign(key.scalar, key.point, form, data);
       break;
     case 'ed25519':
       if (params.scheme === 'ed25519' && form === 'message') return nodeSign(null, data, key.key);

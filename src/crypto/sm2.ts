@@ -37,10 +37,13 @@ export function sm2SignedDigest(point: Buffer, message: Buffer): Buffer {
   return sm3(sm2.getZ(point.toString('hex'), SM2_DEFAULT_DISTINGUISHING_ID), message);
 }
 
-/** An SM2DSA signature (DER) over `data`: the message (e is computed here) or e itself. */
-export function sm2Sign(scalar: Buffer, form: 'message' | 'digest', data: Buffer): Buffer {
+/**
+ * An SM2DSA signature (DER) over `data`: the message (e is computed here) or e itself, by the key
+ * d = `scalar` whose public point (04 || X || Y, for Z_A) is `point`.
+ */
+export function sm2Sign(scalar: Buffer, point: Buffer, form: 'message' | 'digest', data: Buffer): Buffer {
   const privateKey = scalar.toString('hex');
-  const e = form === 'digest' ? data : sm2SignedDigest(Buffer.from(sm2.getPublicKeyFromPrivateKey(privateKey), 'hex'), data);
+  const e = form === 'digest' ? data : sm2SignedDigest(point, data);
   const rs = sm2.doSignature(e, privateKey, { hash: false });
   return tlv(SEQUENCE, unsignedInteger(BigInt(`0x${rs.slice(0, 64)}`)), unsignedInteger(BigInt(`0x${rs.slice(64)}`)));
 }
