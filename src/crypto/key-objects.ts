@@ -1,8 +1,8 @@
 /**
  * A KMS key's stored halves, loaded into the forms its operations use: node:crypto KeyObjects
  * where OpenSSL does the work (RSA, ECDSA over a message, Ed25519), and raw numbers where
- * another implementation does: the EC scalar for ECDSA over a digest (@noble/curves) and for
- * ECDH (createECDH), the Ed25519 seed for Ed25519ph (@noble/curves), and the expanded ML-DSA and
+ * another implementation does: the EC scalar for ECDSA over a digest (@noble/curves), for
+ * ECDH (createECDH) and, with the point, for SM2DSA and SM2PKE (sm2.ts), the Ed25519 seed for Ed25519ph (@noble/curves), and the expanded ML-DSA and
  * ML-KEM keys (@noble/post-quantum), which Node 20's OpenSSL does not know.
  *
  * Private keys arrive as the PKCS#8 CreateKey stored (asymmetric.ts made it; for ML-DSA and
