@@ -7,14 +7,18 @@
  * - Migrations (migrations/postgres.ts) run once, however many servers start together: the
  *   starting server takes a session advisory lock, reads which versions `trent_migrations`
  *   holds and applies the others, each in its own transaction.
- * - Key records are cached in the process, since every request reads one, and the cache costs
- *   no round trip: a trigger on every table sends NOTIFY in the writer's transaction, and one
- *   dedicated connection per store LISTENs. A change committed by another server drops the key
- *   it names, and is announced on the change signal (onChange) as a change to anything. A read
- *   served from the cache first lets the event loop take in what the listening connection has
- *   received, so a notification that has arrived is applied before the read answers. While the
- *   listening connection is down (or not yet listening) nothing is cached: every read goes to
- *   the database, and the cache is emptied when listening starts again.
+ * - Key records are cached in the process, since every request reads one, and a cached read
+ *   costs no round trip. A trigger on every table sends NOTIFY in the writer's transaction, and
+ *   one dedicated connection per store LISTENs: a change committed by another server drops the
+ *   key it names, and is announced on the change signal (onChange) as a change to anything.
+ *   A write to a key is acknowledged only once every other server has confirmed it took the
+ *   change in (fence(): a fence notification after the commit, acked by each server that hears
+ *   it), so a client told of the write finds no server still answering from the old record.
+ *   A server answers from its cache only while it holds a lease, renewed by its own heartbeats
+ *   coming back through the database; a server cut off from the database loses it within
+ *   LEASE_MS, which is how long a writer waits at most for a server that does not ack. While
+ *   the listening connection is down nothing is cached, and the cache is emptied when listening
+ *   starts again.
  * - A change to one key by two servers is settled by the optimistic revision of types.ts
  *   (UPDATE ... WHERE revision = expected); a name taken twice (alias, named grant) by the
  *   primary key or unique index, so exactly one of two racing servers wins.
@@ -222,10 +226,13 @@ const GRANT_PLACEHOLDERS_TYPED = GRANT_COLUMNS.split(', ')
   .join(', ');
 
 const KEY_CACHE_LIMIT = 10_000;
-/** How often the listening connection proves it is still connected. */
-const HEARTBEAT_MS = 2000;
-/** The longest a write waits to hear its fence (see fence()). */
-const FENCE_WAIT_MS = 1000;
+/**
+ * A server may answer from its cache for this long after it sent a heartbeat that came back to
+ * it; it sends one every third of it. A writer waits for a server it has not heard from for
+ * longer (plus LEASE_MARGIN_MS for clock rates and scheduling) no more: that one's cache is off.
+ */
+const LEASE_MS = 3000;
+const LEASE_MARGIN_MS = 500;
 const ROOT_KEY_CHECK = 'root_key_check';
 /** Advisory lock ids are 64-bit; this one is 'trent' and the schema, hashed by PostgreSQL. */
 const MIGRATION_LOCK = "hashtextextended('trent migrations ' || current_schema(), 0)";
@@ -267,16 +274,23 @@ interface Shared {
   keyCache: Map<string, KeyRecord>;
   /** Moves on every invalidation, so a read that raced one does not fill the cache. */
   generation: number;
-  /** True while the listening connection is up and LISTENing: only then is anything cached. */
+  /** True while the listening connection is up and LISTENing. */
   listening: boolean;
+  /** The cache answers until then (performance.now()): see LEASE_MS. */
+  leaseUntil: number;
+  /** Heartbeats sent and not yet heard back: their number and when they were sent. */
+  heartbeatsSent: Map<string, number>;
+  heartbeatCount: number;
+  /** Other servers on this schema, by writer name: when this one last heard from them. */
+  peers: Map<string, number>;
   listeners: Set<ChangeListener>;
   held?: Promise<void>;
   closed: boolean;
   listener?: pg.Client;
   reconnectTimer?: NodeJS.Timeout;
   heartbeat?: NodeJS.Timeout;
-  /** Fences this store sent and waits to hear back, by their payload's last word. */
-  fences: Map<string, () => void>;
+  /** This store's fences under way, by number: told when it comes back and of each server's ack. */
+  fences: Map<string, { echoed: () => void; acked: (peer: string) => void }>;
   fenceCount: number;
   onError: (err: Error) => void;
   connection: pg.ClientConfig;
@@ -295,23 +309,59 @@ function changed(s: Shared, keyId?: string): void {
   for (const listener of s.listeners) listener(keyId);
 }
 
-/** Another server's commit, as its notification tells it: drop the key, announce "anything". */
-function foreignChange(s: Shared, payload: string | undefined): void {
-  const [schema, writer, keyId] = (payload ?? '').split(' ');
-  if (schema !== s.schema) return;
-  if (keyId?.startsWith('fence:')) {
-    if (writer === s.writer) s.fences.get(keyId)?.();
+/** Whether the cache may answer now: listening, and the lease renewed by a heartbeat. */
+function cacheUsable(s: Shared): boolean {
+  return s.listening && performance.now() < s.leaseUntil;
+}
+
+/** Sends a control message on the listening connection (no reply awaited). */
+function tell(s: Shared, client: pg.Client, word: string, lost: (err: Error) => void): void {
+  client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, `${s.schema} ${s.writer} ${word}`]).catch(lost);
+}
+
+/**
+ * One notification on the channel, in commit order. Payloads are `<schema> <writer> <word>`,
+ * the word being a key id (a commit's trigger), `hb:<n>` (a heartbeat), `bye`, `fence:<n>` (a
+ * writer asks every server to confirm it has taken in its commits) or
+ * `ack:<writer>:<fence>` (a server confirms). Another server's commit drops the key it names
+ * and is announced on the change signal as a change to anything.
+ */
+function notified(s: Shared, client: pg.Client, payload: string | undefined, lost: (err: Error) => void): void {
+  const [schema, writer, word] = (payload ?? '').split(' ');
+  if (schema !== s.schema || writer === undefined || word === undefined) return;
+  const mine = writer === s.writer;
+  if (!mine && word !== 'bye') s.peers.set(writer, performance.now());
+  if (word.startsWith('hb:')) {
+    const sent = mine ? s.heartbeatsSent.get(word) : undefined;
+    if (sent !== undefined) {
+      s.heartbeatsSent.delete(word);
+      s.leaseUntil = Math.max(s.leaseUntil, sent + LEASE_MS);
+    }
     return;
   }
-  if (writer === s.writer) return;
+  if (word === 'bye') {
+    s.peers.delete(writer);
+    return;
+  }
+  if (word.startsWith('fence:')) {
+    if (mine) s.fences.get(word)?.echoed();
+    else tell(s, client, `ack:${writer}:${word}`, lost); // every commit before it has been taken in
+    return;
+  }
+  if (word.startsWith('ack:')) {
+    const [, to, , n] = word.split(':');
+    if (to === s.writer) s.fences.get(`fence:${n}`)?.acked(writer);
+    return;
+  }
+  if (mine) return;
   s.generation++;
-  if (keyId) s.keyCache.delete(keyId);
-  else s.keyCache.clear();
+  s.keyCache.delete(word);
   for (const listener of s.listeners) listener(undefined);
 }
 
 function stopListening(s: Shared): void {
   s.listening = false;
+  s.leaseUntil = 0;
   s.generation++;
   s.keyCache.clear();
 }
@@ -339,7 +389,7 @@ async function listen(s: Shared): Promise<void> {
   client.on('error', lost);
   client.on('end', () => lost());
   client.on('notification', (message) => {
-    if (message.channel === CHANGE_CHANNEL) foreignChange(s, message.payload);
+    if (message.channel === CHANGE_CHANNEL) notified(s, client, message.payload, lost);
   });
   try {
     await client.connect();
@@ -349,11 +399,17 @@ async function listen(s: Shared): Promise<void> {
     s.generation++;
     s.keyCache.clear();
     s.listening = true;
-    // A connection cut without a reset (a dead network path) is noticed by the heartbeat's
-    // query_timeout within seconds, not by TCP keep-alive after minutes.
-    s.heartbeat = setInterval(() => {
-      client.query('SELECT 1').catch((err: Error) => lost(err));
-    }, HEARTBEAT_MS);
+    // Heartbeats renew the lease when they come back, and tell the other servers this one is
+    // here (so their writes wait for its ack); a connection cut without a reset stops them,
+    // and the lease runs out within LEASE_MS, and the heartbeat's query_timeout ends it.
+    const beat = () => {
+      const word = `hb:${++s.heartbeatCount}`;
+      s.heartbeatsSent.set(word, performance.now());
+      if (s.heartbeatsSent.size > 100) s.heartbeatsSent.delete(s.heartbeatsSent.keys().next().value as string);
+      tell(s, client, word, lost);
+    };
+    beat();
+    s.heartbeat = setInterval(beat, LEASE_MS / 3);
     s.heartbeat.unref();
   } catch (err) {
     lost(err as Error);
@@ -361,25 +417,51 @@ async function listen(s: Shared): Promise<void> {
 }
 
 /**
- * Waits until this store's listening connection hears a notification sent after a write that
- * committed: PostgreSQL delivers notifications in commit order, and signals every listening
- * server at the commit, so by then the other servers have been sent the write's notification
- * too, and a client told of the write cannot reach one that has not. Bounded: a listener that
- * is slow or gone (then nothing is cached anywhere it matters) does not hold the write up.
+ * Makes a committed write safe to acknowledge: every other server that may answer from its
+ * cache has taken in the write's notification. This store sends a fence after the commit; each
+ * server that hears it acks (it heard the commit first: notifications arrive in commit order),
+ * and the servers to wait for are the ones heard from within a lease when the fence comes back
+ * (so any server that announced itself before the commit is counted). A server that does not
+ * ack in time has lost its lease meanwhile (it no longer hears its own heartbeats), so its
+ * cache is off: the wait ends with the last such lease.
  */
 async function fence(s: Shared): Promise<void> {
-  if (!s.listening) return;
+  const started = performance.now();
+  if (!s.listening) {
+    // Deaf to acks: outwait every other server's lease on what it may have cached.
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS + LEASE_MARGIN_MS));
+    return;
+  }
   const id = `fence:${++s.fenceCount}`;
-  let timer: NodeJS.Timeout | undefined;
-  const heard = new Promise<void>((resolve) => {
-    s.fences.set(id, resolve);
-    timer = setTimeout(resolve, FENCE_WAIT_MS);
+  let echoed = () => {};
+  const echo = new Promise<void>((resolve) => (echoed = resolve));
+  const acks = new Set<string>();
+  let ackedAll = () => {};
+  let waitingFor: Set<string> | undefined;
+  const allAcked = new Promise<void>((resolve) => (ackedAll = resolve));
+  const check = () => {
+    if (waitingFor && [...waitingFor].every((peer) => acks.has(peer))) ackedAll();
+  };
+  s.fences.set(id, {
+    echoed,
+    acked: (peer) => {
+      acks.add(peer);
+      check();
+    },
   });
+  let timer: NodeJS.Timeout | undefined;
   try {
     await s.pool.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, `${s.schema} ${s.writer} ${id}`]);
-    await heard;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, LEASE_MS + LEASE_MARGIN_MS)));
+    await Promise.race([echo, deadline]);
+    const now = performance.now();
+    waitingFor = new Set([...s.peers].filter(([, heard]) => heard + LEASE_MS + LEASE_MARGIN_MS > now).map(([peer]) => peer));
+    check();
+    await Promise.race([allAcked, deadline]);
   } catch {
-    // The write is committed; failing to confirm its delivery changes nothing about it.
+    // Not even the fence could be sent (the database is away): outwait the leases.
+    const left = started + LEASE_MS + LEASE_MARGIN_MS - performance.now();
+    if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
   } finally {
     clearTimeout(timer);
     s.fences.delete(id);
@@ -497,7 +579,7 @@ class PostgresAccess implements Store {
   async getKey(scope: Scope, keyId: string): Promise<KeyRecord | undefined> {
     await this.turn();
     const s = this.shared;
-    const useCache = s.listening && !this.client;
+    const useCache = !this.client && cacheUsable(s);
     if (useCache) {
       // Let the listening connection deliver any notification already received (the poll phase
       // runs before setImmediate callbacks), so a cached record another server changed is dropped.
@@ -510,7 +592,7 @@ class PostgresAccess implements Store {
     const row = rows[0];
     if (!row) return undefined;
     const key = keyFromRow(row);
-    if (useCache && s.listening && generation === s.generation) {
+    if (useCache && cacheUsable(s) && generation === s.generation) {
       if (s.keyCache.size >= KEY_CACHE_LIMIT) s.keyCache.clear();
       s.keyCache.set(keyId, key);
       return copyKey(key);
@@ -774,6 +856,8 @@ class PostgresAccess implements Store {
     stopListening(s);
     const listener = s.listener;
     delete s.listener;
+    // So the other servers' writes stop waiting for this one's acks at once.
+    await listener?.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, `${s.schema} ${s.writer} bye`]).catch(() => {});
     await listener?.end().catch(() => {});
     await s.pool.end();
   }
@@ -829,6 +913,10 @@ export class PostgresStore extends PostgresAccess {
         closed: false,
         fences: new Map(),
         fenceCount: 0,
+        leaseUntil: 0,
+        heartbeatsSent: new Map(),
+        heartbeatCount: 0,
+        peers: new Map(),
         onError,
         connection,
       };
