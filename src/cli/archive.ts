@@ -142,7 +142,7 @@ export async function importArchive(store: Store, rootKey: RootKey, archive: Arc
     );
   }
   // The check value could be edited: prove the key on the material itself before writing.
-  const sample = archive.keys.flatMap((k) => k.materials)[0];
+  const sample = archive.keys.flatMap((k) => k.materials).find((m) => m.wrapped.length > 0);
   if (sample) {
     try {
       rootKey.unwrap(Buffer.from(sample.wrapped, 'base64'), sample.keyId, sample.version).fill(0);
