@@ -581,9 +581,7 @@ class PostgresAccess implements Store {
     const s = this.shared;
     const useCache = !this.client && cacheUsable(s);
     if (useCache) {
-      // Let the listening connection deliver any notification already received (the poll phase
-      // runs before setImmediate callbacks), so a cached record another server changed is dropped.
-      await new Promise((resolve) => setImmediate(resolve));
+      // No round trip: another server's change was taken in before it was acknowledged (fence()).
       const cached = s.keyCache.get(keyId);
       if (cached) return sameScope(cached, scope) ? copyKey(cached) : undefined;
     }
