@@ -23,6 +23,7 @@ import { validateInput } from '../src/protocol/validate.js';
 import type { Services } from '../src/operations/context.js';
 import { createKmsApp } from '../src/server/app.js';
 import { accessControlFor } from '../src/domain/access.js';
+import { loadAttestationRoots } from '../src/domain/attestation-roots.js';
 import { Identities } from '../src/domain/identities.js';
 import { SigV4Authenticator } from '../src/protocol/authenticate.js';
 import { prepare } from './load.js';
@@ -38,6 +39,7 @@ const services: Services = {
   grantTokenSigner: GrantTokenSigner.fromRootKey(rootKey),
   access: accessControlFor(store, systemClock),
   clock: systemClock,
+  attestationRoots: loadAttestationRoots(undefined),
   config: { defaultAccount: '111122223333', defaultRegion: 'us-east-1', allowSm2Everywhere: false },
   logger: pino({ level: 'silent' }),
 };

@@ -1,0 +1,71 @@
+/**
+ * X.509 certificate chains for attestation documents (RFC 5280 section 6, the parts a Nitro
+ * chain needs): each certificate parses, is issued by the one before it (names and signature),
+ * is valid at the given time, and every issuer is a CA; the first is a trusted root or is
+ * issued by one. Node's X509Certificate does the parsing and signature checks (OpenSSL).
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+
+/** Why a chain was refused, in words fit for an error message (no certificate contents). */
+export type ChainFault = 'certificate' | 'untrusted' | 'issuer' | 'signature' | 'expired' | 'not-yet-valid' | 'not-a-ca';
+
+export class ChainError extends Error {
+  constructor(
+    readonly fault: ChainFault,
+    readonly position: string,
+  ) {
+    super(`${fault} at ${position}`);
+  }
+}
+
+export function parseCertificate(der: Uint8Array, position: string): X509Certificate {
+  try {
+    return new X509Certificate(Buffer.from(der));
+  } catch {
+    throw new ChainError('certificate', position);
+  }
+}
+
+/** SHA-256 fingerprint of a certificate's DER, as `AA:BB:...` (what AWS publishes for its root). */
+export function fingerprint256(certificate: X509Certificate): string {
+  return createHash('sha256').update(certificate.raw).digest('hex').toUpperCase().match(/../g)!.join(':');
+}
+
+function checkTime(certificate: X509Certificate, at: number, position: string): void {
+  if (at < Date.parse(certificate.validFrom)) throw new ChainError('not-yet-valid', position);
+  if (at > Date.parse(certificate.validTo)) throw new ChainError('expired', position);
+}
+
+function checkIssued(child: X509Certificate, issuer: X509Certificate, position: string): void {
+  if (!issuer.ca) throw new ChainError('not-a-ca', position);
+  if (!child.checkIssued(issuer)) throw new ChainError('issuer', position);
+  if (!child.verify(issuer.publicKey)) throw new ChainError('signature', position);
+}
+
+/**
+ * Checks `chain` (root side first, the leaf last) against `trusted` roots at time `at`
+ * (milliseconds). The first certificate must be one of the trusted roots (byte for byte) or be
+ * issued by one. Positions in errors are `cabundle[i]` and `certificate`.
+ */
+export function verifyChain(chain: readonly X509Certificate[], positions: readonly string[], trusted: readonly X509Certificate[], at: number): void {
+  const first = chain[0];
+  if (!first) throw new ChainError('untrusted', 'cabundle');
+  const root = trusted.find((t) => t.raw.equals(first.raw)) ?? trusted.find((t) => first.checkIssued(t) && first.verify(t.publicKey));
+  if (!root) throw new ChainError('untrusted', positions[0] ?? 'cabundle[0]');
+  checkTime(root, at, 'trusted root');
+  for (let i = 0; i < chain.length; i++) {
+    const certificate = chain[i]!;
+    const position = positions[i] ?? `chain[${i}]`;
+    checkTime(certificate, at, position);
+    const issuer = i === 0 ? root : chain[i - 1]!;
+    checkIssued(certificate, issuer, position);
+    if (i < chain.length - 1 && !certificate.ca) throw new ChainError('not-a-ca', position);
+  }
+}
+
+/** Every certificate in a PEM text (`-----BEGIN CERTIFICATE-----` blocks); throws if there is none or one is bad. */
+export function parsePemCertificates(pem: string): X509Certificate[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new Error('no PEM certificate found');
+  return blocks.map((block) => new X509Certificate(block));
+}
