@@ -6,6 +6,9 @@
  */
 import { createHash, X509Certificate } from 'node:crypto';
 
+/** A parsed X.509 certificate, for the layers above that may not import node:crypto. */
+export type Certificate = X509Certificate;
+
 /** Why a chain was refused, in words fit for an error message (no certificate contents). */
 export type ChainFault = 'certificate' | 'untrusted' | 'issuer' | 'signature' | 'expired' | 'not-yet-valid' | 'not-a-ca';
 

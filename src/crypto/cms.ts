@@ -23,6 +23,9 @@ import { constants, createCipheriv, createHash, createPublicKey, publicEncrypt, 
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 
+/** An RSA public key a secret is sealed to. */
+export type RecipientPublicKey = KeyObject;
+
 export const OID = {
   envelopedData: '1.2.840.113549.1.7.3',
   data: '1.2.840.113549.1.7.1',

@@ -7,8 +7,7 @@
  * root of trust") when loaded. A configured list (`attestationRoots`, PEM files) replaces it.
  */
 import { readFileSync } from 'node:fs';
-import type { X509Certificate } from 'node:crypto';
-import { fingerprint256, parsePemCertificates } from '../crypto/certificate-chain.js';
+import { fingerprint256, parsePemCertificates, type Certificate } from '../crypto/certificate-chain.js';
 
 export const AWS_NITRO_ROOT_FINGERPRINT = '64:1A:03:21:A3:E2:44:EF:E4:56:46:31:95:D6:06:31:7E:D7:CD:CC:3C:17:56:E0:98:93:F3:C6:8F:79:BB:5B';
 
@@ -29,7 +28,7 @@ IwLz3/Y=
 `;
 
 /** The AWS Nitro Enclaves root, refused unless its fingerprint is the one AWS publishes. */
-export function awsNitroRoot(): X509Certificate {
+export function awsNitroRoot(): Certificate {
   const [root] = parsePemCertificates(AWS_NITRO_ROOT_PEM);
   if (!root || fingerprint256(root) !== AWS_NITRO_ROOT_FINGERPRINT) {
     throw new Error('the shipped AWS Nitro Enclaves root does not have the fingerprint AWS publishes');
@@ -41,7 +40,7 @@ export function awsNitroRoot(): X509Certificate {
  * The trusted roots: every certificate in the PEM files `paths`, or AWS's root when no list is
  * configured. Throws with the file's name when one cannot be read or holds no certificate.
  */
-export function loadAttestationRoots(paths: readonly string[] | undefined): X509Certificate[] {
+export function loadAttestationRoots(paths: readonly string[] | undefined): Certificate[] {
   if (paths === undefined) return [awsNitroRoot()];
   return paths.flatMap((path) => {
     let text: string;

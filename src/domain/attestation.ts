@@ -21,9 +21,8 @@
  * document is unrecorded; `messages.invalidAttestation` holds the wording), never the document.
  */
 import { decode, Tag } from 'cbor2';
-import type { KeyObject, X509Certificate } from 'node:crypto';
-import { ChainError, parseCertificate, verifyChain } from '../crypto/certificate-chain.js';
-import { rsaRecipientKey } from '../crypto/cms.js';
+import { ChainError, parseCertificate, verifyChain, type Certificate } from '../crypto/certificate-chain.js';
+import { rsaRecipientKey, type RecipientPublicKey } from '../crypto/cms.js';
 import { COSE_SIGN1_TAG, ES384, verifyEs384 } from '../crypto/cose.js';
 import { messages, missingMember, ValidationException } from '../errors.js';
 
@@ -35,7 +34,7 @@ export interface VerifiedAttestation {
   timestamp: number;
   digest: 'SHA384';
   pcrs: ReadonlyMap<number, Buffer>;
-  certificate: X509Certificate;
+  certificate: Certificate;
   publicKey?: Buffer;
   userData?: Buffer;
   nonce?: Buffer;
@@ -116,7 +115,7 @@ function readSign1(document: Uint8Array): Sign1 {
  * Verifies a Nitro Enclaves or NitroTPM attestation document against `trusted` roots at `now`
  * (milliseconds since the epoch). Returns its fields; throws ValidationException otherwise.
  */
-export function verifyAttestationDocument(document: Uint8Array, trusted: readonly X509Certificate[], now: number): VerifiedAttestation {
+export function verifyAttestationDocument(document: Uint8Array, trusted: readonly Certificate[], now: number): VerifiedAttestation {
   const sign1 = readSign1(document);
   const payload = cbor(sign1.payload, 'the payload');
   if (!(payload instanceof Map)) throw invalidAttestation('the payload is not a map');
@@ -134,7 +133,7 @@ export function verifyAttestationDocument(document: Uint8Array, trusted: readonl
   const userData = optionalBytes(payload, 'user_data');
   const nonce = optionalBytes(payload, 'nonce');
 
-  let chain: X509Certificate[];
+  let chain: Certificate[];
   try {
     chain = [...bundle.map((der, i) => parseCertificate(der, `cabundle[${i}]`)), parseCertificate(leafDer, 'certificate')];
   } catch (err) {
@@ -184,7 +183,7 @@ function chainReason(err: ChainError): string {
 }
 
 /** The RSA key (2048..4096 bits) a Recipient's document carries, which KMS encrypts to. */
-export function recipientKey(attestation: VerifiedAttestation): KeyObject {
+export function recipientKey(attestation: VerifiedAttestation): RecipientPublicKey {
   if (!attestation.publicKey) throw invalidAttestation('it has no public_key');
   const key = rsaRecipientKey(attestation.publicKey);
   if (!key) throw invalidAttestation('its public_key is not an RSA SubjectPublicKeyInfo of 2048 to 4096 bits');
@@ -194,7 +193,7 @@ export function recipientKey(attestation: VerifiedAttestation): KeyObject {
 /** A Recipient whose document verified: its fields (for policy conditions) and the key to encrypt to. */
 export interface AttestedRecipient {
   attestation: VerifiedAttestation;
-  key: KeyObject;
+  key: RecipientPublicKey;
 }
 
 /**
@@ -204,7 +203,7 @@ export interface AttestedRecipient {
  */
 export function attestRecipient(
   recipient: { AttestationDocument?: Uint8Array | undefined },
-  trusted: readonly X509Certificate[],
+  trusted: readonly Certificate[],
   now: number,
 ): AttestedRecipient {
   if (recipient.AttestationDocument === undefined) throw missingMember('recipient.attestationDocument');

@@ -9,8 +9,8 @@
  * The handler gets the request's context: the verified caller (principal, and the account and
  * region it acts in), the request's grant tokens, and the server's services.
  */
-import type { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Certificate } from '../crypto/certificate-chain.js';
 import type { GrantTokenSigner } from '../crypto/grant-token.js';
 import type { KeyPairPool } from '../crypto/key-pair-pool.js';
 import type { AccessControl, AccessFacts, Caller, KmsAction } from '../domain/access.js';
@@ -36,7 +36,7 @@ export interface Services {
   access: AccessControl;
   clock: Clock;
   /** The roots a Recipient's attestation document must chain to (domain/attestation-roots.ts). */
-  attestationRoots: readonly X509Certificate[];
+  attestationRoots: readonly Certificate[];
   config: ServiceConfig;
   logger: Logger;
 }

@@ -4,7 +4,8 @@
  * `error()` and `createKey()` are the conveniences the operation tables share.
  */
 import assert from 'node:assert/strict';
-import { randomBytes, type X509Certificate } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import type { Certificate } from '../../src/crypto/certificate-chain.js';
 import { pino } from 'pino';
 import { generateKeyPair } from '../../src/crypto/asymmetric.js';
 import { GrantTokenSigner } from '../../src/crypto/grant-token.js';
@@ -81,7 +82,7 @@ export interface TestAppOptions {
   /** Accounts to verify signatures against: an authenticated-mode app (test/helpers/sigv4.ts signs for it). */
   accounts?: AccountConfig[];
   /** The roots attestation documents must chain to (default: AWS's, as a server). */
-  attestationRoots?: readonly X509Certificate[];
+  attestationRoots?: readonly Certificate[];
 }
 
 export function createTestApp(options: TestAppOptions = {}): TestApp {
