@@ -40,7 +40,6 @@ function checkTime(certificate: X509Certificate, at: number, position: string): 
 }
 
 function checkIssued(child: X509Certificate, issuer: X509Certificate, position: string): void {
-  if (!issuer.ca) throw new ChainError('not-a-ca', position);
   if (!child.checkIssued(issuer)) throw new ChainError('issuer', position);
   if (!child.verify(issuer.publicKey)) throw new ChainError('signature', position);
 }
@@ -56,6 +55,7 @@ export function verifyChain(chain: readonly X509Certificate[], positions: readon
   const root = trusted.find((t) => t.raw.equals(first.raw)) ?? trusted.find((t) => first.checkIssued(t) && first.verify(t.publicKey));
   if (!root) throw new ChainError('untrusted', positions[0] ?? 'cabundle[0]');
   checkTime(root, at, 'trusted root');
+  if (!root.ca) throw new ChainError('not-a-ca', 'trusted root');
   for (let i = 0; i < chain.length; i++) {
     const certificate = chain[i]!;
     const position = positions[i] ?? `chain[${i}]`;
