@@ -4,7 +4,7 @@
  * is valid at the given time, and every issuer is a CA; the first is a trusted root or is
  * issued by one. Node's X509Certificate does the parsing and signature checks (OpenSSL).
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 
 /** A parsed X.509 certificate, for the layers above that may not import node:crypto. */
 export type Certificate = X509Certificate;
@@ -34,6 +34,14 @@ export function fingerprint256(certificate: X509Certificate): string {
   return createHash('sha256').update(certificate.raw).digest('hex').toUpperCase().match(/../g)!.join(':');
 }
 
+function issuedBy(child: X509Certificate, issuer: X509Certificate): boolean {
+  try {
+    return child.checkIssued(issuer) && child.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
+}
+
 function checkTime(certificate: X509Certificate, at: number, position: string): void {
   if (at < Date.parse(certificate.validFrom)) throw new ChainError('not-yet-valid', position);
   if (at > Date.parse(certificate.validTo)) throw new ChainError('expired', position);
@@ -52,17 +60,32 @@ function checkIssued(child: X509Certificate, issuer: X509Certificate, position: 
 export function verifyChain(chain: readonly X509Certificate[], positions: readonly string[], trusted: readonly X509Certificate[], at: number): void {
   const first = chain[0];
   if (!first) throw new ChainError('untrusted', 'cabundle');
-  const root = trusted.find((t) => t.raw.equals(first.raw)) ?? trusted.find((t) => first.checkIssued(t) && first.verify(t.publicKey));
+  const root = trusted.find((t) => t.raw.equals(first.raw)) ?? trusted.find((t) => issuedBy(first, t));
   if (!root) throw new ChainError('untrusted', positions[0] ?? 'cabundle[0]');
   checkTime(root, at, 'trusted root');
   if (!root.ca) throw new ChainError('not-a-ca', 'trusted root');
   for (let i = 0; i < chain.length; i++) {
     const certificate = chain[i]!;
     const position = positions[i] ?? `chain[${i}]`;
-    checkTime(certificate, at, position);
-    const issuer = i === 0 ? root : chain[i - 1]!;
-    checkIssued(certificate, issuer, position);
-    if (i < chain.length - 1 && !certificate.ca) throw new ChainError('not-a-ca', position);
+    try {
+      checkTime(certificate, at, position);
+      const issuer = i === 0 ? root : chain[i - 1]!;
+      checkIssued(certificate, issuer, position);
+      if (i < chain.length - 1 && !certificate.ca) throw new ChainError('not-a-ca', position);
+    } catch (err) {
+      // A certificate OpenSSL parses may still hold a key it cannot decode (found by fuzzing).
+      if (err instanceof ChainError) throw err;
+      throw new ChainError('certificate', position);
+    }
+  }
+}
+
+/** The public key of a certificate, or undefined when OpenSSL cannot decode it. */
+export function certificateKey(certificate: X509Certificate): KeyObject | undefined {
+  try {
+    return certificate.publicKey;
+  } catch {
+    return undefined;
   }
 }
 

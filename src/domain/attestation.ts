@@ -21,7 +21,7 @@
  * document is unrecorded; `messages.invalidAttestation` holds the wording), never the document.
  */
 import { decode, Tag } from 'cbor2';
-import { ChainError, parseCertificate, verifyChain, type Certificate } from '../crypto/certificate-chain.js';
+import { certificateKey, ChainError, parseCertificate, verifyChain, type Certificate } from '../crypto/certificate-chain.js';
 import { rsaRecipientKey, type RecipientPublicKey } from '../crypto/cms.js';
 import { COSE_SIGN1_TAG, ES384, verifyEs384 } from '../crypto/cose.js';
 import { messages, missingMember, ValidationException } from '../errors.js';
@@ -141,7 +141,9 @@ export function verifyAttestationDocument(document: Uint8Array, trusted: readonl
     throw err;
   }
   const leaf = chain[chain.length - 1]!;
-  if (!verifyEs384(leaf.publicKey, sign1.protectedHeader, sign1.payload, sign1.signature)) {
+  const leafKey = certificateKey(leaf);
+  if (!leafKey) throw invalidAttestation('certificate is not an X.509 certificate');
+  if (!verifyEs384(leafKey, sign1.protectedHeader, sign1.payload, sign1.signature)) {
     throw invalidAttestation('its signature does not verify with the certificate (ES384, P-384)');
   }
   try {

@@ -196,6 +196,20 @@ describe('test kit documents, each altered to fail one check', () => {
       },
       check: 'its signature does not verify with the certificate (ES384, P-384)',
     },
+    {
+      // Found by the fuzz suite: X509Certificate parses such a certificate, but reading its key throws.
+      name: 'a leaf whose P-384 point OpenSSL cannot decode',
+      make: async () => {
+        const base = parts(await kit.document({ now }));
+        const leaf = Buffer.from(base.payload.get('certificate') as Uint8Array);
+        const point = leaf.indexOf(Buffer.from('2b81040022036200' + '04', 'hex'));
+        assert.ok(point > 0, 'the leaf has a P-384 SubjectPublicKeyInfo');
+        leaf[point + 8] = 0x07; // not an uncompressed (04) or compressed (02, 03) point
+        base.payload.set('certificate', leaf);
+        return cose(base.protectedHeader, encode(plain(base.payload)), base.signature);
+      },
+      check: 'certificate is not an X.509 certificate',
+    },
     { name: 'digest SHA256', make: () => forged({ payload: (p) => p.set('digest', 'SHA256') }), check: 'digest is missing or not SHA384' },
     { name: 'no module_id', make: () => forged({ payload: (p) => p.delete('module_id') }), check: 'module_id is missing or not text' },
     { name: 'a PCR of 32 bytes', make: () => forged({ payload: (p) => (p.get('pcrs') as Map<number, Uint8Array>).set(3, new Uint8Array(32)) }), check: 'pcrs[3] is not 48 bytes (SHA384)' },
