@@ -233,3 +233,43 @@ describe('Recipient: kms:RecipientAttestation condition keys in key policies', (
     assert.deepEqual(await t.error('Decrypt', { CiphertextBlob: encrypted.CiphertextBlob, Recipient: await recipient({ pcrs }) }), denied('kms:Decrypt', key.arn));
   });
 });
+
+describe('Recipient: GenerateRandom is judged by identity policies, which read the condition keys too', () => {
+  const IMAGE = 'ee'.repeat(48);
+  const enclaveUser = { accessKeyId: 'AKIAENCLAVEUSER00001', secretAccessKey: 'enclave/secret' };
+  let signed: TestApp;
+  before(() => {
+    signed = createTestApp({
+      attestationRoots: kit.roots,
+      accounts: [
+        {
+          id: '111122223333',
+          principals: [
+            {
+              arn: 'arn:aws:iam::111122223333:user/enclave',
+              accessKeys: [{ accessKeyId: enclaveUser.accessKeyId, secretAccessKey: enclaveUser.secretAccessKey }],
+              policies: [
+                {
+                  Version: '2012-10-17',
+                  Statement: [{ Effect: 'Allow', Action: 'kms:GenerateRandom', Resource: '*', Condition: { StringEquals: { 'kms:RecipientAttestation:ImageSha384': IMAGE } } }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+  });
+  it('the named image gets random bytes; another image and no Recipient are denied', async () => {
+    const document = async (image: string) => b64(await kit.document({ now: signed.clock.now(), pcrs: new Map([[0, Buffer.from(image, 'hex')]]) }));
+    const out = await signed.ok('GenerateRandom', { NumberOfBytes: 12, Recipient: { AttestationDocument: await document(IMAGE) } }, { as: enclaveUser });
+    assert.equal(kit.decrypt(bytes(out.CiphertextForRecipient)).length, 12);
+    const denied = {
+      status: 400,
+      __type: 'AccessDeniedException',
+      message: 'User: arn:aws:iam::111122223333:user/enclave is not authorized to perform: kms:GenerateRandom on resource: * because no identity-based policy allows the kms:GenerateRandom action',
+    };
+    assert.deepEqual(await signed.error('GenerateRandom', { NumberOfBytes: 12, Recipient: { AttestationDocument: await document('ef'.repeat(48)) } }, { as: enclaveUser }), denied);
+    assert.deepEqual(await signed.error('GenerateRandom', { NumberOfBytes: 12 }, { as: enclaveUser }), denied);
+  });
+});
