@@ -47,9 +47,22 @@ function checkTime(certificate: X509Certificate, at: number, position: string): 
   if (at > Date.parse(certificate.validTo)) throw new ChainError('expired', position);
 }
 
+/**
+ * Signatures already checked, by the SHA-256 of the child's and the issuer's DER: whether a
+ * certificate's signature verifies under an issuer's key depends on those bytes alone, and every
+ * document of one enclave fleet repeats the same intermediates, so each link is checked once
+ * (a P-384 verification costs about half a millisecond). Bounded; cleared when full.
+ */
+const verifiedLinks = new Set<string>();
+const MAX_VERIFIED_LINKS = 1024;
+
 function checkIssued(child: X509Certificate, issuer: X509Certificate, position: string): void {
   if (!child.checkIssued(issuer)) throw new ChainError('issuer', position);
+  const link = `${createHash('sha256').update(child.raw).digest('hex')}/${createHash('sha256').update(issuer.raw).digest('hex')}`;
+  if (verifiedLinks.has(link)) return;
   if (!child.verify(issuer.publicKey)) throw new ChainError('signature', position);
+  if (verifiedLinks.size >= MAX_VERIFIED_LINKS) verifiedLinks.clear();
+  verifiedLinks.add(link);
 }
 
 /**
@@ -69,8 +82,9 @@ export function verifyChain(chain: readonly X509Certificate[], positions: readon
     const position = positions[i] ?? `chain[${i}]`;
     try {
       checkTime(certificate, at, position);
-      const issuer = i === 0 ? root : chain[i - 1]!;
-      checkIssued(certificate, issuer, position);
+      // A trusted root sent in the bundle is the trust anchor itself (RFC 5280 section 6.1.1):
+      // its self-signature proves nothing more.
+      if (i > 0 || !certificate.raw.equals(root.raw)) checkIssued(certificate, i === 0 ? root : chain[i - 1]!, position);
       if (i < chain.length - 1 && !certificate.ca) throw new ChainError('not-a-ca', position);
     } catch (err) {
       // A certificate OpenSSL parses may still hold a key it cannot decode (found by fuzzing).

@@ -132,6 +132,8 @@ describe('test kit documents, each altered to fail one check', () => {
     protectedHeader?: Uint8Array;
     leafCa?: boolean;
     intermediateCa?: boolean;
+    /** Sign the leaf certificate with a key that is not the intermediate's (same issuer name). */
+    foreignIssuerKey?: boolean;
   }): Promise<Buffer> {
     const base = parts(await kit.document({ now }));
     const rootKey = readPrivateKey(readFileSync(join(kit.dir, 'root.key')));
@@ -158,7 +160,7 @@ describe('test kit documents, each altered to fail one check', () => {
       subject: 'forged leaf',
       issuer: issuerName,
       publicKey: leaf.publicKey,
-      signingKey: issuerKey,
+      signingKey: options.foreignIssuerKey ? newP384KeyPair().privateKey : issuerKey,
       notBefore: new Date(now - 60_000),
       notAfter: new Date(now + 3_600_000),
       ca: options.leafCa ?? false,
@@ -204,7 +206,7 @@ describe('test kit documents, each altered to fail one check', () => {
         const leaf = Buffer.from(base.payload.get('certificate') as Uint8Array);
         const point = leaf.indexOf(Buffer.from('2b81040022036200' + '04', 'hex'));
         assert.ok(point > 0, 'the leaf has a P-384 SubjectPublicKeyInfo');
-        leaf[point + 8] = 0x07; // not an uncompressed (04) or compressed (02, 03) point
+        leaf[point + 8] = 0x05; // no point encoding (04 uncompressed, 02/03 compressed, 06/07 hybrid)
         base.payload.set('certificate', leaf);
         return cose(base.protectedHeader, encode(plain(base.payload)), base.signature);
       },
@@ -224,6 +226,12 @@ describe('test kit documents, each altered to fail one check', () => {
     { name: 'the leaf certificate expired', make: () => kit.document({ now }), at: now + 4 * 3_600_000, check: 'certificate has expired' },
     { name: 'the leaf not yet valid', make: () => kit.document({ now }), at: now - 3_600_000, check: 'certificate is not yet valid' },
     { name: 'an intermediate that is not a CA', make: () => forged({ intermediateCa: false }), check: 'cabundle[1] is not a CA certificate but issues one' },
+    {
+      // After the other rows verified this intermediate's links (checked links are remembered).
+      name: 'a leaf certificate with the intermediate\'s name, signed by another key',
+      make: () => forged({ foreignIssuerKey: true }),
+      check: 'certificate is not signed by its issuer',
+    },
     {
       name: 'the intermediate left out of the cabundle',
       make: () => forged({ payload: (p) => p.set('cabundle', (p.get('cabundle') as Uint8Array[]).slice(0, 1)) }),
