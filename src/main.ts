@@ -31,10 +31,13 @@ program
     }
   });
 
-// The attestation test kit loads only its own modules (no SQLite, no server).
+// The attestation test kit's modules (pkijs, cbor2) load only when it runs; otherwise `trent
+// --help` still lists the command.
 if (process.argv[2] === 'attestation') {
   const { attestationCommand } = await import('./cli/attestation-command.js');
   attestationCommand(program);
+} else {
+  program.command('attestation').description('test kit for Nitro Enclaves attestation documents: init-root, create, verify');
 }
 
 await program.parseAsync();

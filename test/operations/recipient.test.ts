@@ -11,7 +11,9 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, b64, type TestApp } from '../helpers/in-process.js';
-import { newKit, opensslAsn1, type Kit } from '../helpers/attestation.js';
+import { decode, encode } from 'cbor2';
+import { plainBytes } from '../../src/crypto/cose.js';
+import { newKit, opensslAsn1, pythonDocument, type Kit } from '../helpers/attestation.js';
 
 const DAY = 86_400_000;
 const SPECS = [
@@ -96,6 +98,17 @@ describe('Recipient: the secret reaches only the enclave, as CMS', () => {
     assert.deepEqual(kit.decrypt(bytes(out.CiphertextForRecipient)), bytes(plain.SharedSecret));
   });
 
+  it('a document of the independent Python signer (its own root) releases the data key to its key', async () => {
+    const now = Date.UTC(2026, 0, 1);
+    const signed = pythonDocument({ publicKey: kit.enclave.spki, timestamp: now, pcrs: { 0: '00'.repeat(48) } });
+    const other = createTestApp({ attestationRoots: signed.roots });
+    const key = await other.createKey();
+    const out = await other.ok('GenerateDataKey', { KeyId: key.keyId, KeySpec: 'AES_128', Recipient: { AttestationDocument: b64(signed.document) } });
+    const dataKey = kit.decrypt(bytes(out.CiphertextForRecipient));
+    assert.deepEqual(bytes((await other.ok('Decrypt', { CiphertextBlob: out.CiphertextBlob })).Plaintext), dataKey);
+    assert.equal(dataKey.length, 16);
+  });
+
   it('a tagged document and an absent KeyEncryptionAlgorithm are accepted too', async () => {
     const document = await kit.document({ now: t.clock.now(), tagged: true });
     const out = await t.ok('GenerateRandom', { NumberOfBytes: 8, Recipient: { AttestationDocument: b64(document) } });
@@ -137,6 +150,15 @@ describe('Recipient: a bad document is refused and nothing is released', () => {
       name: 'a too-small RSA key',
       recipient: () => recipient({ publicKey: generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' }) }),
       check: 'its public_key is not an RSA SubjectPublicKeyInfo of 2048 to 4096 bits',
+    },
+    {
+      name: 'a wrong algorithm (ES256 in the protected header)',
+      recipient: async () => {
+        const [, unprotected, payload, signature] = decode(await kit.document({ now: t.clock.now() })) as Uint8Array[];
+        const es256 = encode(new Map([[1, -7]]));
+        return { AttestationDocument: b64(encode([es256, unprotected, plainBytes(payload!), plainBytes(signature!)])) };
+      },
+      check: 'the protected header does not name ES384',
     },
     {
       name: 'a truncated document',
