@@ -17,8 +17,8 @@ import { parsePemCertificates, type Certificate } from '../../src/crypto/certifi
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const SIGNER = join(REPO, 'test/checkers/nitro_document.py');
 
-/** ../shared/vectors/attestation/ beside the repository (its worktree), if present. */
-const VECTORS = [join(REPO, '../shared/vectors/attestation'), '/work/shared/vectors/attestation'].find((dir) => existsSync(dir));
+/** ../shared/vectors/attestation/ beside the repository (or TRENT_ATTESTATION_VECTORS), if present. */
+const VECTORS = [process.env.TRENT_ATTESTATION_VECTORS, join(REPO, '../shared/vectors/attestation')].find((dir) => dir !== undefined && dir !== '' && existsSync(dir));
 
 export const vectorsSkip: string | false = VECTORS === undefined ? 'the real AWS vectors (../shared/vectors/attestation/) are absent' : false;
 
