@@ -106,13 +106,17 @@ export function attestationCommand(program: Command): void {
     .command('verify')
     .description('verify an attestation document as the server does and print its fields as JSON')
     .argument('<file>', 'the document: CBOR, or base64 of it')
-    .option('--trusted-root <pem>', 'a trusted root (repeatable); default the AWS Nitro Enclaves root', collect, [])
+    .option('--trusted-root <pem>', "a trusted root (repeatable); default the server's: TRENT_ATTESTATION_ROOTS, else the AWS Nitro Enclaves root", collect, [])
     .option('--at <time>', 'verify at this ISO-8601 time instead of now')
     .action((file: string, options: { trustedRoot: string[]; at?: string }) =>
       run(() => {
         const at = options.at === undefined ? Date.now() : Date.parse(options.at);
         if (Number.isNaN(at)) throw new UsageError(`--at ${options.at}: not an ISO-8601 time`);
-        const roots = options.trustedRoot.length === 0 ? loadAttestationRoots(undefined) : options.trustedRoot.flatMap((path) => parsePemCertificates(read(path).toString('utf8')));
+        const fromEnvironment = process.env.TRENT_ATTESTATION_ROOTS?.split(',').map((p) => p.trim()).filter((p) => p !== '');
+        const roots =
+          options.trustedRoot.length > 0
+            ? options.trustedRoot.flatMap((path) => parsePemCertificates(read(path).toString('utf8')))
+            : loadAttestationRoots(fromEnvironment?.length ? fromEnvironment : undefined);
         const fields = verifyDocument(documentFile(read(file)), roots, at);
         process.stdout.write(`${JSON.stringify(fields, null, 2)}\n`);
       }),

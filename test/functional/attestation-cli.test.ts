@@ -25,9 +25,11 @@ interface Run {
   stderr: string;
 }
 
-function trent(args: string[]): Promise<Run> {
+function trent(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const environment = { ...process.env, ...env };
+  if (env.TRENT_ATTESTATION_ROOTS === undefined) delete environment.TRENT_ATTESTATION_ROOTS;
   return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, 'attestation', ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [MAIN, 'attestation', ...args], { timeout: 60_000, env: environment }, (error, stdout, stderr) => {
       resolve({ code: typeof error?.code === 'number' ? error.code : error ? -1 : 0, stdout, stderr });
     });
   });
@@ -84,6 +86,9 @@ describe('trent attestation', () => {
     const underAws = await trent(['verify', out]);
     assert.notEqual(underAws.code, 0);
     assert.match(underAws.stderr, /its certificate chain does not lead to a trusted root/);
+    // Without --trusted-root, the server's setting decides, as it would for the server.
+    const underServerRoots = await trent(['verify', out], { TRENT_ATTESTATION_ROOTS: join(kit, 'root.pem') });
+    assert.equal(underServerRoots.code, 0, underServerRoots.stderr);
   });
 
   it('create takes a DER key and prints base64 without --out; verify reads base64 files', async () => {
