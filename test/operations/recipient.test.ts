@@ -183,6 +183,12 @@ describe('Recipient: a bad document is refused and nothing is released', () => {
       }
     });
   }
+  it('a valid document with DryRun: DryRunOperationException, nothing generated', async () => {
+    const dryRun = { status: 400, __type: 'DryRunOperationException', message: 'The request would have succeeded, but the DryRun option is set.' };
+    for (const [operation, request] of requests.filter(([name]) => name !== 'GenerateRandom')) {
+      assert.deepEqual(await t.error(operation, { ...(await request()), Recipient: await recipient(), DryRun: true }), dryRun, operation);
+    }
+  });
   it('a missing AttestationDocument is a missing member', async () => {
     assert.deepEqual(await t.error('GenerateRandom', { NumberOfBytes: 16, Recipient: { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256' } }), {
       status: 400,
