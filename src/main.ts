@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * The `trent` command. `trent serve` runs the server (in this process with --workers 1, else
- * as a node:cluster primary with one worker per core); `trent export` / `trent import` move a
- * store's contents through an archive (cli/archive.ts); client subcommands arrive with the
- * command-line issue. The server (SQLite, the logger, the crypto) is imported only when `serve`
+ * as a node:cluster primary with one worker per core); `trent attestation init-root|create|verify`
+ * is the attestation test kit (cli/attestation-command.ts); `trent export` / `trent import` move a
+ * store's contents through an archive (cli/archive.ts); other client subcommands arrive with
+ * the command-line issue. The server (SQLite, the logger, the crypto) is imported only when `serve`
  * runs, so `--help`, `--version` and client subcommands start fast and need no native module.
  */
 import { Command } from 'commander';
@@ -67,5 +68,14 @@ storeOptions(
 ).action(async (file: string, flags: ConfigFlags) => {
   await oneLine(async () => (await import('./cli/export-import.js')).runImport(file, flags));
 });
+
+// The attestation test kit's modules (pkijs, cbor2) load only when it runs; otherwise `trent
+// --help` still lists the command.
+if (process.argv[2] === 'attestation') {
+  const { attestationCommand } = await import('./cli/attestation-command.js');
+  attestationCommand(program);
+} else {
+  program.command('attestation').description('test kit for Nitro Enclaves attestation documents: init-root, create, verify');
+}
 
 await program.parseAsync();

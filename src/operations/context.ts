@@ -10,9 +10,11 @@
  * region it acts in), the request's grant tokens, and the server's services.
  */
 import type { Logger } from 'pino';
+import type { Certificate } from '../crypto/certificate-chain.js';
 import type { GrantTokenSigner } from '../crypto/grant-token.js';
 import type { KeyPairPool } from '../crypto/key-pair-pool.js';
 import type { AccessControl, AccessFacts, Caller, KmsAction } from '../domain/access.js';
+import type { AttestedRecipient } from '../domain/attestation.js';
 import type { Clock } from '../domain/clock.js';
 import type { KeyMaterials } from '../domain/key-material.js';
 import type { KmsOperations, OperationName } from '../kms-types.generated.js';
@@ -33,6 +35,8 @@ export interface Services {
   grantTokenSigner: GrantTokenSigner;
   access: AccessControl;
   clock: Clock;
+  /** The roots a Recipient's attestation document must chain to (domain/attestation-roots.ts). */
+  attestationRoots: readonly Certificate[];
   config: ServiceConfig;
   logger: Logger;
 }
@@ -53,6 +57,17 @@ export interface OperationTraits<N extends OperationName> {
   actions?: readonly [KmsAction, ...KmsAction[]];
   /** For account-level actions, the condition values of the request (CreateKey's KeySpec, ...). */
   facts?: (input: KmsOperations[N]['input']) => AccessFacts;
+  /**
+   * Operations that take a Recipient (Nitro Enclaves / NitroTPM attestation): the output member
+   * that carries the secret, which is then sealed into CiphertextForRecipient instead, and the
+   * members AWS omits with a Recipient. The registry checks both against the model.
+   */
+  recipient?: RecipientOutput;
+}
+
+export interface RecipientOutput {
+  secret: string;
+  omit?: readonly string[];
 }
 
 export type Handler<N extends OperationName> = (
@@ -75,6 +90,7 @@ export interface Operation {
   /** Member paths the model marks sensitive, never to be logged or audited. */
   sensitive: { input: readonly string[]; output: readonly string[] };
   facts(input: Record<string, unknown>): AccessFacts;
+  recipient: RecipientOutput | undefined;
   handle(input: Record<string, unknown>, ctx: RequestContext): Promise<object>;
 }
 
@@ -85,6 +101,8 @@ export interface RequestContext extends Caller {
   grantTokens: readonly string[];
   /** The grants those tokens name, each checked to exist by the pipeline's grantTokens stage. */
   tokenGrants: readonly GrantRecord[];
+  /** The request's Recipient, its attestation document verified (the pipeline's attest stage). */
+  recipient: AttestedRecipient | undefined;
   services: Services;
 }
 

@@ -17,6 +17,8 @@
  *   parse          the JSON body (SerializationException)
  *   validate       the model's shapes (ValidationException / SerializationException)
  *   grantTokens    every grant token names a grant that exists (InvalidGrantTokenException)
+ *   attest         a Recipient's attestation document verified (ValidationException), before
+ *                  any access decision, so its PCRs are condition keys, and before any secret
  *   authorize      account-level actions; key actions are authorized as their key is resolved
  *   dispatch       the operation's handler -> 200 with its output
  *
@@ -33,6 +35,7 @@ import type { ServiceModel } from '../protocol/shapes.js';
 import { Validator } from '../protocol/validate.js';
 import { compose, newExchange, type AppRequest, type AppResponse } from './pipeline.js';
 import {
+  attest,
   authenticate,
   authorize,
   contentType,
@@ -90,6 +93,7 @@ export function createApp(deps: AppDependencies): App {
     parse(),
     validate(new Validator(deps.model)),
     grantTokens(deps.services),
+    attest(deps.services),
     authorize(deps.services),
     dispatch(deps.services),
   ]);

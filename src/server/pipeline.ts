@@ -8,6 +8,7 @@
  * The list itself, which reads top to bottom as a request is handled, is in app.ts.
  */
 import type { Caller } from '../domain/access.js';
+import type { AttestedRecipient } from '../domain/attestation.js';
 import type { Operation } from '../operations/context.js';
 import type { GrantRecord } from '../storage/types.js';
 
@@ -47,6 +48,8 @@ export interface Exchange {
   input: Record<string, unknown> | undefined;
   /** The grants the input's GrantTokens name, set by the grantTokens stage. */
   tokenGrants: readonly GrantRecord[] | undefined;
+  /** The request's Recipient once its attestation document verified, set by the attest stage. */
+  recipient: AttestedRecipient | undefined;
 }
 
 /** A new exchange: every field there from the start, so the object keeps one shape through the stages. */
@@ -62,6 +65,7 @@ export function newExchange(request: AppRequest, requestId: string): Exchange {
     body: undefined,
     input: undefined,
     tokenGrants: undefined,
+    recipient: undefined,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { randomId } from '../crypto/random.js';
+import { attestRecipient } from '../domain/attestation.js';
 import type { Clock } from '../domain/clock.js';
 import { checkGrantTokens } from '../domain/grants.js';
 import { KmsError, messages, UnknownOperationException, UnsupportedOperationException, ValidationException } from '../errors.js';
@@ -189,7 +190,24 @@ export function grantTokens(services: Pick<Services, 'store' | 'grantTokenSigner
 }
 
 /**
- * 14. Account-level actions (CreateKey, ListKeys, GenerateRandom, ...) are authorized here, on
+ * 14. A Recipient (operations that take one, as the model says) is judged here, once, before
+ * any access decision or anything secret is produced: its attestation document is verified
+ * against the trusted roots at the clock's time and must carry an RSA key
+ * (domain/attestation.ts). Its PCRs then count as condition keys for every decision, and the
+ * operation's secret leaves only as CiphertextForRecipient (operations/core/recipient.ts).
+ */
+export function attest(services: Pick<Services, 'attestationRoots' | 'clock'>): Stage {
+  return (exchange, next) => {
+    const recipient = earlier(exchange.input, 'validate').Recipient as { AttestationDocument?: Uint8Array } | undefined;
+    if (recipient !== undefined && earlier(exchange.operation, 'target').recipient !== undefined) {
+      exchange.recipient = attestRecipient(recipient, services.attestationRoots, services.clock.now());
+    }
+    return next();
+  };
+}
+
+/**
+ * 15. Account-level actions (CreateKey, ListKeys, GenerateRandom, ...) are authorized here, on
  * `*`. Actions on keys and aliases are authorized where the operation resolves them
  * (operations/core/keys.ts), with the facts of that use.
  */
@@ -199,7 +217,10 @@ export function authorize(services: Services): Stage {
     if (operation.resources.length > 0) return next();
     const caller = earlier(exchange.caller, 'authenticate');
     const input = earlier(exchange.input, 'validate');
-    const facts = { ...requestFacts({ grantTokens: grantTokensOf(input), tokenGrants: earlier(exchange.tokenGrants, 'grantTokens') }), ...operation.facts(input) };
+    const facts = {
+      ...requestFacts({ grantTokens: grantTokensOf(input), tokenGrants: earlier(exchange.tokenGrants, 'grantTokens'), recipient: exchange.recipient }),
+      ...operation.facts(input),
+    };
     return services.access.authorize(caller, operation.actions[0], { type: 'account', arn: '*', ...caller.scope }, facts).then(next);
   };
 }
@@ -208,7 +229,7 @@ function grantTokensOf(input: Record<string, unknown>): readonly string[] {
   return Array.isArray(input.GrantTokens) ? (input.GrantTokens as string[]) : [];
 }
 
-/** 15. The operation's handler, and its output as the response. */
+/** 16. The operation's handler, and its output as the response. */
 export function dispatch(services: Services): Stage {
   return async (exchange) => {
     const operation = earlier(exchange.operation, 'target');
@@ -220,6 +241,7 @@ export function dispatch(services: Services): Stage {
       operation,
       grantTokens: grantTokensOf(input),
       tokenGrants: earlier(exchange.tokenGrants, 'grantTokens'),
+      recipient: exchange.recipient,
       services,
     };
     const output = await operation.handle(input, ctx);

@@ -5,12 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type { Certificate } from '../../src/crypto/certificate-chain.js';
 import { pino } from 'pino';
 import { generateKeyPair } from '../../src/crypto/asymmetric.js';
 import { GrantTokenSigner } from '../../src/crypto/grant-token.js';
 import { KeyPairPool } from '../../src/crypto/key-pair-pool.js';
 import { RootKey } from '../../src/crypto/root-key.js';
 import { accessControlFor } from '../../src/domain/access.js';
+import { loadAttestationRoots } from '../../src/domain/attestation-roots.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { Identities, type AccountConfig } from '../../src/domain/identities.js';
 import { KeyMaterials } from '../../src/domain/key-material.js';
@@ -79,6 +81,8 @@ export interface TestAppOptions {
   allowSm2Everywhere?: boolean;
   /** Accounts to verify signatures against: an authenticated-mode app (test/helpers/sigv4.ts signs for it). */
   accounts?: AccountConfig[];
+  /** The roots attestation documents must chain to (default: AWS's, as a server). */
+  attestationRoots?: readonly Certificate[];
 }
 
 export function createTestApp(options: TestAppOptions = {}): TestApp {
@@ -93,6 +97,7 @@ export function createTestApp(options: TestAppOptions = {}): TestApp {
     grantTokenSigner: GrantTokenSigner.fromRootKey(rootKey),
     access: accessControlFor(store, clock, identities),
     clock,
+    attestationRoots: options.attestationRoots ?? loadAttestationRoots(undefined),
     config: { defaultAccount: ACCOUNT, defaultRegion: 'us-east-1', allowSm2Everywhere: options.allowSm2Everywhere ?? false },
     logger: pino({ level: 'silent' }),
   };
