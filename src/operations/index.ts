@@ -43,6 +43,7 @@ import { signOperation } from './sign.js';
 import { tagResourceOperation } from './tag-resource.js';
 import { untagResourceOperation } from './untag-resource.js';
 import { updateAliasOperation } from './update-alias.js';
+import { updateKeyDescriptionOperation } from './update-key-description.js';
 import { verifyOperation } from './verify.js';
 import { verifyMacOperation } from './verify-mac.js';
 
@@ -109,6 +110,7 @@ export function createRegistry(model: ServiceModel): Registry {
     register(model, tagResourceOperation),
     register(model, untagResourceOperation),
     register(model, updateAliasOperation),
+    register(model, updateKeyDescriptionOperation),
     register(model, verifyOperation),
     register(model, verifyMacOperation),
   ];

@@ -154,6 +154,7 @@ function requests(f: Fixture): Record<string, object> {
     TagResource: { KeyId: f.keyId, Tags: [{ TagKey: 'team', TagValue: 'x' }] },
     UntagResource: { KeyId: f.keyId, TagKeys: ['team'] },
     UpdateAlias: { AliasName: 'alias/app', TargetKeyId: f.otherKeyId },
+    UpdateKeyDescription: { KeyId: f.keyId, Description: 'changed' },
     Verify: { KeyId: f.signKeyId, Message: MESSAGE, SigningAlgorithm: 'ECDSA_SHA_256', Signature: f.signature },
     VerifyMac: { KeyId: f.macKeyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256', Mac: f.mac },
   };
@@ -409,6 +410,7 @@ describe('operations declare themselves', () => {
     assert.deepEqual(writers, [
       'CancelKeyDeletion', 'CreateAlias', 'CreateGrant', 'CreateKey', 'DeleteAlias', 'DisableKey', 'EnableKey',
       'PutKeyPolicy', 'RetireGrant', 'RevokeGrant', 'ScheduleKeyDeletion', 'TagResource', 'UntagResource', 'UpdateAlias',
+      'UpdateKeyDescription',
     ]);
   });
 
