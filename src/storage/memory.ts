@@ -175,6 +175,26 @@ class MemoryAccess implements Store {
     });
   }
 
+  listMaterials(keyId: string, request: { limit: number; after?: number }): Promise<KeyMaterialRecord[]> {
+    return this.run(() =>
+      [...this.state.materials.values()]
+        .filter((m) => m.keyId === keyId && (request.after === undefined || m.version > request.after))
+        .sort((a, b) => a.version - b.version)
+        .slice(0, request.limit)
+        .map(copyMaterial),
+    );
+  }
+
+  keysDueForRotation(now: number, limit: number): Promise<KeyRecord[]> {
+    return this.run(() =>
+      [...this.state.keys.values()]
+        .filter((k) => k.state === 'Enabled' && k.nextRotationDate !== undefined && k.nextRotationDate <= now)
+        .sort((a, b) => (a.nextRotationDate as number) - (b.nextRotationDate as number))
+        .slice(0, limit)
+        .map(copyKey),
+    );
+  }
+
   createAlias(alias: AliasRecord): Promise<boolean> {
     return this.run(() => {
       const id = MemoryAccess.aliasKey(alias, alias.aliasName);

@@ -27,6 +27,7 @@ import type {
   KeyRecord,
   KeyState,
   PageRequest,
+  RotationType,
   Scope,
   Store,
   Tag,
@@ -48,6 +49,8 @@ interface KeyRow {
   tags: string;
   current_material_version: number;
   public_key: Buffer | null;
+  rotation_period_days: number | null;
+  next_rotation_date: number | null;
   revision: number;
 }
 
@@ -79,6 +82,8 @@ function keyFromRow(row: KeyRow): KeyRecord {
   if (row.deletion_date !== null) key.deletionDate = row.deletion_date;
   if (row.pending_window_days !== null) key.pendingWindowInDays = row.pending_window_days;
   if (row.public_key !== null) key.publicKey = row.public_key;
+  if (row.rotation_period_days !== null) key.rotationPeriodInDays = row.rotation_period_days;
+  if (row.next_rotation_date !== null) key.nextRotationDate = row.next_rotation_date;
   return key;
 }
 
@@ -99,6 +104,8 @@ function keyToRow(key: KeyRecord): KeyRow {
     tags: JSON.stringify(key.tags),
     current_material_version: key.currentMaterialVersion,
     public_key: key.publicKey ?? null,
+    rotation_period_days: key.rotationPeriodInDays ?? null,
+    next_rotation_date: key.nextRotationDate ?? null,
     revision: key.revision,
   };
 }
@@ -109,10 +116,19 @@ interface MaterialRow {
   material_id: string;
   wrapped: Buffer;
   created_at: number;
+  rotation_type: string | null;
 }
 
 function materialFromRow(row: MaterialRow | undefined): KeyMaterialRecord | undefined {
-  return row && { keyId: row.key_id, version: row.version, materialId: row.material_id, wrapped: row.wrapped, createdAt: row.created_at };
+  if (!row) return undefined;
+  const material: KeyMaterialRecord = { keyId: row.key_id, version: row.version, materialId: row.material_id, wrapped: row.wrapped, createdAt: row.created_at };
+  if (row.rotation_type !== null) material.rotationType = row.rotation_type as RotationType;
+  return material;
+}
+
+/** insertMaterial's parameters, in its column order. */
+function materialParams(m: KeyMaterialRecord): unknown[] {
+  return [m.keyId, m.version, m.materialId, m.wrapped, m.createdAt, m.rotationType ?? null];
 }
 
 function aliasFromRow(row: AliasRow): AliasRecord {
@@ -192,7 +208,7 @@ const ROOT_KEY_CHECK = 'root_key_check';
 
 const KEY_COLUMNS =
   'key_id, account, region, created_at, description, key_spec, key_usage, origin, state, deletion_date, ' +
-  'pending_window_days, policy, tags, current_material_version, public_key, revision';
+  'pending_window_days, policy, tags, current_material_version, public_key, rotation_period_days, next_rotation_date, revision';
 const KEY_PARAMS = KEY_COLUMNS.split(', ').map((c) => `@${c}`).join(', ');
 
 /** What a store and the transaction views over it share: one connection and its caches. */
@@ -211,7 +227,7 @@ function prepare(db: Database.Database) {
   return {
     insertKey: db.prepare(`INSERT INTO keys (${KEY_COLUMNS}) VALUES (${KEY_PARAMS})`),
     insertMaterial: db.prepare(
-      'INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      'INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at, rotation_type) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
     getKey: db.prepare('SELECT * FROM keys WHERE key_id = ? AND account = ? AND region = ?'),
     dataVersion: db.prepare('PRAGMA data_version').pluck(),
@@ -219,7 +235,7 @@ function prepare(db: Database.Database) {
       `UPDATE keys SET description = @description, key_spec = @key_spec, key_usage = @key_usage, origin = @origin,
          state = @state, deletion_date = @deletion_date, pending_window_days = @pending_window_days, policy = @policy,
          tags = @tags, current_material_version = @current_material_version, public_key = @public_key,
-         revision = @expected + 1
+         rotation_period_days = @rotation_period_days, next_rotation_date = @next_rotation_date, revision = @expected + 1
        WHERE key_id = @key_id AND account = @account AND region = @region AND revision = @expected`,
     ),
     moveCurrentMaterial: db.prepare(
@@ -233,6 +249,10 @@ function prepare(db: Database.Database) {
       "SELECT * FROM keys WHERE state = 'PendingDeletion' AND deletion_date <= ? ORDER BY deletion_date LIMIT ?",
     ),
     getMaterial: db.prepare('SELECT * FROM key_materials WHERE key_id = ? AND version = ?'),
+    listMaterials: db.prepare('SELECT * FROM key_materials WHERE key_id = ? AND version > ? ORDER BY version LIMIT ?'),
+    dueForRotation: db.prepare(
+      "SELECT * FROM keys WHERE state = 'Enabled' AND next_rotation_date <= ? ORDER BY next_rotation_date LIMIT ?",
+    ),
     insertAlias: db.prepare(
       `INSERT INTO aliases (account, region, alias_name, target_key_id, created_at, updated_at)
        VALUES (@account, @region, @alias_name, @target_key_id, @created_at, @updated_at)
@@ -384,7 +404,7 @@ class SqliteAccess implements Store {
       c.db.transaction(() => {
         c.statements.insertKey.run(keyToRow(key));
         if (material) {
-          c.statements.insertMaterial.run(material.keyId, material.version, material.materialId, material.wrapped, material.createdAt);
+          c.statements.insertMaterial.run(...materialParams(material));
         }
       }).immediate();
     });
@@ -443,9 +463,7 @@ class SqliteAccess implements Store {
       return c.db.transaction(() => {
         const moved = c.statements.moveCurrentMaterial.run(material.version, material.keyId, scope.account, scope.region, expectedRevision);
         if (moved.changes !== 1) return false;
-        const inserted = c.statements.insertMaterial.run(
-          material.keyId, material.version, material.materialId, material.wrapped, material.createdAt,
-        );
+        const inserted = c.statements.insertMaterial.run(...materialParams(material));
         // An existing version: undo the move (throwing rolls the savepoint back).
         if (inserted.changes !== 1) throw new VersionExists();
         return true;
@@ -454,6 +472,16 @@ class SqliteAccess implements Store {
       if (err instanceof VersionExists) return false;
       throw err;
     });
+  }
+
+  listMaterials(keyId: string, page: { limit: number; after?: number }): Promise<KeyMaterialRecord[]> {
+    return this.run((c) =>
+      (c.statements.listMaterials.all(keyId, page.after ?? 0, page.limit) as MaterialRow[]).map((row) => materialFromRow(row) as KeyMaterialRecord),
+    );
+  }
+
+  keysDueForRotation(now: number, limit: number): Promise<KeyRecord[]> {
+    return this.run((c) => (c.statements.dueForRotation.all(now, limit) as KeyRow[]).map(keyFromRow));
   }
 
   createAlias(alias: AliasRecord): Promise<boolean> {

@@ -51,6 +51,10 @@ export interface KeyRecord extends Scope {
   currentMaterialVersion: number;
   /** DER SubjectPublicKeyInfo of an asymmetric key. */
   publicKey?: Buffer;
+  /** Automatic rotation's period in days: present exactly while automatic rotation is enabled. */
+  rotationPeriodInDays?: number;
+  /** When automatic rotation next rotates the key (ms since the epoch); with rotationPeriodInDays. */
+  nextRotationDate?: number;
   /** Incremented by every update; see updateKey. */
   revision: number;
 }
@@ -62,8 +66,14 @@ export interface KeyMaterialRecord {
   materialId: string;
   /** The material wrapped by the root key. */
   wrapped: Buffer;
+  /** When the version was made; for a rotation, its RotationDate. */
   createdAt: number;
+  /** The rotation that made this version; absent for a key's first material. */
+  rotationType?: RotationType;
 }
+
+/** AWS's RotationType, stored as spelled. */
+export type RotationType = 'AUTOMATIC' | 'ON_DEMAND';
 
 export interface AliasRecord extends Scope {
   /** Full name, `alias/...`. */
@@ -149,6 +159,18 @@ export interface Store {
    * `expectedRevision` (or is gone) or the version already exists.
    */
   addMaterial(scope: Scope, material: KeyMaterialRecord, expectedRevision: number): Promise<boolean>;
+  /**
+   * A key's material versions in version order, those after version `after` (all when absent),
+   * at most `limit` (ListKeyRotations pages through them). Wrapped material as stored.
+   */
+  listMaterials(keyId: string, page: { limit: number; after?: number }): Promise<KeyMaterialRecord[]>;
+  /**
+   * Enabled keys in any scope with a nextRotationDate at or before `now`, soonest first: what
+   * the rotation sweep rotates (domain/rotation.ts). A rotation itself is a transaction of
+   * addMaterial and updateKey under the revision read, so one rotation happens per due date
+   * however many servers sweep.
+   */
+  keysDueForRotation(now: number, limit: number): Promise<KeyRecord[]>;
 
   /** Inserts an alias; returns false if the name is taken in that scope. */
   createAlias(alias: AliasRecord): Promise<boolean>;

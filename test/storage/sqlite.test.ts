@@ -149,6 +149,31 @@ describe('SqliteStore specifics', () => {
     assert.equal((inspect().prepare('SELECT count(*) FROM grants').pluck().get() as number), 0, 'ON DELETE CASCADE');
   });
 
+  it('upgrades a database of migration 3 to rotation (migration 4): its keys and material read as before, and rotate', async () => {
+    const old = new Database(path);
+    for (const migration of sqliteMigrations.filter((m) => m.version <= 3)) old.exec(migration.sql);
+    old.pragma('user_version = 3');
+    const key = keyRecord();
+    old.prepare(
+      `INSERT INTO keys (key_id, account, region, created_at, description, key_spec, key_usage, origin, state, policy, tags,
+         current_material_version, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(key.keyId, key.account, key.region, key.createdAt, key.description, key.keySpec, key.keyUsage, key.origin, key.state,
+      key.policy, JSON.stringify(key.tags), key.currentMaterialVersion, key.revision);
+    old.prepare('INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      KEY_ID, 1, 'c'.repeat(64), Buffer.from([9, 8, 7]), 11,
+    );
+    old.close();
+    const upgraded = store();
+    assert.equal(inspect().pragma('user_version', { simple: true }), LATEST_MIGRATION);
+    assert.deepEqual(await upgraded.getKey(SCOPE, KEY_ID), key);
+    assert.deepEqual(await upgraded.getMaterial(KEY_ID, 1), { keyId: KEY_ID, version: 1, materialId: 'c'.repeat(64), wrapped: Buffer.from([9, 8, 7]), createdAt: 11 });
+    assert.equal(await upgraded.updateKey({ ...key, rotationPeriodInDays: 365, nextRotationDate: 1000 }, 1), true);
+    assert.deepEqual((await upgraded.keysDueForRotation(1000, 10)).map((k) => k.keyId), [KEY_ID]);
+    const rotated = { keyId: KEY_ID, version: 2, materialId: 'd'.repeat(64), wrapped: Buffer.from([1]), createdAt: 1000, rotationType: 'AUTOMATIC' as const };
+    assert.equal(await upgraded.addMaterial(SCOPE, rotated, 2), true);
+    assert.deepEqual(await upgraded.listMaterials(KEY_ID, { limit: 10, after: 1 }), [rotated]);
+  });
+
   it('creates missing parent directories of the database file', async () => {
     path = join(dir, 'nested', 'deeper', 'trent.db');
     const s = store();

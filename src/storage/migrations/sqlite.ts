@@ -95,4 +95,14 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE UNIQUE INDEX grants_by_name ON grants (key_id, name, identity) WHERE name IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    description: 'key rotation: the automatic schedule on keys, the rotation type of each material version',
+    sql: `
+      ALTER TABLE keys ADD COLUMN rotation_period_days INTEGER;
+      ALTER TABLE keys ADD COLUMN next_rotation_date INTEGER;
+      CREATE INDEX keys_due_for_rotation ON keys (next_rotation_date) WHERE state = 'Enabled' AND next_rotation_date IS NOT NULL;
+      ALTER TABLE key_materials ADD COLUMN rotation_type TEXT;
+    `,
+  },
 ];
