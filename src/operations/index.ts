@@ -17,7 +17,9 @@ import { deleteAliasOperation } from './delete-alias.js';
 import { deriveSharedSecretOperation } from './derive-shared-secret.js';
 import { describeKeyOperation } from './describe-key.js';
 import { disableKeyOperation } from './disable-key.js';
+import { disableKeyRotationOperation } from './disable-key-rotation.js';
 import { enableKeyOperation } from './enable-key.js';
+import { enableKeyRotationOperation } from './enable-key-rotation.js';
 import { encapsulateOperation } from './encapsulate.js';
 import { encryptOperation } from './encrypt.js';
 import { generateDataKeyOperation } from './generate-data-key.js';
@@ -27,10 +29,12 @@ import { generateDataKeyWithoutPlaintextOperation } from './generate-data-key-wi
 import { generateMacOperation } from './generate-mac.js';
 import { generateRandomOperation } from './generate-random.js';
 import { getKeyPolicyOperation } from './get-key-policy.js';
+import { getKeyRotationStatusOperation } from './get-key-rotation-status.js';
 import { getPublicKeyOperation } from './get-public-key.js';
 import { listAliasesOperation } from './list-aliases.js';
 import { listGrantsOperation } from './list-grants.js';
 import { listKeyPoliciesOperation } from './list-key-policies.js';
+import { listKeyRotationsOperation } from './list-key-rotations.js';
 import { listKeysOperation } from './list-keys.js';
 import { listResourceTagsOperation } from './list-resource-tags.js';
 import { listRetirableGrantsOperation } from './list-retirable-grants.js';
@@ -38,6 +42,7 @@ import { putKeyPolicyOperation } from './put-key-policy.js';
 import { reEncryptOperation } from './re-encrypt.js';
 import { retireGrantOperation } from './retire-grant.js';
 import { revokeGrantOperation } from './revoke-grant.js';
+import { rotateKeyOnDemandOperation } from './rotate-key-on-demand.js';
 import { scheduleKeyDeletionOperation } from './schedule-key-deletion.js';
 import { signOperation } from './sign.js';
 import { tagResourceOperation } from './tag-resource.js';
@@ -84,7 +89,9 @@ export function createRegistry(model: ServiceModel): Registry {
     register(model, deriveSharedSecretOperation),
     register(model, describeKeyOperation),
     register(model, disableKeyOperation),
+    register(model, disableKeyRotationOperation),
     register(model, enableKeyOperation),
+    register(model, enableKeyRotationOperation),
     register(model, encapsulateOperation),
     register(model, encryptOperation),
     register(model, generateDataKeyOperation),
@@ -94,10 +101,12 @@ export function createRegistry(model: ServiceModel): Registry {
     register(model, generateMacOperation),
     register(model, generateRandomOperation),
     register(model, getKeyPolicyOperation),
+    register(model, getKeyRotationStatusOperation),
     register(model, getPublicKeyOperation),
     register(model, listAliasesOperation),
     register(model, listGrantsOperation),
     register(model, listKeyPoliciesOperation),
+    register(model, listKeyRotationsOperation),
     register(model, listKeysOperation),
     register(model, listResourceTagsOperation),
     register(model, listRetirableGrantsOperation),
@@ -105,14 +114,15 @@ export function createRegistry(model: ServiceModel): Registry {
     register(model, reEncryptOperation),
     register(model, retireGrantOperation),
     register(model, revokeGrantOperation),
+    register(model, rotateKeyOnDemandOperation),
     register(model, scheduleKeyDeletionOperation),
     register(model, signOperation),
     register(model, tagResourceOperation),
     register(model, untagResourceOperation),
     register(model, updateAliasOperation),
     register(model, updateKeyDescriptionOperation),
-    register(model, verifyOperation),
     register(model, verifyMacOperation),
+    register(model, verifyOperation),
   ];
   return new Map(operations.map((operation) => [operation.name, operation]));
 }

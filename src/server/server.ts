@@ -1,6 +1,7 @@
 /**
  * Starts a Trent server from a Config: root key, store, services, the app and its HTTP
- * listener, and the timer that deletes keys whose deletion window has passed. Used by
+ * listener, and the timer that deletes keys whose deletion window has passed and rotates keys
+ * whose rotation date has. Used by
  * `trent serve` and by the tests that need a whole server.
  */
 import { resolve } from 'node:path';
@@ -14,6 +15,7 @@ import { systemClock, type Clock } from '../domain/clock.js';
 import { Identities } from '../domain/identities.js';
 import { KeyMaterials } from '../domain/key-material.js';
 import { deleteDueKeys } from '../domain/key-state.js';
+import { rotateDueKeys } from '../domain/rotation.js';
 import { allDataKeyPairSpecs } from '../domain/key-specs.js';
 import type { Services } from '../operations/context.js';
 import { MAX_BODY_BYTES } from '../protocol/json11.js';
@@ -129,6 +131,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       }
     } catch (err) {
       logger.error({ err }, 'deleting keys whose deletion window passed failed');
+    }
+    // Automatic rotation, on the same timer and clock: each key once per due date, whichever
+    // server's sweep gets to it first (domain/rotation.ts).
+    try {
+      const rotated = await rotateDueKeys(store, services.materials, clock.now());
+      if (rotated.length > 0) logger.info({ rotated: rotated.length }, 'rotated keys whose rotation date passed');
+    } catch (err) {
+      logger.error({ err }, 'rotating keys whose rotation date passed failed');
     }
   };
   await sweep();

@@ -128,3 +128,161 @@ describe('UpdateKeyDescription', () => {
   ];
   errorRows(fixture, rows);
 });
+
+interface RotationKeys {
+  key: CreatedKey;
+  disabled: CreatedKey;
+  pendingDeletion: CreatedKey;
+  external: CreatedKey;
+  rsa: CreatedKey;
+  hmac: CreatedKey;
+  ecc: CreatedKey;
+  exhausted: CreatedKey;
+}
+
+describe('rotation errors', () => {
+  const fixture = inProcessFixture(async (t): Promise<RotationKeys> => {
+    const key = await t.createKey();
+    const disabled = await t.createKey();
+    await t.ok('DisableKey', { KeyId: disabled.keyId });
+    const pendingDeletion = await t.createKey();
+    await t.ok('ScheduleKeyDeletion', { KeyId: pendingDeletion.keyId });
+    const exhausted = await t.createKey();
+    for (let i = 0; i < 25; i++) await t.ok('RotateKeyOnDemand', { KeyId: exhausted.keyId });
+    await t.ok('CreateAlias', { AliasName: 'alias/rotating', TargetKeyId: key.keyId });
+    return {
+      key,
+      disabled,
+      pendingDeletion,
+      exhausted,
+      external: await t.createKey({ Origin: 'EXTERNAL' }),
+      rsa: await t.createKey({ KeySpec: 'RSA_2048', KeyUsage: 'ENCRYPT_DECRYPT' }),
+      hmac: await t.createKey({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }),
+      ecc: await t.createKey({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }),
+    };
+  });
+
+  const keyOperations = ['EnableKeyRotation', 'DisableKeyRotation', 'RotateKeyOnDemand'] as const;
+  const rows: ErrorRow<RotationKeys>[] = [
+    ...keyOperations.flatMap((operation): ErrorRow<RotationKeys>[] => [
+      ...(['rsa', 'hmac', 'ecc'] as const).map(
+        (which): ErrorRow<RotationKeys> => ({
+          name: `${operation} of an ${which} key (AWS's recorded empty message)`,
+          operation,
+          body: (f) => ({ KeyId: f[which].keyId }),
+          error: 'UnsupportedOperationException',
+          message: '',
+        }),
+      ),
+      {
+        name: `${operation} of a disabled key`,
+        operation,
+        body: (f) => ({ KeyId: f.disabled.keyId }),
+        error: 'DisabledException',
+        message: (f) => `${keyArn(f.disabled.keyId)} is disabled.`,
+      },
+      {
+        name: `${operation} of a key pending deletion`,
+        operation,
+        body: (f) => ({ KeyId: f.pendingDeletion.keyId }),
+        error: 'KMSInvalidStateException',
+        message: (f) => `${keyArn(f.pendingDeletion.keyId)} is pending deletion.`,
+      },
+      {
+        name: `${operation} of a key pending import (state before key kind, as AWS recorded)`,
+        operation,
+        body: (f) => ({ KeyId: f.external.keyId }),
+        error: 'KMSInvalidStateException',
+        message: (f) => `${keyArn(f.external.keyId)} is pending import.`,
+      },
+      {
+        name: `${operation} by alias`,
+        operation,
+        body: () => ({ KeyId: 'alias/rotating' }),
+        error: 'NotFoundException',
+        message: "Invalid keyId 'alias/rotating'",
+      },
+      unknownKeyRow(`${operation} of an unknown key`, operation, (keyId) => ({ KeyId: keyId })),
+    ]),
+    ...(['GetKeyRotationStatus', 'ListKeyRotations'] as const).flatMap((operation): ErrorRow<RotationKeys>[] => [
+      ...(['rsa', 'hmac'] as const).map(
+        (which): ErrorRow<RotationKeys> => ({
+          name: `${operation} of an ${which} key`,
+          operation,
+          body: (f) => ({ KeyId: f[which].keyId }),
+          error: 'UnsupportedOperationException',
+          message: '',
+        }),
+      ),
+      {
+        name: `${operation} by alias`,
+        operation,
+        body: () => ({ KeyId: 'alias/rotating' }),
+        error: 'NotFoundException',
+        message: "Invalid keyId 'alias/rotating'",
+      },
+      unknownKeyRow(`${operation} of an unknown key`, operation, (keyId) => ({ KeyId: keyId })),
+    ]),
+    {
+      name: 'the 26th on-demand rotation',
+      operation: 'RotateKeyOnDemand',
+      body: (f) => ({ KeyId: f.exhausted.keyId }),
+      error: 'LimitExceededException',
+      message: (f) =>
+        `The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: ${keyArn(f.exhausted.keyId)}`,
+    },
+    {
+      name: 'RotationPeriodInDays 89',
+      operation: 'EnableKeyRotation',
+      body: (f) => ({ KeyId: f.key.keyId, RotationPeriodInDays: 89 }),
+      error: 'ValidationException',
+      message: "1 validation error detected: Value '89' at 'rotationPeriodInDays' failed to satisfy constraint: Member must have value greater than or equal to 90",
+    },
+    {
+      name: 'RotationPeriodInDays 2561',
+      operation: 'EnableKeyRotation',
+      body: (f) => ({ KeyId: f.key.keyId, RotationPeriodInDays: 2561 }),
+      error: 'ValidationException',
+      message: "1 validation error detected: Value '2561' at 'rotationPeriodInDays' failed to satisfy constraint: Member must have value less than or equal to 2560",
+    },
+    {
+      name: 'a marker ListKeyRotations did not give',
+      operation: 'ListKeyRotations',
+      body: (f) => ({ KeyId: f.key.keyId, Marker: 'bm90LWEtdmVyc2lvbg' }),
+      error: 'InvalidMarkerException',
+      message: 'Invalid marker',
+    },
+    {
+      name: 'IncludeKeyMaterial outside its enum',
+      operation: 'ListKeyRotations',
+      body: (f) => ({ KeyId: f.key.keyId, IncludeKeyMaterial: 'SOME' }),
+      error: 'ValidationException',
+      message: "1 validation error detected: Value 'SOME' at 'includeKeyMaterial' failed to satisfy constraint: Member must satisfy enum value set: [ALL_KEY_MATERIAL, ROTATIONS_ONLY]",
+    },
+  ];
+  errorRows(fixture, rows);
+
+  it('the refusals rotated nothing: the 25 on-demand rotations stand, the other keys have one material', async () => {
+    const { t, f } = fixture;
+    const rotations = await t.ok('ListKeyRotations', { KeyId: f.exhausted.keyId, Limit: 1000 });
+    assert.equal((rotations.Rotations as unknown[]).length, 25);
+    for (const which of ['key', 'disabled', 'pendingDeletion'] as const) {
+      assert.deepEqual((await t.services.store.listMaterials(f[which].keyId, { limit: 10 })).length, 1, which);
+    }
+  });
+});
+
+describe('GetKeyRotationStatus of a key in any state', () => {
+  it('answers for Disabled, PendingDeletion and PendingImport keys too, with the key ARN', async () => {
+    const t = createTestApp();
+    const external = await t.createKey({ Origin: 'EXTERNAL' });
+    assert.deepEqual(await t.ok('GetKeyRotationStatus', { KeyId: external.keyId }), { KeyRotationEnabled: false, KeyId: keyArn(external.keyId) });
+    const key = await t.createKey();
+    await t.ok('EnableKeyRotation', { KeyId: key.keyId });
+    await t.ok('DisableKey', { KeyId: key.keyId });
+    const status = await t.ok('GetKeyRotationStatus', { KeyId: key.arn });
+    assert.equal(status.KeyRotationEnabled, true);
+    await t.ok('ScheduleKeyDeletion', { KeyId: key.keyId });
+    assert.equal((await t.ok('GetKeyRotationStatus', { KeyId: key.keyId })).KeyRotationEnabled, true);
+  });
+});

@@ -125,8 +125,10 @@ function requests(f: Fixture): Record<string, object> {
     DeleteAlias: { AliasName: 'alias/app' },
     DeriveSharedSecret: { KeyId: f.agreeKeyId, KeyAgreementAlgorithm: 'ECDH', PublicKey: PEER },
     DescribeKey: { KeyId: f.keyId },
+    DisableKeyRotation: { KeyId: f.keyId },
     DisableKey: { KeyId: f.keyId },
     EnableKey: { KeyId: f.keyId },
+    EnableKeyRotation: { KeyId: f.keyId, RotationPeriodInDays: 90 },
     Encapsulate: { KeyId: f.kemKeyId, EncapsulationAlgorithm: 'ML_KEM' },
     Encrypt: { KeyId: f.keyId, Plaintext: Buffer.from('x').toString('base64') },
     GenerateDataKey: { KeyId: f.keyId, KeySpec: 'AES_256' },
@@ -136,10 +138,12 @@ function requests(f: Fixture): Record<string, object> {
     GenerateMac: { KeyId: f.macKeyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' },
     GenerateRandom: { NumberOfBytes: 16 },
     GetKeyPolicy: { KeyId: f.keyId },
+    GetKeyRotationStatus: { KeyId: f.keyId },
     GetPublicKey: { KeyId: f.signKeyId },
     ListAliases: {},
     ListGrants: { KeyId: f.keyId },
     ListKeyPolicies: { KeyId: f.keyId },
+    ListKeyRotations: { KeyId: f.keyId },
     ListKeys: {},
     ListResourceTags: { KeyId: f.keyId },
     ListRetirableGrants: { RetiringPrincipal: RETIREE },
@@ -149,6 +153,7 @@ function requests(f: Fixture): Record<string, object> {
     // retiring it takes kms:RetireGrant from a policy, which a deny-all policy does not give.
     RetireGrant: { KeyId: f.keyId, GrantId: f.grantId },
     RevokeGrant: { KeyId: f.keyId, GrantId: f.grantId },
+    RotateKeyOnDemand: { KeyId: f.keyId },
     ScheduleKeyDeletion: { KeyId: f.keyId },
     Sign: { KeyId: f.signKeyId, Message: MESSAGE, SigningAlgorithm: 'ECDSA_SHA_256' },
     TagResource: { KeyId: f.keyId, Tags: [{ TagKey: 'team', TagValue: 'x' }] },
@@ -408,9 +413,9 @@ describe('operations declare themselves', () => {
   it('the ones that change stored state are not read-only (CloudTrail readOnly)', () => {
     const writers = [...registry.values()].filter((op) => !op.readOnly).map((op) => op.name).sort();
     assert.deepEqual(writers, [
-      'CancelKeyDeletion', 'CreateAlias', 'CreateGrant', 'CreateKey', 'DeleteAlias', 'DisableKey', 'EnableKey',
-      'PutKeyPolicy', 'RetireGrant', 'RevokeGrant', 'ScheduleKeyDeletion', 'TagResource', 'UntagResource', 'UpdateAlias',
-      'UpdateKeyDescription',
+      'CancelKeyDeletion', 'CreateAlias', 'CreateGrant', 'CreateKey', 'DeleteAlias', 'DisableKey', 'DisableKeyRotation',
+      'EnableKey', 'EnableKeyRotation', 'PutKeyPolicy', 'RetireGrant', 'RevokeGrant', 'RotateKeyOnDemand',
+      'ScheduleKeyDeletion', 'TagResource', 'UntagResource', 'UpdateAlias', 'UpdateKeyDescription',
     ]);
   });
 
