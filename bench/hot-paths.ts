@@ -17,6 +17,7 @@ import { GrantTokenSigner } from '../src/crypto/grant-token.js';
 import { RootKey } from '../src/crypto/root-key.js';
 import { systemClock } from '../src/domain/clock.js';
 import { KeyMaterials } from '../src/domain/key-material.js';
+import { KeyUsageTracker } from '../src/domain/key-usage.js';
 import { kmsModel } from '../src/protocol/kms-model.generated.js';
 import { serializeOutput } from '../src/protocol/json11.js';
 import { validateInput } from '../src/protocol/validate.js';
@@ -34,6 +35,7 @@ const rootKey = RootKey.fromBytes(randomBytes(32));
 const services: Services = {
   store,
   materials: new KeyMaterials(store, rootKey),
+  keyUsage: new KeyUsageTracker(store, systemClock),
   keyPairs: new KeyPairPool([], generateKeyPair, 1),
   grantTokenSigner: GrantTokenSigner.fromRootKey(rootKey),
   access: accessControlFor(store, systemClock),

@@ -28,6 +28,7 @@ import { generateDataKeyPairWithoutPlaintextOperation } from './generate-data-ke
 import { generateDataKeyWithoutPlaintextOperation } from './generate-data-key-without-plaintext.js';
 import { generateMacOperation } from './generate-mac.js';
 import { generateRandomOperation } from './generate-random.js';
+import { getKeyLastUsageOperation } from './get-key-last-usage.js';
 import { getKeyPolicyOperation } from './get-key-policy.js';
 import { getKeyRotationStatusOperation } from './get-key-rotation-status.js';
 import { getPublicKeyOperation } from './get-public-key.js';
@@ -100,6 +101,7 @@ export function createRegistry(model: ServiceModel): Registry {
     register(model, generateDataKeyWithoutPlaintextOperation),
     register(model, generateMacOperation),
     register(model, generateRandomOperation),
+    register(model, getKeyLastUsageOperation),
     register(model, getKeyPolicyOperation),
     register(model, getKeyRotationStatusOperation),
     register(model, getPublicKeyOperation),

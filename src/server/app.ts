@@ -47,6 +47,7 @@ import {
   requestId,
   route,
   target,
+  trackKeyUsage,
   validate,
   type HealthReport,
 } from './stages.js';
@@ -91,6 +92,7 @@ export function createApp(deps: AppDependencies): App {
     validate(new Validator(deps.model)),
     grantTokens(deps.services),
     authorize(deps.services),
+    trackKeyUsage(deps.services),
     dispatch(deps.services),
   ]);
   return {

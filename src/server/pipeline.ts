@@ -47,6 +47,8 @@ export interface Exchange {
   input: Record<string, unknown> | undefined;
   /** The grants the input's GrantTokens name, set by the grantTokens stage. */
   tokenGrants: readonly GrantRecord[] | undefined;
+  /** The operation's output, set by the dispatch stage when it succeeded. */
+  output: object | undefined;
 }
 
 /** A new exchange: every field there from the start, so the object keeps one shape through the stages. */
@@ -62,6 +64,7 @@ export function newExchange(request: AppRequest, requestId: string): Exchange {
     body: undefined,
     input: undefined,
     tokenGrants: undefined,
+    output: undefined,
   };
 }
 

@@ -14,6 +14,7 @@ import { accessControlFor } from '../domain/access.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { Identities } from '../domain/identities.js';
 import { KeyMaterials } from '../domain/key-material.js';
+import { KeyUsageTracker } from '../domain/key-usage.js';
 import { deleteDueKeys } from '../domain/key-state.js';
 import { rotateDueKeys } from '../domain/rotation.js';
 import { allDataKeyPairSpecs } from '../domain/key-specs.js';
@@ -93,6 +94,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const services: Services = {
     store,
     materials: new KeyMaterials(store, rootKey),
+    keyUsage: new KeyUsageTracker(store, clock, (err) => logger.error({ err }, 'writing the last use of keys failed')),
     keyPairs,
     grantTokenSigner: GrantTokenSigner.fromRootKey(rootKey),
     access: accessControlFor(store, clock, config.mode === 'authenticated' ? identities : undefined),
@@ -157,6 +159,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   const url = http.url;
   keyPairs.start();
+  services.keyUsage.start(config.keyUsageFlushMs);
   logger.info({ url, dataDir: config.dataDir, rootKey: rootKeyFingerprint, mode: config.mode, accounts: config.accounts.length }, 'listening');
   return {
     url,
@@ -165,6 +168,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       clearInterval(sweeper);
       await http.close(); // requests in flight finish before the store closes
       keyPairs.close();
+      await services.keyUsage.stop(); // the last uses are written before the store closes
       await store.close();
       logger.info('stopped');
     },

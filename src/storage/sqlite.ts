@@ -26,6 +26,7 @@ import type {
   KeyMaterialRecord,
   KeyRecord,
   KeyState,
+  KeyUsageRecord,
   PageRequest,
   RotationType,
   Scope,
@@ -51,6 +52,7 @@ interface KeyRow {
   public_key: Buffer | null;
   rotation_period_days: number | null;
   next_rotation_date: number | null;
+  usage_tracked_since: number | null;
   revision: number;
 }
 
@@ -84,6 +86,7 @@ function keyFromRow(row: KeyRow): KeyRecord {
   if (row.public_key !== null) key.publicKey = row.public_key;
   if (row.rotation_period_days !== null) key.rotationPeriodInDays = row.rotation_period_days;
   if (row.next_rotation_date !== null) key.nextRotationDate = row.next_rotation_date;
+  if (row.usage_tracked_since !== null) key.usageTrackedSince = row.usage_tracked_since;
   return key;
 }
 
@@ -106,6 +109,7 @@ function keyToRow(key: KeyRecord): KeyRow {
     public_key: key.publicKey ?? null,
     rotation_period_days: key.rotationPeriodInDays ?? null,
     next_rotation_date: key.nextRotationDate ?? null,
+    usage_tracked_since: key.usageTrackedSince ?? null,
     revision: key.revision,
   };
 }
@@ -208,7 +212,7 @@ const ROOT_KEY_CHECK = 'root_key_check';
 
 const KEY_COLUMNS =
   'key_id, account, region, created_at, description, key_spec, key_usage, origin, state, deletion_date, ' +
-  'pending_window_days, policy, tags, current_material_version, public_key, rotation_period_days, next_rotation_date, revision';
+  'pending_window_days, policy, tags, current_material_version, public_key, rotation_period_days, next_rotation_date, usage_tracked_since, revision';
 const KEY_PARAMS = KEY_COLUMNS.split(', ').map((c) => `@${c}`).join(', ');
 
 /** What a store and the transaction views over it share: one connection and its caches. */
@@ -235,7 +239,8 @@ function prepare(db: Database.Database) {
       `UPDATE keys SET description = @description, key_spec = @key_spec, key_usage = @key_usage, origin = @origin,
          state = @state, deletion_date = @deletion_date, pending_window_days = @pending_window_days, policy = @policy,
          tags = @tags, current_material_version = @current_material_version, public_key = @public_key,
-         rotation_period_days = @rotation_period_days, next_rotation_date = @next_rotation_date, revision = @expected + 1
+         rotation_period_days = @rotation_period_days, next_rotation_date = @next_rotation_date,
+         usage_tracked_since = @usage_tracked_since, revision = @expected + 1
        WHERE key_id = @key_id AND account = @account AND region = @region AND revision = @expected`,
     ),
     moveCurrentMaterial: db.prepare(
@@ -286,6 +291,14 @@ function prepare(db: Database.Database) {
     ),
     deleteGrant: db.prepare('DELETE FROM grants WHERE grant_id = ? AND key_id = ? AND account = ? AND region = ?'),
     anyMaterial: db.prepare('SELECT * FROM key_materials LIMIT 1'),
+    // A use of a deleted key is dropped (WHERE EXISTS); an older use never replaces a newer one.
+    recordUsage: db.prepare(
+      `INSERT INTO key_usage (key_id, operation, used_at, request_id)
+       SELECT @key_id, @operation, @used_at, @request_id WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = @key_id)
+       ON CONFLICT (key_id) DO UPDATE SET operation = excluded.operation, used_at = excluded.used_at, request_id = excluded.request_id
+       WHERE excluded.used_at >= key_usage.used_at`,
+    ),
+    getUsage: db.prepare('SELECT * FROM key_usage WHERE key_id = ?'),
     getSetting: db.prepare('SELECT value FROM settings WHERE name = ?').pluck(),
     insertSettingIfAbsent: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
   };
@@ -482,6 +495,23 @@ class SqliteAccess implements Store {
 
   keysDueForRotation(now: number, limit: number): Promise<KeyRecord[]> {
     return this.run((c) => (c.statements.dueForRotation.all(now, limit) as KeyRow[]).map(keyFromRow));
+  }
+
+  /** One transaction for the batch; no change is announced (no key changed). */
+  recordKeyUsage(usages: readonly KeyUsageRecord[]): Promise<void> {
+    return this.run((c) => {
+      if (usages.length === 0) return;
+      c.db.transaction(() => {
+        for (const u of usages) c.statements.recordUsage.run({ key_id: u.keyId, operation: u.operation, used_at: u.at, request_id: u.requestId });
+      }).immediate();
+    });
+  }
+
+  getKeyUsage(keyId: string): Promise<KeyUsageRecord | undefined> {
+    return this.run((c) => {
+      const row = c.statements.getUsage.get(keyId) as { key_id: string; operation: string; used_at: number; request_id: string } | undefined;
+      return row && { keyId: row.key_id, operation: row.operation, at: row.used_at, requestId: row.request_id };
+    });
   }
 
   createAlias(alias: AliasRecord): Promise<boolean> {

@@ -55,6 +55,11 @@ export interface KeyRecord extends Scope {
   rotationPeriodInDays?: number;
   /** When automatic rotation next rotates the key (ms since the epoch); with rotationPeriodInDays. */
   nextRotationDate?: number;
+  /**
+   * Since when the key's use is tracked (GetKeyLastUsage's TrackingStartDate), for keys created
+   * before Trent tracked use; absent when tracked since creation.
+   */
+  usageTrackedSince?: number;
   /** Incremented by every update; see updateKey. */
   revision: number;
 }
@@ -70,6 +75,20 @@ export interface KeyMaterialRecord {
   createdAt: number;
   /** The rotation that made this version; absent for a key's first material. */
   rotationType?: RotationType;
+}
+
+/**
+ * The last successful cryptographic operation with a key (GetKeyLastUsage). Written in batches
+ * (domain/key-usage.ts), never announced on the change signal: it changes no key.
+ */
+export interface KeyUsageRecord {
+  keyId: string;
+  /** The operation's name, as AWS spells it (Encrypt, Decrypt, ...). */
+  operation: string;
+  /** When it succeeded (ms since the epoch). */
+  at: number;
+  /** Its x-amzn-RequestId, which the audit log carries. */
+  requestId: string;
 }
 
 /** AWS's RotationType, stored as spelled. */
@@ -171,6 +190,15 @@ export interface Store {
    * however many servers sweep.
    */
   keysDueForRotation(now: number, limit: number): Promise<KeyRecord[]>;
+
+  /**
+   * Stores a batch of key uses in one write: for each key, the use replaces the stored one
+   * unless that one is later (several servers flush out of order). Uses of keys that no longer
+   * exist are dropped. Not announced on the change signal.
+   */
+  recordKeyUsage(usages: readonly KeyUsageRecord[]): Promise<void>;
+  /** The stored last use of a key; deleted with the key. */
+  getKeyUsage(keyId: string): Promise<KeyUsageRecord | undefined>;
 
   /** Inserts an alias; returns false if the name is taken in that scope. */
   createAlias(alias: AliasRecord): Promise<boolean>;

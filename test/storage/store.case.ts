@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { AliasRecord, GrantRecord, KeyMaterialRecord, KeyRecord, Scope, Store } from '../../src/storage/types.js';
+import type { AliasRecord, GrantRecord, KeyMaterialRecord, KeyRecord, KeyUsageRecord, Scope, Store } from '../../src/storage/types.js';
 
 const HOME: Scope = { account: '111122223333', region: 'us-east-1' };
 const OTHER_REGION: Scope = { account: '111122223333', region: 'eu-west-1' };
@@ -1169,6 +1169,53 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
         } finally {
           await other.close();
         }
+      });
+    });
+
+    describe('key usage (GetKeyLastUsage)', () => {
+      const use = (n: number, at: number, operation = 'Encrypt'): KeyUsageRecord => ({ keyId: keyIdOf(n), operation, at, requestId: `request-${n}-${at}` });
+
+      it('stores a batch of uses, one per key, and returns each', async () => {
+        for (const n of [1, 2]) await store.createKey(keyRecord(keyIdOf(n)), material(keyIdOf(n)));
+        assert.equal(await store.getKeyUsage(keyIdOf(1)), undefined);
+        await store.recordKeyUsage([use(1, T0 + 5), use(2, T0 + 6, 'Decrypt')]);
+        assert.deepEqual(await store.getKeyUsage(keyIdOf(1)), use(1, T0 + 5));
+        assert.deepEqual(await store.getKeyUsage(keyIdOf(2)), use(2, T0 + 6, 'Decrypt'));
+        await store.recordKeyUsage([]);
+        assert.deepEqual(await store.getKeyUsage(keyIdOf(1)), use(1, T0 + 5));
+      });
+
+      it('a later use replaces an earlier one, never the other way round (servers flush out of order)', async () => {
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1)));
+        await store.recordKeyUsage([use(1, T0 + 10, 'Sign')]);
+        await store.recordKeyUsage([use(1, T0 + 5, 'Verify')]);
+        assert.deepEqual(await store.getKeyUsage(keyIdOf(1)), use(1, T0 + 10, 'Sign'));
+        await store.recordKeyUsage([use(1, T0 + 11, 'GenerateMac')]);
+        assert.deepEqual(await store.getKeyUsage(keyIdOf(1)), use(1, T0 + 11, 'GenerateMac'));
+      });
+
+      it('drops the use of a key that does not exist, keeping the rest of the batch', async () => {
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1)));
+        await store.recordKeyUsage([use(9, T0), use(1, T0)]);
+        assert.equal(await store.getKeyUsage(keyIdOf(9)), undefined);
+        assert.deepEqual(await store.getKeyUsage(keyIdOf(1)), use(1, T0));
+      });
+
+      it('goes with its key, and is not announced on the change signal', async () => {
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1)));
+        const heard: (string | undefined)[] = [];
+        const stop = store.onChange((keyId) => heard.push(keyId));
+        await store.recordKeyUsage([use(1, T0)]);
+        assert.deepEqual(heard, [], 'a use changes no key: caches keep their entries');
+        stop();
+        assert.equal(await store.deleteKey(HOME, keyIdOf(1)), true);
+        assert.equal(await store.getKeyUsage(keyIdOf(1)), undefined);
+      });
+
+      it('keeps usageTrackedSince on a key record', async () => {
+        const key = keyRecord(keyIdOf(1), HOME, { usageTrackedSince: T0 + DAY_MS });
+        await store.createKey(key, material(key.keyId));
+        assert.deepEqual(await store.getKey(HOME, key.keyId), key);
       });
     });
 

@@ -137,6 +137,7 @@ function requests(f: Fixture): Record<string, object> {
     GenerateDataKeyWithoutPlaintext: { KeyId: f.keyId, KeySpec: 'AES_256' },
     GenerateMac: { KeyId: f.macKeyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' },
     GenerateRandom: { NumberOfBytes: 16 },
+    GetKeyLastUsage: { KeyId: f.keyId },
     GetKeyPolicy: { KeyId: f.keyId },
     GetKeyRotationStatus: { KeyId: f.keyId },
     GetPublicKey: { KeyId: f.signKeyId },

@@ -105,4 +105,19 @@ export const sqliteMigrations: readonly Migration[] = [
       ALTER TABLE key_materials ADD COLUMN rotation_type TEXT;
     `,
   },
+  {
+    version: 5,
+    description: 'the last use of each key (GetKeyLastUsage), and since when it is tracked',
+    // Keys that exist already were used before tracking began: their TrackingStartDate is now.
+    sql: `
+      ALTER TABLE keys ADD COLUMN usage_tracked_since INTEGER;
+      UPDATE keys SET usage_tracked_since = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
+      CREATE TABLE key_usage (
+        key_id TEXT PRIMARY KEY REFERENCES keys (key_id) ON DELETE CASCADE,
+        operation TEXT NOT NULL,
+        used_at INTEGER NOT NULL,
+        request_id TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
