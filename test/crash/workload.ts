@@ -357,7 +357,7 @@ const ACTIONS: readonly { weight: number; run: Action }[] = [
   { weight: 3, run: encrypt },
   { weight: 1.5, run: generateDataKeyPair },
   { weight: 1, run: createGrant },
-  { weight: 1, run: rotateKey },
+  { weight: 0.5, run: rotateKey },
   { weight: 0.4, run: (loop) => deleteGrant(loop, 'retire') },
   { weight: 0.4, run: (loop) => deleteGrant(loop, 'revoke') },
 ];

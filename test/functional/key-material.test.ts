@@ -16,6 +16,7 @@ import {
   DisableKeyRotationCommand,
   EnableKeyRotationCommand,
   EncryptCommand,
+  GetKeyLastUsageCommand,
   GetKeyRotationStatusCommand,
   ListKeyRotationsCommand,
   ReEncryptCommand,
@@ -27,7 +28,7 @@ import { loadConfig } from '../../src/config.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { startServer } from '../../src/server/server.js';
 import { awsError, kmsClient } from '../helpers/clients.js';
-import { createKey, keyArn, useServer } from '../helpers/functional.js';
+import { createKey, keyArn, needsOwnServer, useOwnServer, useServer } from '../helpers/functional.js';
 
 const server = useServer();
 
@@ -167,6 +168,57 @@ describe('automatic rotation over HTTP, with the server clock moved', () => {
     } finally {
       kms.destroy();
       await running.close();
+    }
+  });
+});
+
+describe('GetKeyLastUsage through the SDK', () => {
+  test('reports the last operation with its request id; an unused key has an empty KeyLastUsage', async () => {
+    const key = await createKey(server.kms);
+    const fresh = await server.kms.send(new GetKeyLastUsageCommand({ KeyId: key.KeyId }));
+    assert.deepEqual(fresh.KeyLastUsage, {});
+    assert.equal(fresh.KeyId, keyArn(key.KeyId));
+    assert.equal(fresh.KeyCreationDate?.getTime(), key.CreationDate?.getTime());
+    assert.equal(fresh.TrackingStartDate?.getTime(), key.CreationDate?.getTime());
+
+    const encrypted = await server.kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('used') }));
+    const decrypted = await server.kms.send(new DecryptCommand({ CiphertextBlob: encrypted.CiphertextBlob }));
+    const used = await server.kms.send(new GetKeyLastUsageCommand({ KeyId: key.Arn }));
+    assert.equal(used.KeyLastUsage?.Operation, 'Decrypt');
+    assert.equal(used.KeyLastUsage?.KmsRequestId, decrypted.$metadata.requestId);
+    const age = Date.now() - (used.KeyLastUsage?.Timestamp?.getTime() ?? 0);
+    assert.ok(age >= 0 && age < 60_000, String(age));
+  });
+});
+
+describe('GetKeyLastUsage across worker processes', { skip: needsOwnServer('runs two worker processes') }, () => {
+  const workers = useOwnServer({ env: { TRENT_WORKERS: '2' } });
+
+  test("a use served by either worker is visible to both within seconds (each writes its batch every second)", async () => {
+    const key = await createKey(workers.kms);
+    // New connections are spread over the workers by the operating system; many requests from
+    // fresh clients reach both. The last one's request id must be reported by every worker.
+    let last: string | undefined;
+    for (let i = 0; i < 12; i++) {
+      const client = kmsClient(workers.url);
+      try {
+        last = (await client.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from([i]) }))).$metadata.requestId;
+      } finally {
+        client.destroy();
+      }
+    }
+    const deadline = Date.now() + 10_000;
+    let agreeing = 0;
+    while (agreeing < 8) {
+      assert.ok(Date.now() < deadline, 'the last use was not visible to every worker within 10 s');
+      const client = kmsClient(workers.url);
+      try {
+        const seen = await client.send(new GetKeyLastUsageCommand({ KeyId: key.KeyId }));
+        agreeing = seen.KeyLastUsage?.KmsRequestId === last ? agreeing + 1 : 0;
+      } finally {
+        client.destroy();
+      }
+      if (agreeing === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
   });
 });
