@@ -199,6 +199,25 @@ class MemoryAccess implements Store {
     );
   }
 
+  putMaterial(material: KeyMaterialRecord): Promise<boolean> {
+    return this.run(() => {
+      if (!this.state.keys.has(material.keyId)) return false;
+      this.state.materials.set(MemoryAccess.materialKey(material.keyId, material.version), copyMaterial(material));
+      this.changed(material.keyId);
+      return true;
+    });
+  }
+
+  keysWithExpiredMaterial(now: number, limit: number): Promise<KeyRecord[]> {
+    return this.run(() =>
+      [...this.state.keys.values()]
+        .filter((k) => k.validTo !== undefined && k.validTo <= now)
+        .sort((a, b) => (a.validTo as number) - (b.validTo as number))
+        .slice(0, limit)
+        .map(copyKey),
+    );
+  }
+
   recordKeyUsage(usages: readonly KeyUsageRecord[]): Promise<void> {
     return this.run(() => {
       for (const usage of usages) {

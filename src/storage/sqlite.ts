@@ -25,6 +25,7 @@ import type {
   GrantRecord,
   KeyMaterialRecord,
   KeyRecord,
+  ExpirationModel,
   KeyState,
   KeyUsageRecord,
   PageRequest,
@@ -53,6 +54,8 @@ interface KeyRow {
   rotation_period_days: number | null;
   next_rotation_date: number | null;
   usage_tracked_since: number | null;
+  expiration_model: string | null;
+  valid_to: number | null;
   revision: number;
 }
 
@@ -87,6 +90,8 @@ function keyFromRow(row: KeyRow): KeyRecord {
   if (row.rotation_period_days !== null) key.rotationPeriodInDays = row.rotation_period_days;
   if (row.next_rotation_date !== null) key.nextRotationDate = row.next_rotation_date;
   if (row.usage_tracked_since !== null) key.usageTrackedSince = row.usage_tracked_since;
+  if (row.expiration_model !== null) key.expirationModel = row.expiration_model as ExpirationModel;
+  if (row.valid_to !== null) key.validTo = row.valid_to;
   return key;
 }
 
@@ -110,6 +115,8 @@ function keyToRow(key: KeyRecord): KeyRow {
     rotation_period_days: key.rotationPeriodInDays ?? null,
     next_rotation_date: key.nextRotationDate ?? null,
     usage_tracked_since: key.usageTrackedSince ?? null,
+    expiration_model: key.expirationModel ?? null,
+    valid_to: key.validTo ?? null,
     revision: key.revision,
   };
 }
@@ -121,18 +128,22 @@ interface MaterialRow {
   wrapped: Buffer;
   created_at: number;
   rotation_type: string | null;
+  import_state: string | null;
+  description: string | null;
 }
 
 function materialFromRow(row: MaterialRow | undefined): KeyMaterialRecord | undefined {
   if (!row) return undefined;
   const material: KeyMaterialRecord = { keyId: row.key_id, version: row.version, materialId: row.material_id, wrapped: row.wrapped, createdAt: row.created_at };
   if (row.rotation_type !== null) material.rotationType = row.rotation_type as RotationType;
+  if (row.import_state !== null) material.importState = row.import_state as KeyMaterialRecord['importState'] & string;
+  if (row.description !== null) material.description = row.description;
   return material;
 }
 
 /** insertMaterial's parameters, in its column order. */
 function materialParams(m: KeyMaterialRecord): unknown[] {
-  return [m.keyId, m.version, m.materialId, m.wrapped, m.createdAt, m.rotationType ?? null];
+  return [m.keyId, m.version, m.materialId, m.wrapped, m.createdAt, m.rotationType ?? null, m.importState ?? null, m.description ?? null];
 }
 
 function aliasFromRow(row: AliasRow): AliasRecord {
@@ -212,7 +223,8 @@ const ROOT_KEY_CHECK = 'root_key_check';
 
 const KEY_COLUMNS =
   'key_id, account, region, created_at, description, key_spec, key_usage, origin, state, deletion_date, ' +
-  'pending_window_days, policy, tags, current_material_version, public_key, rotation_period_days, next_rotation_date, usage_tracked_since, revision';
+  'pending_window_days, policy, tags, current_material_version, public_key, rotation_period_days, next_rotation_date, usage_tracked_since, ' +
+  'expiration_model, valid_to, revision';
 const KEY_PARAMS = KEY_COLUMNS.split(', ').map((c) => `@${c}`).join(', ');
 
 /** What a store and the transaction views over it share: one connection and its caches. */
@@ -231,7 +243,16 @@ function prepare(db: Database.Database) {
   return {
     insertKey: db.prepare(`INSERT INTO keys (${KEY_COLUMNS}) VALUES (${KEY_PARAMS})`),
     insertMaterial: db.prepare(
-      'INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at, rotation_type) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      `INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at, rotation_type, import_state, description)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    putMaterial: db.prepare(
+      `INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at, rotation_type, import_state, description)
+       SELECT @key_id, @version, @material_id, @wrapped, @created_at, @rotation_type, @import_state, @description
+       WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = @key_id)
+       ON CONFLICT (key_id, version) DO UPDATE SET material_id = excluded.material_id, wrapped = excluded.wrapped,
+         created_at = excluded.created_at, rotation_type = excluded.rotation_type, import_state = excluded.import_state,
+         description = excluded.description`,
     ),
     getKey: db.prepare('SELECT * FROM keys WHERE key_id = ? AND account = ? AND region = ?'),
     dataVersion: db.prepare('PRAGMA data_version').pluck(),
@@ -240,7 +261,8 @@ function prepare(db: Database.Database) {
          state = @state, deletion_date = @deletion_date, pending_window_days = @pending_window_days, policy = @policy,
          tags = @tags, current_material_version = @current_material_version, public_key = @public_key,
          rotation_period_days = @rotation_period_days, next_rotation_date = @next_rotation_date,
-         usage_tracked_since = @usage_tracked_since, revision = @expected + 1
+         usage_tracked_since = @usage_tracked_since, expiration_model = @expiration_model, valid_to = @valid_to,
+         revision = @expected + 1
        WHERE key_id = @key_id AND account = @account AND region = @region AND revision = @expected`,
     ),
     moveCurrentMaterial: db.prepare(
@@ -299,6 +321,7 @@ function prepare(db: Database.Database) {
        WHERE excluded.used_at >= key_usage.used_at`,
     ),
     getUsage: db.prepare('SELECT * FROM key_usage WHERE key_id = ?'),
+    expiredMaterial: db.prepare('SELECT * FROM keys WHERE valid_to <= ? ORDER BY valid_to LIMIT ?'),
     getSetting: db.prepare('SELECT value FROM settings WHERE name = ?').pluck(),
     insertSettingIfAbsent: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
   };
@@ -495,6 +518,19 @@ class SqliteAccess implements Store {
 
   keysDueForRotation(now: number, limit: number): Promise<KeyRecord[]> {
     return this.run((c) => (c.statements.dueForRotation.all(now, limit) as KeyRow[]).map(keyFromRow));
+  }
+
+  putMaterial(material: KeyMaterialRecord): Promise<boolean> {
+    return this.run((c) => {
+      SqliteAccess.written(c, material.keyId);
+      const [key_id, version, material_id, wrapped, created_at, rotation_type, import_state, description] = materialParams(material);
+      const row = { key_id, version, material_id, wrapped, created_at, rotation_type, import_state, description };
+      return c.statements.putMaterial.run(row).changes === 1;
+    });
+  }
+
+  keysWithExpiredMaterial(now: number, limit: number): Promise<KeyRecord[]> {
+    return this.run((c) => (c.statements.expiredMaterial.all(now, limit) as KeyRow[]).map(keyFromRow));
   }
 
   /** One transaction for the batch; no change is announced (no key changed). */

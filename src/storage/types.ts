@@ -60,6 +60,9 @@ export interface KeyRecord extends Scope {
    * before Trent tracked use; absent when tracked since creation.
    */
   usageTrackedSince?: number;
+  /** Imported material (Origin EXTERNAL): whether the current material expires, and when (ms). */
+  expirationModel?: ExpirationModel;
+  validTo?: number;
   /** Incremented by every update; see updateKey. */
   revision: number;
 }
@@ -75,7 +78,17 @@ export interface KeyMaterialRecord {
   createdAt: number;
   /** The rotation that made this version; absent for a key's first material. */
   rotationType?: RotationType;
+  /**
+   * Imported material only: IMPORTED, or PENDING_IMPORT once deleted or expired (then `wrapped`
+   * is empty; the record keeps its KeyMaterialId so the same material can be imported again).
+   */
+  importState?: 'IMPORTED' | 'PENDING_IMPORT';
+  /** ImportKeyMaterial's KeyMaterialDescription. */
+  description?: string;
 }
+
+/** AWS's ExpirationModelType, stored as spelled. */
+export type ExpirationModel = 'KEY_MATERIAL_EXPIRES' | 'KEY_MATERIAL_DOES_NOT_EXPIRE';
 
 /**
  * The last successful cryptographic operation with a key (GetKeyLastUsage). Written in batches
@@ -197,6 +210,15 @@ export interface Store {
    * exist are dropped. Not announced on the change signal.
    */
   recordKeyUsage(usages: readonly KeyUsageRecord[]): Promise<void>;
+
+  /**
+   * Writes a material version whether or not it exists (imported material: imported again,
+   * deleted, expired), leaving the key record alone; run it in a transaction with the key's
+   * updateKey. Returns false, writing nothing, if the key does not exist.
+   */
+  putMaterial(material: KeyMaterialRecord): Promise<boolean>;
+  /** Keys in any scope whose imported material's validTo is at or before `now`, soonest first. */
+  keysWithExpiredMaterial(now: number, limit: number): Promise<KeyRecord[]>;
   /** The stored last use of a key; deleted with the key. */
   getKeyUsage(keyId: string): Promise<KeyUsageRecord | undefined>;
 

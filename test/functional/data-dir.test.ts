@@ -207,7 +207,9 @@ describe('the data directory and the root key', { timeout: 60_000, skip: needsOw
         'DROP TABLE IF EXISTS grants; DROP TABLE IF EXISTS settings; DROP TABLE IF EXISTS key_usage; ' +
           'DROP INDEX IF EXISTS keys_due_for_rotation; ALTER TABLE keys DROP COLUMN rotation_period_days; ' +
           'ALTER TABLE keys DROP COLUMN next_rotation_date; ALTER TABLE keys DROP COLUMN usage_tracked_since; ' +
-          'ALTER TABLE key_materials DROP COLUMN rotation_type; PRAGMA user_version = 1',
+          'ALTER TABLE key_materials DROP COLUMN rotation_type; DROP INDEX IF EXISTS keys_material_expiry; ' +
+          'ALTER TABLE keys DROP COLUMN expiration_model; ALTER TABLE keys DROP COLUMN valid_to; ' +
+          'ALTER TABLE key_materials DROP COLUMN import_state; ALTER TABLE key_materials DROP COLUMN description; PRAGMA user_version = 1',
       );
       db.close();
     });

@@ -1172,6 +1172,44 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
       });
     });
 
+    describe('imported material records', () => {
+      it('keeps expiry on keys and import state and description on material versions', async () => {
+        const key = keyRecord(keyIdOf(1), HOME, { origin: 'EXTERNAL', expirationModel: 'KEY_MATERIAL_EXPIRES', validTo: T0 + DAY_MS });
+        const imported: KeyMaterialRecord = { ...material(key.keyId, 1), importState: 'IMPORTED', description: 'from the HSM' };
+        await store.createKey(key, imported);
+        assert.deepEqual(await store.getKey(HOME, key.keyId), key);
+        assert.deepEqual(await store.getMaterial(key.keyId, 1), imported);
+      });
+
+      it('putMaterial replaces a version (deleted, then imported again) and inserts a new one, leaving the key alone', async () => {
+        const key = keyRecord(keyIdOf(1), HOME, { origin: 'EXTERNAL' });
+        const imported: KeyMaterialRecord = { ...material(key.keyId, 1), importState: 'IMPORTED', description: 'first' };
+        await store.createKey(key, imported);
+        const deleted: KeyMaterialRecord = { ...imported, wrapped: Buffer.alloc(0), importState: 'PENDING_IMPORT' };
+        assert.equal(await store.putMaterial(deleted), true);
+        assert.deepEqual(await store.getMaterial(key.keyId, 1), deleted);
+        assert.equal(await store.putMaterial(imported), true);
+        assert.deepEqual(await store.getMaterial(key.keyId, 1), imported);
+        const second: KeyMaterialRecord = { ...material(key.keyId, 2), importState: 'IMPORTED' };
+        assert.equal(await store.putMaterial(second), true);
+        assert.deepEqual(await store.listMaterials(key.keyId, { limit: 10 }), [imported, second]);
+        assert.deepEqual(await store.getKey(HOME, key.keyId), key, 'the key record is unchanged');
+        assert.equal(await store.putMaterial(material(keyIdOf(9), 1)), false, 'no such key');
+        assert.equal(await store.getMaterial(keyIdOf(9), 1), undefined);
+      });
+
+      it('keysWithExpiredMaterial: keys of every scope whose validTo has come, soonest first, at most `limit`', async () => {
+        const now = T0 + 10 * DAY_MS;
+        const expiring = (n: number, scope: Scope, validTo: number) =>
+          keyRecord(keyIdOf(n), scope, { origin: 'EXTERNAL', expirationModel: 'KEY_MATERIAL_EXPIRES', validTo });
+        const keys = [expiring(1, HOME, now), expiring(2, OTHER_REGION, now - 5), expiring(3, HOME, now + 1), keyRecord(keyIdOf(4))];
+        for (const key of keys) await store.createKey(key, material(key.keyId));
+        assert.deepEqual((await store.keysWithExpiredMaterial(now, 10)).map((k) => k.keyId), [2, 1].map(keyIdOf));
+        assert.deepEqual((await store.keysWithExpiredMaterial(now, 1)).map((k) => k.keyId), [keyIdOf(2)]);
+        assert.deepEqual(await store.keysWithExpiredMaterial(T0, 10), []);
+      });
+    });
+
     describe('key usage (GetKeyLastUsage)', () => {
       const use = (n: number, at: number, operation = 'Encrypt'): KeyUsageRecord => ({ keyId: keyIdOf(n), operation, at, requestId: `request-${n}-${at}` });
 
