@@ -14,6 +14,7 @@ import { createKeyOperation } from './create-key.js';
 import { decapsulateOperation } from './decapsulate.js';
 import { decryptOperation } from './decrypt.js';
 import { deleteAliasOperation } from './delete-alias.js';
+import { deleteImportedKeyMaterialOperation } from './delete-imported-key-material.js';
 import { deriveSharedSecretOperation } from './derive-shared-secret.js';
 import { describeKeyOperation } from './describe-key.js';
 import { disableKeyOperation } from './disable-key.js';
@@ -31,7 +32,9 @@ import { generateRandomOperation } from './generate-random.js';
 import { getKeyLastUsageOperation } from './get-key-last-usage.js';
 import { getKeyPolicyOperation } from './get-key-policy.js';
 import { getKeyRotationStatusOperation } from './get-key-rotation-status.js';
+import { getParametersForImportOperation } from './get-parameters-for-import.js';
 import { getPublicKeyOperation } from './get-public-key.js';
+import { importKeyMaterialOperation } from './import-key-material.js';
 import { listAliasesOperation } from './list-aliases.js';
 import { listGrantsOperation } from './list-grants.js';
 import { listKeyPoliciesOperation } from './list-key-policies.js';
@@ -87,6 +90,7 @@ export function createRegistry(model: ServiceModel): Registry {
     register(model, decapsulateOperation),
     register(model, decryptOperation),
     register(model, deleteAliasOperation),
+    register(model, deleteImportedKeyMaterialOperation),
     register(model, deriveSharedSecretOperation),
     register(model, describeKeyOperation),
     register(model, disableKeyOperation),
@@ -104,7 +108,9 @@ export function createRegistry(model: ServiceModel): Registry {
     register(model, getKeyLastUsageOperation),
     register(model, getKeyPolicyOperation),
     register(model, getKeyRotationStatusOperation),
+    register(model, getParametersForImportOperation),
     register(model, getPublicKeyOperation),
+    register(model, importKeyMaterialOperation),
     register(model, listAliasesOperation),
     register(model, listGrantsOperation),
     register(model, listKeyPoliciesOperation),

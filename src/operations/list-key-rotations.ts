@@ -1,7 +1,8 @@
 /**
  * ListKeyRotations: a key's material versions, oldest first. ROTATIONS_ONLY (the default) lists
  * the versions rotations made, with RotationDate and RotationType; ALL_KEY_MATERIAL adds the
- * first material. Each entry names its KeyMaterialId and whether it is the CURRENT material.
+ * first material. Each entry names its KeyMaterialId and whether it is the CURRENT material, and
+ * for imported material its ImportState, KeyMaterialDescription, ExpirationModel and ValidTo.
  * Paged by version with AWS's Limit (1..1000, default 100) and an opaque Marker.
  */
 import { assertRotatableKind } from '../domain/rotation.js';
@@ -24,6 +25,14 @@ function entry(key: KeyRecord, material: KeyMaterialRecord): RotationsListEntry 
   if (material.rotationType !== undefined) {
     listed.RotationDate = material.createdAt / 1000;
     listed.RotationType = material.rotationType;
+  }
+  if (material.importState !== undefined) {
+    listed.ImportState = material.importState;
+    if (material.description !== undefined) listed.KeyMaterialDescription = material.description;
+    if (material.importState === 'IMPORTED' && material.version === key.currentMaterialVersion && key.expirationModel !== undefined) {
+      listed.ExpirationModel = key.expirationModel;
+      if (key.validTo !== undefined) listed.ValidTo = key.validTo / 1000;
+    }
   }
   return listed;
 }

@@ -17,6 +17,7 @@ import { KeyMaterials } from '../domain/key-material.js';
 import { KeyUsageTracker } from '../domain/key-usage.js';
 import { deleteDueKeys } from '../domain/key-state.js';
 import { rotateDueKeys } from '../domain/rotation.js';
+import { expireDueMaterial } from '../domain/key-import.js';
 import { allDataKeyPairSpecs } from '../domain/key-specs.js';
 import type { Services } from '../operations/context.js';
 import { MAX_BODY_BYTES } from '../protocol/json11.js';
@@ -141,6 +142,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       if (rotated.length > 0) logger.info({ rotated: rotated.length }, 'rotated keys whose rotation date passed');
     } catch (err) {
       logger.error({ err }, 'rotating keys whose rotation date passed failed');
+    }
+    // Imported key material whose ValidTo has passed is deleted; its key becomes PendingImport.
+    try {
+      const expired = await expireDueMaterial(store, clock.now());
+      if (expired.length > 0) logger.info({ expired: expired.length }, 'deleted imported key material whose ValidTo passed');
+    } catch (err) {
+      logger.error({ err }, 'deleting expired imported key material failed');
     }
   };
   await sweep();

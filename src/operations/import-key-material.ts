@@ -1,0 +1,68 @@
+/**
+ * ImportKeyMaterial: symmetric key material wrapped under GetParametersForImport's public key
+ * (RSAES_OAEP_SHA_1/256, RSA_AES_KEY_WRAP_SHA_1/256), with ExpirationModel (default
+ * KEY_MATERIAL_EXPIRES, which needs ValidTo, at most 365 days ahead), ImportType,
+ * KeyMaterialDescription and KeyMaterialId (domain/key-import.ts). The key becomes Enabled.
+ * Token faults: InvalidImportTokenException (not ours, or for another key) and
+ * ExpiredImportTokenException; material that does not unwrap: InvalidCiphertextException.
+ */
+import { unwrapImported } from '../crypto/key-import.js';
+import { arnOf } from '../domain/arn.js';
+import { assertExternal, checkExpiry, importTarget, SYMMETRIC_MATERIAL_BYTES } from '../domain/key-import.js';
+import { keySpec } from '../domain/key-specs.js';
+import {
+  ExpiredImportTokenException,
+  InvalidCiphertextException,
+  InvalidImportTokenException,
+  messages,
+  UnsupportedOperationException,
+  ValidationException,
+} from '../errors.js';
+import type { KeyRecord } from '../storage/types.js';
+import { defineOperation } from './context.js';
+import { useKey } from './core/keys.js';
+
+export const importKeyMaterialOperation = defineOperation('ImportKeyMaterial', { readOnly: false, resources: ['key'] }, async (input, ctx) => {
+  const key = await useKey(ctx, input.KeyId, { allowAlias: false });
+  assertExternal(key);
+  if (keySpec(key.keySpec).kind !== 'symmetric') throw new UnsupportedOperationException(messages.importNotServed(key.keySpec));
+  const now = ctx.services.clock.now();
+  const model = input.ExpirationModel ?? 'KEY_MATERIAL_EXPIRES';
+  const validTo = checkExpiry(model, input.ValidTo, now);
+
+  const { importer } = ctx.services.materials;
+  const claims = importer.open(input.ImportToken);
+  if (!claims || claims.keyId !== key.keyId || claims.account !== key.account || claims.region !== key.region) {
+    throw new InvalidImportTokenException(messages.invalidImportToken);
+  }
+  if (claims.validTo <= now) throw new ExpiredImportTokenException(messages.expiredImportToken);
+  const material = unwrapImported(claims, input.EncryptedKeyMaterial);
+  claims.privateKey.fill(0);
+  if (!material) throw new InvalidCiphertextException('');
+  try {
+    if (material.length !== SYMMETRIC_MATERIAL_BYTES) throw new ValidationException(messages.importMaterialLength(key.keySpec, SYMMETRIC_MATERIAL_BYTES));
+    const computedId = importer.materialId(key.keyId, material);
+    const request = { importType: input.ImportType, materialId: input.KeyMaterialId };
+    const materialId = await ctx.services.store.transaction(async (tx) => {
+      const current = await tx.getKey(key, key.keyId);
+      if (!current) throw new Error(`key ${key.keyId} was deleted during its import`);
+      const versions = await tx.listMaterials(current.keyId, { limit: 10_000 });
+      const target = importTarget(current, versions, computedId, request);
+      const description = input.KeyMaterialDescription ?? target.existing?.description;
+      const record = {
+        ...ctx.services.materials.wrap(current.keyId, target.version, material, target.existing?.createdAt ?? now, computedId),
+        importState: 'IMPORTED' as const,
+        ...(description !== undefined && { description }),
+      };
+      await tx.putMaterial(record);
+      const next: KeyRecord = { ...current, state: 'Enabled', currentMaterialVersion: target.version, expirationModel: model };
+      if (validTo === undefined) delete next.validTo;
+      else next.validTo = validTo;
+      if (!(await tx.updateKey(next, current.revision))) throw new Error(`key ${key.keyId} changed inside its import's transaction`);
+      return record.materialId;
+    });
+    return { KeyId: arnOf(key), KeyMaterialId: materialId };
+  } finally {
+    material.fill(0);
+  }
+});
