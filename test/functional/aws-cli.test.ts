@@ -198,6 +198,19 @@ describe('aws CLI v1', () => {
     assert.equal(decrypted.KeyMaterialId, firstMaterial);
   });
 
+  test('get-parameters-for-import: an RSA_3072 wrapping key and a token, 24 hours', async () => {
+    const created = await awsKms(['create-key', '--origin', 'EXTERNAL']);
+    const externalId = (created.KeyMetadata as Record<string, unknown>).KeyId as string;
+    assert.equal((created.KeyMetadata as Record<string, unknown>).KeyState, 'PendingImport');
+    const out = await awsKms(['get-parameters-for-import', '--key-id', externalId, '--wrapping-algorithm', 'RSA_AES_KEY_WRAP_SHA_256', '--wrapping-key-spec', 'RSA_3072']);
+    assert.equal(out.KeyId, `arn:aws:kms:us-east-1:${ACCOUNT}:key/${externalId}`);
+    const publicKey = createPublicKey({ key: base64(out.PublicKey, 'PublicKey'), format: 'der', type: 'spki' });
+    assert.equal(publicKey.asymmetricKeyDetails?.modulusLength, 3072);
+    assert.ok(base64(out.ImportToken, 'ImportToken').length > 100);
+    const hours = ((out.ParametersValidTo as number) * 1000 - Date.now()) / 3_600_000;
+    assert.ok(hours > 23.9 && hours <= 24, String(hours));
+  });
+
   test('an error exits non-zero and names the AWS error', async () => {
     const result = await run('aws', [
       '--endpoint-url',
