@@ -148,7 +148,11 @@ export const messages = {
   invalidImportToken: 'The import token is invalid or was not issued for this KMS key.',
   expiredImportToken: 'The import token has expired. Call GetParametersForImport for a new one.',
   incorrectKeyMaterial: 'The key material does not match the key material previously imported into this KMS key.',
-  importMaterialLength: (spec: string, bytes: number) => `Key material for a ${spec} KMS key must be ${bytes} bytes.`,
+  importMaterialLength: (spec: string, lengths: { min: number; max: number }) =>
+    lengths.min === lengths.max
+      ? `Key material for a ${spec} KMS key must be ${lengths.min} bytes.`
+      : `Key material for a ${spec} KMS key must be ${lengths.min} to ${lengths.max} bytes.`,
+  symmetricImportOnly: 'ImportType, KeyMaterialId and KeyMaterialDescription are only usable with symmetric encryption keys.',
   importNotServed: (spec: string) => `Importing key material into ${spec} KMS keys is not supported by this Trent server yet.`,
   importRotationNotServed: 'Importing new key material for an on-demand rotation is not supported by this Trent server yet.',
   pkcs1Deprecated: 'The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported. Choose an RSAES_OAEP or RSA_AES_KEY_WRAP algorithm.',

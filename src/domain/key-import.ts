@@ -7,8 +7,8 @@
  * and the material (crypto/key-import.ts), so the version's record outlives a deletion (its
  * wrapped bytes removed, ImportState PENDING_IMPORT) and an import of the same material restores
  * it: ciphertexts made before decrypt again. Different material is IncorrectKeyMaterialException.
- * Trent imports symmetric encryption key material; new imported material for an on-demand
- * rotation is not served yet.
+ * Trent imports symmetric encryption and HMAC key material; asymmetric material, and new
+ * imported material for an on-demand rotation, are not served yet.
  */
 import {
   IncorrectKeyMaterialException,
@@ -19,15 +19,31 @@ import {
 } from '../errors.js';
 import type { ExpirationModel, KeyMaterialRecord, KeyRecord, Store } from '../storage/types.js';
 import { arnOf } from './arn.js';
-import { keySpec } from './key-specs.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How long GetParametersForImport's public key and token are valid (AWS: 24 hours). */
 export const IMPORT_PARAMETERS_VALID_MS = DAY_MS;
 /** The latest ValidTo AWS accepts: 365 days from the request. */
 const MAX_VALID_TO_MS = 365 * DAY_MS;
-/** Symmetric encryption key material is 256 bits. */
-export const SYMMETRIC_MATERIAL_BYTES = 32;
+/**
+ * The material lengths (bytes) a key spec takes on import: 256 bits for symmetric encryption
+ * keys; for HMAC keys, AWS's ranges (at least the digest's length, at most the hash's block
+ * size). Undefined for specs Trent does not import yet (asymmetric).
+ */
+const IMPORT_LENGTHS: Readonly<Record<string, { min: number; max: number }>> = {
+  SYMMETRIC_DEFAULT: { min: 32, max: 32 },
+  HMAC_224: { min: 28, max: 64 },
+  HMAC_256: { min: 32, max: 64 },
+  HMAC_384: { min: 48, max: 128 },
+  HMAC_512: { min: 64, max: 128 },
+};
+
+/** The lengths `key` takes, refusing the specs Trent does not import. */
+export function importLengths(key: KeyRecord): { min: number; max: number } {
+  const lengths = Object.hasOwn(IMPORT_LENGTHS, key.keySpec) ? IMPORT_LENGTHS[key.keySpec] : undefined;
+  if (lengths === undefined) throw new UnsupportedOperationException(messages.importNotServed(key.keySpec));
+  return lengths;
+}
 
 /** AWS's recorded refusal of import operations on a key whose material KMS generated. */
 export function assertExternal(key: KeyRecord): void {
@@ -74,7 +90,7 @@ export interface ImportRequest {
  */
 export function importTarget(key: KeyRecord, versions: readonly KeyMaterialRecord[], computedId: string, request: ImportRequest): { version: number; existing?: KeyMaterialRecord } {
   assertExternal(key);
-  if (keySpec(key.keySpec).kind !== 'symmetric') throw new UnsupportedOperationException(messages.importNotServed(key.keySpec));
+  importLengths(key);
   const imported = versions.filter((m) => m.importState !== undefined);
   const importType = request.importType ?? (imported.length === 0 ? 'NEW_KEY_MATERIAL' : 'EXISTING_KEY_MATERIAL');
   if (importType === 'NEW_KEY_MATERIAL') {

@@ -1,5 +1,5 @@
 /**
- * ImportKeyMaterial: symmetric key material wrapped under GetParametersForImport's public key
+ * ImportKeyMaterial: symmetric encryption or HMAC key material wrapped under GetParametersForImport's public key
  * (RSAES_OAEP_SHA_1/256, RSA_AES_KEY_WRAP_SHA_1/256), with ExpirationModel (default
  * KEY_MATERIAL_EXPIRES, which needs ValidTo, at most 365 days ahead), ImportType,
  * KeyMaterialDescription and KeyMaterialId (domain/key-import.ts). The key becomes Enabled.
@@ -8,14 +8,13 @@
  */
 import { unwrapImported } from '../crypto/key-import.js';
 import { arnOf } from '../domain/arn.js';
-import { assertExternal, checkExpiry, importTarget, SYMMETRIC_MATERIAL_BYTES } from '../domain/key-import.js';
+import { assertExternal, checkExpiry, importLengths, importTarget } from '../domain/key-import.js';
 import { keySpec } from '../domain/key-specs.js';
 import {
   ExpiredImportTokenException,
   InvalidCiphertextException,
   InvalidImportTokenException,
   messages,
-  UnsupportedOperationException,
   ValidationException,
 } from '../errors.js';
 import type { KeyRecord } from '../storage/types.js';
@@ -25,7 +24,11 @@ import { useKey } from './core/keys.js';
 export const importKeyMaterialOperation = defineOperation('ImportKeyMaterial', { readOnly: false, resources: ['key'] }, async (input, ctx) => {
   const key = await useKey(ctx, input.KeyId, { allowAlias: false });
   assertExternal(key);
-  if (keySpec(key.keySpec).kind !== 'symmetric') throw new UnsupportedOperationException(messages.importNotServed(key.keySpec));
+  const lengths = importLengths(key);
+  // AWS: these three are only usable with symmetric encryption keys.
+  if (keySpec(key.keySpec).kind !== 'symmetric' && (input.ImportType ?? input.KeyMaterialId ?? input.KeyMaterialDescription) !== undefined) {
+    throw new ValidationException(messages.symmetricImportOnly);
+  }
   const now = ctx.services.clock.now();
   const model = input.ExpirationModel ?? 'KEY_MATERIAL_EXPIRES';
   const validTo = checkExpiry(model, input.ValidTo, now);
@@ -40,7 +43,7 @@ export const importKeyMaterialOperation = defineOperation('ImportKeyMaterial', {
   claims.privateKey.fill(0);
   if (!material) throw new InvalidCiphertextException('');
   try {
-    if (material.length !== SYMMETRIC_MATERIAL_BYTES) throw new ValidationException(messages.importMaterialLength(key.keySpec, SYMMETRIC_MATERIAL_BYTES));
+    if (material.length < lengths.min || material.length > lengths.max) throw new ValidationException(messages.importMaterialLength(key.keySpec, lengths));
     const computedId = importer.materialId(key.keyId, material);
     const request = { importType: input.ImportType, materialId: input.KeyMaterialId };
     const materialId = await ctx.services.store.transaction(async (tx) => {

@@ -6,7 +6,7 @@
  * the openssl CLI.
  */
 import assert from 'node:assert/strict';
-import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
+import { constants, createHmac, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { expireDueMaterial } from '../../src/domain/key-import.js';
 import { b64, clientError, createTestApp, keyArn, type TestApp } from '../helpers/in-process.js';
@@ -73,6 +73,7 @@ describe('import refusals', () => {
   it('key kinds, states and import types', async () => {
     const t = createTestApp();
     const generated = await t.createKey();
+    const rsa = await t.createKey({ Origin: 'EXTERNAL', KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' });
     const hmac = await t.createKey({ Origin: 'EXTERNAL', KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
     const { keyId } = await t.createKey({ Origin: 'EXTERNAL' });
     const arn = keyArn(keyId);
@@ -85,8 +86,16 @@ describe('import refusals', () => {
       clientError('UnsupportedOperationException', 'The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported. Choose an RSAES_OAEP or RSA_AES_KEY_WRAP algorithm.'),
     );
     assert.deepEqual(
-      await t.error('ImportKeyMaterial', await importBody(t, hmac.keyId, material)),
-      clientError('UnsupportedOperationException', 'Importing key material into HMAC_256 KMS keys is not supported by this Trent server yet.'),
+      await t.error('ImportKeyMaterial', await importBody(t, rsa.keyId, material)),
+      clientError('UnsupportedOperationException', 'Importing key material into RSA_2048 KMS keys is not supported by this Trent server yet.'),
+    );
+    assert.deepEqual(
+      await t.error('ImportKeyMaterial', await importBody(t, hmac.keyId, randomBytes(31))),
+      clientError('ValidationException', 'Key material for a HMAC_256 KMS key must be 32 to 64 bytes.'),
+    );
+    assert.deepEqual(
+      await t.error('ImportKeyMaterial', await importBody(t, hmac.keyId, material, { ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', KeyMaterialDescription: 'x' })),
+      clientError('ValidationException', 'ImportType, KeyMaterialId and KeyMaterialDescription are only usable with symmetric encryption keys.'),
     );
     assert.deepEqual(await t.error('ImportKeyMaterial', await importBody(t, keyId, randomBytes(16))), clientError('ValidationException', 'Key material for a SYMMETRIC_DEFAULT KMS key must be 32 bytes.'));
     assert.deepEqual(
@@ -122,6 +131,26 @@ describe('import refusals', () => {
     await t.ok('ScheduleKeyDeletion', { KeyId: keyId });
     assert.deepEqual(await t.error('GetParametersForImport', { KeyId: keyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }), clientError('KMSInvalidStateException', `${arn} is pending deletion.`));
   });
+});
+
+describe('HMAC key material', () => {
+  for (const [spec, hash, lengths] of [
+    ['HMAC_224', 'sha224', [28, 64]],
+    ['HMAC_256', 'sha256', [32, 64]],
+    ['HMAC_384', 'sha384', [48, 128]],
+    ['HMAC_512', 'sha512', [64, 128]],
+  ] as const) {
+    it(`${spec}: material of ${lengths[0]} and ${lengths[1]} bytes imports, and GenerateMac is node:crypto's HMAC under it`, async () => {
+      const t = createTestApp();
+      for (const length of lengths) {
+        const { keyId } = await t.createKey({ Origin: 'EXTERNAL', KeySpec: spec, KeyUsage: 'GENERATE_VERIFY_MAC' });
+        const material = randomBytes(length);
+        await t.ok('ImportKeyMaterial', await importBody(t, keyId, material));
+        const mac = await t.ok('GenerateMac', { KeyId: keyId, Message: b64('imported'), MacAlgorithm: `HMAC_SHA_${spec.slice(5)}` });
+        assert.equal(mac.Mac, createHmac(hash, material).update('imported').digest('base64'));
+      }
+    });
+  }
 });
 
 describe('expiry', () => {
