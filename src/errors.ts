@@ -152,6 +152,7 @@ export const messages = {
     lengths.min === lengths.max
       ? `Key material for a ${spec} KMS key must be ${lengths.min} bytes.`
       : `Key material for a ${spec} KMS key must be ${lengths.min} to ${lengths.max} bytes.`,
+  importNotPrivateKey: (spec: string) => `The key material is not a DER PKCS#8 private key of key spec ${spec}.`,
   symmetricImportOnly: 'ImportType, KeyMaterialId and KeyMaterialDescription are only usable with symmetric encryption keys.',
   importNotServed: (spec: string) => `Importing key material into ${spec} KMS keys is not supported by this Trent server yet.`,
   importRotationNotServed: 'Importing new key material for an on-demand rotation is not supported by this Trent server yet.',

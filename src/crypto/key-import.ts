@@ -16,7 +16,8 @@
  *                                  (RFC 5649) of the material under it: what
  *                                  `openssl enc -id-aes256-wrap-pad` makes
  */
-import { constants, createCipheriv, createDecipheriv, createHmac, privateDecrypt, type KeyObject } from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, privateDecrypt, type KeyObject } from 'node:crypto';
+import type { KeyPairParams } from './asymmetric.js';
 import { RandomPool } from './random-pool.js';
 import type { RootKey } from './root-key.js';
 
@@ -114,4 +115,28 @@ export function unwrapImported(claims: ImportTokenClaims, wrapped: Buffer): Buff
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Imported asymmetric material: a DER PKCS#8 private key of the kind `params` describes (RSA of
+ * that modulus length, EC on that curve), re-encoded as node:crypto encodes PKCS#8 (the form the
+ * rest of Trent reads, and a canonical one, so the same key always has the same KeyMaterialId)
+ * with its SubjectPublicKeyInfo. Undefined for anything else.
+ */
+export function importedKeyPair(params: KeyPairParams, material: Buffer): { pkcs8: Buffer; spki: Buffer } | undefined {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: material, format: 'der', type: 'pkcs8' });
+  } catch {
+    return undefined;
+  }
+  const details = key.asymmetricKeyDetails;
+  const matches =
+    (params.kind === 'rsa' && key.asymmetricKeyType === 'rsa' && details?.modulusLength === params.modulusLength) ||
+    (params.kind === 'ec' && key.asymmetricKeyType === 'ec' && details?.namedCurve === params.namedCurve);
+  if (!matches) return undefined;
+  return {
+    pkcs8: key.export({ type: 'pkcs8', format: 'der' }),
+    spki: createPublicKey(key).export({ type: 'spki', format: 'der' }),
+  };
 }

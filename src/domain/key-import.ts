@@ -7,8 +7,9 @@
  * and the material (crypto/key-import.ts), so the version's record outlives a deletion (its
  * wrapped bytes removed, ImportState PENDING_IMPORT) and an import of the same material restores
  * it: ciphertexts made before decrypt again. Different material is IncorrectKeyMaterialException.
- * Trent imports symmetric encryption and HMAC key material; asymmetric material, and new
- * imported material for an on-demand rotation, are not served yet.
+ * Trent imports symmetric encryption, HMAC, RSA and ECC (NIST and secp256k1) key material; SM2,
+ * Ed25519 and post-quantum material, and new imported material for an on-demand rotation, are
+ * not served yet.
  */
 import {
   IncorrectKeyMaterialException,
@@ -18,7 +19,9 @@ import {
   ValidationException,
 } from '../errors.js';
 import type { ExpirationModel, KeyMaterialRecord, KeyRecord, Store } from '../storage/types.js';
+import type { KeyPairParams } from '../crypto/asymmetric.js';
 import { arnOf } from './arn.js';
+import { keyPairParams, keySpec } from './key-specs.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How long GetParametersForImport's public key and token are valid (AWS: 24 hours). */
@@ -38,11 +41,19 @@ const IMPORT_LENGTHS: Readonly<Record<string, { min: number; max: number }>> = {
   HMAC_512: { min: 64, max: 128 },
 };
 
-/** The lengths `key` takes, refusing the specs Trent does not import. */
-export function importLengths(key: KeyRecord): { min: number; max: number } {
+/** What a key takes on import: secret bytes of a length, or a private key of given parameters. */
+export type ImportShape = { kind: 'secret'; min: number; max: number } | { kind: 'key-pair'; params: KeyPairParams };
+
+/**
+ * What `key` takes, refusing the specs Trent does not import: RSA and NIST/SECG curve keys take
+ * their PKCS#8 private key; Ed25519, ML-DSA, ML-KEM and SM2 material is not imported yet.
+ */
+export function importShape(key: KeyRecord): ImportShape {
   const lengths = Object.hasOwn(IMPORT_LENGTHS, key.keySpec) ? IMPORT_LENGTHS[key.keySpec] : undefined;
-  if (lengths === undefined) throw new UnsupportedOperationException(messages.importNotServed(key.keySpec));
-  return lengths;
+  if (lengths !== undefined) return { kind: 'secret', ...lengths };
+  const params = keyPairParams(keySpec(key.keySpec));
+  if (params !== undefined && key.keySpec !== 'SM2' && (params.kind === 'rsa' || params.kind === 'ec')) return { kind: 'key-pair', params };
+  throw new UnsupportedOperationException(messages.importNotServed(key.keySpec));
 }
 
 /** AWS's recorded refusal of import operations on a key whose material KMS generated. */
@@ -90,7 +101,7 @@ export interface ImportRequest {
  */
 export function importTarget(key: KeyRecord, versions: readonly KeyMaterialRecord[], computedId: string, request: ImportRequest): { version: number; existing?: KeyMaterialRecord } {
   assertExternal(key);
-  importLengths(key);
+  importShape(key);
   const imported = versions.filter((m) => m.importState !== undefined);
   const importType = request.importType ?? (imported.length === 0 ? 'NEW_KEY_MATERIAL' : 'EXISTING_KEY_MATERIAL');
   if (importType === 'NEW_KEY_MATERIAL') {

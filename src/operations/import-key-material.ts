@@ -1,14 +1,14 @@
 /**
- * ImportKeyMaterial: symmetric encryption or HMAC key material wrapped under GetParametersForImport's public key
+ * ImportKeyMaterial: symmetric encryption, HMAC, RSA or ECC (PKCS#8) key material wrapped under GetParametersForImport's public key
  * (RSAES_OAEP_SHA_1/256, RSA_AES_KEY_WRAP_SHA_1/256), with ExpirationModel (default
  * KEY_MATERIAL_EXPIRES, which needs ValidTo, at most 365 days ahead), ImportType,
  * KeyMaterialDescription and KeyMaterialId (domain/key-import.ts). The key becomes Enabled.
  * Token faults: InvalidImportTokenException (not ours, or for another key) and
  * ExpiredImportTokenException; material that does not unwrap: InvalidCiphertextException.
  */
-import { unwrapImported } from '../crypto/key-import.js';
+import { importedKeyPair, unwrapImported } from '../crypto/key-import.js';
 import { arnOf } from '../domain/arn.js';
-import { assertExternal, checkExpiry, importLengths, importTarget } from '../domain/key-import.js';
+import { assertExternal, checkExpiry, importShape, importTarget } from '../domain/key-import.js';
 import { keySpec } from '../domain/key-specs.js';
 import {
   ExpiredImportTokenException,
@@ -24,7 +24,7 @@ import { useKey } from './core/keys.js';
 export const importKeyMaterialOperation = defineOperation('ImportKeyMaterial', { readOnly: false, resources: ['key'] }, async (input, ctx) => {
   const key = await useKey(ctx, input.KeyId, { allowAlias: false });
   assertExternal(key);
-  const lengths = importLengths(key);
+  const shape = importShape(key);
   // AWS: these three are only usable with symmetric encryption keys.
   if (keySpec(key.keySpec).kind !== 'symmetric' && (input.ImportType ?? input.KeyMaterialId ?? input.KeyMaterialDescription) !== undefined) {
     throw new ValidationException(messages.symmetricImportOnly);
@@ -39,11 +39,21 @@ export const importKeyMaterialOperation = defineOperation('ImportKeyMaterial', {
     throw new InvalidImportTokenException(messages.invalidImportToken);
   }
   if (claims.validTo <= now) throw new ExpiredImportTokenException(messages.expiredImportToken);
-  const material = unwrapImported(claims, input.EncryptedKeyMaterial);
+  const unwrapped = unwrapImported(claims, input.EncryptedKeyMaterial);
   claims.privateKey.fill(0);
-  if (!material) throw new InvalidCiphertextException('');
+  if (!unwrapped) throw new InvalidCiphertextException('');
+  let material = unwrapped;
+  let publicKey: Buffer | undefined;
   try {
-    if (material.length < lengths.min || material.length > lengths.max) throw new ValidationException(messages.importMaterialLength(key.keySpec, lengths));
+    if (shape.kind === 'secret' && (material.length < shape.min || material.length > shape.max)) {
+      throw new ValidationException(messages.importMaterialLength(key.keySpec, shape));
+    }
+    if (shape.kind === 'key-pair') {
+      const pair = importedKeyPair(shape.params, material);
+      if (!pair) throw new ValidationException(messages.importNotPrivateKey(key.keySpec));
+      material = pair.pkcs8;
+      publicKey = pair.spki;
+    }
     const computedId = importer.materialId(key.keyId, material);
     const request = { importType: input.ImportType, materialId: input.KeyMaterialId };
     const materialId = await ctx.services.store.transaction(async (tx) => {
@@ -59,6 +69,7 @@ export const importKeyMaterialOperation = defineOperation('ImportKeyMaterial', {
       };
       await tx.putMaterial(record);
       const next: KeyRecord = { ...current, state: 'Enabled', currentMaterialVersion: target.version, expirationModel: model };
+      if (publicKey !== undefined) next.publicKey = publicKey;
       if (validTo === undefined) delete next.validTo;
       else next.validTo = validTo;
       if (!(await tx.updateKey(next, current.revision))) throw new Error(`key ${key.keyId} changed inside its import's transaction`);
@@ -66,6 +77,7 @@ export const importKeyMaterialOperation = defineOperation('ImportKeyMaterial', {
     });
     return { KeyId: arnOf(key), KeyMaterialId: materialId };
   } finally {
+    unwrapped.fill(0);
     material.fill(0);
   }
 });

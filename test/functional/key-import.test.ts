@@ -20,8 +20,10 @@ import {
   DescribeKeyCommand,
   EncryptCommand,
   GetParametersForImportCommand,
+  GetPublicKeyCommand,
   ImportKeyMaterialCommand,
   ListKeyRotationsCommand,
+  SignCommand,
   type AlgorithmSpec,
   type WrappingKeySpec,
 } from '@aws-sdk/client-kms';
@@ -190,4 +192,31 @@ describe('ImportKeyMaterial with material wrapped by the openssl CLI', () => {
     assert.equal(garbage.name, 'InvalidCiphertextException');
     assert.equal((await server.kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata?.KeyState, 'PendingImport');
   });
+});
+
+describe('asymmetric key material made and wrapped by the openssl CLI', () => {
+  const rows = [
+    { spec: 'ECC_NIST_P256', genpkey: ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'], algorithm: 'ECDSA_SHA_256', digest: 'sha256' },
+    { spec: 'ECC_SECG_P256K1', genpkey: ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:secp256k1'], algorithm: 'ECDSA_SHA_256', digest: 'sha256' },
+    { spec: 'RSA_2048', genpkey: ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], algorithm: 'RSASSA_PKCS1_V1_5_SHA_256', digest: 'sha256' },
+  ] as const;
+  for (const row of rows) {
+    test(`${row.spec}: imports (RSA-AES key wrap), GetPublicKey is openssl's public key, openssl verifies Sign`, async () => {
+      const pem = join(workDir, `${serial++}-private.pem`);
+      execFileSync('openssl', ['genpkey', ...row.genpkey, '-out', pem]);
+      const pkcs8 = execFileSync('openssl', ['pkcs8', '-topk8', '-nocrypt', '-in', pem, '-outform', 'DER']);
+      const publicDer = execFileSync('openssl', ['pkey', '-in', pem, '-pubout', '-outform', 'DER']);
+      const key = await createKey(server.kms, { Origin: 'EXTERNAL', KeySpec: row.spec, KeyUsage: 'SIGN_VERIFY' });
+      const imported = await importMaterial(key.KeyId, 'RSA_AES_KEY_WRAP_SHA_256', pkcs8, {}, 'RSA_3072');
+      assert.equal(imported.KeyId, keyArn(key.KeyId));
+      const { PublicKey } = await server.kms.send(new GetPublicKeyCommand({ KeyId: key.KeyId }));
+      assert.deepEqual(Buffer.from(PublicKey ?? []), publicDer);
+      const message = Buffer.from(`signed by an imported ${row.spec} key`);
+      const { Signature } = await server.kms.send(new SignCommand({ KeyId: key.KeyId, Message: message, SigningAlgorithm: row.algorithm }));
+      const verified = execFileSync('openssl', [
+        'dgst', `-${row.digest}`, '-verify', file('public.der', publicDer), '-keyform', 'DER', '-signature', file('signature.bin', Buffer.from(Signature ?? [])), file('message.bin', message),
+      ]).toString();
+      assert.match(verified, /Verified OK/);
+    });
+  }
 });

@@ -6,7 +6,7 @@
  * the openssl CLI.
  */
 import assert from 'node:assert/strict';
-import { constants, createHmac, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
+import { constants, createHmac, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { expireDueMaterial } from '../../src/domain/key-import.js';
 import { b64, clientError, createTestApp, keyArn, type TestApp } from '../helpers/in-process.js';
@@ -73,7 +73,8 @@ describe('import refusals', () => {
   it('key kinds, states and import types', async () => {
     const t = createTestApp();
     const generated = await t.createKey();
-    const rsa = await t.createKey({ Origin: 'EXTERNAL', KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' });
+    const ed25519 = await t.createKey({ Origin: 'EXTERNAL', KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' });
+    const p256 = await t.createKey({ Origin: 'EXTERNAL', KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
     const hmac = await t.createKey({ Origin: 'EXTERNAL', KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
     const { keyId } = await t.createKey({ Origin: 'EXTERNAL' });
     const arn = keyArn(keyId);
@@ -86,9 +87,16 @@ describe('import refusals', () => {
       clientError('UnsupportedOperationException', 'The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported. Choose an RSAES_OAEP or RSA_AES_KEY_WRAP algorithm.'),
     );
     assert.deepEqual(
-      await t.error('ImportKeyMaterial', await importBody(t, rsa.keyId, material)),
-      clientError('UnsupportedOperationException', 'Importing key material into RSA_2048 KMS keys is not supported by this Trent server yet.'),
+      await t.error('ImportKeyMaterial', await importBody(t, ed25519.keyId, material)),
+      clientError('UnsupportedOperationException', 'Importing key material into ECC_NIST_EDWARDS25519 KMS keys is not supported by this Trent server yet.'),
     );
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey.export({ type: 'pkcs8', format: 'der' });
+    for (const wrong of [material, p384]) {
+      assert.deepEqual(
+        await t.error('ImportKeyMaterial', await importBody(t, p256.keyId, wrong)),
+        clientError('ValidationException', 'The key material is not a DER PKCS#8 private key of key spec ECC_NIST_P256.'),
+      );
+    }
     assert.deepEqual(
       await t.error('ImportKeyMaterial', await importBody(t, hmac.keyId, randomBytes(31))),
       clientError('ValidationException', 'Key material for a HMAC_256 KMS key must be 32 to 64 bytes.'),
