@@ -24,6 +24,7 @@ import { GrantTokenSigner } from '../src/crypto/grant-token.js';
 import { RootKey } from '../src/crypto/root-key.js';
 import { systemClock } from '../src/domain/clock.js';
 import { KeyMaterials } from '../src/domain/key-material.js';
+import { KeyUsageTracker } from '../src/domain/key-usage.js';
 import { kmsModel } from '../src/protocol/kms-model.generated.js';
 import { serializeOutput } from '../src/protocol/json11.js';
 import { validateInput } from '../src/protocol/validate.js';
@@ -45,6 +46,7 @@ const document = await createDocument({ rootDir: join(dir, 'kit'), publicKey: en
 const services: Services = {
   store,
   materials: new KeyMaterials(store, rootKey),
+  keyUsage: new KeyUsageTracker(store, systemClock),
   keyPairs: new KeyPairPool([], generateKeyPair, 1),
   grantTokenSigner: GrantTokenSigner.fromRootKey(rootKey),
   access: accessControlFor(store, systemClock),

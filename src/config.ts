@@ -70,8 +70,10 @@ export interface Config {
   region: string;
   allowSm2Everywhere: boolean;
   logLevel: string;
-  /** How often keys whose deletion window has passed are deleted. */
+  /** How often keys whose deletion window has passed are deleted (and due keys rotated). */
   deletionSweepMs: number;
+  /** How often each process writes the last use of keys (GetKeyLastUsage) to the store. */
+  keyUsageFlushMs: number;
   /** Server processes sharing the port (node:cluster); 1 serves in this process. */
   workers: number;
   /** Pool size per data key pair spec; a spec not listed uses its default. */
@@ -286,6 +288,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     allowSm2Everywhere: sm2Pick ? bool(sm2Pick.value, sm2Pick.source) : false,
     logLevel: logLevelPick ? logLevel(logLevelPick.value, logLevelPick.source) : 'info',
     deletionSweepMs: 60_000,
+    keyUsageFlushMs: 1000,
     workers: integer(flags.workers, 'TRENT_WORKERS', 'workers', 1, availableParallelism()),
     keyPairPool: { perSpec: {} },
     keyPairPoolConcurrency: integer(undefined, 'TRENT_KEY_PAIR_POOL_CONCURRENCY', 'keyPairPoolConcurrency', 1, 1),

@@ -46,6 +46,9 @@ export class UnrecognizedClientException extends KmsError { readonly type = 'Unr
 export class UnsupportedOperationException extends KmsError { readonly type = 'UnsupportedOperationException'; }
 export class ValidationException extends KmsError { readonly type = 'ValidationException'; }
 
+export class ExpiredImportTokenException extends KmsError { readonly type = 'ExpiredImportTokenException'; }
+export class IncorrectKeyMaterialException extends KmsError { readonly type = 'IncorrectKeyMaterialException'; }
+export class InvalidImportTokenException extends KmsError { readonly type = 'InvalidImportTokenException'; }
 export class KMSInvalidMacException extends KmsError { readonly type = 'KMSInvalidMacException'; }
 export class KMSInvalidSignatureException extends KmsError { readonly type = 'KMSInvalidSignatureException'; }
 
@@ -148,6 +151,25 @@ export const messages = {
   invalidServicePrincipal: (member: string) => `${member} must be an AWS service principal, such as rds.amazonaws.com.`,
   invalidSourceArn: 'The SourceArn grant constraint must be an ARN.',
   eitherNotBoth: (a: string, b: string) => `You must specify either ${a} or ${b}, but not both.`,
+  // Imported key material (src/operations/import-key-material.ts and its siblings).
+  invalidImportToken: 'The import token is invalid or was not issued for this KMS key.',
+  expiredImportToken: 'The import token has expired. Call GetParametersForImport for a new one.',
+  incorrectKeyMaterial: 'The key material does not match the key material previously imported into this KMS key.',
+  importMaterialLength: (spec: string, lengths: { min: number; max: number }) =>
+    lengths.min === lengths.max
+      ? `Key material for a ${spec} KMS key must be ${lengths.min} bytes.`
+      : `Key material for a ${spec} KMS key must be ${lengths.min} to ${lengths.max} bytes.`,
+  importNotPrivateKey: (spec: string) => `The key material is not a DER PKCS#8 private key of key spec ${spec}.`,
+  symmetricImportOnly: 'ImportType, KeyMaterialId and KeyMaterialDescription are only usable with symmetric encryption keys.',
+  importNotServed: (spec: string) => `Importing key material into ${spec} KMS keys is not supported by this Trent server yet.`,
+  importRotationNotServed: 'Importing new key material for an on-demand rotation is not supported by this Trent server yet.',
+  pkcs1Deprecated: 'The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported. Choose an RSAES_OAEP or RSA_AES_KEY_WRAP algorithm.',
+  validToForbidden: 'A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE',
+  validToInPast: 'The validTo date must be in the future.',
+  validToTooLate: 'The validTo date must be at most 365 days from now.',
+  materialIdWithNew: 'You cannot specify a KeyMaterialId with ImportType NEW_KEY_MATERIAL.',
+  noMaterialToReimport: (arn: string) => `No key material has been imported into ${arn}; use ImportType NEW_KEY_MATERIAL.`,
+  unknownMaterialId: (id: string, arn: string) => `Key material ${id} is not associated with ${arn}.`,
   notBoth: (a: string, b: string) => `You can specify either ${a} or ${b}, but not both.`,
   servicePrincipalNeedsSourceArn: 'When you specify a GranteeServicePrincipal, you must also specify a SourceArn grant constraint.',
   servicePrincipalNeedsRetiring:

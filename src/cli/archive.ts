@@ -6,6 +6,8 @@
  * stopped or running (a running server sees imported records at once, by its store's change
  * signal).
  *
+ * Key usage (GetKeyLastUsage) is not archived: an imported key's use is tracked from its import.
+ *
  * Key material stays wrapped by the root key: the archive holds the wrapped bytes and the root
  * key's check value (crypto/root-key.ts), never a key. Import refuses an archive made under
  * another root key than the one the target store uses, before writing anything, and proves
@@ -63,10 +65,13 @@ export async function exportArchive(store: Store, rootKey: RootKey, now: Date = 
       const page = await tx.listAllKeys({ limit: PAGE, ...(after !== undefined && { after }) });
       for (const key of page) {
         scopes.set(scopeKey(key), { account: key.account, region: key.region });
+        // Every version: older ones still decrypt, imported ones may be re-imported.
         const materials: ArchivedKey['materials'] = [];
-        for (let version = 1; version <= key.currentMaterialVersion; version++) {
-          const material = await tx.getMaterial(key.keyId, version);
-          if (material) materials.push({ ...material, wrapped: material.wrapped.toString('base64') });
+        for (let versionAfter = 0; ; ) {
+          const versions = await tx.listMaterials(key.keyId, { limit: PAGE, after: versionAfter });
+          materials.push(...versions.map((m) => ({ ...m, wrapped: m.wrapped.toString('base64') })));
+          if (versions.length < PAGE) break;
+          versionAfter = versions[versions.length - 1]?.version ?? versionAfter;
         }
         const { publicKey, ...rest } = key;
         keys.push({ key: publicKey ? { ...rest, publicKey: publicKey.toString('base64') } : rest, materials });

@@ -111,6 +111,8 @@ export interface AccessFacts {
   keyOrigin?: OriginType;
   /** kms:ScheduleKeyDeletionPendingWindowInDays */
   pendingWindowInDays?: number;
+  /** kms:RotationPeriodInDays (EnableKeyRotation) */
+  rotationPeriodInDays?: number;
   /** kms:BypassPolicyLockoutSafetyCheck (CreateKey, PutKeyPolicy) */
   bypassPolicyLockoutSafetyCheck?: boolean;
   /** aws:RequestTag/<key> and aws:TagKeys: tags a request adds (CreateKey, TagResource). */

@@ -75,6 +75,7 @@ export function conditionContext(input: ConditionInput): ConditionContext {
   set('kms:RequestAlias', facts.requestAlias);
   if (facts.reEncryptOnSameKey !== undefined) set('kms:ReEncryptOnSameKey', String(facts.reEncryptOnSameKey));
   if (facts.pendingWindowInDays !== undefined) set('kms:ScheduleKeyDeletionPendingWindowInDays', String(facts.pendingWindowInDays));
+  if (facts.rotationPeriodInDays !== undefined) set('kms:RotationPeriodInDays', String(facts.rotationPeriodInDays));
   if (facts.bypassPolicyLockoutSafetyCheck !== undefined) {
     set('kms:BypassPolicyLockoutSafetyCheck', String(facts.bypassPolicyLockoutSafetyCheck));
   }

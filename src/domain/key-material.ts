@@ -14,6 +14,7 @@ import { secretBytes } from '../crypto/random.js';
 import type { RootKey } from '../crypto/root-key.js';
 import { secretKey, type SecretKey } from '../crypto/symmetric.js';
 import { InvalidCiphertextError } from '../crypto/envelope.js';
+import { KeyImporter } from '../crypto/key-import.js';
 import { loadPrivateKey, loadPublicKey, type PrivateKeyHandle, type PublicKeyHandle } from '../crypto/key-objects.js';
 import type { KeyMaterialRecord, KeyRecord, Store } from '../storage/types.js';
 import { keyPairParams, keySpec } from './key-specs.js';
@@ -48,11 +49,14 @@ export class KeyMaterials {
   private readonly publicKeys = new Map<string, { spki: Buffer; handle: PublicKeyHandle }>();
   /** Counts the times the cache was emptied by the change signal. */
   private generation = 0;
+  /** Import tokens and imported material's ids, under keys derived from the root key. */
+  readonly importer: KeyImporter;
 
   constructor(
     private readonly store: Store,
     private readonly rootKey: RootKey,
   ) {
+    this.importer = KeyImporter.fromRootKey(rootKey);
     store.onChange((keyId) => {
       if (keyId === undefined) {
         this.cache.clear();
@@ -63,12 +67,12 @@ export class KeyMaterials {
     });
   }
 
-  /** Wraps fresh (or given) material for storage as version `version` of a key. */
-  wrap(keyId: string, version: number, material: Buffer, createdAt: number): KeyMaterialRecord {
+  /** Wraps given material for storage as version `version` of a key (with its id, if imported). */
+  wrap(keyId: string, version: number, material: Buffer, createdAt: number, materialId?: string): KeyMaterialRecord {
     return {
       keyId,
       version,
-      materialId: secretBytes(32).toString('hex'),
+      materialId: materialId ?? secretBytes(32).toString('hex'),
       wrapped: this.rootKey.wrap(material, keyId, version),
       createdAt,
     };
@@ -84,7 +88,8 @@ export class KeyMaterials {
     if (cached) return cached;
     const generation = this.generation;
     const record = await this.store.getMaterial(keyId, version);
-    if (!record) throw new InvalidCiphertextError();
+    // An imported material that was deleted keeps its record, without the material.
+    if (!record || record.wrapped.length === 0) throw new InvalidCiphertextError();
     const raw = this.rootKey.unwrap(record.wrapped, keyId, version);
     const entry = { secret: secretKey(raw), materialId: record.materialId };
     raw.fill(0);

@@ -66,12 +66,17 @@ export function scheduleDeletion(key: KeyRecord, windowInDays: number, now: numb
   return { ...key, state: 'PendingDeletion', deletionDate: now + windowInDays * DAY_MS, pendingWindowInDays: windowInDays };
 }
 
-/** A cancelled deletion leaves the key Disabled, or PendingImport if it never had material. */
+/**
+ * A cancelled deletion leaves the key Disabled, or PendingImport if it has no material: never
+ * had any, or its imported material was deleted or expired (an import always sets its
+ * expirationModel, and deleting the material removes it).
+ */
 export function cancelDeletion(key: KeyRecord): KeyRecord {
   if (key.state !== 'PendingDeletion') {
     throw new KMSInvalidStateException(messages.notPendingDeletion(arnOf(key)));
   }
-  const next: KeyRecord = { ...key, state: key.currentMaterialVersion === 0 ? 'PendingImport' : 'Disabled' };
+  const withoutMaterial = key.currentMaterialVersion === 0 || (key.origin === 'EXTERNAL' && key.expirationModel === undefined);
+  const next: KeyRecord = { ...key, state: withoutMaterial ? 'PendingImport' : 'Disabled' };
   delete next.deletionDate;
   delete next.pendingWindowInDays;
   return next;

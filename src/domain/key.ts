@@ -33,6 +33,8 @@ export function keyMetadata(key: KeyRecord, currentMaterialId: string | undefine
   };
   if (spec.customerMasterKeySpec !== undefined) metadata.CustomerMasterKeySpec = spec.customerMasterKeySpec;
   if (key.deletionDate !== undefined) metadata.DeletionDate = seconds(key.deletionDate);
+  if (key.expirationModel !== undefined) metadata.ExpirationModel = key.expirationModel;
+  if (key.validTo !== undefined) metadata.ValidTo = seconds(key.validTo);
   if (currentMaterialId !== undefined && showsKeyMaterialId(key)) metadata.CurrentKeyMaterialId = currentMaterialId;
   return metadata;
 }

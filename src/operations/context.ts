@@ -17,6 +17,7 @@ import type { AccessControl, AccessFacts, Caller, KmsAction } from '../domain/ac
 import type { AttestedRecipient } from '../domain/attestation.js';
 import type { Clock } from '../domain/clock.js';
 import type { KeyMaterials } from '../domain/key-material.js';
+import type { KeyUsageTracker } from '../domain/key-usage.js';
 import type { KmsOperations, OperationName } from '../kms-types.generated.js';
 import type { GrantRecord, Store } from '../storage/types.js';
 
@@ -30,6 +31,8 @@ export interface ServiceConfig {
 export interface Services {
   store: Store;
   materials: KeyMaterials;
+  /** The last use of each key (GetKeyLastUsage), written in batches. */
+  keyUsage: KeyUsageTracker;
   keyPairs: KeyPairPool;
   /** Issues and verifies grant tokens, under a key derived from the root key. */
   grantTokenSigner: GrantTokenSigner;

@@ -15,10 +15,13 @@ import { createKeyOperation } from './create-key.js';
 import { decapsulateOperation } from './decapsulate.js';
 import { decryptOperation } from './decrypt.js';
 import { deleteAliasOperation } from './delete-alias.js';
+import { deleteImportedKeyMaterialOperation } from './delete-imported-key-material.js';
 import { deriveSharedSecretOperation } from './derive-shared-secret.js';
 import { describeKeyOperation } from './describe-key.js';
 import { disableKeyOperation } from './disable-key.js';
+import { disableKeyRotationOperation } from './disable-key-rotation.js';
 import { enableKeyOperation } from './enable-key.js';
+import { enableKeyRotationOperation } from './enable-key-rotation.js';
 import { encapsulateOperation } from './encapsulate.js';
 import { encryptOperation } from './encrypt.js';
 import { generateDataKeyOperation } from './generate-data-key.js';
@@ -27,11 +30,16 @@ import { generateDataKeyPairWithoutPlaintextOperation } from './generate-data-ke
 import { generateDataKeyWithoutPlaintextOperation } from './generate-data-key-without-plaintext.js';
 import { generateMacOperation } from './generate-mac.js';
 import { generateRandomOperation } from './generate-random.js';
+import { getKeyLastUsageOperation } from './get-key-last-usage.js';
 import { getKeyPolicyOperation } from './get-key-policy.js';
+import { getKeyRotationStatusOperation } from './get-key-rotation-status.js';
+import { getParametersForImportOperation } from './get-parameters-for-import.js';
 import { getPublicKeyOperation } from './get-public-key.js';
+import { importKeyMaterialOperation } from './import-key-material.js';
 import { listAliasesOperation } from './list-aliases.js';
 import { listGrantsOperation } from './list-grants.js';
 import { listKeyPoliciesOperation } from './list-key-policies.js';
+import { listKeyRotationsOperation } from './list-key-rotations.js';
 import { listKeysOperation } from './list-keys.js';
 import { listResourceTagsOperation } from './list-resource-tags.js';
 import { listRetirableGrantsOperation } from './list-retirable-grants.js';
@@ -39,11 +47,13 @@ import { putKeyPolicyOperation } from './put-key-policy.js';
 import { reEncryptOperation } from './re-encrypt.js';
 import { retireGrantOperation } from './retire-grant.js';
 import { revokeGrantOperation } from './revoke-grant.js';
+import { rotateKeyOnDemandOperation } from './rotate-key-on-demand.js';
 import { scheduleKeyDeletionOperation } from './schedule-key-deletion.js';
 import { signOperation } from './sign.js';
 import { tagResourceOperation } from './tag-resource.js';
 import { untagResourceOperation } from './untag-resource.js';
 import { updateAliasOperation } from './update-alias.js';
+import { updateKeyDescriptionOperation } from './update-key-description.js';
 import { verifyOperation } from './verify.js';
 import { verifyMacOperation } from './verify-mac.js';
 
@@ -106,10 +116,13 @@ export function createRegistry(model: ServiceModel): Registry {
     register(model, decapsulateOperation),
     register(model, decryptOperation),
     register(model, deleteAliasOperation),
+    register(model, deleteImportedKeyMaterialOperation),
     register(model, deriveSharedSecretOperation),
     register(model, describeKeyOperation),
     register(model, disableKeyOperation),
+    register(model, disableKeyRotationOperation),
     register(model, enableKeyOperation),
+    register(model, enableKeyRotationOperation),
     register(model, encapsulateOperation),
     register(model, encryptOperation),
     register(model, generateDataKeyOperation),
@@ -118,11 +131,16 @@ export function createRegistry(model: ServiceModel): Registry {
     register(model, generateDataKeyWithoutPlaintextOperation),
     register(model, generateMacOperation),
     register(model, generateRandomOperation),
+    register(model, getKeyLastUsageOperation),
     register(model, getKeyPolicyOperation),
+    register(model, getKeyRotationStatusOperation),
+    register(model, getParametersForImportOperation),
     register(model, getPublicKeyOperation),
+    register(model, importKeyMaterialOperation),
     register(model, listAliasesOperation),
     register(model, listGrantsOperation),
     register(model, listKeyPoliciesOperation),
+    register(model, listKeyRotationsOperation),
     register(model, listKeysOperation),
     register(model, listResourceTagsOperation),
     register(model, listRetirableGrantsOperation),
@@ -130,13 +148,15 @@ export function createRegistry(model: ServiceModel): Registry {
     register(model, reEncryptOperation),
     register(model, retireGrantOperation),
     register(model, revokeGrantOperation),
+    register(model, rotateKeyOnDemandOperation),
     register(model, scheduleKeyDeletionOperation),
     register(model, signOperation),
     register(model, tagResourceOperation),
     register(model, untagResourceOperation),
     register(model, updateAliasOperation),
-    register(model, verifyOperation),
+    register(model, updateKeyDescriptionOperation),
     register(model, verifyMacOperation),
+    register(model, verifyOperation),
   ];
   return new Map(operations.map((operation) => [operation.name, operation]));
 }

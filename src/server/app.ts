@@ -50,6 +50,7 @@ import {
   requestId,
   route,
   target,
+  trackKeyUsage,
   validate,
   type HealthReport,
 } from './stages.js';
@@ -95,6 +96,7 @@ export function createApp(deps: AppDependencies): App {
     grantTokens(deps.services),
     attest(deps.services),
     authorize(deps.services),
+    trackKeyUsage(deps.services),
     dispatch(deps.services),
   ]);
   return {

@@ -50,6 +50,8 @@ export interface Exchange {
   tokenGrants: readonly GrantRecord[] | undefined;
   /** The request's Recipient once its attestation document verified, set by the attest stage. */
   recipient: AttestedRecipient | undefined;
+  /** The operation's output, set by the dispatch stage when it succeeded. */
+  output: object | undefined;
 }
 
 /** A new exchange: every field there from the start, so the object keeps one shape through the stages. */
@@ -66,6 +68,7 @@ export function newExchange(request: AppRequest, requestId: string): Exchange {
     input: undefined,
     tokenGrants: undefined,
     recipient: undefined,
+    output: undefined,
   };
 }
 

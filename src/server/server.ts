@@ -1,6 +1,7 @@
 /**
  * Starts a Trent server from a Config: root key, store, services, the app and its HTTP
- * listener, and the timer that deletes keys whose deletion window has passed. Used by
+ * listener, and the timer that deletes keys whose deletion window has passed and rotates keys
+ * whose rotation date has. Used by
  * `trent serve` and by the tests that need a whole server.
  */
 import { resolve } from 'node:path';
@@ -14,7 +15,10 @@ import { systemClock, type Clock } from '../domain/clock.js';
 import { Identities } from '../domain/identities.js';
 import { KeyMaterials } from '../domain/key-material.js';
 import { loadAttestationRoots } from '../domain/attestation-roots.js';
+import { KeyUsageTracker } from '../domain/key-usage.js';
 import { deleteDueKeys } from '../domain/key-state.js';
+import { rotateDueKeys } from '../domain/rotation.js';
+import { expireDueMaterial } from '../domain/key-import.js';
 import { allDataKeyPairSpecs } from '../domain/key-specs.js';
 import type { Services } from '../operations/context.js';
 import { MAX_BODY_BYTES } from '../protocol/json11.js';
@@ -96,6 +100,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const services: Services = {
     store,
     materials: new KeyMaterials(store, rootKey),
+    keyUsage: new KeyUsageTracker(store, clock, (err) => logger.error({ err }, 'writing the last use of keys failed')),
     keyPairs,
     grantTokenSigner: GrantTokenSigner.fromRootKey(rootKey),
     access: accessControlFor(store, clock, config.mode === 'authenticated' ? identities : undefined),
@@ -136,6 +141,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     } catch (err) {
       logger.error({ err }, 'deleting keys whose deletion window passed failed');
     }
+    // Automatic rotation, on the same timer and clock: each key once per due date, whichever
+    // server's sweep gets to it first (domain/rotation.ts).
+    try {
+      const rotated = await rotateDueKeys(store, services.materials, clock.now());
+      if (rotated.length > 0) logger.info({ rotated: rotated.length }, 'rotated keys whose rotation date passed');
+    } catch (err) {
+      logger.error({ err }, 'rotating keys whose rotation date passed failed');
+    }
+    // Imported key material whose ValidTo has passed is deleted; its key becomes PendingImport.
+    try {
+      const expired = await expireDueMaterial(store, clock.now());
+      if (expired.length > 0) logger.info({ expired: expired.length }, 'deleted imported key material whose ValidTo passed');
+    } catch (err) {
+      logger.error({ err }, 'deleting expired imported key material failed');
+    }
   };
   await sweep();
   const sweeper = setInterval(() => void sweep(), config.deletionSweepMs);
@@ -153,6 +173,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   const url = http.url;
   keyPairs.start();
+  services.keyUsage.start(config.keyUsageFlushMs);
   logger.info({ url, dataDir: config.dataDir, database: databaseLocation(config), rootKey: rootKeyFingerprint, mode: config.mode, accounts: config.accounts.length }, 'listening');
   return {
     url,
@@ -161,6 +182,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       clearInterval(sweeper);
       await http.close(); // requests in flight finish before the store closes
       keyPairs.close();
+      await services.keyUsage.stop(); // the last uses are written before the store closes
       await store.close();
       logger.info('stopped');
     },

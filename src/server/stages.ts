@@ -8,7 +8,9 @@ import { randomId } from '../crypto/random.js';
 import { attestRecipient } from '../domain/attestation.js';
 import type { Clock } from '../domain/clock.js';
 import { checkGrantTokens } from '../domain/grants.js';
+import { TRACKED_OPERATIONS } from '../domain/key-usage.js';
 import { KmsError, messages, UnknownOperationException, UnsupportedOperationException, ValidationException } from '../errors.js';
+import type { KeyLastUsageTrackingOperation } from '../kms-types.generated.js';
 import type { RequestContext, Services } from '../operations/context.js';
 import { requestFacts } from '../operations/core/keys.js';
 import type { Registry } from '../operations/index.js';
@@ -229,6 +231,30 @@ function grantTokensOf(input: Record<string, unknown>): readonly string[] {
   return Array.isArray(input.GrantTokens) ? (input.GrantTokens as string[]) : [];
 }
 
+/**
+ * 15. After a successful cryptographic operation, notes the use of each key it answers with
+ * (KeyId, and ReEncrypt's SourceKeyId: key ARNs) for GetKeyLastUsage: a map write, flushed to
+ * the store in batches (domain/key-usage.ts).
+ */
+export function trackKeyUsage(services: Pick<Services, 'keyUsage'>): Stage {
+  return async (exchange, next) => {
+    await next();
+    const operation = exchange.operation;
+    const output = exchange.output as { KeyId?: unknown; SourceKeyId?: unknown } | undefined;
+    if (output === undefined || operation === undefined || !TRACKED_OPERATIONS.has(operation.name as KeyLastUsageTrackingOperation)) return;
+    for (const arn of new Set([output.KeyId, output.SourceKeyId])) {
+      const keyId = typeof arn === 'string' ? keyIdOfArn(arn) : undefined;
+      if (keyId !== undefined) services.keyUsage.record(keyId, operation.name, exchange.requestId);
+    }
+  };
+}
+
+/** The key id at the end of a key ARN (`arn:...:key/<id>`). */
+function keyIdOfArn(arn: string): string | undefined {
+  const at = arn.lastIndexOf(':key/');
+  return at === -1 ? undefined : arn.slice(at + ':key/'.length);
+}
+
 /** 16. The operation's handler, and its output as the response. */
 export function dispatch(services: Services): Stage {
   return async (exchange) => {
@@ -246,5 +272,6 @@ export function dispatch(services: Services): Stage {
     };
     const output = await operation.handle(input, ctx);
     exchange.response = awsResponse(200, serializeOutput(output), exchange.requestId);
+    exchange.output = output;
   };
 }

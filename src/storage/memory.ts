@@ -7,7 +7,7 @@
  * and, if its function throws, puts back a copy taken when it began.
  */
 import { copyGrant, copyKey, grantIdentity, sameScope } from './records.js';
-import type { AliasRecord, ChangeListener, GrantRecord, KeyMaterialRecord, KeyRecord, PageRequest, Scope, Store } from './types.js';
+import type { AliasRecord, ChangeListener, GrantRecord, KeyMaterialRecord, KeyRecord, KeyUsageRecord, PageRequest, Scope, Store } from './types.js';
 
 function page<T>(items: T[], name: (item: T) => string, request: PageRequest): T[] {
   const sorted = items.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
@@ -23,6 +23,8 @@ interface State {
   aliases: Map<string, AliasRecord>;
   /** By grant id. */
   grants: Map<string, GrantRecord>;
+  /** The last use of each key, by key id. */
+  usage: Map<string, KeyUsageRecord>;
   /** Called after every write: the change signal. */
   listeners: Set<ChangeListener>;
   /** The root key check value, once recorded. */
@@ -31,8 +33,9 @@ interface State {
   held?: Promise<void>;
 }
 
-function snapshot(state: State): Pick<State, 'keys' | 'materials' | 'aliases' | 'grants'> {
+function snapshot(state: State): Pick<State, 'keys' | 'materials' | 'aliases' | 'grants' | 'usage'> {
   return {
+    usage: new Map([...state.usage].map(([id, u]) => [id, { ...u }])),
     keys: new Map([...state.keys].map(([id, key]) => [id, copyKey(key)])),
     materials: new Map([...state.materials].map(([id, m]) => [id, copyMaterial(m)])),
     aliases: new Map([...state.aliases].map(([id, a]) => [id, { ...a }])),
@@ -135,6 +138,7 @@ class MemoryAccess implements Store {
       for (const id of [...this.state.materials.keys()]) if (id.startsWith(`${keyId}/`)) this.state.materials.delete(id);
       for (const [id, alias] of [...this.state.aliases]) if (alias.targetKeyId === keyId) this.state.aliases.delete(id);
       for (const [id, grant] of [...this.state.grants]) if (grant.keyId === keyId) this.state.grants.delete(id);
+      this.state.usage.delete(keyId);
       this.changed(keyId);
       return true;
     });
@@ -176,6 +180,62 @@ class MemoryAccess implements Store {
       this.state.keys.set(material.keyId, { ...copyKey(stored), currentMaterialVersion: material.version, revision: expectedRevision + 1 });
       this.changed(material.keyId);
       return true;
+    });
+  }
+
+  listMaterials(keyId: string, request: { limit: number; after?: number }): Promise<KeyMaterialRecord[]> {
+    return this.run(() =>
+      [...this.state.materials.values()]
+        .filter((m) => m.keyId === keyId && (request.after === undefined || m.version > request.after))
+        .sort((a, b) => a.version - b.version)
+        .slice(0, request.limit)
+        .map(copyMaterial),
+    );
+  }
+
+  keysDueForRotation(now: number, limit: number): Promise<KeyRecord[]> {
+    return this.run(() =>
+      [...this.state.keys.values()]
+        .filter((k) => k.state === 'Enabled' && k.nextRotationDate !== undefined && k.nextRotationDate <= now)
+        .sort((a, b) => (a.nextRotationDate as number) - (b.nextRotationDate as number))
+        .slice(0, limit)
+        .map(copyKey),
+    );
+  }
+
+  putMaterial(material: KeyMaterialRecord): Promise<boolean> {
+    return this.run(() => {
+      if (!this.state.keys.has(material.keyId)) return false;
+      this.state.materials.set(MemoryAccess.materialKey(material.keyId, material.version), copyMaterial(material));
+      this.changed(material.keyId);
+      return true;
+    });
+  }
+
+  keysWithExpiredMaterial(now: number, limit: number): Promise<KeyRecord[]> {
+    return this.run(() =>
+      [...this.state.keys.values()]
+        .filter((k) => k.validTo !== undefined && k.validTo <= now)
+        .sort((a, b) => (a.validTo as number) - (b.validTo as number))
+        .slice(0, limit)
+        .map(copyKey),
+    );
+  }
+
+  recordKeyUsage(usages: readonly KeyUsageRecord[]): Promise<void> {
+    return this.run(() => {
+      for (const usage of usages) {
+        if (!this.state.keys.has(usage.keyId)) continue;
+        const stored = this.state.usage.get(usage.keyId);
+        if (stored === undefined || stored.at <= usage.at) this.state.usage.set(usage.keyId, { ...usage });
+      }
+    });
+  }
+
+  getKeyUsage(keyId: string): Promise<KeyUsageRecord | undefined> {
+    return this.run(() => {
+      const usage = this.state.usage.get(keyId);
+      return usage && { ...usage };
     });
   }
 
@@ -314,6 +374,6 @@ class MemoryAccess implements Store {
 
 export class MemoryStore extends MemoryAccess {
   constructor() {
-    super({ keys: new Map(), materials: new Map(), aliases: new Map(), grants: new Map(), listeners: new Set() }, false);
+    super({ keys: new Map(), materials: new Map(), aliases: new Map(), grants: new Map(), usage: new Map(), listeners: new Set() }, false);
   }
 }

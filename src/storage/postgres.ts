@@ -39,6 +39,9 @@ import { copyKey, grantIdentity, sameScope } from './records.js';
 import type {
   AliasRecord,
   ChangeListener,
+  ExpirationModel,
+  KeyUsageRecord,
+  RotationType,
   GrantConstraintsRecord,
   GrantRecord,
   KeyMaterialRecord,
@@ -78,6 +81,11 @@ interface KeyRow {
   tags: string;
   current_material_version: number;
   public_key: Buffer | null;
+  rotation_period_days: number | null;
+  next_rotation_date: number | null;
+  usage_tracked_since: number | null;
+  expiration_model: string | null;
+  valid_to: number | null;
   revision: number;
 }
 
@@ -87,6 +95,9 @@ interface MaterialRow {
   material_id: string;
   wrapped: Buffer;
   created_at: number;
+  rotation_type: string | null;
+  import_state: string | null;
+  description: string | null;
 }
 
 interface AliasRow {
@@ -134,6 +145,11 @@ function keyFromRow(row: KeyRow): KeyRecord {
   if (row.deletion_date !== null) key.deletionDate = row.deletion_date;
   if (row.pending_window_days !== null) key.pendingWindowInDays = row.pending_window_days;
   if (row.public_key !== null) key.publicKey = row.public_key;
+  if (row.rotation_period_days !== null) key.rotationPeriodInDays = row.rotation_period_days;
+  if (row.next_rotation_date !== null) key.nextRotationDate = row.next_rotation_date;
+  if (row.usage_tracked_since !== null) key.usageTrackedSince = row.usage_tracked_since;
+  if (row.expiration_model !== null) key.expirationModel = row.expiration_model as ExpirationModel;
+  if (row.valid_to !== null) key.validTo = row.valid_to;
   return key;
 }
 
@@ -155,13 +171,30 @@ function keyValues(key: KeyRecord): unknown[] {
     JSON.stringify(key.tags),
     key.currentMaterialVersion,
     key.publicKey ?? null,
+    key.rotationPeriodInDays ?? null,
+    key.nextRotationDate ?? null,
+    key.usageTrackedSince ?? null,
+    key.expirationModel ?? null,
+    key.validTo ?? null,
     key.revision,
   ];
 }
 
 function materialFromRow(row: MaterialRow | undefined): KeyMaterialRecord | undefined {
-  return row && { keyId: row.key_id, version: row.version, materialId: row.material_id, wrapped: row.wrapped, createdAt: row.created_at };
+  if (!row) return undefined;
+  const material: KeyMaterialRecord = { keyId: row.key_id, version: row.version, materialId: row.material_id, wrapped: row.wrapped, createdAt: row.created_at };
+  if (row.rotation_type !== null) material.rotationType = row.rotation_type as RotationType;
+  if (row.import_state !== null) material.importState = row.import_state as KeyMaterialRecord['importState'] & string;
+  if (row.description !== null) material.description = row.description;
+  return material;
 }
+
+/** A material's columns in MATERIAL_COLUMNS order. */
+function materialValues(m: KeyMaterialRecord): unknown[] {
+  return [m.keyId, m.version, m.materialId, m.wrapped, m.createdAt, m.rotationType ?? null, m.importState ?? null, m.description ?? null];
+}
+
+const MATERIAL_COLUMNS = 'key_id, version, material_id, wrapped, created_at, rotation_type, import_state, description';
 
 function aliasFromRow(row: AliasRow): AliasRecord {
   return {
@@ -215,7 +248,8 @@ function grantValues(grant: GrantRecord): unknown[] {
 
 const KEY_COLUMNS =
   'key_id, account, region, created_at, description, key_spec, key_usage, origin, state, deletion_date, ' +
-  'pending_window_days, policy, tags, current_material_version, public_key, revision';
+  'pending_window_days, policy, tags, current_material_version, public_key, rotation_period_days, next_rotation_date, ' +
+  'usage_tracked_since, expiration_model, valid_to, revision';
 const GRANT_COLUMNS =
   'grant_id, key_id, account, region, name, grantee_principal, retiring_principal, grantee_service_principal, ' +
   'retiring_service_principal, operations, constraints, issuing_account, created_at, identity';
@@ -570,9 +604,9 @@ class PostgresAccess implements Store {
     await this.write(key.keyId, (q) => query(
       q,
       `WITH k AS (${insertKey} RETURNING key_id)
-       INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at)
-       SELECT key_id, $17::integer, $18::text, $19::bytea, $20::bigint FROM k`,
-      [...keyValues(key), material.version, material.materialId, material.wrapped, material.createdAt],
+       INSERT INTO key_materials (${MATERIAL_COLUMNS})
+       SELECT key_id, $22::integer, $23::text, $24::bytea, $25::bigint, $26::text, $27::text, $28::text FROM k`,
+      [...keyValues(key), ...materialValues(material).slice(1)],
     ));
   }
 
@@ -603,12 +637,15 @@ class PostgresAccess implements Store {
       q,
       `UPDATE keys SET description = $4, key_spec = $5, key_usage = $6, origin = $7, state = $8, deletion_date = $9,
          pending_window_days = $10, policy = $11, tags = $12, current_material_version = $13, public_key = $14,
+         rotation_period_days = $16, next_rotation_date = $17, usage_tracked_since = $18, expiration_model = $19, valid_to = $20,
          revision = $15 + 1
        WHERE key_id = $1 AND account = $2 AND region = $3 AND revision = $15`,
       [
         key.keyId, key.account, key.region, key.description, key.keySpec, key.keyUsage, key.origin, key.state,
         key.deletionDate ?? null, key.pendingWindowInDays ?? null, key.policy, JSON.stringify(key.tags),
         key.currentMaterialVersion, key.publicKey ?? null, expectedRevision,
+        key.rotationPeriodInDays ?? null, key.nextRotationDate ?? null, key.usageTrackedSince ?? null,
+        key.expirationModel ?? null, key.validTo ?? null,
       ],
     ));
     return result.rowCount === 1;
@@ -669,15 +706,94 @@ class PostgresAccess implements Store {
            WHERE key_id = $1 AND account = $3 AND region = $4 AND revision = $5
              AND NOT EXISTS (SELECT 1 FROM key_materials WHERE key_id = $1 AND version = $2)
            RETURNING key_id)
-         INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at)
-         SELECT key_id, $2::integer, $6::text, $7::bytea, $8::bigint FROM moved`,
-        [material.keyId, material.version, scope.account, scope.region, expectedRevision, material.materialId, material.wrapped, material.createdAt],
+         INSERT INTO key_materials (${MATERIAL_COLUMNS})
+         SELECT key_id, $2::integer, $6::text, $7::bytea, $8::bigint, $9::text, $10::text, $11::text FROM moved`,
+        [
+          material.keyId, material.version, scope.account, scope.region, expectedRevision, material.materialId, material.wrapped,
+          material.createdAt, material.rotationType ?? null, material.importState ?? null, material.description ?? null,
+        ],
       ));
       return result.rowCount === 1;
     } catch (err) {
       if ((err as { code?: unknown }).code === '23505') return false;
       throw err;
     }
+  }
+
+  async listMaterials(keyId: string, page: { limit: number; after?: number }): Promise<KeyMaterialRecord[]> {
+    await this.turn();
+    const { rows } = await query<MaterialRow>(
+      this.q,
+      'SELECT * FROM key_materials WHERE key_id = $1 AND version > $2 ORDER BY version LIMIT $3',
+      [keyId, page.after ?? 0, page.limit],
+    );
+    return rows.map((row) => materialFromRow(row) as KeyMaterialRecord);
+  }
+
+  async keysDueForRotation(now: number, limit: number): Promise<KeyRecord[]> {
+    await this.turn();
+    const { rows } = await query<KeyRow>(
+      this.q,
+      "SELECT * FROM keys WHERE state = 'Enabled' AND next_rotation_date <= $1 ORDER BY next_rotation_date LIMIT $2",
+      [now, limit],
+    );
+    return rows.map(keyFromRow);
+  }
+
+  async putMaterial(material: KeyMaterialRecord): Promise<boolean> {
+    const result = await this.write(material.keyId, (q) =>
+      query(
+        q,
+        `INSERT INTO key_materials (${MATERIAL_COLUMNS})
+         SELECT $1::text, $2::integer, $3::text, $4::bytea, $5::bigint, $6::text, $7::text, $8::text
+         WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = $1)
+         ON CONFLICT (key_id, version) DO UPDATE SET material_id = excluded.material_id, wrapped = excluded.wrapped,
+           created_at = excluded.created_at, rotation_type = excluded.rotation_type, import_state = excluded.import_state,
+           description = excluded.description`,
+        materialValues(material),
+      ),
+    );
+    return result.rowCount === 1;
+  }
+
+  async keysWithExpiredMaterial(now: number, limit: number): Promise<KeyRecord[]> {
+    await this.turn();
+    const { rows } = await query<KeyRow>(this.q, 'SELECT * FROM keys WHERE valid_to <= $1 ORDER BY valid_to LIMIT $2', [now, limit]);
+    return rows.map(keyFromRow);
+  }
+
+  /** One statement for the batch; not announced and not fenced: a use changes no key. */
+  async recordKeyUsage(usages: readonly KeyUsageRecord[]): Promise<void> {
+    await this.turn();
+    if (usages.length === 0) return;
+    // The latest use per key in this batch, so one statement never touches a row twice.
+    const latest = new Map<string, KeyUsageRecord>();
+    for (const u of usages) {
+      const seen = latest.get(u.keyId);
+      if (!seen || u.at >= seen.at) latest.set(u.keyId, u);
+    }
+    const batch = [...latest.values()];
+    await query(
+      this.q,
+      `INSERT INTO key_usage (key_id, operation, used_at, request_id)
+       SELECT u.key_id, u.operation, u.used_at, u.request_id
+       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS u (key_id, operation, used_at, request_id)
+       WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = u.key_id)
+       ON CONFLICT (key_id) DO UPDATE SET operation = excluded.operation, used_at = excluded.used_at, request_id = excluded.request_id
+       WHERE excluded.used_at >= key_usage.used_at`,
+      [batch.map((u) => u.keyId), batch.map((u) => u.operation), batch.map((u) => u.at), batch.map((u) => u.requestId)],
+    );
+  }
+
+  async getKeyUsage(keyId: string): Promise<KeyUsageRecord | undefined> {
+    await this.turn();
+    const { rows } = await query<{ key_id: string; operation: string; used_at: number; request_id: string }>(
+      this.q,
+      'SELECT * FROM key_usage WHERE key_id = $1',
+      [keyId],
+    );
+    const row = rows[0];
+    return row && { keyId: row.key_id, operation: row.operation, at: row.used_at, requestId: row.request_id };
   }
 
   async createAlias(alias: AliasRecord): Promise<boolean> {
@@ -840,7 +956,7 @@ class PostgresAccess implements Store {
   async scrubDeleted(): Promise<boolean> {
     await this.turn();
     if (this.client) return false; // VACUUM cannot run inside a transaction
-    await query(this.q, 'VACUUM key_materials, keys');
+    await query(this.q, 'VACUUM key_materials, keys, key_usage');
     return true;
   }
 

@@ -25,8 +25,11 @@ import type {
   GrantRecord,
   KeyMaterialRecord,
   KeyRecord,
+  ExpirationModel,
   KeyState,
+  KeyUsageRecord,
   PageRequest,
+  RotationType,
   Scope,
   Store,
   Tag,
@@ -48,6 +51,11 @@ interface KeyRow {
   tags: string;
   current_material_version: number;
   public_key: Buffer | null;
+  rotation_period_days: number | null;
+  next_rotation_date: number | null;
+  usage_tracked_since: number | null;
+  expiration_model: string | null;
+  valid_to: number | null;
   revision: number;
 }
 
@@ -79,6 +87,11 @@ function keyFromRow(row: KeyRow): KeyRecord {
   if (row.deletion_date !== null) key.deletionDate = row.deletion_date;
   if (row.pending_window_days !== null) key.pendingWindowInDays = row.pending_window_days;
   if (row.public_key !== null) key.publicKey = row.public_key;
+  if (row.rotation_period_days !== null) key.rotationPeriodInDays = row.rotation_period_days;
+  if (row.next_rotation_date !== null) key.nextRotationDate = row.next_rotation_date;
+  if (row.usage_tracked_since !== null) key.usageTrackedSince = row.usage_tracked_since;
+  if (row.expiration_model !== null) key.expirationModel = row.expiration_model as ExpirationModel;
+  if (row.valid_to !== null) key.validTo = row.valid_to;
   return key;
 }
 
@@ -99,6 +112,11 @@ function keyToRow(key: KeyRecord): KeyRow {
     tags: JSON.stringify(key.tags),
     current_material_version: key.currentMaterialVersion,
     public_key: key.publicKey ?? null,
+    rotation_period_days: key.rotationPeriodInDays ?? null,
+    next_rotation_date: key.nextRotationDate ?? null,
+    usage_tracked_since: key.usageTrackedSince ?? null,
+    expiration_model: key.expirationModel ?? null,
+    valid_to: key.validTo ?? null,
     revision: key.revision,
   };
 }
@@ -109,10 +127,23 @@ interface MaterialRow {
   material_id: string;
   wrapped: Buffer;
   created_at: number;
+  rotation_type: string | null;
+  import_state: string | null;
+  description: string | null;
 }
 
 function materialFromRow(row: MaterialRow | undefined): KeyMaterialRecord | undefined {
-  return row && { keyId: row.key_id, version: row.version, materialId: row.material_id, wrapped: row.wrapped, createdAt: row.created_at };
+  if (!row) return undefined;
+  const material: KeyMaterialRecord = { keyId: row.key_id, version: row.version, materialId: row.material_id, wrapped: row.wrapped, createdAt: row.created_at };
+  if (row.rotation_type !== null) material.rotationType = row.rotation_type as RotationType;
+  if (row.import_state !== null) material.importState = row.import_state as KeyMaterialRecord['importState'] & string;
+  if (row.description !== null) material.description = row.description;
+  return material;
+}
+
+/** insertMaterial's parameters, in its column order. */
+function materialParams(m: KeyMaterialRecord): unknown[] {
+  return [m.keyId, m.version, m.materialId, m.wrapped, m.createdAt, m.rotationType ?? null, m.importState ?? null, m.description ?? null];
 }
 
 function aliasFromRow(row: AliasRow): AliasRecord {
@@ -192,7 +223,8 @@ const ROOT_KEY_CHECK = 'root_key_check';
 
 const KEY_COLUMNS =
   'key_id, account, region, created_at, description, key_spec, key_usage, origin, state, deletion_date, ' +
-  'pending_window_days, policy, tags, current_material_version, public_key, revision';
+  'pending_window_days, policy, tags, current_material_version, public_key, rotation_period_days, next_rotation_date, usage_tracked_since, ' +
+  'expiration_model, valid_to, revision';
 const KEY_PARAMS = KEY_COLUMNS.split(', ').map((c) => `@${c}`).join(', ');
 
 /** What a store and the transaction views over it share: one connection and its caches. */
@@ -211,7 +243,16 @@ function prepare(db: Database.Database) {
   return {
     insertKey: db.prepare(`INSERT INTO keys (${KEY_COLUMNS}) VALUES (${KEY_PARAMS})`),
     insertMaterial: db.prepare(
-      'INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      `INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at, rotation_type, import_state, description)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    putMaterial: db.prepare(
+      `INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at, rotation_type, import_state, description)
+       SELECT @key_id, @version, @material_id, @wrapped, @created_at, @rotation_type, @import_state, @description
+       WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = @key_id)
+       ON CONFLICT (key_id, version) DO UPDATE SET material_id = excluded.material_id, wrapped = excluded.wrapped,
+         created_at = excluded.created_at, rotation_type = excluded.rotation_type, import_state = excluded.import_state,
+         description = excluded.description`,
     ),
     getKey: db.prepare('SELECT * FROM keys WHERE key_id = ? AND account = ? AND region = ?'),
     dataVersion: db.prepare('PRAGMA data_version').pluck(),
@@ -219,6 +260,8 @@ function prepare(db: Database.Database) {
       `UPDATE keys SET description = @description, key_spec = @key_spec, key_usage = @key_usage, origin = @origin,
          state = @state, deletion_date = @deletion_date, pending_window_days = @pending_window_days, policy = @policy,
          tags = @tags, current_material_version = @current_material_version, public_key = @public_key,
+         rotation_period_days = @rotation_period_days, next_rotation_date = @next_rotation_date,
+         usage_tracked_since = @usage_tracked_since, expiration_model = @expiration_model, valid_to = @valid_to,
          revision = @expected + 1
        WHERE key_id = @key_id AND account = @account AND region = @region AND revision = @expected`,
     ),
@@ -234,6 +277,10 @@ function prepare(db: Database.Database) {
       "SELECT * FROM keys WHERE state = 'PendingDeletion' AND deletion_date <= ? ORDER BY deletion_date LIMIT ?",
     ),
     getMaterial: db.prepare('SELECT * FROM key_materials WHERE key_id = ? AND version = ?'),
+    listMaterials: db.prepare('SELECT * FROM key_materials WHERE key_id = ? AND version > ? ORDER BY version LIMIT ?'),
+    dueForRotation: db.prepare(
+      "SELECT * FROM keys WHERE state = 'Enabled' AND next_rotation_date <= ? ORDER BY next_rotation_date LIMIT ?",
+    ),
     insertAlias: db.prepare(
       `INSERT INTO aliases (account, region, alias_name, target_key_id, created_at, updated_at)
        VALUES (@account, @region, @alias_name, @target_key_id, @created_at, @updated_at)
@@ -267,6 +314,15 @@ function prepare(db: Database.Database) {
     ),
     deleteGrant: db.prepare('DELETE FROM grants WHERE grant_id = ? AND key_id = ? AND account = ? AND region = ?'),
     anyMaterial: db.prepare('SELECT * FROM key_materials LIMIT 1'),
+    // A use of a deleted key is dropped (WHERE EXISTS); an older use never replaces a newer one.
+    recordUsage: db.prepare(
+      `INSERT INTO key_usage (key_id, operation, used_at, request_id)
+       SELECT @key_id, @operation, @used_at, @request_id WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = @key_id)
+       ON CONFLICT (key_id) DO UPDATE SET operation = excluded.operation, used_at = excluded.used_at, request_id = excluded.request_id
+       WHERE excluded.used_at >= key_usage.used_at`,
+    ),
+    getUsage: db.prepare('SELECT * FROM key_usage WHERE key_id = ?'),
+    expiredMaterial: db.prepare('SELECT * FROM keys WHERE valid_to <= ? ORDER BY valid_to LIMIT ?'),
     getSetting: db.prepare('SELECT value FROM settings WHERE name = ?').pluck(),
     insertSettingIfAbsent: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
   };
@@ -385,7 +441,7 @@ class SqliteAccess implements Store {
       c.db.transaction(() => {
         c.statements.insertKey.run(keyToRow(key));
         if (material) {
-          c.statements.insertMaterial.run(material.keyId, material.version, material.materialId, material.wrapped, material.createdAt);
+          c.statements.insertMaterial.run(...materialParams(material));
         }
       }).immediate();
     });
@@ -448,9 +504,7 @@ class SqliteAccess implements Store {
       return c.db.transaction(() => {
         const moved = c.statements.moveCurrentMaterial.run(material.version, material.keyId, scope.account, scope.region, expectedRevision);
         if (moved.changes !== 1) return false;
-        const inserted = c.statements.insertMaterial.run(
-          material.keyId, material.version, material.materialId, material.wrapped, material.createdAt,
-        );
+        const inserted = c.statements.insertMaterial.run(...materialParams(material));
         // An existing version: undo the move (throwing rolls the savepoint back).
         if (inserted.changes !== 1) throw new VersionExists();
         return true;
@@ -458,6 +512,46 @@ class SqliteAccess implements Store {
     }).catch((err: unknown) => {
       if (err instanceof VersionExists) return false;
       throw err;
+    });
+  }
+
+  listMaterials(keyId: string, page: { limit: number; after?: number }): Promise<KeyMaterialRecord[]> {
+    return this.run((c) =>
+      (c.statements.listMaterials.all(keyId, page.after ?? 0, page.limit) as MaterialRow[]).map((row) => materialFromRow(row) as KeyMaterialRecord),
+    );
+  }
+
+  keysDueForRotation(now: number, limit: number): Promise<KeyRecord[]> {
+    return this.run((c) => (c.statements.dueForRotation.all(now, limit) as KeyRow[]).map(keyFromRow));
+  }
+
+  putMaterial(material: KeyMaterialRecord): Promise<boolean> {
+    return this.run((c) => {
+      SqliteAccess.written(c, material.keyId);
+      const [key_id, version, material_id, wrapped, created_at, rotation_type, import_state, description] = materialParams(material);
+      const row = { key_id, version, material_id, wrapped, created_at, rotation_type, import_state, description };
+      return c.statements.putMaterial.run(row).changes === 1;
+    });
+  }
+
+  keysWithExpiredMaterial(now: number, limit: number): Promise<KeyRecord[]> {
+    return this.run((c) => (c.statements.expiredMaterial.all(now, limit) as KeyRow[]).map(keyFromRow));
+  }
+
+  /** One transaction for the batch; no change is announced (no key changed). */
+  recordKeyUsage(usages: readonly KeyUsageRecord[]): Promise<void> {
+    return this.run((c) => {
+      if (usages.length === 0) return;
+      c.db.transaction(() => {
+        for (const u of usages) c.statements.recordUsage.run({ key_id: u.keyId, operation: u.operation, used_at: u.at, request_id: u.requestId });
+      }).immediate();
+    });
+  }
+
+  getKeyUsage(keyId: string): Promise<KeyUsageRecord | undefined> {
+    return this.run((c) => {
+      const row = c.statements.getUsage.get(keyId) as { key_id: string; operation: string; used_at: number; request_id: string } | undefined;
+      return row && { keyId: row.key_id, operation: row.operation, at: row.used_at, requestId: row.request_id };
     });
   }
 

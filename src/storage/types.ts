@@ -51,6 +51,18 @@ export interface KeyRecord extends Scope {
   currentMaterialVersion: number;
   /** DER SubjectPublicKeyInfo of an asymmetric key. */
   publicKey?: Buffer;
+  /** Automatic rotation's period in days: present exactly while automatic rotation is enabled. */
+  rotationPeriodInDays?: number;
+  /** When automatic rotation next rotates the key (ms since the epoch); with rotationPeriodInDays. */
+  nextRotationDate?: number;
+  /**
+   * Since when the key's use is tracked (GetKeyLastUsage's TrackingStartDate), for keys created
+   * before Trent tracked use; absent when tracked since creation.
+   */
+  usageTrackedSince?: number;
+  /** Imported material (Origin EXTERNAL): whether the current material expires, and when (ms). */
+  expirationModel?: ExpirationModel;
+  validTo?: number;
   /** Incremented by every update; see updateKey. */
   revision: number;
 }
@@ -62,8 +74,38 @@ export interface KeyMaterialRecord {
   materialId: string;
   /** The material wrapped by the root key. */
   wrapped: Buffer;
+  /** When the version was made; for a rotation, its RotationDate. */
   createdAt: number;
+  /** The rotation that made this version; absent for a key's first material. */
+  rotationType?: RotationType;
+  /**
+   * Imported material only: IMPORTED, or PENDING_IMPORT once deleted or expired (then `wrapped`
+   * is empty; the record keeps its KeyMaterialId so the same material can be imported again).
+   */
+  importState?: 'IMPORTED' | 'PENDING_IMPORT';
+  /** ImportKeyMaterial's KeyMaterialDescription. */
+  description?: string;
 }
+
+/** AWS's ExpirationModelType, stored as spelled. */
+export type ExpirationModel = 'KEY_MATERIAL_EXPIRES' | 'KEY_MATERIAL_DOES_NOT_EXPIRE';
+
+/**
+ * The last successful cryptographic operation with a key (GetKeyLastUsage). Written in batches
+ * (domain/key-usage.ts), never announced on the change signal: it changes no key.
+ */
+export interface KeyUsageRecord {
+  keyId: string;
+  /** The operation's name, as AWS spells it (Encrypt, Decrypt, ...). */
+  operation: string;
+  /** When it succeeded (ms since the epoch). */
+  at: number;
+  /** Its x-amzn-RequestId, which the audit log carries. */
+  requestId: string;
+}
+
+/** AWS's RotationType, stored as spelled. */
+export type RotationType = 'AUTOMATIC' | 'ON_DEMAND';
 
 export interface AliasRecord extends Scope {
   /** Full name, `alias/...`. */
@@ -151,6 +193,36 @@ export interface Store {
    * `expectedRevision` (or is gone) or the version already exists.
    */
   addMaterial(scope: Scope, material: KeyMaterialRecord, expectedRevision: number): Promise<boolean>;
+  /**
+   * A key's material versions in version order, those after version `after` (all when absent),
+   * at most `limit` (ListKeyRotations pages through them). Wrapped material as stored.
+   */
+  listMaterials(keyId: string, page: { limit: number; after?: number }): Promise<KeyMaterialRecord[]>;
+  /**
+   * Enabled keys in any scope with a nextRotationDate at or before `now`, soonest first: what
+   * the rotation sweep rotates (domain/rotation.ts). A rotation itself is a transaction of
+   * addMaterial and updateKey under the revision read, so one rotation happens per due date
+   * however many servers sweep.
+   */
+  keysDueForRotation(now: number, limit: number): Promise<KeyRecord[]>;
+
+  /**
+   * Stores a batch of key uses in one write: for each key, the use replaces the stored one
+   * unless that one is later (several servers flush out of order). Uses of keys that no longer
+   * exist are dropped. Not announced on the change signal.
+   */
+  recordKeyUsage(usages: readonly KeyUsageRecord[]): Promise<void>;
+
+  /**
+   * Writes a material version whether or not it exists (imported material: imported again,
+   * deleted, expired), leaving the key record alone; run it in a transaction with the key's
+   * updateKey. Returns false, writing nothing, if the key does not exist.
+   */
+  putMaterial(material: KeyMaterialRecord): Promise<boolean>;
+  /** Keys in any scope whose imported material's validTo is at or before `now`, soonest first. */
+  keysWithExpiredMaterial(now: number, limit: number): Promise<KeyRecord[]>;
+  /** The stored last use of a key; deleted with the key. */
+  getKeyUsage(keyId: string): Promise<KeyUsageRecord | undefined>;
 
   /** Inserts an alias; returns false if the name is taken in that scope. */
   createAlias(alias: AliasRecord): Promise<boolean>;

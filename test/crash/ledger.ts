@@ -42,6 +42,8 @@ export interface KeyEntry {
   state: Expected<KeyState>;
   /** Sorted by TagKey, as ListResourceTags returns them. */
   tags: Expected<Tag[]>;
+  /** How many RotateKeyOnDemand were applied: ListKeyRotations must list that many. */
+  rotations: Expected<number>;
 }
 
 export interface AliasEntry {

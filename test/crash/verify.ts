@@ -13,7 +13,8 @@
  * make it), and every other grant is explained by a CreateGrant in flight, matched by its
  * unique grantee; then each of those grants' tokens is used in a DescribeKey: accepted while the
  * grant exists, refused with InvalidGrantTokenException once it is retired or revoked.
- * DescribeKey and ListResourceTags (description, state, tags) for every key written since the
+ * DescribeKey, ListResourceTags and ListKeyRotations (description, state, tags, the number of
+ * on-demand rotations) for every key written since the
  * last verification plus a random sample of the others. Decrypt of every ciphertext produced
  * since the last verification plus a random sample of older ones; a disabled key is enabled for
  * it and disabled again, a key pending deletion has its deletion cancelled and scheduled again
@@ -28,6 +29,7 @@ import {
   EnableKeyCommand,
   ListAliasesCommand,
   ListGrantsCommand,
+  ListKeyRotationsCommand,
   ListKeysCommand,
   ListResourceTagsCommand,
   ScheduleKeyDeletionCommand,
@@ -140,6 +142,7 @@ async function checkKeyList(o: VerifyOptions, caller: Caller): Promise<boolean> 
       description: created.description,
       state: { acked: 'Enabled', by },
       tags: { acked: created.tags, by },
+      rotations: { acked: 0, by },
     });
     ledger.touched.add(keyId);
   }
@@ -229,7 +232,7 @@ async function checkGrants(o: VerifyOptions, caller: Caller): Promise<{ grants: 
   return { grants: checked.length, tokens: tokens.filter((g) => g.token !== undefined).length };
 }
 
-/** Description, state and tags of one key. */
+/** Description, state, tags and on-demand rotations of one key. */
 async function checkKey(o: VerifyOptions, caller: Caller, key: KeyEntry): Promise<void> {
   const described = await caller.read(`DescribeKey ${key.keyId}`, () => o.client.send(new DescribeKeyCommand({ KeyId: key.keyId })));
   const metadata = described?.KeyMetadata;
@@ -244,6 +247,11 @@ async function checkKey(o: VerifyOptions, caller: Caller, key: KeyEntry): Promis
   if (tags) {
     const problem = o.ledger.settle(key.tags, tags, sameTags, formatTags);
     if (problem) caller.violation(`key ${key.keyId} ('${key.description}') tags: ${problem}`);
+  }
+  const listed = await caller.read(`ListKeyRotations ${key.keyId}`, () => o.client.send(new ListKeyRotationsCommand({ KeyId: key.keyId, Limit: 1000 })));
+  if (listed) {
+    const problem = o.ledger.settle(key.rotations, listed.Rotations?.length ?? 0, Object.is, (count) => `${count} on-demand rotations`);
+    if (problem) caller.violation(`key ${key.keyId} ('${key.description}') rotations: ${problem}`);
   }
 }
 

@@ -7,6 +7,8 @@
  *
  * Writes: CreateKey (random description and tags), CreateAlias / UpdateAlias / DeleteAlias,
  * DisableKey / EnableKey, ScheduleKeyDeletion / CancelKeyDeletion, TagResource / UntagResource,
+ * RotateKeyOnDemand (on an enabled key, below AWS's 25 per key; ciphertexts made before must
+ * still decrypt after the kill),
  * CreateGrant (on an enabled key, to a grantee unique to the grant) / RetireGrant (by token, or
  * by key and grant id) / RevokeGrant.
  * Ciphertexts: Encrypt and GenerateDataKeyPair (by key id, key ARN or alias) with an encryption
@@ -24,6 +26,7 @@ import {
   GenerateDataKeyPairCommand,
   RetireGrantCommand,
   RevokeGrantCommand,
+  RotateKeyOnDemandCommand,
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
   UntagResourceCommand,
@@ -99,6 +102,7 @@ function createKey(loop: ClientLoop): Promise<unknown> {
           description,
           state: { acked: 'Enabled', by },
           tags: { acked: tags, by },
+          rotations: { acked: 0, by },
         });
         loop.ledger.touched.add(metadata.KeyId);
       },
@@ -204,6 +208,19 @@ function untagKey(loop: ClientLoop): Promise<unknown> | undefined {
   return loop.caller.write(by, () => loop.client.send(new UntagResourceCommand({ KeyId: key.arn, TagKeys: removed })), {
     acked: () => acknowledge(key.tags, next, by),
     inFlight: () => (key.tags.inFlight = { value: next, by }),
+  });
+}
+
+/** RotateKeyOnDemand of an enabled key with rotations to spare (AWS allows 25 per key). */
+function rotateKey(loop: ClientLoop): Promise<unknown> | undefined {
+  const key = loop.rng.pick(loop.keys(['Enabled']).filter((k) => !k.rotations.inFlight && k.rotations.acked < 25));
+  if (!key) return undefined;
+  const next = key.rotations.acked + 1;
+  const by = loop.writeName(`RotateKeyOnDemand ${key.keyId} (rotation ${next})`);
+  loop.ledger.touched.add(key.keyId);
+  return loop.caller.write(by, () => loop.client.send(new RotateKeyOnDemandCommand({ KeyId: key.keyId })), {
+    acked: () => acknowledge(key.rotations, next, by),
+    inFlight: () => (key.rotations.inFlight = { value: next, by }),
   });
 }
 
@@ -340,6 +357,7 @@ const ACTIONS: readonly { weight: number; run: Action }[] = [
   { weight: 3, run: encrypt },
   { weight: 1.5, run: generateDataKeyPair },
   { weight: 1, run: createGrant },
+  { weight: 0.5, run: rotateKey },
   { weight: 0.4, run: (loop) => deleteGrant(loop, 'retire') },
   { weight: 0.4, run: (loop) => deleteGrant(loop, 'revoke') },
 ];

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { DecryptCommand, VerifyMacCommand } from '@aws-sdk/client-kms';
+import { DecryptCommand, DescribeKeyCommand, EncryptCommand, VerifyMacCommand } from '@aws-sdk/client-kms';
 import { ACCOUNT, uniqueAlias, useServer } from '../helpers/functional.js';
 
 const server = useServer();
@@ -194,6 +194,43 @@ describe('aws CLI v1', () => {
       new VerifyMacCommand({ KeyId: macKeyId, Message: Buffer.from('{"event":"paid"}'), MacAlgorithm: 'HMAC_SHA_256', Mac: mac }),
     );
     assert.equal(verified.MacValid, true);
+  });
+
+  test('rotate-key-on-demand twice, then list-key-rotations: the material ids, and a ciphertext from before decrypts', async () => {
+    const created = await awsKms(['create-key', '--description', 'rotated by the aws CLI']);
+    const rotatingId = (created.KeyMetadata as Record<string, unknown>).KeyId as string;
+    const firstMaterial = (created.KeyMetadata as Record<string, unknown>).CurrentKeyMaterialId as string;
+    const before = await server.kms.send(new EncryptCommand({ KeyId: rotatingId, Plaintext: Buffer.from('before rotations') }));
+    const materialIds = [firstMaterial];
+    for (let i = 0; i < 2; i++) {
+      const rotated = await awsKms(['rotate-key-on-demand', '--key-id', rotatingId]);
+      assert.equal(rotated.KeyId, `arn:aws:kms:us-east-1:${ACCOUNT}:key/${rotatingId}`);
+      const described = await server.kms.send(new DescribeKeyCommand({ KeyId: rotatingId }));
+      materialIds.push(described.KeyMetadata?.CurrentKeyMaterialId as string);
+    }
+    const listed = await awsKms(['list-key-rotations', '--key-id', rotatingId, '--include-key-material', 'ALL_KEY_MATERIAL']);
+    const rotations = listed.Rotations as Record<string, unknown>[];
+    assert.deepEqual(rotations.map((r) => r.KeyMaterialId), materialIds);
+    assert.deepEqual(rotations.map((r) => r.KeyMaterialState), ['NON_CURRENT', 'NON_CURRENT', 'CURRENT']);
+    assert.deepEqual(rotations.map((r) => r.RotationType), [undefined, 'ON_DEMAND', 'ON_DEMAND']);
+    assert.equal(typeof rotations[1]?.RotationDate, 'number');
+    assert.equal(new Set(materialIds).size, 3);
+    const decrypted = await server.kms.send(new DecryptCommand({ CiphertextBlob: before.CiphertextBlob }));
+    assert.equal(Buffer.from(decrypted.Plaintext as Uint8Array).toString(), 'before rotations');
+    assert.equal(decrypted.KeyMaterialId, firstMaterial);
+  });
+
+  test('get-parameters-for-import: an RSA_3072 wrapping key and a token, 24 hours', async () => {
+    const created = await awsKms(['create-key', '--origin', 'EXTERNAL']);
+    const externalId = (created.KeyMetadata as Record<string, unknown>).KeyId as string;
+    assert.equal((created.KeyMetadata as Record<string, unknown>).KeyState, 'PendingImport');
+    const out = await awsKms(['get-parameters-for-import', '--key-id', externalId, '--wrapping-algorithm', 'RSA_AES_KEY_WRAP_SHA_256', '--wrapping-key-spec', 'RSA_3072']);
+    assert.equal(out.KeyId, `arn:aws:kms:us-east-1:${ACCOUNT}:key/${externalId}`);
+    const publicKey = createPublicKey({ key: base64(out.PublicKey, 'PublicKey'), format: 'der', type: 'spki' });
+    assert.equal(publicKey.asymmetricKeyDetails?.modulusLength, 3072);
+    assert.ok(base64(out.ImportToken, 'ImportToken').length > 100);
+    const hours = ((out.ParametersValidTo as number) * 1000 - Date.now()) / 3_600_000;
+    assert.ok(hours > 23.9 && hours <= 24, String(hours));
   });
 
   test('an error exits non-zero and names the AWS error', async () => {

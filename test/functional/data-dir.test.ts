@@ -203,7 +203,14 @@ describe('the data directory and the root key', { timeout: 60_000, skip: needsOw
       // Back to schema version 1, as an earlier Trent left it: no stored check value (and no
       // table of the later migrations).
       const db = new Database(join(dataDir, 'trent.db'));
-      db.exec('DROP TABLE IF EXISTS grants; DROP TABLE IF EXISTS settings; PRAGMA user_version = 1');
+      db.exec(
+        'DROP TABLE IF EXISTS grants; DROP TABLE IF EXISTS settings; DROP TABLE IF EXISTS key_usage; ' +
+          'DROP INDEX IF EXISTS keys_due_for_rotation; ALTER TABLE keys DROP COLUMN rotation_period_days; ' +
+          'ALTER TABLE keys DROP COLUMN next_rotation_date; ALTER TABLE keys DROP COLUMN usage_tracked_since; ' +
+          'ALTER TABLE key_materials DROP COLUMN rotation_type; DROP INDEX IF EXISTS keys_material_expiry; ' +
+          'ALTER TABLE keys DROP COLUMN expiration_model; ALTER TABLE keys DROP COLUMN valid_to; ' +
+          'ALTER TABLE key_materials DROP COLUMN import_state; ALTER TABLE key_materials DROP COLUMN description; PRAGMA user_version = 1',
+      );
       db.close();
     });
 

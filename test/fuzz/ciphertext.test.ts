@@ -6,13 +6,15 @@
  * (decryptBlob) and the model prescribe, in this order:
  *
  *   length 0 or over 6144 bytes                    ValidationException (the model's CiphertextType)
- *   shorter than the 49-byte envelope, format != 1  InvalidCiphertextException ""
+ *   format not 1 or 2, or shorter than its envelope  InvalidCiphertextException ""
+ *     (49 bytes for format 1, 65 for format 2)
  *   a KeyId is given and the blob names another key IncorrectKeyException
  *   the key the blob names is disabled              DisabledException
  *   anything else (unknown key, version, bad tag)  InvalidCiphertextException ""
  *
  * Never 200, never 500. The envelope layout is the one documented in src/crypto/envelope.ts:
- * format (1) | key id (16) | material version (4, BE) | nonce (12) | tag (16) | ciphertext.
+ * format (1, 2) | key id (16) | material version (4, BE) | then for format 1 nonce (12) | tag (16),
+ * for format 2 (what Trent writes) salt (16) | nonce (12) | tag (16) | ciphertext.
  * A second property checks that the encryption context is bound: decrypting with any other
  * context fails, and with the same one gives the plaintext back.
  */
@@ -24,7 +26,9 @@ import { bytesOfLength, objectOf, PROTOTYPE_NAMES } from './model-arbitraries.js
 import { awsAnswer, awsError, hasLoneSurrogate } from './oracle.js';
 import { count, runs } from './settings.js';
 
-const ENVELOPE = { keyIdAt: 1, versionAt: 17, headerEnd: 21, minimum: 49, maximum: 6144 } as const;
+const ENVELOPE = { keyIdAt: 1, versionAt: 17, headerEnd: 21, minimum: 65, maximum: 6144 } as const;
+/** The shortest blob of each format (format 1 is still opened, no longer written). */
+const MINIMUM_BY_FORMAT: Readonly<Record<number, number>> = { 1: 49, 2: 65 };
 const INCORRECT_KEY = 'The key ID in the request does not identify a CMK that can perform this operation.';
 
 function uuidBytes(uuid: string): Buffer {
@@ -104,7 +108,7 @@ const forgeries: fc.Arbitrary<Forgery> = fc.oneof(
     .tuple(fc.oneof(fc.constant(1), u32), fc.integer({ min: 0, max: 300 }).chain(bytesOfLength), fc.constantFrom(fx.keyId, otherKeyId, disabledKeyId))
     .map(([version, rest, keyId]) => {
       const header = Buffer.alloc(ENVELOPE.headerEnd);
-      header[0] = 1;
+      header[0] = rest.length % 2 === 0 ? 1 : 2;
       uuidBytes(keyId).copy(header, ENVELOPE.keyIdAt);
       header.writeUInt32BE(version, ENVELOPE.versionAt);
       return { kind: `header (${keyId}, v${version}) + ${rest.length} random bytes`, blob: Buffer.concat([header, rest]), context: {} };
@@ -134,7 +138,8 @@ type Expected = { type: string; message?: string };
 /** What Decrypt / ReEncrypt must answer for `blob`, with or without a KeyId naming our key. */
 function expected(blob: Buffer, keyIdGiven: boolean): Expected {
   if (blob.length === 0 || blob.length > ENVELOPE.maximum) return { type: 'ValidationException' };
-  if (blob.length < ENVELOPE.minimum || blob[0] !== 1) return { type: 'InvalidCiphertextException', message: '' };
+  const minimum = MINIMUM_BY_FORMAT[blob[0] as number];
+  if (minimum === undefined || blob.length < minimum) return { type: 'InvalidCiphertextException', message: '' };
   const named = uuidOf(blob.subarray(ENVELOPE.keyIdAt, ENVELOPE.keyIdAt + 16));
   if (keyIdGiven && named !== fx.keyId) return { type: 'IncorrectKeyException', message: INCORRECT_KEY };
   if (!keyIdGiven && named === disabledKeyId) return { type: 'DisabledException', message: `arn:aws:kms:us-east-1:111122223333:key/${disabledKeyId} is disabled.` };

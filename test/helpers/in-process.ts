@@ -16,6 +16,7 @@ import { loadAttestationRoots } from '../../src/domain/attestation-roots.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { Identities, type AccountConfig } from '../../src/domain/identities.js';
 import { KeyMaterials } from '../../src/domain/key-material.js';
+import { KeyUsageTracker } from '../../src/domain/key-usage.js';
 import type { Services } from '../../src/operations/context.js';
 import { createKmsApp, type App } from '../../src/server/app.js';
 import { MemoryStore } from '../../src/storage/memory.js';
@@ -93,6 +94,8 @@ export function createTestApp(options: TestAppOptions = {}): TestApp {
   const services: Services = {
     store,
     materials: new KeyMaterials(store, rootKey),
+    // Never flushed on a timer here: a test flushes when it wants the store to hold the uses.
+    keyUsage: new KeyUsageTracker(store, clock),
     keyPairs: new KeyPairPool([], generateKeyPair, 1),
     grantTokenSigner: GrantTokenSigner.fromRootKey(rootKey),
     access: accessControlFor(store, clock, identities),

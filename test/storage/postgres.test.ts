@@ -19,7 +19,11 @@ async function emptied(): Promise<string> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query('TRUNCATE keys, key_materials, aliases, grants, settings');
+    // Every table the migrations made, whatever later ones add.
+    const { rows } = await client.query<{ name: string }>(
+      "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'trent_migrations'",
+    );
+    await client.query(`TRUNCATE ${rows.map((r) => r.name).join(', ')}`);
   } finally {
     await client.end();
   }

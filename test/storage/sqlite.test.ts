@@ -103,7 +103,7 @@ describe('SqliteStore specifics', () => {
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map(
       (t) => t.name,
     );
-    assert.deepEqual(tables, ['aliases', 'grants', 'key_materials', 'keys', 'settings']);
+    assert.deepEqual(tables, ['aliases', 'grants', 'key_materials', 'key_usage', 'keys', 'settings']);
   });
 
   it('answers grantsForGrantee, which every access decision will read, from one index', () => {
@@ -132,6 +132,7 @@ describe('SqliteStore specifics', () => {
     const old = new Database(path);
     for (const migration of sqliteMigrations.filter((m) => m.version <= 2)) old.exec(migration.sql);
     old.pragma('user_version = 2');
+    // Keys of a database older than migration 5 are tracked from the upgrade on.
     const key = keyRecord();
     old.prepare(
       `INSERT INTO keys (key_id, account, region, created_at, description, key_spec, key_usage, origin, state, policy, tags,
@@ -141,12 +142,44 @@ describe('SqliteStore specifics', () => {
     old.close();
     const before = store();
     assert.equal(inspect().pragma('user_version', { simple: true }), LATEST_MIGRATION);
-    assert.deepEqual(await before.getKey(SCOPE, KEY_ID), key);
+    const { usageTrackedSince, ...asBefore } = (await before.getKey(SCOPE, KEY_ID)) as KeyRecord;
+    assert.deepEqual(asBefore, key);
+    assert.equal(typeof usageTrackedSince, 'number');
     const grant = { ...SCOPE, grantId: 'f'.repeat(64), keyId: KEY_ID, granteePrincipal: 'arn:aws:iam::111122223333:role/app',
       operations: ['Decrypt' as const], issuingAccount: 'arn:aws:iam::111122223333:root', createdAt: 1 };
     assert.deepEqual(await before.createGrant(grant), grant);
     assert.equal(await before.deleteKey(SCOPE, KEY_ID), true);
     assert.equal((inspect().prepare('SELECT count(*) FROM grants').pluck().get() as number), 0, 'ON DELETE CASCADE');
+  });
+
+  it('upgrades a database of migration 3 to rotation (migration 4): its keys and material read as before, and rotate', async () => {
+    const old = new Database(path);
+    for (const migration of sqliteMigrations.filter((m) => m.version <= 3)) old.exec(migration.sql);
+    old.pragma('user_version = 3');
+    const key = keyRecord();
+    old.prepare(
+      `INSERT INTO keys (key_id, account, region, created_at, description, key_spec, key_usage, origin, state, policy, tags,
+         current_material_version, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(key.keyId, key.account, key.region, key.createdAt, key.description, key.keySpec, key.keyUsage, key.origin, key.state,
+      key.policy, JSON.stringify(key.tags), key.currentMaterialVersion, key.revision);
+    old.prepare('INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      KEY_ID, 1, 'c'.repeat(64), Buffer.from([9, 8, 7]), 11,
+    );
+    old.close();
+    const beforeUpgrade = Date.now();
+    const upgraded = store();
+    assert.equal(inspect().pragma('user_version', { simple: true }), LATEST_MIGRATION);
+    const read = await upgraded.getKey(SCOPE, KEY_ID);
+    // Migration 5: a key that existed before usage tracking is tracked from the upgrade on.
+    const since = read?.usageTrackedSince ?? 0;
+    assert.ok(since >= Math.floor(beforeUpgrade / 1000) * 1000 && since <= Date.now(), String(since));
+    assert.deepEqual(read, { ...key, usageTrackedSince: since });
+    assert.deepEqual(await upgraded.getMaterial(KEY_ID, 1), { keyId: KEY_ID, version: 1, materialId: 'c'.repeat(64), wrapped: Buffer.from([9, 8, 7]), createdAt: 11 });
+    assert.equal(await upgraded.updateKey({ ...key, usageTrackedSince: since, rotationPeriodInDays: 365, nextRotationDate: 1000 }, 1), true);
+    assert.deepEqual((await upgraded.keysDueForRotation(1000, 10)).map((k) => k.keyId), [KEY_ID]);
+    const rotated = { keyId: KEY_ID, version: 2, materialId: 'd'.repeat(64), wrapped: Buffer.from([1]), createdAt: 1000, rotationType: 'AUTOMATIC' as const };
+    assert.equal(await upgraded.addMaterial(SCOPE, rotated, 2), true);
+    assert.deepEqual(await upgraded.listMaterials(KEY_ID, { limit: 10, after: 1 }), [rotated]);
   });
 
   it('creates missing parent directories of the database file', async () => {

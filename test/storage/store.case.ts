@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { AliasRecord, GrantRecord, KeyMaterialRecord, KeyRecord, Scope, Store } from '../../src/storage/types.js';
+import type { AliasRecord, GrantRecord, KeyMaterialRecord, KeyRecord, KeyUsageRecord, Scope, Store } from '../../src/storage/types.js';
 
 const HOME: Scope = { account: '111122223333', region: 'us-east-1' };
 const OTHER_REGION: Scope = { account: '111122223333', region: 'eu-west-1' };
@@ -1060,6 +1060,219 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
         assert.deepEqual([...results].sort(), [false, true]);
         const winner = results[0] ? 'first' : 'second';
         assert.equal((await store.getMaterial(keyIdOf(1), 2))?.wrapped.toString(), winner);
+      });
+    });
+
+    describe('rotation records', () => {
+      it('stores the automatic rotation schedule on a key, and removes it when updated away', async () => {
+        const key = keyRecord(keyIdOf(1), HOME, { rotationPeriodInDays: 90, nextRotationDate: T0 + 90 * DAY_MS });
+        await store.createKey(key, material(key.keyId));
+        assert.deepEqual(await store.getKey(HOME, key.keyId), key);
+        const withoutSchedule: KeyRecord = { ...key };
+        delete withoutSchedule.rotationPeriodInDays;
+        delete withoutSchedule.nextRotationDate;
+        assert.equal(await store.updateKey(withoutSchedule, 1), true);
+        const stored = await store.getKey(HOME, key.keyId);
+        assert.ok(stored);
+        assert.equal(Object.hasOwn(stored, 'rotationPeriodInDays'), false);
+        assert.equal(Object.hasOwn(stored, 'nextRotationDate'), false);
+      });
+
+      it("keeps each material version's rotation type, absent for the first", async () => {
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1), 1));
+        const onDemand: KeyMaterialRecord = { ...material(keyIdOf(1), 2), rotationType: 'ON_DEMAND' };
+        const automatic: KeyMaterialRecord = { ...material(keyIdOf(1), 3), rotationType: 'AUTOMATIC' };
+        assert.equal(await store.addMaterial(HOME, onDemand, 1), true);
+        assert.equal(await store.addMaterial(HOME, automatic, 2), true);
+        assert.deepEqual(await store.getMaterial(keyIdOf(1), 2), onDemand);
+        assert.deepEqual(await store.getMaterial(keyIdOf(1), 3), automatic);
+        const first = await store.getMaterial(keyIdOf(1), 1);
+        assert.ok(first);
+        assert.equal(Object.hasOwn(first, 'rotationType'), false);
+      });
+
+      it('listMaterials: versions of one key in order, paged by the last version seen', async () => {
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1), 1));
+        await store.createKey(keyRecord(keyIdOf(2)), material(keyIdOf(2), 1));
+        for (let version = 2; version <= 5; version++) {
+          assert.equal(await store.addMaterial(HOME, { ...material(keyIdOf(1), version), rotationType: 'ON_DEMAND' }, version - 1), true);
+        }
+        const versions = (list: KeyMaterialRecord[]) => list.map((m) => m.version);
+        assert.deepEqual(versions(await store.listMaterials(keyIdOf(1), { limit: 10 })), [1, 2, 3, 4, 5]);
+        assert.deepEqual(versions(await store.listMaterials(keyIdOf(1), { limit: 2 })), [1, 2]);
+        assert.deepEqual(versions(await store.listMaterials(keyIdOf(1), { limit: 2, after: 2 })), [3, 4]);
+        assert.deepEqual(versions(await store.listMaterials(keyIdOf(1), { limit: 2, after: 4 })), [5]);
+        assert.deepEqual(await store.listMaterials(keyIdOf(1), { limit: 2, after: 5 }), []);
+        assert.deepEqual(versions(await store.listMaterials(keyIdOf(2), { limit: 10 })), [1]);
+        assert.deepEqual(await store.listMaterials(keyIdOf(9), { limit: 10 }), []);
+        assert.deepEqual((await store.listMaterials(keyIdOf(1), { limit: 10 }))[3], { ...material(keyIdOf(1), 4), rotationType: 'ON_DEMAND' });
+      });
+
+      it('listMaterials returns copies', async () => {
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1), 1));
+        const [listed] = await store.listMaterials(keyIdOf(1), { limit: 1 });
+        assert.ok(listed);
+        listed.wrapped.fill(0);
+        listed.materialId = 'changed';
+        assert.deepEqual(await store.getMaterial(keyIdOf(1), 1), material(keyIdOf(1), 1));
+      });
+
+      it('keysDueForRotation: Enabled keys of every scope whose next rotation date has come, soonest first, at most `limit`', async () => {
+        const now = T0 + 365 * DAY_MS;
+        const scheduled = (n: number, scope: Scope, next: number, overrides: Partial<KeyRecord> = {}) =>
+          keyRecord(keyIdOf(n), scope, { rotationPeriodInDays: 365, nextRotationDate: next, ...overrides });
+        const keys = [
+          scheduled(1, HOME, now),
+          scheduled(2, HOME, now - 10),
+          scheduled(3, HOME, now + 1),
+          scheduled(4, OTHER_REGION, now - 20),
+          scheduled(5, OTHER_ACCOUNT, now - 5),
+          // Disabled and pending-deletion keys are not rotated (AWS rotates them once enabled again).
+          scheduled(6, HOME, now - 30, { state: 'Disabled' }),
+          scheduled(7, HOME, now - 30, { state: 'PendingDeletion', deletionDate: now + DAY_MS, pendingWindowInDays: 7 }),
+          keyRecord(keyIdOf(8)),
+        ];
+        for (const key of keys) await store.createKey(key, material(key.keyId));
+        const due = await store.keysDueForRotation(now, 100);
+        assert.deepEqual(due.map((k) => k.keyId), [4, 2, 5, 1].map(keyIdOf));
+        for (const k of due) assert.deepEqual(k, keys.find((key) => key.keyId === k.keyId));
+        assert.deepEqual((await store.keysDueForRotation(now, 2)).map((k) => k.keyId), [4, 2].map(keyIdOf));
+        assert.deepEqual(await store.keysDueForRotation(T0, 100), []);
+      });
+
+      it('a rotation (addMaterial then updateKey in one transaction) happens once when two run at once', async () => {
+        const key = keyRecord(keyIdOf(1), HOME, { rotationPeriodInDays: 90, nextRotationDate: T0 });
+        await store.createKey(key, material(key.keyId, 1));
+        const rotate = (on: Store, label: string) =>
+          on.transaction(async (tx) => {
+            const current = await tx.getKey(HOME, key.keyId);
+            if (!current || (current.nextRotationDate as number) > T0) return false;
+            const version = current.currentMaterialVersion + 1;
+            const added = await tx.addMaterial(HOME, { ...material(key.keyId, version, Buffer.from(label)), rotationType: 'AUTOMATIC' }, current.revision);
+            if (!added) return false;
+            return tx.updateKey({ ...current, currentMaterialVersion: version, nextRotationDate: T0 + 90 * DAY_MS }, current.revision + 1);
+          });
+        const results = await Promise.all([rotate(store, 'a'), rotate(store, 'b')]);
+        assert.deepEqual([...results].sort(), [false, true]);
+        const stored = await store.getKey(HOME, key.keyId);
+        assert.equal(stored?.currentMaterialVersion, 2);
+        assert.equal(stored?.nextRotationDate, T0 + 90 * DAY_MS);
+        assert.equal(stored?.revision, 3);
+        assert.equal((await store.listMaterials(key.keyId, { limit: 10 })).length, 2);
+      });
+
+      it('a rotation through another connection (another server sweeping) is seen: the key is rotated once', { skip: noSibling }, async () => {
+        // SQLite transactions of two connections in one process would wait on each other
+        // synchronously, so the race is played in turns: both servers found the key due, one
+        // rotated it, then the other tries.
+        const other = await options.sibling?.(store);
+        assert.ok(other);
+        try {
+          const key = keyRecord(keyIdOf(1), HOME, { rotationPeriodInDays: 90, nextRotationDate: T0 });
+          await store.createKey(key, material(key.keyId, 1));
+          assert.equal((await other.keysDueForRotation(T0, 10)).length, 1);
+          assert.equal((await store.keysDueForRotation(T0, 10)).length, 1);
+          const rotate = (on: Store, label: string, seen: KeyRecord) =>
+            on.transaction(async (tx) => {
+              const current = await tx.getKey(HOME, key.keyId);
+              if (!current || current.revision !== seen.revision) return false;
+              const version = current.currentMaterialVersion + 1;
+              if (!(await tx.addMaterial(HOME, { ...material(key.keyId, version, Buffer.from(label)), rotationType: 'AUTOMATIC' }, current.revision))) return false;
+              return tx.updateKey({ ...current, currentMaterialVersion: version, nextRotationDate: T0 + 90 * DAY_MS }, current.revision + 1);
+            });
+          assert.equal(await rotate(store, 'a', key), true);
+          assert.equal(await rotate(other, 'b', key), false);
+          assert.deepEqual(await other.keysDueForRotation(T0, 10), []);
+          assert.equal((await other.listMaterials(key.keyId, { limit: 10 })).length, 2);
+          assert.equal((await other.getMaterial(key.keyId, 2))?.wrapped.toString(), 'a');
+        } finally {
+          await other.close();
+        }
+      });
+    });
+
+    describe('imported material records', () => {
+      it('keeps expiry on keys and import state and description on material versions', async () => {
+        const key = keyRecord(keyIdOf(1), HOME, { origin: 'EXTERNAL', expirationModel: 'KEY_MATERIAL_EXPIRES', validTo: T0 + DAY_MS });
+        const imported: KeyMaterialRecord = { ...material(key.keyId, 1), importState: 'IMPORTED', description: 'from the HSM' };
+        await store.createKey(key, imported);
+        assert.deepEqual(await store.getKey(HOME, key.keyId), key);
+        assert.deepEqual(await store.getMaterial(key.keyId, 1), imported);
+      });
+
+      it('putMaterial replaces a version (deleted, then imported again) and inserts a new one, leaving the key alone', async () => {
+        const key = keyRecord(keyIdOf(1), HOME, { origin: 'EXTERNAL' });
+        const imported: KeyMaterialRecord = { ...material(key.keyId, 1), importState: 'IMPORTED', description: 'first' };
+        await store.createKey(key, imported);
+        const deleted: KeyMaterialRecord = { ...imported, wrapped: Buffer.alloc(0), importState: 'PENDING_IMPORT' };
+        assert.equal(await store.putMaterial(deleted), true);
+        assert.deepEqual(await store.getMaterial(key.keyId, 1), deleted);
+        assert.equal(await store.putMaterial(imported), true);
+        assert.deepEqual(await store.getMaterial(key.keyId, 1), imported);
+        const second: KeyMaterialRecord = { ...material(key.keyId, 2), importState: 'IMPORTED' };
+        assert.equal(await store.putMaterial(second), true);
+        assert.deepEqual(await store.listMaterials(key.keyId, { limit: 10 }), [imported, second]);
+        assert.deepEqual(await store.getKey(HOME, key.keyId), key, 'the key record is unchanged');
+        assert.equal(await store.putMaterial(material(keyIdOf(9), 1)), false, 'no such key');
+        assert.equal(await store.getMaterial(keyIdOf(9), 1), undefined);
+      });
+
+      it('keysWithExpiredMaterial: keys of every scope whose validTo has come, soonest first, at most `limit`', async () => {
+        const now = T0 + 10 * DAY_MS;
+        const expiring = (n: number, scope: Scope, validTo: number) =>
+          keyRecord(keyIdOf(n), scope, { origin: 'EXTERNAL', expirationModel: 'KEY_MATERIAL_EXPIRES', validTo });
+        const keys = [expiring(1, HOME, now), expiring(2, OTHER_REGION, now - 5), expiring(3, HOME, now + 1), keyRecord(keyIdOf(4))];
+        for (const key of keys) await store.createKey(key, material(key.keyId));
+        assert.deepEqual((await store.keysWithExpiredMaterial(now, 10)).map((k) => k.keyId), [2, 1].map(keyIdOf));
+        assert.deepEqual((await store.keysWithExpiredMaterial(now, 1)).map((k) => k.keyId), [keyIdOf(2)]);
+        assert.deepEqual(await store.keysWithExpiredMaterial(T0, 10), []);
+      });
+    });
+
+    describe('key usage (GetKeyLastUsage)', () => {
+      const use = (n: number, at: number, operation = 'Encrypt'): KeyUsageRecord => ({ keyId: keyIdOf(n), operation, at, requestId: `request-${n}-${at}` });
+
+      it('stores a batch of uses, one per key, and returns each', async () => {
+        for (const n of [1, 2]) await store.createKey(keyRecord(keyIdOf(n)), material(keyIdOf(n)));
+        assert.equal(await store.getKeyUsage(keyIdOf(1)), undefined);
+        await store.recordKeyUsage([use(1, T0 + 5), use(2, T0 + 6, 'Decrypt')]);
+        assert.deepEqual(await store.getKeyUsage(keyIdOf(1)), use(1, T0 + 5));
+        assert.deepEqual(await store.getKeyUsage(keyIdOf(2)), use(2, T0 + 6, 'Decrypt'));
+        await store.recordKeyUsage([]);
+        assert.deepEqual(await store.getKeyUsage(keyIdOf(1)), use(1, T0 + 5));
+      });
+
+      it('a later use replaces an earlier one, never the other way round (servers flush out of order)', async () => {
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1)));
+        await store.recordKeyUsage([use(1, T0 + 10, 'Sign')]);
+        await store.recordKeyUsage([use(1, T0 + 5, 'Verify')]);
+        assert.deepEqual(await store.getKeyUsage(keyIdOf(1)), use(1, T0 + 10, 'Sign'));
+        await store.recordKeyUsage([use(1, T0 + 11, 'GenerateMac')]);
+        assert.deepEqual(await store.getKeyUsage(keyIdOf(1)), use(1, T0 + 11, 'GenerateMac'));
+      });
+
+      it('drops the use of a key that does not exist, keeping the rest of the batch', async () => {
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1)));
+        await store.recordKeyUsage([use(9, T0), use(1, T0)]);
+        assert.equal(await store.getKeyUsage(keyIdOf(9)), undefined);
+        assert.deepEqual(await store.getKeyUsage(keyIdOf(1)), use(1, T0));
+      });
+
+      it('goes with its key, and is not announced on the change signal', async () => {
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1)));
+        const heard: (string | undefined)[] = [];
+        const stop = store.onChange((keyId) => heard.push(keyId));
+        await store.recordKeyUsage([use(1, T0)]);
+        assert.deepEqual(heard, [], 'a use changes no key: caches keep their entries');
+        stop();
+        assert.equal(await store.deleteKey(HOME, keyIdOf(1)), true);
+        assert.equal(await store.getKeyUsage(keyIdOf(1)), undefined);
+      });
+
+      it('keeps usageTrackedSince on a key record', async () => {
+        const key = keyRecord(keyIdOf(1), HOME, { usageTrackedSince: T0 + DAY_MS });
+        await store.createKey(key, material(key.keyId));
+        assert.deepEqual(await store.getKey(HOME, key.keyId), key);
       });
     });
 

@@ -6,7 +6,7 @@
  * (its IAM actions, read-only or not, and the members the model marks sensitive).
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { constants, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { AccessControl, type AccessFacts, type Caller, type KmsAction, type Resource } from '../../src/domain/access.js';
 import { systemClock } from '../../src/domain/clock.js';
@@ -72,12 +72,27 @@ interface Fixture {
   signature: string;
   mac: string;
   kemCiphertext: string;
+  /** An EXTERNAL key: for ImportKeyMaterial pending import, with `importBody` to import into it; for DeleteImportedKeyMaterial with material. */
+  externalKeyId: string;
+  importBody: Record<string, unknown>;
 }
 
 const GRANTEE = `arn:aws:iam::${ACCOUNT}:role/app`;
 const RETIREE = `arn:aws:iam::${ACCOUNT}:user/ops`;
 
-async function fixture(): Promise<Fixture> {
+/** Import parameters cost an RSA key generation: made only for the operations that need them. */
+async function importFixture(t: ReturnType<typeof createTestApp>, forOperation: string | undefined): Promise<Pick<Fixture, 'externalKeyId' | 'importBody'>> {
+  const externalKeyId = ((await t.call('CreateKey', { Origin: 'EXTERNAL' })).body.KeyMetadata as { KeyId: string }).KeyId;
+  if (forOperation !== 'ImportKeyMaterial' && forOperation !== 'DeleteImportedKeyMaterial') return { externalKeyId, importBody: {} };
+  const params = (await t.call('GetParametersForImport', { KeyId: externalKeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' })).body;
+  const publicKey = createPublicKey({ key: Buffer.from(params.PublicKey as string, 'base64'), format: 'der', type: 'spki' });
+  const wrapped = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, randomBytes(32));
+  const importBody = { KeyId: externalKeyId, ImportToken: params.ImportToken, EncryptedKeyMaterial: wrapped.toString('base64'), ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' };
+  if (forOperation === 'DeleteImportedKeyMaterial') assert.equal((await t.call('ImportKeyMaterial', importBody)).status, 200);
+  return { externalKeyId, importBody };
+}
+
+async function fixture(forOperation?: string): Promise<Fixture> {
   const t = createTestApp();
   const keyId = (await t.call('CreateKey', {})).body.KeyMetadata as { KeyId: string };
   const other = (await t.call('CreateKey', {})).body.KeyMetadata as { KeyId: string };
@@ -110,6 +125,7 @@ async function fixture(): Promise<Fixture> {
     blob: encrypted.body.CiphertextBlob as string,
     grantId: grant.body.GrantId as string,
     grantToken: grant.body.GrantToken as string,
+    ...(await importFixture(t, forOperation)),
   };
 }
 
@@ -123,10 +139,13 @@ function requests(f: Fixture): Record<string, object> {
     Decapsulate: { KeyId: f.kemKeyId, EncapsulationAlgorithm: 'ML_KEM', SharedSecretCiphertextBlob: f.kemCiphertext },
     Decrypt: { CiphertextBlob: f.blob, EncryptionContext: { app: 'a' } },
     DeleteAlias: { AliasName: 'alias/app' },
+    DeleteImportedKeyMaterial: { KeyId: f.externalKeyId },
     DeriveSharedSecret: { KeyId: f.agreeKeyId, KeyAgreementAlgorithm: 'ECDH', PublicKey: PEER },
     DescribeKey: { KeyId: f.keyId },
+    DisableKeyRotation: { KeyId: f.keyId },
     DisableKey: { KeyId: f.keyId },
     EnableKey: { KeyId: f.keyId },
+    EnableKeyRotation: { KeyId: f.keyId, RotationPeriodInDays: 90 },
     Encapsulate: { KeyId: f.kemKeyId, EncapsulationAlgorithm: 'ML_KEM' },
     Encrypt: { KeyId: f.keyId, Plaintext: Buffer.from('x').toString('base64') },
     GenerateDataKey: { KeyId: f.keyId, KeySpec: 'AES_256' },
@@ -135,11 +154,16 @@ function requests(f: Fixture): Record<string, object> {
     GenerateDataKeyWithoutPlaintext: { KeyId: f.keyId, KeySpec: 'AES_256' },
     GenerateMac: { KeyId: f.macKeyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' },
     GenerateRandom: { NumberOfBytes: 16 },
+    GetKeyLastUsage: { KeyId: f.keyId },
+    GetParametersForImport: { KeyId: f.externalKeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' },
     GetKeyPolicy: { KeyId: f.keyId },
+    GetKeyRotationStatus: { KeyId: f.keyId },
     GetPublicKey: { KeyId: f.signKeyId },
+    ImportKeyMaterial: f.importBody,
     ListAliases: {},
     ListGrants: { KeyId: f.keyId },
     ListKeyPolicies: { KeyId: f.keyId },
+    ListKeyRotations: { KeyId: f.keyId },
     ListKeys: {},
     ListResourceTags: { KeyId: f.keyId },
     ListRetirableGrants: { RetiringPrincipal: RETIREE },
@@ -149,11 +173,13 @@ function requests(f: Fixture): Record<string, object> {
     // retiring it takes kms:RetireGrant from a policy, which a deny-all policy does not give.
     RetireGrant: { KeyId: f.keyId, GrantId: f.grantId },
     RevokeGrant: { KeyId: f.keyId, GrantId: f.grantId },
+    RotateKeyOnDemand: { KeyId: f.keyId },
     ScheduleKeyDeletion: { KeyId: f.keyId },
     Sign: { KeyId: f.signKeyId, Message: MESSAGE, SigningAlgorithm: 'ECDSA_SHA_256' },
     TagResource: { KeyId: f.keyId, Tags: [{ TagKey: 'team', TagValue: 'x' }] },
     UntagResource: { KeyId: f.keyId, TagKeys: ['team'] },
     UpdateAlias: { AliasName: 'alias/app', TargetKeyId: f.otherKeyId },
+    UpdateKeyDescription: { KeyId: f.keyId, Description: 'changed' },
     Verify: { KeyId: f.signKeyId, Message: MESSAGE, SigningAlgorithm: 'ECDSA_SHA_256', Signature: f.signature },
     VerifyMac: { KeyId: f.macKeyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256', Mac: f.mac },
   };
@@ -172,11 +198,11 @@ describe('every served operation is authorized', () => {
 
   for (const operation of served) {
     it(`${operation}: succeeds when allowed, and a deny-all policy refuses it with AccessDeniedException, changing nothing`, async () => {
-      const allowed = await fixture();
+      const allowed = await fixture(operation);
       const ok = await allowed.t.call(operation, requests(allowed)[operation]);
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
 
-      const f = await fixture();
+      const f = await fixture(operation);
       const before = JSON.stringify(await f.t.services.store.listKeys({ account: ACCOUNT, region: 'us-east-1' }, { limit: 10 }));
       // listKeys returns whole records (state, tags, revision), so any change shows.
       const aliasesBefore = JSON.stringify(await f.t.services.store.listAliases({ account: ACCOUNT, region: 'us-east-1' }, { limit: 10 }));
@@ -407,8 +433,9 @@ describe('operations declare themselves', () => {
   it('the ones that change stored state are not read-only (CloudTrail readOnly)', () => {
     const writers = [...registry.values()].filter((op) => !op.readOnly).map((op) => op.name).sort();
     assert.deepEqual(writers, [
-      'CancelKeyDeletion', 'CreateAlias', 'CreateGrant', 'CreateKey', 'DeleteAlias', 'DisableKey', 'EnableKey',
-      'PutKeyPolicy', 'RetireGrant', 'RevokeGrant', 'ScheduleKeyDeletion', 'TagResource', 'UntagResource', 'UpdateAlias',
+      'CancelKeyDeletion', 'CreateAlias', 'CreateGrant', 'CreateKey', 'DeleteAlias', 'DeleteImportedKeyMaterial', 'DisableKey',
+      'DisableKeyRotation', 'EnableKey', 'EnableKeyRotation', 'ImportKeyMaterial', 'PutKeyPolicy', 'RetireGrant', 'RevokeGrant', 'RotateKeyOnDemand',
+      'ScheduleKeyDeletion', 'TagResource', 'UntagResource', 'UpdateAlias', 'UpdateKeyDescription',
     ]);
   });
 

@@ -1,15 +1,17 @@
 /**
  * The ciphertext blob (src/crypto/envelope.ts) against known-answer vectors produced
- * independently with Python's AESGCM (test/vectors/envelope.json, see its `source`), then the
- * ways a blob must fail: any single-byte change, truncation, a wrong format byte, a wrong
- * context, a wrong key. Every failure is the same detail-free InvalidCiphertextError.
+ * independently with Python's cryptography: format 1 with AESGCM under the material
+ * (test/vectors/envelope.json), format 2 with a per-ciphertext key from HKDF-SHA-256
+ * (test/vectors/envelope-v2.json); see each file's `source`. Then the ways a blob of either
+ * format must fail: any single-byte change, truncation, a wrong format byte, a wrong context, a
+ * wrong key. Every failure is the same detail-free InvalidCiphertextError.
  */
 import assert from 'node:assert/strict';
-import { createCipheriv, createSecretKey, randomBytes } from 'node:crypto';
+import { createCipheriv, createSecretKey, hkdfSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { encodeEncryptionContext, type EncryptionContext } from '../../src/crypto/encryption-context.js';
-import { ENVELOPE_OVERHEAD, FORMAT_V1, InvalidCiphertextError, open, readHeader, seal } from '../../src/crypto/envelope.js';
+import { ENVELOPE_OVERHEAD, ENVELOPE_V1_OVERHEAD, FORMAT_V1, FORMAT_V2, InvalidCiphertextError, open, readHeader, seal } from '../../src/crypto/envelope.js';
 
 interface Vector {
   name: string;
@@ -23,9 +25,16 @@ interface Vector {
   blob: string;
 }
 
+interface VectorV2 extends Vector {
+  salt: string;
+  dek: string;
+}
+
 // Compiled tests run from dist/test/unit; the vectors stay in the source tree.
 const vectorFile = new URL('../../../test/vectors/envelope.json', import.meta.url);
 const vectors = (JSON.parse(readFileSync(vectorFile, 'utf8')) as { vectors: Vector[] }).vectors;
+const vectorV2File = new URL('../../../test/vectors/envelope-v2.json', import.meta.url);
+const vectorsV2 = (JSON.parse(readFileSync(vectorV2File, 'utf8')) as { vectors: VectorV2[] }).vectors;
 
 const hex = (text: string): Buffer => Buffer.from(text, 'hex');
 const keyOf = (v: Vector) => createSecretKey(hex(v.key));
@@ -46,7 +55,7 @@ function assertInvalid(fn: () => unknown, label: string): void {
   );
 }
 
-describe('envelope vectors', () => {
+describe('format 1 vectors (still opened, no longer written)', () => {
   it('cover an empty plaintext and a context of several pairs', () => {
     assert.ok(vectors.length >= 4);
     assert.ok(vectors.some((v) => v.plaintext === ''), 'an empty plaintext');
@@ -67,15 +76,56 @@ describe('envelope vectors', () => {
         assert.deepEqual(Buffer.concat([hex(v.blob).subarray(0, 21), encodeEncryptionContext(v.context)]), hex(v.aad));
       });
 
-      it('seal() gives, for the nonce it drew, the very blob AES-256-GCM makes of the vector bytes', () => {
+    });
+  }
+});
+
+describe('format 2 vectors', () => {
+  it('cover an empty plaintext, a 4096-byte one and a context of several pairs', () => {
+    assert.ok(vectorsV2.length >= 5);
+    assert.ok(vectorsV2.some((v) => v.plaintext === ''), 'an empty plaintext');
+    assert.ok(vectorsV2.some((v) => v.plaintext.length === 8192), 'a 4096-byte plaintext');
+    assert.ok(vectorsV2.some((v) => Object.keys(v.context).length > 1), 'a context of several pairs');
+  });
+
+  for (const v of vectorsV2) {
+    describe(v.name, () => {
+      it('open() decrypts the vector blob to the vector plaintext, byte for byte', () => {
+        assert.deepEqual(open(keyOf(v), hex(v.blob), v.context), hex(v.plaintext));
+      });
+
+      it('readHeader() returns the key id and material version', () => {
+        assert.deepEqual(readHeader(hex(v.blob)), { keyId: v.keyId, materialVersion: v.version });
+      });
+
+      it('the blob is header || salt || nonce || tag || ciphertext, and the AAD header || salt || context', () => {
+        const blob = hex(v.blob);
+        assert.equal(blob[0], FORMAT_V2);
+        assert.deepEqual(blob.subarray(21, 37), hex(v.salt));
+        assert.deepEqual(blob.subarray(37, 49), hex(v.nonce));
+        assert.deepEqual(Buffer.concat([blob.subarray(0, 37), encodeEncryptionContext(v.context)]), hex(v.aad));
+      });
+
+      it('seal() gives, for the salt and nonce it drew, the very blob HKDF and AES-256-GCM make of the vector bytes', () => {
         const blob = seal(keyOf(v), { keyId: v.keyId, materialVersion: v.version }, hex(v.plaintext), v.context);
-        // seal() draws its own nonce (there is no way to hand it the vector's), so the expected
-        // blob is rebuilt from the vector's header, key, AAD and plaintext around that nonce.
-        const nonce = blob.subarray(21, 33);
-        const cipher = createCipheriv('aes-256-gcm', hex(v.key), nonce);
-        cipher.setAAD(hex(v.aad));
+        // seal() draws its own salt and nonce (there is no way to hand it the vector's), so the
+        // expected blob is rebuilt from the vector's header, key and plaintext around them, by
+        // the recipe the vector file's source states.
+        const header = hex(v.blob).subarray(0, 21);
+        const salt = blob.subarray(21, 37);
+        const nonce = blob.subarray(37, 49);
+        const dek = Buffer.from(hkdfSync('sha256', hex(v.key), salt, Buffer.concat([Buffer.from('trent envelope v2'), header]), 32));
+        const cipher = createCipheriv('aes-256-gcm', dek, nonce);
+        cipher.setAAD(Buffer.concat([header, salt, encodeEncryptionContext(v.context)]));
         const ciphertext = Buffer.concat([cipher.update(hex(v.plaintext)), cipher.final()]);
-        assert.deepEqual(blob, Buffer.concat([hex(v.blob).subarray(0, 21), nonce, cipher.getAuthTag(), ciphertext]));
+        assert.deepEqual(blob, Buffer.concat([header, salt, nonce, cipher.getAuthTag(), ciphertext]));
+      });
+
+      it('the per-ciphertext key differs from the material (the vector DEK is what the recipe derives)', () => {
+        const header = hex(v.blob).subarray(0, 21);
+        const dek = Buffer.from(hkdfSync('sha256', hex(v.key), hex(v.salt), Buffer.concat([Buffer.from('trent envelope v2'), header]), 32));
+        assert.equal(dek.toString('hex'), v.dek);
+        assert.notEqual(v.dek, v.key);
       });
     });
   }
@@ -85,15 +135,22 @@ describe('seal()', () => {
   const key = keyOf(first);
   const header = { keyId: first.keyId, materialVersion: first.version };
 
-  it('writes format byte 0x01, the binary key id and the u32be version', () => {
+  it('writes format byte 0x02, the binary key id and the u32be version', () => {
     const blob = seal(key, { keyId: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0', materialVersion: 0x01020304 }, Buffer.from('x'), undefined);
     assert.equal(FORMAT_V1, 0x01);
-    assert.equal(blob.subarray(0, 21).toString('hex'), '01' + '0f1e2d3c4b5a69788796a5b4c3d2e1f0' + '01020304');
+    assert.equal(FORMAT_V2, 0x02);
+    assert.equal(blob.subarray(0, 21).toString('hex'), '02' + '0f1e2d3c4b5a69788796a5b4c3d2e1f0' + '01020304');
   });
 
-  it('uses a fresh random nonce each time', () => {
+  it('uses a fresh random salt and nonce each time', () => {
+    const salts = new Set<string>();
     const nonces = new Set<string>();
-    for (let i = 0; i < 64; i++) nonces.add(seal(key, header, Buffer.from('same'), undefined).subarray(21, 33).toString('hex'));
+    for (let i = 0; i < 64; i++) {
+      const blob = seal(key, header, Buffer.from('same'), undefined);
+      salts.add(blob.subarray(21, 37).toString('hex'));
+      nonces.add(blob.subarray(37, 49).toString('hex'));
+    }
+    assert.equal(salts.size, 64);
     assert.equal(nonces.size, 64);
   });
 
@@ -110,8 +167,9 @@ describe('seal()', () => {
     });
   }
 
-  it('has an overhead of 49 bytes (1 + 16 + 4 + 12 + 16)', () => {
-    assert.equal(ENVELOPE_OVERHEAD, 49);
+  it('has an overhead of 65 bytes (1 + 16 + 4 + 16 + 12 + 16); format 1 had 49', () => {
+    assert.equal(ENVELOPE_OVERHEAD, 65);
+    assert.equal(ENVELOPE_V1_OVERHEAD, 49);
   });
 
   const badKeyIds: { name: string; keyId: string }[] = [
@@ -126,8 +184,11 @@ describe('seal()', () => {
   }
 });
 
+const firstV2 = vectorsV2[0] as VectorV2;
+const withContextV2 = vectorsV2[1] as VectorV2;
+
 describe('open() refuses tampered blobs', () => {
-  for (const v of [first, withContext]) {
+  for (const v of [first, withContext, firstV2, withContextV2]) {
     it(`every single-byte change anywhere in "${v.name}" (${v.blob.length / 2} bytes)`, () => {
       const blob = hex(v.blob);
       const key = keyOf(v);
@@ -141,32 +202,44 @@ describe('open() refuses tampered blobs', () => {
     });
   }
 
-  it('every truncation, down to the empty blob', () => {
-    const blob = hex(withContext.blob);
-    for (let length = 0; length < blob.length; length++) {
-      assertInvalid(() => open(keyOf(withContext), blob.subarray(0, length), withContext.context), `length ${length}`);
-    }
-  });
+  for (const v of [withContext, withContextV2]) {
+    it(`every truncation of "${v.name}", down to the empty blob`, () => {
+      const blob = hex(v.blob);
+      for (let length = 0; length < blob.length; length++) {
+        assertInvalid(() => open(keyOf(v), blob.subarray(0, length), v.context), `length ${length}`);
+      }
+    });
+  }
 
-  it('a truncated header is refused by readHeader too', () => {
-    const blob = hex(first.blob);
-    for (const length of [0, 1, 20, 21, 48]) {
-      assertInvalid(() => readHeader(blob.subarray(0, length)), `length ${length}`);
-    }
+  it('a truncated header is refused by readHeader too (49 bytes at least for format 1, 65 for format 2)', () => {
+    for (const length of [0, 1, 20, 21, 48]) assertInvalid(() => readHeader(hex(first.blob).subarray(0, length)), `format 1, length ${length}`);
+    for (const length of [0, 1, 20, 21, 37, 49, 64]) assertInvalid(() => readHeader(hex(firstV2.blob).subarray(0, length)), `format 2, length ${length}`);
   });
 
   it('an appended byte', () => {
-    assertInvalid(() => open(keyOf(first), Buffer.concat([hex(first.blob), Buffer.from([0])]), first.context), 'appended');
+    assertInvalid(() => open(keyOf(first), Buffer.concat([hex(first.blob), Buffer.from([0])]), first.context), 'format 1');
+    assertInvalid(() => open(keyOf(firstV2), Buffer.concat([hex(firstV2.blob), Buffer.from([0])]), firstV2.context), 'format 2');
   });
 
-  for (const format of [0x00, 0x02, 0xff]) {
+  for (const format of [0x00, 0x03, 0xff]) {
     it(`format byte 0x${format.toString(16).padStart(2, '0')}`, () => {
-      const blob = hex(first.blob);
-      blob[0] = format;
-      assertInvalid(() => readHeader(blob), 'readHeader');
-      assertInvalid(() => open(keyOf(first), blob, first.context), 'open');
+      for (const v of [first, firstV2]) {
+        const blob = hex(v.blob);
+        blob[0] = format;
+        assertInvalid(() => readHeader(blob), 'readHeader');
+        assertInvalid(() => open(keyOf(v), blob, v.context), 'open');
+      }
     });
   }
+
+  it('a format-1 blob relabelled format 2, and a format-2 blob relabelled format 1', () => {
+    const v1 = hex(withContext.blob);
+    v1[0] = FORMAT_V2;
+    assertInvalid(() => open(keyOf(withContext), v1, withContext.context), '1 as 2');
+    const v2 = hex(withContextV2.blob);
+    v2[0] = FORMAT_V1;
+    assertInvalid(() => open(keyOf(withContextV2), v2, withContextV2.context), '2 as 1');
+  });
 
   const contexts: { name: string; vector: Vector; context: EncryptionContext | undefined }[] = [
     { name: 'context missing', vector: withContext, context: undefined },
@@ -177,6 +250,10 @@ describe('open() refuses tampered blobs', () => {
     { name: 'key case changed', vector: vectors[2] as Vector, context: { Purpose: 'test' } },
     { name: '{"a":"bc"} for {"ab":"c"}', vector: vectors[3] as Vector, context: { a: 'bc' } },
     { name: 'a context where none was used', vector: first, context: { a: '' } },
+    { name: 'format 2, context missing', vector: withContextV2, context: undefined },
+    { name: 'format 2, a value changed', vector: withContextV2, context: { ...withContextV2.context, a: '2' } },
+    { name: 'format 2, {"a":"bc"} for {"ab":"c"}', vector: vectorsV2[3] as Vector, context: { a: 'bc' } },
+    { name: 'format 2, a context where none was used', vector: firstV2, context: { a: '' } },
   ];
   for (const row of contexts) {
     it(`wrong context: ${row.name}`, () => {
@@ -198,6 +275,7 @@ describe('open() refuses tampered blobs', () => {
   for (const row of wrongKeys) {
     it(`wrong key: ${row.name}`, () => {
       assertInvalid(() => open(createSecretKey(row.key), hex(first.blob), first.context), row.name);
+      assertInvalid(() => open(createSecretKey(row.key), hex(firstV2.blob), firstV2.context), `format 2, ${row.name}`);
     });
   }
 });

@@ -108,4 +108,29 @@ export const postgresMigrations: readonly Migration[] = [
         FOR EACH ROW EXECUTE FUNCTION trent_announce_change();
     `,
   },
+  {
+    version: 2,
+    description: 'rotation, imported material and last usage (SQLite migrations 4 to 6)',
+    // Keys that exist already were used before tracking began: their TrackingStartDate is now.
+    // key_usage has no change trigger: a use changes no key, and is written in batches.
+    sql: `
+      ALTER TABLE keys ADD COLUMN rotation_period_days INTEGER;
+      ALTER TABLE keys ADD COLUMN next_rotation_date BIGINT;
+      CREATE INDEX keys_due_for_rotation ON keys (next_rotation_date) WHERE state = 'Enabled' AND next_rotation_date IS NOT NULL;
+      ALTER TABLE key_materials ADD COLUMN rotation_type TEXT;
+      ALTER TABLE keys ADD COLUMN usage_tracked_since BIGINT;
+      UPDATE keys SET usage_tracked_since = (extract(epoch FROM now()) * 1000)::BIGINT;
+      CREATE TABLE key_usage (
+        key_id TEXT COLLATE "C" PRIMARY KEY REFERENCES keys (key_id) ON DELETE CASCADE,
+        operation TEXT NOT NULL,
+        used_at BIGINT NOT NULL,
+        request_id TEXT NOT NULL
+      );
+      ALTER TABLE keys ADD COLUMN expiration_model TEXT;
+      ALTER TABLE keys ADD COLUMN valid_to BIGINT;
+      CREATE INDEX keys_material_expiry ON keys (valid_to) WHERE valid_to IS NOT NULL;
+      ALTER TABLE key_materials ADD COLUMN import_state TEXT;
+      ALTER TABLE key_materials ADD COLUMN description TEXT;
+    `,
+  },
 ];

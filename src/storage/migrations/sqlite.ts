@@ -95,4 +95,40 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE UNIQUE INDEX grants_by_name ON grants (key_id, name, identity) WHERE name IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    description: 'key rotation: the automatic schedule on keys, the rotation type of each material version',
+    sql: `
+      ALTER TABLE keys ADD COLUMN rotation_period_days INTEGER;
+      ALTER TABLE keys ADD COLUMN next_rotation_date INTEGER;
+      CREATE INDEX keys_due_for_rotation ON keys (next_rotation_date) WHERE state = 'Enabled' AND next_rotation_date IS NOT NULL;
+      ALTER TABLE key_materials ADD COLUMN rotation_type TEXT;
+    `,
+  },
+  {
+    version: 5,
+    description: 'the last use of each key (GetKeyLastUsage), and since when it is tracked',
+    // Keys that exist already were used before tracking began: their TrackingStartDate is now.
+    sql: `
+      ALTER TABLE keys ADD COLUMN usage_tracked_since INTEGER;
+      UPDATE keys SET usage_tracked_since = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
+      CREATE TABLE key_usage (
+        key_id TEXT PRIMARY KEY REFERENCES keys (key_id) ON DELETE CASCADE,
+        operation TEXT NOT NULL,
+        used_at INTEGER NOT NULL,
+        request_id TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 6,
+    description: 'imported key material: expiry on keys, import state and description per material version',
+    sql: `
+      ALTER TABLE keys ADD COLUMN expiration_model TEXT;
+      ALTER TABLE keys ADD COLUMN valid_to INTEGER;
+      CREATE INDEX keys_material_expiry ON keys (valid_to) WHERE valid_to IS NOT NULL;
+      ALTER TABLE key_materials ADD COLUMN import_state TEXT;
+      ALTER TABLE key_materials ADD COLUMN description TEXT;
+    `,
+  },
 ];

@@ -1,0 +1,222 @@
+/**
+ * Imported key material (BYOK) through the AWS SDK over HTTP, with the material wrapped outside
+ * Trent by the openssl CLI: RSAES-OAEP-SHA-256 (`openssl pkeyutl -encrypt`) and RSA-AES key wrap
+ * (an AES-256 key wrapped by `openssl pkeyutl`, the material by `openssl enc
+ * -id-aes256-wrap-pad`, RFC 5649). Then: the key encrypts; a ciphertext made before
+ * DeleteImportedKeyMaterial decrypts after importing the same material again; different material
+ * is IncorrectKeyMaterialException; an expired or foreign import token is refused. The error
+ * rows run in-process in test/operations/key-import.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import {
+  DecryptCommand,
+  DeleteImportedKeyMaterialCommand,
+  DescribeKeyCommand,
+  EncryptCommand,
+  GetParametersForImportCommand,
+  GetPublicKeyCommand,
+  ImportKeyMaterialCommand,
+  ListKeyRotationsCommand,
+  SignCommand,
+  type AlgorithmSpec,
+  type WrappingKeySpec,
+} from '@aws-sdk/client-kms';
+import { awsError } from '../helpers/clients.js';
+import { createKey, keyArn, useServer } from '../helpers/functional.js';
+
+const server = useServer();
+const workDir = mkdtempSync(join(tmpdir(), 'trent-import-test-'));
+after(() => rmSync(workDir, { recursive: true, force: true }));
+let serial = 0;
+
+/** A file in the work dir holding `bytes`; returns its path. */
+function file(name: string, bytes: Buffer): string {
+  const path = join(workDir, `${serial++}-${name}`);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+function opensslOaep(publicKeyDer: Uint8Array, plaintext: Buffer, hash: 'sha1' | 'sha256'): Buffer {
+  const pem = createPublicKey({ key: Buffer.from(publicKeyDer), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' });
+  const pub = file('wrapping.pem', Buffer.from(pem));
+  const out = join(workDir, `${serial++}-wrapped.bin`);
+  execFileSync('openssl', [
+    'pkeyutl', '-encrypt', '-pubin', '-inkey', pub, '-in', file('plain.bin', plaintext), '-out', out,
+    '-pkeyopt', 'rsa_padding_mode:oaep', '-pkeyopt', `rsa_oaep_md:${hash}`, '-pkeyopt', `rsa_mgf1_md:${hash}`,
+  ]);
+  return readFileSync(out);
+}
+
+/** RSA-AES key wrap made by openssl: RSAES-OAEP(AES key) || AES-KWP(material). */
+function opensslRsaAes(publicKeyDer: Uint8Array, material: Buffer, hash: 'sha1' | 'sha256'): Buffer {
+  const aesKey = randomBytes(32);
+  const wrappedKey = opensslOaep(publicKeyDer, aesKey, hash);
+  const out = join(workDir, `${serial++}-kwp.bin`);
+  execFileSync('openssl', ['enc', '-id-aes256-wrap-pad', '-K', aesKey.toString('hex'), '-iv', 'A65959A6', '-in', file('material.bin', material), '-out', out]);
+  return Buffer.concat([wrappedKey, readFileSync(out)]);
+}
+
+type Algorithm = 'RSAES_OAEP_SHA_1' | 'RSAES_OAEP_SHA_256' | 'RSA_AES_KEY_WRAP_SHA_1' | 'RSA_AES_KEY_WRAP_SHA_256';
+
+async function parameters(keyId: string, algorithm: Algorithm, spec: WrappingKeySpec = 'RSA_2048') {
+  const params = await server.kms.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: algorithm, WrappingKeySpec: spec }));
+  assert.ok(params.ImportToken && params.PublicKey && params.ParametersValidTo);
+  return { token: params.ImportToken, publicKey: params.PublicKey, validTo: params.ParametersValidTo, keyId: params.KeyId };
+}
+
+function wrap(algorithm: Algorithm, publicKey: Uint8Array, material: Buffer): Buffer {
+  const hash = algorithm.endsWith('SHA_1') ? 'sha1' : 'sha256';
+  return algorithm.startsWith('RSA_AES') ? opensslRsaAes(publicKey, material, hash) : opensslOaep(publicKey, material, hash);
+}
+
+async function importMaterial(keyId: string, algorithm: Algorithm, material: Buffer, extra: Partial<ConstructorParameters<typeof ImportKeyMaterialCommand>[0]> = {}, spec: WrappingKeySpec = 'RSA_2048') {
+  const params = await parameters(keyId, algorithm, spec);
+  return server.kms.send(
+    new ImportKeyMaterialCommand({ KeyId: keyId, ImportToken: params.token, EncryptedKeyMaterial: wrap(algorithm, params.publicKey, material), ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', ...extra }),
+  );
+}
+
+describe('GetParametersForImport', () => {
+  for (const spec of ['RSA_2048', 'RSA_3072', 'RSA_4096'] as const) {
+    test(`${spec}: an RSA public key of that size, a token and 24 hours`, async () => {
+      const key = await createKey(server.kms, { Origin: 'EXTERNAL' });
+      const params = await parameters(key.KeyId, 'RSAES_OAEP_SHA_256', spec);
+      assert.equal(params.keyId, keyArn(key.KeyId));
+      const publicKey = createPublicKey({ key: Buffer.from(params.publicKey), format: 'der', type: 'spki' });
+      assert.equal(publicKey.asymmetricKeyType, 'rsa');
+      assert.equal(publicKey.asymmetricKeyDetails?.modulusLength, Number(spec.slice(4)));
+      const hours = (params.validTo.getTime() - Date.now()) / 3_600_000;
+      assert.ok(hours > 23.9 && hours <= 24, String(hours));
+    });
+  }
+
+  test('SM2 is refused as AWS refuses it outside China Regions; a key of AWS_KMS origin too', async () => {
+    const key = await createKey(server.kms, { Origin: 'EXTERNAL' });
+    for (const input of [
+      { WrappingAlgorithm: 'SM2PKE' as AlgorithmSpec, WrappingKeySpec: 'SM2' as WrappingKeySpec },
+      { WrappingAlgorithm: 'RSAES_OAEP_SHA_256' as AlgorithmSpec, WrappingKeySpec: 'SM2' as WrappingKeySpec },
+    ]) {
+      assert.deepEqual(await awsError(() => server.kms.send(new GetParametersForImportCommand({ KeyId: key.KeyId, ...input }))), {
+        name: 'UnsupportedOperationException',
+        message: 'The SM2 key spec is available only in China Regions.',
+        status: 400,
+      });
+    }
+    const generated = await createKey(server.kms);
+    assert.deepEqual(
+      await awsError(() => server.kms.send(new GetParametersForImportCommand({ KeyId: generated.KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }))),
+      { name: 'UnsupportedOperationException', message: `${generated.Arn} origin is AWS_KMS which is not valid for this operation.`, status: 400 },
+    );
+  });
+});
+
+describe('ImportKeyMaterial with material wrapped by the openssl CLI', () => {
+  for (const algorithm of ['RSAES_OAEP_SHA_256', 'RSA_AES_KEY_WRAP_SHA_256', 'RSAES_OAEP_SHA_1', 'RSA_AES_KEY_WRAP_SHA_1'] as const) {
+    test(`${algorithm}: the key becomes Enabled, encrypts, and shows its expiry and KeyMaterialId`, async () => {
+      const key = await createKey(server.kms, { Origin: 'EXTERNAL' });
+      assert.equal(key.KeyState, 'PendingImport');
+      const material = randomBytes(32);
+      const validTo = new Date(Math.ceil(Date.now() / 1000) * 1000 + 7 * 86_400_000);
+      const imported = await importMaterial(key.KeyId, algorithm, material, { ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: validTo });
+      assert.equal(imported.KeyId, keyArn(key.KeyId));
+      assert.match(imported.KeyMaterialId ?? '', /^[0-9a-f]{64}$/);
+      const { KeyMetadata } = await server.kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }));
+      assert.equal(KeyMetadata?.KeyState, 'Enabled');
+      assert.equal(KeyMetadata?.ExpirationModel, 'KEY_MATERIAL_EXPIRES');
+      assert.equal(KeyMetadata?.ValidTo?.getTime(), validTo.getTime());
+      assert.equal(KeyMetadata?.CurrentKeyMaterialId, imported.KeyMaterialId);
+      const encrypted = await server.kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('byok') }));
+      const decrypted = await server.kms.send(new DecryptCommand({ CiphertextBlob: encrypted.CiphertextBlob }));
+      assert.equal(Buffer.from(decrypted.Plaintext ?? []).toString(), 'byok');
+      assert.equal(decrypted.KeyMaterialId, imported.KeyMaterialId);
+    });
+  }
+
+  test('a ciphertext made before DeleteImportedKeyMaterial decrypts after the same material is imported again; other material is refused', async () => {
+    const key = await createKey(server.kms, { Origin: 'EXTERNAL' });
+    const material = randomBytes(32);
+    const first = await importMaterial(key.KeyId, 'RSAES_OAEP_SHA_256', material, { KeyMaterialDescription: 'hsm batch 7' });
+    const before = await server.kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('made before'), EncryptionContext: { n: '1' } }));
+
+    const deleted = await server.kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: key.KeyId }));
+    assert.deepEqual([deleted.KeyId, deleted.KeyMaterialId], [keyArn(key.KeyId), first.KeyMaterialId]);
+    const { KeyMetadata } = await server.kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }));
+    assert.equal(KeyMetadata?.KeyState, 'PendingImport');
+    assert.equal(KeyMetadata?.ExpirationModel, undefined);
+    assert.deepEqual(await awsError(() => server.kms.send(new DecryptCommand({ CiphertextBlob: before.CiphertextBlob, EncryptionContext: { n: '1' } }))), {
+      name: 'KMSInvalidStateException',
+      message: `${keyArn(key.KeyId)} is pending import.`,
+      status: 400,
+    });
+
+    const other = await awsError(() => importMaterial(key.KeyId, 'RSA_AES_KEY_WRAP_SHA_256', randomBytes(32)));
+    assert.equal(other.name, 'IncorrectKeyMaterialException');
+    assert.equal(other.status, 400);
+
+    const again = await importMaterial(key.KeyId, 'RSA_AES_KEY_WRAP_SHA_256', material, { ImportType: 'EXISTING_KEY_MATERIAL', KeyMaterialId: first.KeyMaterialId });
+    assert.equal(again.KeyMaterialId, first.KeyMaterialId);
+    const decrypted = await server.kms.send(new DecryptCommand({ CiphertextBlob: before.CiphertextBlob, EncryptionContext: { n: '1' } }));
+    assert.equal(Buffer.from(decrypted.Plaintext ?? []).toString(), 'made before');
+
+    const { Rotations } = await server.kms.send(new ListKeyRotationsCommand({ KeyId: key.KeyId, IncludeKeyMaterial: 'ALL_KEY_MATERIAL' }));
+    assert.deepEqual(Rotations, [
+      {
+        KeyId: key.KeyId,
+        KeyMaterialId: first.KeyMaterialId,
+        KeyMaterialState: 'CURRENT',
+        ImportState: 'IMPORTED',
+        KeyMaterialDescription: 'hsm batch 7',
+        ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+      },
+    ]);
+  });
+
+  test('a token of another key, and a token that is not one, are InvalidImportTokenException; garbage material InvalidCiphertextException', async () => {
+    const key = await createKey(server.kms, { Origin: 'EXTERNAL' });
+    const otherKey = await createKey(server.kms, { Origin: 'EXTERNAL' });
+    const params = await parameters(otherKey.KeyId, 'RSAES_OAEP_SHA_256');
+    const wrapped = wrap('RSAES_OAEP_SHA_256', params.publicKey, randomBytes(32));
+    const send = (token: Uint8Array, material: Uint8Array, keyId = key.KeyId) =>
+      server.kms.send(new ImportKeyMaterialCommand({ KeyId: keyId, ImportToken: token, EncryptedKeyMaterial: material, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }));
+    for (const token of [params.token, randomBytes(200)]) {
+      const refused = await awsError(() => send(token, wrapped));
+      assert.equal(refused.name, 'InvalidImportTokenException');
+    }
+    const garbage = await awsError(() => send(params.token, randomBytes(256), otherKey.KeyId));
+    assert.equal(garbage.name, 'InvalidCiphertextException');
+    assert.equal((await server.kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata?.KeyState, 'PendingImport');
+  });
+});
+
+describe('asymmetric key material made and wrapped by the openssl CLI', () => {
+  const rows = [
+    { spec: 'ECC_NIST_P256', genpkey: ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'], algorithm: 'ECDSA_SHA_256', digest: 'sha256' },
+    { spec: 'ECC_SECG_P256K1', genpkey: ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:secp256k1'], algorithm: 'ECDSA_SHA_256', digest: 'sha256' },
+    { spec: 'RSA_2048', genpkey: ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], algorithm: 'RSASSA_PKCS1_V1_5_SHA_256', digest: 'sha256' },
+  ] as const;
+  for (const row of rows) {
+    test(`${row.spec}: imports (RSA-AES key wrap), GetPublicKey is openssl's public key, openssl verifies Sign`, async () => {
+      const pem = join(workDir, `${serial++}-private.pem`);
+      execFileSync('openssl', ['genpkey', ...row.genpkey, '-out', pem]);
+      const pkcs8 = execFileSync('openssl', ['pkcs8', '-topk8', '-nocrypt', '-in', pem, '-outform', 'DER']);
+      const publicDer = execFileSync('openssl', ['pkey', '-in', pem, '-pubout', '-outform', 'DER']);
+      const key = await createKey(server.kms, { Origin: 'EXTERNAL', KeySpec: row.spec, KeyUsage: 'SIGN_VERIFY' });
+      const imported = await importMaterial(key.KeyId, 'RSA_AES_KEY_WRAP_SHA_256', pkcs8, {}, 'RSA_3072');
+      assert.equal(imported.KeyId, keyArn(key.KeyId));
+      const { PublicKey } = await server.kms.send(new GetPublicKeyCommand({ KeyId: key.KeyId }));
+      assert.deepEqual(Buffer.from(PublicKey ?? []), publicDer);
+      const message = Buffer.from(`signed by an imported ${row.spec} key`);
+      const { Signature } = await server.kms.send(new SignCommand({ KeyId: key.KeyId, Message: message, SigningAlgorithm: row.algorithm }));
+      const verified = execFileSync('openssl', [
+        'dgst', `-${row.digest}`, '-verify', file('public.der', publicDer), '-keyform', 'DER', '-signature', file('signature.bin', Buffer.from(Signature ?? [])), file('message.bin', message),
+      ]).toString();
+      assert.match(verified, /Verified OK/);
+    });
+  }
+});
