@@ -3,7 +3,7 @@
  * PostgreSQL (a schema of its own in TRENT_TEST_DATABASE_URL) and back: keys made on a SQLite
  * server (symmetric with alias, tags, policy and grant; an asymmetric signing key) are exported
  * while that server runs, imported twice into PostgreSQL (the second import adds nothing), and a
- * server on PostgreSQL decrypts the old ciphertexts, verifies the old signature and describes
+ * server on PostgreSQL decrypts the old ciphertexts (from before and after a rotation), verifies the old signature and describes
  * the keys as before; exported again and imported into a new SQLite data directory, they still
  * decrypt. An archive imported under another root key is refused, writing nothing. Skipped,
  * saying why, when TRENT_TEST_DATABASE_URL is unset.
@@ -22,9 +22,11 @@ import {
   DescribeKeyCommand,
   EncryptCommand,
   GetKeyPolicyCommand,
+  ListKeyRotationsCommand,
   ListGrantsCommand,
   ListKeysCommand,
   ListResourceTagsCommand,
+  RotateKeyOnDemandCommand,
   SignCommand,
   VerifyCommand,
   type KMSClient,
@@ -49,6 +51,8 @@ interface Before {
   symmetricKeyId: string;
   signingKeyId: string;
   ciphertext: Uint8Array;
+  /** Made after a rotation, under the key's second material version. */
+  rotatedCiphertext: Uint8Array;
   plaintext: Buffer;
   signature: Uint8Array;
   message: Buffer;
@@ -60,6 +64,9 @@ interface Before {
 async function checkKeys(kms: KMSClient, made: Before): Promise<void> {
   const decrypted = await kms.send(new DecryptCommand({ CiphertextBlob: made.ciphertext, EncryptionContext: { moved: 'yes' } }));
   assert.deepEqual(Buffer.from(decrypted.Plaintext ?? []), made.plaintext);
+  const rotated = await kms.send(new DecryptCommand({ CiphertextBlob: made.rotatedCiphertext }));
+  assert.equal(Buffer.from(rotated.Plaintext ?? []).toString(), 'after the rotation');
+  assert.equal((await kms.send(new ListKeyRotationsCommand({ KeyId: made.symmetricKeyId }))).Rotations?.length, 1);
   const byAlias = await kms.send(new EncryptCommand({ KeyId: made.alias, Plaintext: Buffer.from('by alias') }));
   assert.match(byAlias.KeyId ?? '', new RegExp(made.symmetricKeyId));
   const verified = await kms.send(
@@ -108,14 +115,19 @@ describe('trent export / trent import between SQLite and PostgreSQL', { skip, ti
     );
     const plaintext = randomBytes(100);
     const message = randomBytes(40);
+    const ciphertext = (await kms.send(new EncryptCommand({ KeyId: symmetricKeyId, Plaintext: plaintext, EncryptionContext: { moved: 'yes' } })))
+      .CiphertextBlob as Uint8Array;
+    await kms.send(new RotateKeyOnDemandCommand({ KeyId: symmetricKeyId }));
+    const rotatedCiphertext = (await kms.send(new EncryptCommand({ KeyId: symmetricKeyId, Plaintext: Buffer.from('after the rotation') })))
+      .CiphertextBlob as Uint8Array;
     made = {
       symmetricKeyId,
       signingKeyId,
       alias,
       plaintext,
       message,
-      ciphertext: (await kms.send(new EncryptCommand({ KeyId: symmetricKeyId, Plaintext: plaintext, EncryptionContext: { moved: 'yes' } })))
-        .CiphertextBlob as Uint8Array,
+      ciphertext,
+      rotatedCiphertext,
       signature: (await kms.send(new SignCommand({ KeyId: signingKeyId, Message: message, SigningAlgorithm: 'ECDSA_SHA_256' })))
         .Signature as Uint8Array,
       policy: (await kms.send(new GetKeyPolicyCommand({ KeyId: symmetricKeyId, PolicyName: 'default' }))).Policy as string,
