@@ -49,6 +49,12 @@ export interface CrashCampaignOptions {
   killDelayMs?: { min: number; max: number };
   /** Keys not written since the last kill, and old ciphertexts, rechecked per kill; default 25. */
   sample?: number;
+  /**
+   * The kill also waits (at most 30 s more) until the round has this many acknowledged writes
+   * and new ciphertexts, so that a slow or loaded machine still tests a campaign of known size;
+   * default none.
+   */
+  minimumPerRound?: { writes: number; ciphertexts: number };
 }
 
 export interface CrashCampaignReport {
@@ -99,7 +105,7 @@ export async function runCrashCampaign(options: CrashCampaignOptions): Promise<C
     for (let round = 1; round <= options.kills; round++) {
       const rng = random.derive(round);
       const delay = rng.int(delays.min, delays.max);
-      const before = { acknowledged: ledger.acknowledgedWrites, unknown: ledger.unknownWrites, violations: violations.length };
+      const before = { acknowledged: ledger.acknowledgedWrites, unknown: ledger.unknownWrites, ciphertexts: ledger.ciphertexts.length, violations: violations.length };
       let killing = false;
       const workload = runWorkload({ url: server.url, ledger, round, rng: rng.derive(1), clientLoops, violations, killing: () => killing });
       workload.catch(() => {}); // awaited below, after the kill; this only keeps an early failure from being unhandled
@@ -110,6 +116,12 @@ export async function runCrashCampaign(options: CrashCampaignOptions): Promise<C
         : Promise.resolve();
       survivorLoad.catch(() => {});
       await sleep(delay);
+      const minimum = options.minimumPerRound;
+      const deadline = performance.now() + 30_000;
+      while (minimum !== undefined && performance.now() < deadline &&
+        (ledger.acknowledgedWrites - before.acknowledged < minimum.writes || ledger.ciphertexts.length - before.ciphertexts < minimum.ciphertexts)) {
+        await sleep(rng.int(5, 25));
+      }
       killing = true;
       const killed: SpawnedServer = server;
       await killed.kill();
