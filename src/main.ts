@@ -19,6 +19,7 @@ program
   .option('--data-dir <dir>', 'directory of the embedded database and root key (TRENT_DATA_DIR, default ./.trent)')
   .option('--config <file>', 'YAML configuration file (TRENT_CONFIG)')
   .option('--workers <n>', 'server processes sharing the port (TRENT_WORKERS, default: number of cores)')
+  .option('--audit-log <file>', "audit log: a file, '-' for standard output, or 'off' (TRENT_AUDIT_LOG, default <data-dir>/audit.log)")
   .action(async (flags: ConfigFlags) => {
     try {
       const { serve } = await import('./server/serve.js');

@@ -4,6 +4,7 @@
  *
  *   requestId      every response carries x-amzn-RequestId
  *   logRequest     one debug line per request, no member values
+ *   audit          one CloudTrail-shaped record per request, durably written before it is answered
  *   mapErrors      KmsError -> its wire form; anything else -> KMSInternalException, logged
  *   guardBrowsers  development mode only: a loopback Host and no Origin (DNS rebinding, web pages)
  *   health         GET / HEAD /health
@@ -20,7 +21,6 @@
  *   authorize      account-level actions; key actions are authorized as their key is resolved
  *   dispatch       the operation's handler -> 200 with its output
  *
- * Later features add a stage where they belong (the audit log and metrics around dispatch).
  */
 import { randomId } from '../crypto/random.js';
 import type { Services } from '../operations/context.js';
@@ -32,7 +32,9 @@ import { kmsModel } from '../protocol/kms-model.generated.js';
 import type { ServiceModel } from '../protocol/shapes.js';
 import { Validator } from '../protocol/validate.js';
 import { compose, newExchange, type AppRequest, type AppResponse } from './pipeline.js';
+import type { AuditLog } from './audit-log.js';
 import {
+  audit,
   authenticate,
   authorize,
   contentType,
@@ -68,6 +70,10 @@ export interface AppDependencies {
    * (browser-guard.ts). Off in authenticated mode, where every request is verified.
    */
   developmentMode: boolean;
+  /** Where audit records go (audit-log.ts); none when the audit log is off. */
+  auditLog?: AuditLog;
+  /** A request whose audit record cannot be written fails (KMSInternalException) instead. */
+  auditLogRequired?: boolean;
 }
 
 export interface App {
@@ -79,6 +85,7 @@ export function createApp(deps: AppDependencies): App {
   const pipeline = compose([
     requestId(),
     logRequest(logger),
+    audit(deps.auditLog, { model: deps.model, clock: deps.services.clock, logger, required: deps.auditLogRequired ?? false }),
     mapErrors(logger),
     guardBrowsers(deps.developmentMode),
     health(deps.health),
@@ -111,7 +118,7 @@ export function createApp(deps: AppDependencies): App {
  */
 export function createKmsApp(
   services: Services,
-  options: Partial<Pick<AppDependencies, 'maxBodyBytes' | 'health'>> & { identities?: Identities } = {},
+  options: Partial<Pick<AppDependencies, 'maxBodyBytes' | 'health' | 'auditLog' | 'auditLogRequired'>> & { identities?: Identities } = {},
 ): App {
   const { identities, ...rest } = options;
   const authenticated = identities !== undefined && identities.accounts().length > 0;

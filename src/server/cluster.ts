@@ -19,7 +19,8 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config.js';
 import { processFigures, type ProcessFigures, type ServerFigures, type UnansweredProcess } from './health.js';
 import { RestartPolicy } from './restart-policy.js';
-import { prepareDataDir, startServer, stopOn, type RunningServer } from './server.js';
+import { pino } from 'pino';
+import { prepareDataDir, rotateAuditLogPeriodically, startServer, stopOn, type RunningServer } from './server.js';
 
 /** Messages between the primary and its workers. */
 type Message =
@@ -79,7 +80,7 @@ export async function runWorker(): Promise<void> {
   });
 
   const config = await configFromPrimary();
-  const ownFigures = () => processFigures('worker', server?.services.keyPairs.stats());
+  const ownFigures = () => processFigures('worker', server?.services.keyPairs.stats(), server?.auditLog?.status());
   const answers = new Map<number, (server: ServerFigures) => void>();
   let nextId = 0;
   const askPrimary = (): Promise<ServerFigures> =>
@@ -105,7 +106,7 @@ export async function runWorker(): Promise<void> {
   });
 
   try {
-    server = await startServer(config, { serverFigures: askPrimary });
+    server = await startServer(config, { serverFigures: askPrimary, rotatesAuditLog: false });
   } catch (err) {
     tell(process, { trent: 'failed', message: messageOf(err) }, () => process.exit(1));
     return;
@@ -130,6 +131,7 @@ interface RunningWorker {
  */
 export async function runPrimary(config: Config, onReady: (url: string) => void): Promise<{ stop(): void }> {
   await prepareDataDir(config);
+  rotateAuditLogPeriodically(config, pino({ level: config.logLevel, base: { service: 'trent' } }, pino.destination(2)));
   const policy = new RestartPolicy();
   const running = new Map<number, RunningWorker>();
   const restartTimers = new Set<NodeJS.Timeout>();

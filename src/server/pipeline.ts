@@ -47,6 +47,10 @@ export interface Exchange {
   input: Record<string, unknown> | undefined;
   /** The grants the input's GrantTokens name, set by the grantTokens stage. */
   tokenGrants: readonly GrantRecord[] | undefined;
+  /** The operation's output, set by the dispatch stage (the audit stage reads it). */
+  output: object | undefined;
+  /** ARNs of the KMS keys the request was authorized on, in order (the audit record's resources). */
+  keyArns: string[];
 }
 
 /** A new exchange: every field there from the start, so the object keeps one shape through the stages. */
@@ -62,6 +66,8 @@ export function newExchange(request: AppRequest, requestId: string): Exchange {
     body: undefined,
     input: undefined,
     tokenGrants: undefined,
+    output: undefined,
+    keyArns: [],
   };
 }
 

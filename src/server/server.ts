@@ -19,6 +19,7 @@ import type { Services } from '../operations/context.js';
 import { MAX_BODY_BYTES } from '../protocol/json11.js';
 import { version } from '../version.js';
 import { createKmsApp } from './app.js';
+import { AuditFile, AuditStdout, rotateIfLarge, type AuditLog } from './audit-log.js';
 import { openDataDir } from './data-dir.js';
 import { databaseStatus, healthReport, processFigures, type ServerFigures } from './health.js';
 import { listen } from './node-http.js';
@@ -28,6 +29,7 @@ export { version };
 export interface RunningServer {
   url: string;
   services: Services;
+  auditLog?: AuditLog;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,36 @@ export interface StartOptions {
   logger?: Logger;
   /** The whole server's figures for /health (a cluster worker asks its primary); else this process alone. */
   serverFigures?: () => Promise<ServerFigures>;
+  /** Whether this process rotates the audit log (the only process does; a cluster's primary does for its workers). */
+  rotatesAuditLog?: boolean;
+}
+
+/** How often the audit log's size is checked for rotation. */
+export const AUDIT_ROTATION_CHECK_MS = 2_000;
+
+/** The audit log `config` names: a file, standard output, or none ('off'). */
+export function openAuditLog(config: Config, logger: Logger): AuditLog | undefined {
+  if (config.auditLog === 'off') return undefined;
+  const events = {
+    onFailure: (err: unknown) => logger.error({ err, auditLog: config.auditLog }, 'writing the audit log failed'),
+  };
+  return config.auditLog === '-' ? new AuditStdout(events) : new AuditFile(resolve(config.auditLog), events);
+}
+
+/** Rotates the audit log file by size every AUDIT_ROTATION_CHECK_MS; returns the timer's stop. */
+export function rotateAuditLogPeriodically(config: Config, logger: Logger): () => void {
+  if (config.auditLog === 'off' || config.auditLog === '-' || config.auditLogMaxBytes === 0) return () => {};
+  const path = resolve(config.auditLog);
+  const timer = setInterval(() => {
+    rotateIfLarge(path, config.auditLogMaxBytes, config.auditLogKeep).then(
+      (rotated) => {
+        if (rotated) logger.info({ auditLog: path }, 'audit log rotated');
+      },
+      (err: unknown) => logger.error({ err, auditLog: path }, 'rotating the audit log failed'),
+    );
+  }, AUDIT_ROTATION_CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**
@@ -87,6 +119,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const rootKeyFingerprint = rootKey.fingerprint();
   const clock = options.clock ?? systemClock;
   const keyPairs = createKeyPairPool(config, logger);
+  const auditLog = openAuditLog(config, logger);
+  const stopRotation = options.rotatesAuditLog === false ? () => {} : rotateAuditLogPeriodically(config, logger);
   const identities = new Identities(config.accounts);
   const services: Services = {
     store,
@@ -105,11 +139,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       workers: 1,
       workersConfigured: 1,
       workerRestarts: 0,
-      processes: [processFigures('worker', keyPairs.stats())],
+      processes: [processFigures('worker', keyPairs.stats(), auditLog?.status())],
     }));
   const rootKeySource = config.rootKey === undefined ? 'file' : 'config';
   const app = createKmsApp(services, {
     identities,
+    ...(auditLog && { auditLog }),
+    auditLogRequired: config.auditLogRequired,
     health: async () => {
       const [server, database] = await Promise.all([serverFigures(), databaseStatus(store, databasePath(config))]);
       return healthReport({ version, server, database, rootKey: { source: rootKeySource, fingerprint: rootKeyFingerprint } });
@@ -151,9 +187,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   return {
     url,
     services,
+    ...(auditLog && { auditLog }),
     async close() {
       clearInterval(sweeper);
+      stopRotation();
       await http.close(); // requests in flight finish before the store closes
+      await auditLog?.close();
       keyPairs.close();
       await store.close();
       logger.info('stopped');

@@ -5,9 +5,10 @@
  */
 import type { Logger } from 'pino';
 import { randomId } from '../crypto/random.js';
+import type { AccessControl } from '../domain/access.js';
 import type { Clock } from '../domain/clock.js';
 import { checkGrantTokens } from '../domain/grants.js';
-import { KmsError, messages, UnknownOperationException, UnsupportedOperationException, ValidationException } from '../errors.js';
+import { KMSInternalException, KmsError, messages, UnknownOperationException, UnsupportedOperationException, ValidationException } from '../errors.js';
 import type { RequestContext, Services } from '../operations/context.js';
 import { requestFacts } from '../operations/core/keys.js';
 import type { Registry } from '../operations/index.js';
@@ -15,6 +16,8 @@ import type { Authenticator } from '../protocol/authenticate.js';
 import { checkContentType, CONTENT_TYPE, operationName, parseBody, serializeOutput, toWire } from '../protocol/json11.js';
 import type { ServiceModel } from '../protocol/shapes.js';
 import type { Validator } from '../protocol/validate.js';
+import type { AuditLog } from './audit-log.js';
+import { auditRecord } from './audit-record.js';
 import { checkBrowserGuard } from './browser-guard.js';
 import { earlier, type AppResponse, type Exchange, type Stage } from './pipeline.js';
 
@@ -59,7 +62,30 @@ export function logRequest(logger: Logger): Stage {
 }
 
 /**
- * 3. Errors become AWS's wire form: a KmsError as itself, anything else as KMSInternalException
+ * 3. Every request that reached an operation, with a known caller, leaves one record in the
+ * audit log (audit-record.ts) before its response does: the stage waits for the record to be
+ * durably written (audit-log.ts). A record that cannot be written is logged; with
+ * `required`, the request then fails with KMSInternalException rather than go unaudited.
+ */
+export function audit(log: AuditLog | undefined, options: { model: ServiceModel; clock: Clock; logger: Logger; required: boolean }): Stage {
+  if (log === undefined) return (_exchange, next) => next();
+  return async (exchange, next) => {
+    await next();
+    const record = auditRecord(exchange, options.model, options.clock.now());
+    if (record === undefined) return;
+    try {
+      await log.append(JSON.stringify(record));
+    } catch (err) {
+      options.logger.error({ requestId: exchange.requestId, operation: record.eventName, err }, 'audit record not written');
+      if (!options.required) return;
+      exchange.error = new KMSInternalException(messages.internal);
+      exchange.response = errorResponse(exchange.error, exchange.requestId);
+    }
+  };
+}
+
+/**
+ * 4. Errors become AWS's wire form: a KmsError as itself, anything else as KMSInternalException
  * with a fixed message, logged with the request id and never sent.
  */
 export function mapErrors(logger: Logger): Stage {
@@ -78,7 +104,7 @@ export function mapErrors(logger: Logger): Stage {
 }
 
 /**
- * 4. Development mode (no signature verified) answers nothing a web page could send: a Host that
+ * 5. Development mode (no signature verified) answers nothing a web page could send: a Host that
  * is not loopback (DNS rebinding) or any Origin (browser-guard.ts). Off in authenticated mode.
  */
 export function guardBrowsers(enabled: boolean): Stage {
@@ -91,7 +117,7 @@ export function guardBrowsers(enabled: boolean): Stage {
 export type HealthReport = () => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 /**
- * 5. GET and HEAD /health: 200 with the server's figures as JSON. HEAD gets GET's answer, whose
+ * 6. GET and HEAD /health: 200 with the server's figures as JSON. HEAD gets GET's answer, whose
  * body node:http leaves out while keeping its Content-Length (RFC 9110, 9.3.2).
  */
 export function health(report: HealthReport | undefined): Stage {
@@ -106,7 +132,7 @@ export function health(report: HealthReport | undefined): Stage {
   };
 }
 
-/** 6. Every other request is an AWS call: `POST /`. */
+/** 7. Every other request is an AWS call: `POST /`. */
 export function route(): Stage {
   return (exchange, next) => {
     const { method, path } = exchange.request;
@@ -115,7 +141,7 @@ export function route(): Stage {
   };
 }
 
-/** 7. Bodies past the limit are refused (the HTTP layer stops reading them). */
+/** 8. Bodies past the limit are refused (the HTTP layer stops reading them). */
 export function limitBody(maxBodyBytes: number): Stage {
   return (exchange, next) => {
     if (exchange.request.oversized === true || exchange.request.body.length > maxBodyBytes) {
@@ -125,7 +151,7 @@ export function limitBody(maxBodyBytes: number): Stage {
   };
 }
 
-/** 8. The AWS JSON 1.1 media type. */
+/** 9. The AWS JSON 1.1 media type. */
 export function contentType(): Stage {
   return (exchange, next) => {
     checkContentType(exchange.request.headers['content-type']);
@@ -133,7 +159,7 @@ export function contentType(): Stage {
   };
 }
 
-/** 9. X-Amz-Target names an operation the model knows and Trent serves. */
+/** 10. X-Amz-Target names an operation the model knows and Trent serves. */
 export function target(registry: Registry, model: ServiceModel): Stage {
   return (exchange, next) => {
     const name = operationName(exchange.request.headers['x-amz-target']);
@@ -148,7 +174,7 @@ export function target(registry: Registry, model: ServiceModel): Stage {
 }
 
 /**
- * 10. Who is calling: the principal, and the account and region the request acts in. The
+ * 11. Who is calling: the principal, and the account and region the request acts in. The
  * authenticator reads the whole request (a signature covers its body) and the clock's time.
  */
 export function authenticate(authenticator: Authenticator, clock: Clock): Stage {
@@ -158,7 +184,7 @@ export function authenticate(authenticator: Authenticator, clock: Clock): Stage 
   };
 }
 
-/** 11. The JSON body (strict UTF-8). */
+/** 12. The JSON body (strict UTF-8). */
 export function parse(): Stage {
   return (exchange, next) => {
     exchange.body = parseBody(exchange.request.body);
@@ -166,7 +192,7 @@ export function parse(): Stage {
   };
 }
 
-/** 12. The model's shapes, with AWS's wording. */
+/** 13. The model's shapes, with AWS's wording. */
 export function validate(validator: Validator): Stage {
   return (exchange, next) => {
     exchange.input = validator.validate(earlier(exchange.operation, 'target').name, exchange.body);
@@ -175,7 +201,7 @@ export function validate(validator: Validator): Stage {
 }
 
 /**
- * 13. Every grant token the request carries (GrantTokens) names a grant that exists, in the
+ * 14. Every grant token the request carries (GrantTokens) names a grant that exists, in the
  * request's region: InvalidGrantTokenException otherwise (domain/grants.ts). The grants they
  * name count for every access decision of the request from here on.
  */
@@ -189,7 +215,7 @@ export function grantTokens(services: Pick<Services, 'store' | 'grantTokenSigner
 }
 
 /**
- * 14. Account-level actions (CreateKey, ListKeys, GenerateRandom, ...) are authorized here, on
+ * 15. Account-level actions (CreateKey, ListKeys, GenerateRandom, ...) are authorized here, on
  * `*`. Actions on keys and aliases are authorized where the operation resolves them
  * (operations/core/keys.ts), with the facts of that use.
  */
@@ -208,7 +234,25 @@ function grantTokensOf(input: Record<string, unknown>): readonly string[] {
   return Array.isArray(input.GrantTokens) ? (input.GrantTokens as string[]) : [];
 }
 
-/** 15. The operation's handler, and its output as the response. */
+/**
+ * Access control that notes the ARN of every key an access decision is made on, allowed or not:
+ * the keys the request used, which its audit record names as resources.
+ */
+function noteKeys(access: AccessControl, keyArns: string[]): AccessControl {
+  const authorize: AccessControl['authorize'] = (caller, action, resource, facts) => {
+    if (resource.type === 'key' && !keyArns.includes(resource.arn)) keyArns.push(resource.arn);
+    return access.authorize(caller, action, resource, facts);
+  };
+  return new Proxy(access, {
+    get(target, property) {
+      if (property === 'authorize') return authorize;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** 16. The operation's handler, and its output as the response. */
 export function dispatch(services: Services): Stage {
   return async (exchange) => {
     const operation = earlier(exchange.operation, 'target');
@@ -220,9 +264,10 @@ export function dispatch(services: Services): Stage {
       operation,
       grantTokens: grantTokensOf(input),
       tokenGrants: earlier(exchange.tokenGrants, 'grantTokens'),
-      services,
+      services: { ...services, access: noteKeys(services.access, exchange.keyArns) },
     };
     const output = await operation.handle(input, ctx);
+    exchange.output = output;
     exchange.response = awsResponse(200, serializeOutput(output), exchange.requestId);
   };
 }
