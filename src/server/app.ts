@@ -84,9 +84,9 @@ export function createApp(deps: AppDependencies): App {
   const { logger } = deps.services;
   const pipeline = compose([
     requestId(),
-    logRequest(logger),
-    audit(deps.auditLog, { model: deps.model, clock: deps.services.clock, logger, required: deps.auditLogRequired ?? false }),
-    mapErrors(logger),
+    logRequest(),
+    audit(deps.auditLog, { model: deps.model, clock: deps.services.clock, required: deps.auditLogRequired ?? false }),
+    mapErrors(),
     guardBrowsers(deps.developmentMode),
     health(deps.health),
     route(),
@@ -102,7 +102,7 @@ export function createApp(deps: AppDependencies): App {
   ]);
   return {
     async handle(request) {
-      const exchange = newExchange(request, randomId());
+      const exchange = newExchange(request, randomId(), logger);
       await pipeline(exchange);
       // mapErrors always answers; this guards a pipeline assembled without it.
       return exchange.response ?? { status: 500, headers: { 'x-amzn-requestid': exchange.requestId }, body: '' };

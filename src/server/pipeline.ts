@@ -7,6 +7,7 @@
  *
  * The list itself, which reads top to bottom as a request is handled, is in app.ts.
  */
+import type { Logger } from 'pino';
 import type { Caller } from '../domain/access.js';
 import type { Operation } from '../operations/context.js';
 import type { GrantRecord } from '../storage/types.js';
@@ -32,6 +33,8 @@ export interface AppResponse {
 export interface Exchange {
   readonly request: AppRequest;
   readonly requestId: string;
+  /** The server's logger with this request's id on every line it writes. */
+  readonly logger: Logger;
   /** process.hrtime.bigint() when the request arrived. */
   readonly started: bigint;
   response: AppResponse | undefined;
@@ -54,10 +57,11 @@ export interface Exchange {
 }
 
 /** A new exchange: every field there from the start, so the object keeps one shape through the stages. */
-export function newExchange(request: AppRequest, requestId: string): Exchange {
+export function newExchange(request: AppRequest, requestId: string, logger: Logger): Exchange {
   return {
     request,
     requestId,
+    logger: logger.child({ requestId }),
     started: process.hrtime.bigint(),
     response: undefined,
     error: undefined,

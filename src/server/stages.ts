@@ -3,7 +3,6 @@
  * built from what it needs (the logger, the registry, the model's validator, the authenticator,
  * access control, the services), never from module globals.
  */
-import type { Logger } from 'pino';
 import { randomId } from '../crypto/random.js';
 import type { AccessControl } from '../domain/access.js';
 import type { Clock } from '../domain/clock.js';
@@ -42,15 +41,17 @@ export function requestId(): Stage {
   };
 }
 
-/** 2. One log line per request (debug), naming no input or output member. */
-export function logRequest(logger: Logger): Stage {
+/**
+ * 2. One log line per request (debug), naming no input or output member. Every line logged for a
+ * request, here and in its operation, carries its requestId (the exchange's child logger).
+ */
+export function logRequest(): Stage {
   return async (exchange, next) => {
     await next();
+    const { error, logger } = exchange;
     if (!logger.isLevelEnabled('debug')) return;
-    const { error } = exchange;
     logger.debug(
       {
-        requestId: exchange.requestId,
         operation: exchange.operation?.name ?? '-',
         status: exchange.response?.status,
         ...(error instanceof KmsError && { error: error.type }),
@@ -67,7 +68,7 @@ export function logRequest(logger: Logger): Stage {
  * durably written (audit-log.ts). A record that cannot be written is logged; with
  * `required`, the request then fails with KMSInternalException rather than go unaudited.
  */
-export function audit(log: AuditLog | undefined, options: { model: ServiceModel; clock: Clock; logger: Logger; required: boolean }): Stage {
+export function audit(log: AuditLog | undefined, options: { model: ServiceModel; clock: Clock; required: boolean }): Stage {
   if (log === undefined) return (_exchange, next) => next();
   return async (exchange, next) => {
     await next();
@@ -76,7 +77,7 @@ export function audit(log: AuditLog | undefined, options: { model: ServiceModel;
     try {
       await log.append(JSON.stringify(record));
     } catch (err) {
-      options.logger.error({ requestId: exchange.requestId, operation: record.eventName, err }, 'audit record not written');
+      exchange.logger.error({ operation: record.eventName, err }, 'audit record not written');
       if (!options.required) return;
       exchange.error = new KMSInternalException(messages.internal);
       exchange.response = errorResponse(exchange.error, exchange.requestId);
@@ -88,7 +89,7 @@ export function audit(log: AuditLog | undefined, options: { model: ServiceModel;
  * 4. Errors become AWS's wire form: a KmsError as itself, anything else as KMSInternalException
  * with a fixed message, logged with the request id and never sent.
  */
-export function mapErrors(logger: Logger): Stage {
+export function mapErrors(): Stage {
   return async (exchange, next) => {
     try {
       await next();
@@ -97,7 +98,7 @@ export function mapErrors(logger: Logger): Stage {
       exchange.error = err;
       exchange.response = errorResponse(err, exchange.requestId);
       if (!(err instanceof KmsError)) {
-        logger.error({ requestId: exchange.requestId, operation: exchange.operation?.name ?? '-', err }, 'unexpected error');
+        exchange.logger.error({ operation: exchange.operation?.name ?? '-', err }, 'unexpected error');
       }
     }
   };
@@ -264,7 +265,7 @@ export function dispatch(services: Services): Stage {
       operation,
       grantTokens: grantTokensOf(input),
       tokenGrants: earlier(exchange.tokenGrants, 'grantTokens'),
-      services: { ...services, access: noteKeys(services.access, exchange.keyArns) },
+      services: { ...services, logger: exchange.logger, access: noteKeys(services.access, exchange.keyArns) },
     };
     const output = await operation.handle(input, ctx);
     exchange.output = output;

@@ -59,7 +59,7 @@ export async function decryptWithPrivateKey(
   const { privateKey } = await ctx.services.materials.privateKey(key);
   const plaintext = oaepDecrypt(privateKey, algorithm.hash ?? 'sha256', request.ciphertext);
   if (!plaintext) {
-    ctx.services.logger.debug({ requestId: ctx.requestId, cause: 'RSAES-OAEP decryption failed' }, 'ciphertext refused');
+    ctx.services.logger.debug({ cause: 'RSAES-OAEP decryption failed' }, 'ciphertext refused');
     throw new InvalidCiphertextException('');
   }
   return { key, plaintext, algorithm: algorithm.name };
