@@ -4,9 +4,11 @@
  *
  *   requestId      every response carries x-amzn-RequestId
  *   logRequest     one debug line per request, no member values
+ *   countRequests  Prometheus counters and latency by operation and error code
  *   audit          one CloudTrail-shaped record per request, durably written before it is answered
  *   mapErrors      KmsError -> its wire form; anything else -> KMSInternalException, logged
  *   guardBrowsers  development mode only: a loopback Host and no Origin (DNS rebinding, web pages)
+ *   metrics        GET /metrics (the Prometheus text format)
  *   health         GET / HEAD /health
  *   route          POST / (anything else: UnknownOperationException)
  *   limitBody      ValidationException past the body limit
@@ -38,6 +40,7 @@ import {
   authenticate,
   authorize,
   contentType,
+  countRequests,
   dispatch,
   grantTokens,
   guardBrowsers,
@@ -45,12 +48,15 @@ import {
   limitBody,
   logRequest,
   mapErrors,
+  metricsEndpoint,
   parse,
   requestId,
   route,
   target,
   validate,
   type HealthReport,
+  type MetricsText,
+  type RequestMetrics,
 } from './stages.js';
 
 export type { AppRequest, AppResponse } from './pipeline.js';
@@ -74,6 +80,10 @@ export interface AppDependencies {
   auditLog?: AuditLog;
   /** A request whose audit record cannot be written fails (KMSInternalException) instead. */
   auditLogRequired?: boolean;
+  /** Where requests are counted and timed (metrics.ts). */
+  metrics?: RequestMetrics;
+  /** The text GET /metrics answers (the whole server's, in a cluster). */
+  metricsText?: MetricsText;
 }
 
 export interface App {
@@ -85,9 +95,11 @@ export function createApp(deps: AppDependencies): App {
   const pipeline = compose([
     requestId(),
     logRequest(),
+    countRequests(deps.metrics),
     audit(deps.auditLog, { model: deps.model, clock: deps.services.clock, required: deps.auditLogRequired ?? false }),
     mapErrors(),
     guardBrowsers(deps.developmentMode),
+    metricsEndpoint(deps.metricsText),
     health(deps.health),
     route(),
     limitBody(deps.maxBodyBytes ?? MAX_BODY_BYTES),
@@ -118,7 +130,7 @@ export function createApp(deps: AppDependencies): App {
  */
 export function createKmsApp(
   services: Services,
-  options: Partial<Pick<AppDependencies, 'maxBodyBytes' | 'health' | 'auditLog' | 'auditLogRequired'>> & { identities?: Identities } = {},
+  options: Partial<Pick<AppDependencies, 'maxBodyBytes' | 'health' | 'auditLog' | 'auditLogRequired' | 'metrics' | 'metricsText'>> & { identities?: Identities } = {},
 ): App {
   const { identities, ...rest } = options;
   const authenticated = identities !== undefined && identities.accounts().length > 0;

@@ -21,6 +21,8 @@ import { version } from '../version.js';
 import { createKmsApp } from './app.js';
 import { AuditFile, AuditStdout, rotateIfLarge, type AuditLog } from './audit-log.js';
 import { openDataDir } from './data-dir.js';
+import { Metrics } from './metrics.js';
+import type { MetricsText } from './stages.js';
 import { databaseStatus, healthReport, processFigures, type ServerFigures } from './health.js';
 import { listen } from './node-http.js';
 
@@ -38,6 +40,10 @@ export interface StartOptions {
   logger?: Logger;
   /** The whole server's figures for /health (a cluster worker asks its primary); else this process alone. */
   serverFigures?: () => Promise<ServerFigures>;
+  /** This process's metrics (a cluster worker makes them so the primary can gather them). */
+  metrics?: Metrics;
+  /** The text of GET /metrics (a cluster worker asks its primary for the whole server's); else this process's. */
+  metricsText?: MetricsText;
   /** Whether this process rotates the audit log (the only process does; a cluster's primary does for its workers). */
   rotatesAuditLog?: boolean;
 }
@@ -115,7 +121,10 @@ export function stopOn(server: RunningServer, events: readonly string[]): () => 
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'trent' } }, pino.destination(2));
-  const { rootKey, store } = await openDataDir(config);
+  const metrics = options.metrics ?? new Metrics();
+  const opened = await openDataDir(config);
+  const rootKey = opened.rootKey;
+  const store = metrics.timedStore(opened.store);
   const rootKeyFingerprint = rootKey.fingerprint();
   const clock = options.clock ?? systemClock;
   const keyPairs = createKeyPairPool(config, logger);
@@ -141,11 +150,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       workerRestarts: 0,
       processes: [processFigures('worker', keyPairs.stats(), auditLog?.status())],
     }));
+  metrics.observe({ keyPairPool: () => keyPairs.stats(), keysByState: () => store.countKeysByState(), auditLog: () => auditLog?.status() });
   const rootKeySource = config.rootKey === undefined ? 'file' : 'config';
   const app = createKmsApp(services, {
     identities,
     ...(auditLog && { auditLog }),
     auditLogRequired: config.auditLogRequired,
+    metrics,
+    metricsText: options.metricsText ?? (async () => ({ contentType: metrics.contentType, body: await metrics.text() })),
     health: async () => {
       const [server, database] = await Promise.all([serverFigures(), databaseStatus(store, databasePath(config))]);
       return healthReport({ version, server, database, rootKey: { source: rootKeySource, fingerprint: rootKeyFingerprint } });

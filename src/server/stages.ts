@@ -62,8 +62,28 @@ export function logRequest(): Stage {
   };
 }
 
+/** What the metrics stage reports to (metrics.ts). */
+export interface RequestMetrics {
+  request(operation: string, errorCode: string, seconds: number): void;
+}
+
 /**
- * 3. Every request that reached an operation, with a known caller, leaves one record in the
+ * 3. Every AWS request answered is counted and timed, by operation and error code ("none" when
+ * it succeeded); GET /health and GET /metrics are not.
+ */
+export function countRequests(metrics: RequestMetrics | undefined): Stage {
+  if (metrics === undefined) return (_exchange, next) => next();
+  return async (exchange, next) => {
+    await next();
+    const { operation, error } = exchange;
+    if (operation === undefined && error === undefined) return;
+    const errorCode = error === undefined ? 'none' : error instanceof KmsError ? error.type : 'KMSInternalException';
+    metrics.request(operation?.name ?? '-', errorCode, elapsedMs(exchange.started) / 1000);
+  };
+}
+
+/**
+ * 4. Every request that reached an operation, with a known caller, leaves one record in the
  * audit log (audit-record.ts) before its response does: the stage waits for the record to be
  * durably written (audit-log.ts). A record that cannot be written is logged; with
  * `required`, the request then fails with KMSInternalException rather than go unaudited.
@@ -86,7 +106,7 @@ export function audit(log: AuditLog | undefined, options: { model: ServiceModel;
 }
 
 /**
- * 4. Errors become AWS's wire form: a KmsError as itself, anything else as KMSInternalException
+ * 5. Errors become AWS's wire form: a KmsError as itself, anything else as KMSInternalException
  * with a fixed message, logged with the request id and never sent.
  */
 export function mapErrors(): Stage {
@@ -105,7 +125,7 @@ export function mapErrors(): Stage {
 }
 
 /**
- * 5. Development mode (no signature verified) answers nothing a web page could send: a Host that
+ * 6. Development mode (no signature verified) answers nothing a web page could send: a Host that
  * is not loopback (DNS rebinding) or any Origin (browser-guard.ts). Off in authenticated mode.
  */
 export function guardBrowsers(enabled: boolean): Stage {
@@ -115,10 +135,22 @@ export function guardBrowsers(enabled: boolean): Stage {
   };
 }
 
+export type MetricsText = () => Promise<{ contentType: string; body: string }>;
+
+/** 7. GET (and HEAD) /metrics: the whole server's metrics in the Prometheus text format (metrics.ts). */
+export function metricsEndpoint(text: MetricsText | undefined): Stage {
+  return async (exchange, next) => {
+    const { method, path } = exchange.request;
+    if (text === undefined || (method !== 'GET' && method !== 'HEAD') || path.split('?')[0] !== '/metrics') return next();
+    const { contentType, body } = await text();
+    exchange.response = { status: 200, headers: { 'content-type': contentType }, body };
+  };
+}
+
 export type HealthReport = () => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 /**
- * 6. GET and HEAD /health: 200 with the server's figures as JSON. HEAD gets GET's answer, whose
+ * 8. GET and HEAD /health: 200 with the server's figures as JSON. HEAD gets GET's answer, whose
  * body node:http leaves out while keeping its Content-Length (RFC 9110, 9.3.2).
  */
 export function health(report: HealthReport | undefined): Stage {
@@ -133,7 +165,7 @@ export function health(report: HealthReport | undefined): Stage {
   };
 }
 
-/** 7. Every other request is an AWS call: `POST /`. */
+/** 9. Every other request is an AWS call: `POST /`. */
 export function route(): Stage {
   return (exchange, next) => {
     const { method, path } = exchange.request;
@@ -142,7 +174,7 @@ export function route(): Stage {
   };
 }
 
-/** 8. Bodies past the limit are refused (the HTTP layer stops reading them). */
+/** 10. Bodies past the limit are refused (the HTTP layer stops reading them). */
 export function limitBody(maxBodyBytes: number): Stage {
   return (exchange, next) => {
     if (exchange.request.oversized === true || exchange.request.body.length > maxBodyBytes) {
@@ -152,7 +184,7 @@ export function limitBody(maxBodyBytes: number): Stage {
   };
 }
 
-/** 9. The AWS JSON 1.1 media type. */
+/** 11. The AWS JSON 1.1 media type. */
 export function contentType(): Stage {
   return (exchange, next) => {
     checkContentType(exchange.request.headers['content-type']);
@@ -160,7 +192,7 @@ export function contentType(): Stage {
   };
 }
 
-/** 10. X-Amz-Target names an operation the model knows and Trent serves. */
+/** 12. X-Amz-Target names an operation the model knows and Trent serves. */
 export function target(registry: Registry, model: ServiceModel): Stage {
   return (exchange, next) => {
     const name = operationName(exchange.request.headers['x-amz-target']);
@@ -175,7 +207,7 @@ export function target(registry: Registry, model: ServiceModel): Stage {
 }
 
 /**
- * 11. Who is calling: the principal, and the account and region the request acts in. The
+ * 13. Who is calling: the principal, and the account and region the request acts in. The
  * authenticator reads the whole request (a signature covers its body) and the clock's time.
  */
 export function authenticate(authenticator: Authenticator, clock: Clock): Stage {
@@ -185,7 +217,7 @@ export function authenticate(authenticator: Authenticator, clock: Clock): Stage 
   };
 }
 
-/** 12. The JSON body (strict UTF-8). */
+/** 14. The JSON body (strict UTF-8). */
 export function parse(): Stage {
   return (exchange, next) => {
     exchange.body = parseBody(exchange.request.body);
@@ -193,7 +225,7 @@ export function parse(): Stage {
   };
 }
 
-/** 13. The model's shapes, with AWS's wording. */
+/** 15. The model's shapes, with AWS's wording. */
 export function validate(validator: Validator): Stage {
   return (exchange, next) => {
     exchange.input = validator.validate(earlier(exchange.operation, 'target').name, exchange.body);
@@ -202,7 +234,7 @@ export function validate(validator: Validator): Stage {
 }
 
 /**
- * 14. Every grant token the request carries (GrantTokens) names a grant that exists, in the
+ * 16. Every grant token the request carries (GrantTokens) names a grant that exists, in the
  * request's region: InvalidGrantTokenException otherwise (domain/grants.ts). The grants they
  * name count for every access decision of the request from here on.
  */
@@ -216,7 +248,7 @@ export function grantTokens(services: Pick<Services, 'store' | 'grantTokenSigner
 }
 
 /**
- * 15. Account-level actions (CreateKey, ListKeys, GenerateRandom, ...) are authorized here, on
+ * 17. Account-level actions (CreateKey, ListKeys, GenerateRandom, ...) are authorized here, on
  * `*`. Actions on keys and aliases are authorized where the operation resolves them
  * (operations/core/keys.ts), with the facts of that use.
  */
@@ -253,7 +285,7 @@ function noteKeys(access: AccessControl, keyArns: string[]): AccessControl {
   });
 }
 
-/** 16. The operation's handler, and its output as the response. */
+/** 18. The operation's handler, and its output as the response. */
 export function dispatch(services: Services): Stage {
   return async (exchange) => {
     const operation = earlier(exchange.operation, 'target');
