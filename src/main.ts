@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `trent` command. `trent serve` runs the server (in this process with --workers 1, else
- * as a node:cluster primary with one worker per core); client subcommands arrive with the
- * command-line issue. The server (SQLite, the logger, the crypto) is imported only when `serve`
+ * as a node:cluster primary with one worker per core); `trent audit tail|search` read the audit
+ * log (cli/audit.ts). The server (SQLite, the logger, the crypto) is imported only when `serve`
  * runs, so `--help`, `--version` and client subcommands start fast and need no native module.
  */
 import { Command } from 'commander';
@@ -30,5 +30,47 @@ program
       process.exit(1);
     }
   });
+
+const audit = program.command('audit').description('read the audit log (JSON lines in CloudTrail\'s record shape)');
+const auditFileOptions = (command: Command) =>
+  command
+    .option('--audit-log <file>', 'the audit log file (TRENT_AUDIT_LOG, default <data-dir>/audit.log)')
+    .option('--data-dir <dir>', "the server's data directory (TRENT_DATA_DIR, default ./.trent)");
+
+/** Runs a client command: its AuditCliError (no log, a bad time) is one line and exit code 1. */
+async function auditCommand(run: (cli: typeof import('./cli/audit.js')) => void): Promise<void> {
+  const cli = await import('./cli/audit.js');
+  try {
+    run(cli);
+  } catch (err) {
+    if (!(err instanceof cli.AuditCliError) && (err as NodeJS.ErrnoException).code === undefined) throw err;
+    process.stderr.write(`trent: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
+const warn = (line: string) => process.stderr.write(`${line}\n`);
+
+auditFileOptions(audit.command('tail').description('print the last records, and with --follow the new ones as they are written'))
+  .option('-n, --lines <n>', 'how many records', '10')
+  .option('-f, --follow', 'keep printing records as they are appended (across rotations)')
+  .action((flags: { auditLog?: string; dataDir?: string; lines: string; follow?: boolean }) =>
+    auditCommand((cli) => {
+      const count = Number(flags.lines);
+      if (!Number.isInteger(count) || count < 0) throw new cli.AuditCliError(`--lines must be a whole number, not '${flags.lines}'`);
+      for (const line of cli.tailAuditLog({ ...flags, count }, warn)) process.stdout.write(`${line}\n`);
+      if (flags.follow === true) cli.followAuditLog(flags, (line) => process.stdout.write(`${line}\n`));
+    }),
+  );
+
+auditFileOptions(audit.command('search').description('print the records that match every filter given, oldest first'))
+  .option('--key-id <id>', 'records naming this key (key id or key ARN) as a resource or in their request')
+  .option('--event-name <name>', 'records of this operation (CreateKey, Decrypt, ...)')
+  .option('--since <time>', 'records at or after TIME: ISO 8601 or an age (30s, 15m, 2h, 7d)')
+  .option('--until <time>', 'records at or before TIME')
+  .action((flags: import('./cli/audit.js').SearchOptions) =>
+    auditCommand((cli) => {
+      for (const line of cli.searchAuditLog(flags, Date.now(), warn)) process.stdout.write(`${line}\n`);
+    }),
+  );
 
 await program.parseAsync();

@@ -208,10 +208,3 @@ export async function rotateIfLarge(path: string, maxBytes: number, keep: number
   await syncDirectory(dirname(path));
   return true;
 }
-
-/** The files of an audit log, oldest first: `path.<n>` ... `path.1`, `path`. */
-export function auditLogFiles(path: string): string[] {
-  const rotated: string[] = [];
-  for (let i = 1; existsSync(`${path}.${i}`); i++) rotated.unshift(`${path}.${i}`);
-  return existsSync(path) ? [...rotated, path] : rotated;
-}
