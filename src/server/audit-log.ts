@@ -143,9 +143,9 @@ export class AuditFile extends BatchingLog {
       closeSync(this.fd);
       this.fd = undefined;
     }
-    const created = !existsSync(this.path);
     const fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
-    if (created) await syncDirectory(dirname(this.path)); // the new file's name survives a crash too
+    // On every (rare) open, so a file just created, here or by a rotation, keeps its name after a crash.
+    await syncDirectory(dirname(this.path));
     this.fd = fd;
     return fd;
   }

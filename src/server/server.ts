@@ -3,6 +3,7 @@
  * listener, and the timer that deletes keys whose deletion window has passed. Used by
  * `trent serve` and by the tests that need a whole server.
  */
+import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -57,7 +58,14 @@ export function openAuditLog(config: Config, logger: Logger): AuditLog | undefin
   const events = {
     onFailure: (err: unknown) => logger.error({ err, auditLog: config.auditLog }, 'writing the audit log failed'),
   };
-  return config.auditLog === '-' ? new AuditStdout(events) : new AuditFile(resolve(config.auditLog), events);
+  if (config.auditLog === '-') return new AuditStdout(events);
+  const path = resolve(config.auditLog);
+  try {
+    closeSync(openSync(path, 'a', 0o600)); // refuse to start on a log that cannot be written
+  } catch (err) {
+    throw new Error(`cannot open the audit log ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return new AuditFile(path, events);
 }
 
 /** Rotates the audit log file by size every AUDIT_ROTATION_CHECK_MS; returns the timer's stop. */
@@ -127,8 +135,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const store = metrics.timedStore(opened.store);
   const rootKeyFingerprint = rootKey.fingerprint();
   const clock = options.clock ?? systemClock;
-  const keyPairs = createKeyPairPool(config, logger);
   const auditLog = openAuditLog(config, logger);
+  const keyPairs = createKeyPairPool(config, logger);
   const stopRotation = options.rotatesAuditLog === false ? () => {} : rotateAuditLogPeriodically(config, logger);
   const identities = new Identities(config.accounts);
   const services: Services = {
