@@ -57,8 +57,9 @@ auditFileOptions(audit.command('tail').description('print the last records, and 
     auditCommand((cli) => {
       const count = Number(flags.lines);
       if (!Number.isInteger(count) || count < 0) throw new cli.AuditCliError(`--lines must be a whole number, not '${flags.lines}'`);
-      for (const line of cli.tailAuditLog({ ...flags, count }, warn)) process.stdout.write(`${line}\n`);
-      if (flags.follow === true) cli.followAuditLog(flags, (line) => process.stdout.write(`${line}\n`));
+      const { lines, position } = cli.tailAuditLog({ ...flags, count }, warn);
+      for (const line of lines) process.stdout.write(`${line}\n`);
+      if (flags.follow === true) cli.followAuditLog(flags, position, (line) => process.stdout.write(`${line}\n`));
     }),
   );
 

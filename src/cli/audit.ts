@@ -10,7 +10,7 @@
  * TRENT_DATA_DIR / ./.trent. TIME is ISO 8601 (`2026-12-03`, `2026-12-03T10:00:00Z`) or an age
  * (`30s`, `15m`, `2h`, `7d`). Records are printed as stored, one JSON object per line.
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface AuditFileOptions {
@@ -99,34 +99,67 @@ export function searchAuditLog(options: SearchOptions, now: number = Date.now(),
   return found;
 }
 
-/** The last `count` records of the log, across its rotated files. */
-export function tailAuditLog(options: AuditFileOptions & { count: number }, warn: (line: string) => void = () => {}): string[] {
-  const files = auditLogFiles(auditLogPath(options));
-  const last: string[] = [];
-  // Newest file first, until enough lines are found.
-  for (let i = files.length - 1; i >= 0 && last.length < options.count; i--) {
-    const lines = [...linesOf([files[i] as string], warn)].map((line) => line.text);
-    last.unshift(...lines.slice(Math.max(0, lines.length - (options.count - last.length))));
-  }
-  return last;
+/** Where a reader of the log stopped: the file (its inode) and the byte offset after its last whole line. */
+export interface LogPosition {
+  inode: number;
+  offset: number;
 }
 
 /**
- * Prints lines appended to the log from now on, following it across rotations, until the
- * returned function is called.
+ * The last `count` records of the log, across its rotated files, and the position just after
+ * them in the current file, where `followAuditLog` goes on without missing or repeating a line.
  */
-export function followAuditLog(options: AuditFileOptions, print: (line: string) => void, intervalMs = 250): () => void {
+export function tailAuditLog(options: AuditFileOptions & { count: number }, warn: (line: string) => void = () => {}): { lines: string[]; position: LogPosition } {
   const path = auditLogPath(options);
-  let inode = existsSync(path) ? statSync(path).ino : -1;
-  let offset = existsSync(path) ? statSync(path).size : 0;
+  const files = auditLogFiles(path);
+  let position: LogPosition = { inode: -1, offset: 0 };
+  const last: string[] = [];
+  // Newest file first, until enough lines are found.
+  for (let i = files.length - 1; i >= 0; i--) {
+    const file = files[i] as string;
+    const fd = openSync(file, 'r');
+    let text: string;
+    try {
+      const { ino, size } = fstatSync(fd);
+      const bytes = Buffer.alloc(size);
+      const read = size === 0 ? 0 : readSync(fd, bytes, 0, size, 0);
+      const whole = bytes.subarray(0, bytes.lastIndexOf(0x0a, read - 1) + 1); // a line still being written waits for the follower
+      if (file === path) position = { inode: ino, offset: whole.length };
+      text = whole.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+    if (last.length >= options.count) continue;
+    const lines: string[] = [];
+    for (const [index, line] of text.split('\n').entries()) {
+      if (line === '') continue;
+      try {
+        JSON.parse(line);
+        lines.push(line);
+      } catch {
+        warn(`trent audit: ${file}:${index + 1} is not a JSON record; skipped`);
+      }
+    }
+    last.unshift(...lines.slice(Math.max(0, lines.length - (options.count - last.length))));
+  }
+  return { lines: last, position };
+}
+
+/**
+ * Prints lines appended to the log after `from` (where tailAuditLog stopped), following it
+ * across rotations, until the returned function is called.
+ */
+export function followAuditLog(options: AuditFileOptions, from: LogPosition, print: (line: string) => void, intervalMs = 250): () => void {
+  const path = auditLogPath(options);
+  let { inode, offset } = from;
   let partial = '';
-  const readFrom = (file: string, from: number): number => {
+  const readFrom = (file: string, start: number): number => {
     const fd = openSync(file, 'r');
     try {
-      const size = statSync(file).size;
-      if (size <= from) return from;
-      const chunk = Buffer.alloc(size - from);
-      readSync(fd, chunk, 0, chunk.length, from);
+      const size = fstatSync(fd).size;
+      if (size <= start) return start;
+      const chunk = Buffer.alloc(size - start);
+      readSync(fd, chunk, 0, chunk.length, start);
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) if (line !== '') print(line);

@@ -66,7 +66,7 @@ describe('audit log: durability', { timeout: 60_000, skip: needsOwnServer('kills
       }
     };
     const load = [0, 1, 2, 3, 4, 5].map(worker);
-    await waitUntil(() => answered.size >= 300, '300 answered requests', 30_000);
+    await waitUntil(() => answered.size >= 300, '300 answered requests', 40_000);
     const acknowledged = [...answered];
     killed = true;
     for (const pid of serverProcesses(server.dataDir)) process.kill(pid, 'SIGKILL');
