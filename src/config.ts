@@ -23,6 +23,7 @@
  *                 TRENT_IDLE_TIMEOUT_MS      idleTimeoutMs       65000
  *   --audit-log   TRENT_AUDIT_LOG            auditLog            <dataDir>/audit.log ('-': stdout, 'off')
  *                 TRENT_AUDIT_LOG_REQUIRED   auditLogRequired    false (true: a request whose record cannot be written fails)
+ *                 TRENT_AUDIT_LOG_SYNC       auditLogSync        true (fdatasync before answering; false: survives kill -9, not power loss)
  *                 TRENT_AUDIT_LOG_MAX_BYTES  auditLogMaxBytes    104857600 (rotated past this size; 0: never)
  *                 TRENT_AUDIT_LOG_KEEP       auditLogKeep        5 rotated files
  *                                            accounts            none (development mode)
@@ -87,6 +88,8 @@ export interface Config {
   auditLog: string;
   /** When true, a request whose audit record cannot be written fails with KMSInternalException. */
   auditLogRequired: boolean;
+  /** fdatasync the audit log before answering (false: the page cache only, which survives kill -9 but not a power loss). */
+  auditLogSync: boolean;
   /** The audit log file is rotated once it reaches this size (0: never). */
   auditLogMaxBytes: number;
   /** Rotated audit log files kept (audit.log.1 ... audit.log.<keep>). */
@@ -241,6 +244,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   const logLevelPick = pick(undefined, 'TRENT_LOG_LEVEL', 'logLevel');
   const dataDir = str(flags.dataDir, 'TRENT_DATA_DIR', 'dataDir', './.trent');
   const auditRequiredPick = pick(undefined, 'TRENT_AUDIT_LOG_REQUIRED', 'auditLogRequired');
+  const auditSyncPick = pick(undefined, 'TRENT_AUDIT_LOG_SYNC', 'auditLogSync');
   const config: Config = {
     host: str(flags.host, 'TRENT_HOST', 'host', '127.0.0.1'),
     port: portPick ? port(portPick.value, portPick.source) : 4599,
@@ -265,6 +269,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     idleTimeoutMs: integer(undefined, 'TRENT_IDLE_TIMEOUT_MS', 'idleTimeoutMs', 1, 65_000),
     auditLog: str(flags.auditLog, 'TRENT_AUDIT_LOG', 'auditLog', join(dataDir, 'audit.log')),
     auditLogRequired: auditRequiredPick ? bool(auditRequiredPick.value, auditRequiredPick.source) : false,
+    auditLogSync: auditSyncPick ? bool(auditSyncPick.value, auditSyncPick.source) : true,
     auditLogMaxBytes: integer(undefined, 'TRENT_AUDIT_LOG_MAX_BYTES', 'auditLogMaxBytes', 0, 100 * 2 ** 20),
     auditLogKeep: integer(undefined, 'TRENT_AUDIT_LOG_KEEP', 'auditLogKeep', 1, 5),
     accounts: [],

@@ -58,6 +58,15 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+export interface AuditFileOptions {
+  /**
+   * fdatasync each batch before its lines count as written (the default). Without it a record
+   * is still in the kernel's page cache before the answer, so it survives kill -9 of Trent, but
+   * not a power loss or a kernel crash.
+   */
+  sync?: boolean;
+}
+
 export interface AuditLogEvents {
   /** A batch failed (the logger and the failure metric hear of it). */
   onFailure?: (err: unknown) => void;
@@ -123,11 +132,15 @@ abstract class BatchingLog implements AuditLog {
 export class AuditFile extends BatchingLog {
   private fd: number | undefined;
 
+  private readonly sync: boolean;
+
   constructor(
     private readonly path: string,
     events: AuditLogEvents = {},
+    options: AuditFileOptions = {},
   ) {
     super(path, events);
+    this.sync = options.sync ?? true;
   }
 
   /** The descriptor of the file now at `path`: opened (created 0600) on first use and after a rotation. */
@@ -156,7 +169,7 @@ export class AuditFile extends BatchingLog {
     // full disk) is an error rather than a second write that could interleave.
     const { bytesWritten: written } = await writeVector(fd, [data]);
     if (written !== data.length) throw Object.assign(new Error(`short write to the audit log (${written} of ${data.length} bytes)`), { code: 'ESHORTWRITE' });
-    await syncData(fd);
+    if (this.sync) await syncData(fd);
   }
 
   override async close(): Promise<void> {

@@ -65,7 +65,7 @@ export function openAuditLog(config: Config, logger: Logger): AuditLog | undefin
   } catch (err) {
     throw new Error(`cannot open the audit log ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return new AuditFile(path, events);
+  return new AuditFile(path, events, { sync: config.auditLogSync });
 }
 
 /** Rotates the audit log file by size every AUDIT_ROTATION_CHECK_MS; returns the timer's stop. */

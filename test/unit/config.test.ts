@@ -123,8 +123,9 @@ describe('audit log settings', () => {
     assert.equal(loadConfig({}, { TRENT_AUDIT_LOG: 'off' }).auditLog, 'off');
   });
   it('reads the rest from the environment', () => {
-    const config = loadConfig({}, { TRENT_AUDIT_LOG_REQUIRED: 'true', TRENT_AUDIT_LOG_MAX_BYTES: '0', TRENT_AUDIT_LOG_KEEP: '2' });
-    assert.deepEqual([config.auditLogRequired, config.auditLogMaxBytes, config.auditLogKeep], [true, 0, 2]);
+    assert.equal(loadConfig({}, {}).auditLogSync, true);
+    const config = loadConfig({}, { TRENT_AUDIT_LOG_REQUIRED: 'true', TRENT_AUDIT_LOG_SYNC: 'false', TRENT_AUDIT_LOG_MAX_BYTES: '0', TRENT_AUDIT_LOG_KEEP: '2' });
+    assert.deepEqual([config.auditLogRequired, config.auditLogSync, config.auditLogMaxBytes, config.auditLogKeep], [true, false, 0, 2]);
   });
   it('refuses a required audit log that is off', () => {
     assert.throws(() => loadConfig({}, { TRENT_AUDIT_LOG: 'off', TRENT_AUDIT_LOG_REQUIRED: 'true' }), /auditLogRequired is true but the audit log is off/);
