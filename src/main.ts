@@ -38,10 +38,10 @@ const auditFileOptions = (command: Command) =>
     .option('--data-dir <dir>', "the server's data directory (TRENT_DATA_DIR, default ./.trent)");
 
 /** Runs a client command: its AuditCliError (no log, a bad time) is one line and exit code 1. */
-async function auditCommand(run: (cli: typeof import('./cli/audit.js')) => void): Promise<void> {
+async function auditCommand(run: (cli: typeof import('./cli/audit.js')) => void | Promise<void>): Promise<void> {
   const cli = await import('./cli/audit.js');
   try {
-    run(cli);
+    await run(cli);
   } catch (err) {
     if (!(err instanceof cli.AuditCliError) && (err as NodeJS.ErrnoException).code === undefined) throw err;
     process.stderr.write(`trent: ${(err as Error).message}\n`);
@@ -69,9 +69,7 @@ auditFileOptions(audit.command('search').description('print the records that mat
   .option('--since <time>', 'records at or after TIME: ISO 8601 or an age (30s, 15m, 2h, 7d)')
   .option('--until <time>', 'records at or before TIME')
   .action((flags: import('./cli/audit.js').SearchOptions) =>
-    auditCommand((cli) => {
-      for (const line of cli.searchAuditLog(flags, Date.now(), warn)) process.stdout.write(`${line}\n`);
-    }),
+    auditCommand((cli) => cli.searchAuditLog(flags, (line) => process.stdout.write(`${line}\n`), Date.now(), warn)),
   );
 
 await program.parseAsync();

@@ -10,7 +10,8 @@
  * TRENT_DATA_DIR / ./.trent. TIME is ISO 8601 (`2026-12-03`, `2026-12-03T10:00:00Z`) or an age
  * (`30s`, `15m`, `2h`, `7d`). Records are printed as stored, one JSON object per line.
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 
 export interface AuditFileOptions {
@@ -60,15 +61,17 @@ interface AuditLine {
   record: Record<string, unknown>;
 }
 
-function* linesOf(files: readonly string[], warn: (line: string) => void): Generator<AuditLine> {
+/** The records of `files` in order, read as streams (a log may be hundreds of MiB). */
+async function* linesOf(files: readonly string[], warn: (line: string) => void): AsyncGenerator<AuditLine> {
   for (const file of files) {
-    const lines = readFileSync(file, 'utf8').split('\n');
-    for (const [index, text] of lines.entries()) {
+    let number = 0;
+    for await (const text of createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity })) {
+      number++;
       if (text === '') continue;
       try {
         yield { text, record: JSON.parse(text) as Record<string, unknown> };
       } catch {
-        warn(`trent audit: ${file}:${index + 1} is not a JSON record; skipped`);
+        warn(`trent audit: ${file}:${number} is not a JSON record; skipped`);
       }
     }
   }
@@ -83,20 +86,18 @@ function concernsKey(record: Record<string, unknown>, keyId: string): boolean {
   return ['keyId', 'sourceKeyId', 'destinationKeyId', 'targetKeyId'].some((member) => parameters[member] === keyId);
 }
 
-/** The stored lines of every record matching `options`, oldest first. */
-export function searchAuditLog(options: SearchOptions, now: number = Date.now(), warn: (line: string) => void = () => {}): string[] {
+/** Prints (`print`) the stored line of every record matching `options`, oldest first. */
+export async function searchAuditLog(options: SearchOptions, print: (line: string) => void, now: number = Date.now(), warn: (line: string) => void = () => {}): Promise<void> {
   const since = options.since === undefined ? undefined : parseTime(options.since, now);
   const until = options.until === undefined ? undefined : parseTime(options.until, now);
-  const found: string[] = [];
-  for (const { text, record } of linesOf(auditLogFiles(auditLogPath(options)), warn)) {
+  for await (const { text, record } of linesOf(auditLogFiles(auditLogPath(options)), warn)) {
     if (options.eventName !== undefined && record.eventName !== options.eventName) continue;
     if (options.keyId !== undefined && !concernsKey(record, options.keyId)) continue;
     const time = typeof record.eventTime === 'string' ? Date.parse(record.eventTime) : NaN;
     if (since !== undefined && !(time >= since)) continue;
     if (until !== undefined && !(time <= until)) continue;
-    found.push(text);
+    print(text);
   }
-  return found;
 }
 
 /** Where a reader of the log stopped: the file (its inode) and the byte offset after its last whole line. */
@@ -115,34 +116,60 @@ export function tailAuditLog(options: AuditFileOptions & { count: number }, warn
   let position: LogPosition = { inode: -1, offset: 0 };
   const last: string[] = [];
   // Newest file first, until enough lines are found.
-  for (let i = files.length - 1; i >= 0; i--) {
+  for (let i = files.length - 1; i >= 0 && (last.length < options.count || position.inode === -1); i--) {
     const file = files[i] as string;
     const fd = openSync(file, 'r');
-    let text: string;
     try {
       const { ino, size } = fstatSync(fd);
-      const bytes = Buffer.alloc(size);
-      const read = size === 0 ? 0 : readSync(fd, bytes, 0, size, 0);
-      const whole = bytes.subarray(0, bytes.lastIndexOf(0x0a, read - 1) + 1); // a line still being written waits for the follower
-      if (file === path) position = { inode: ino, offset: whole.length };
-      text = whole.toString('utf8');
+      const { lines, end } = lastLines(fd, size, options.count - last.length);
+      if (file === path) position = { inode: ino, offset: end };
+      const records = lines.filter((line, index) => {
+        try {
+          JSON.parse(line);
+          return true;
+        } catch {
+          warn(`trent audit: ${file}: line ${index + 1} of the last ${lines.length} is not a JSON record; skipped`);
+          return false;
+        }
+      });
+      last.unshift(...records);
     } finally {
       closeSync(fd);
     }
-    if (last.length >= options.count) continue;
-    const lines: string[] = [];
-    for (const [index, line] of text.split('\n').entries()) {
-      if (line === '') continue;
-      try {
-        JSON.parse(line);
-        lines.push(line);
-      } catch {
-        warn(`trent audit: ${file}:${index + 1} is not a JSON record; skipped`);
-      }
-    }
-    last.unshift(...lines.slice(Math.max(0, lines.length - (options.count - last.length))));
   }
   return { lines: last, position };
+}
+
+const BLOCK = 64 * 1024;
+
+/**
+ * The last `count` whole lines of an open file, read backwards a block at a time (a log may be
+ * hundreds of MiB), and the offset just after the last whole line (a line still being written,
+ * with no line feed yet, is left for the follower).
+ */
+function lastLines(fd: number, size: number, count: number): { lines: string[]; end: number } {
+  const chunks: Buffer[] = [];
+  let start = size;
+  let end = -1;
+  let newlines = 0;
+  while (start > 0) {
+    const from = Math.max(0, start - BLOCK);
+    const block = Buffer.alloc(start - from);
+    readSync(fd, block, 0, block.length, from);
+    chunks.unshift(block);
+    if (end === -1) {
+      const last = block.lastIndexOf(0x0a);
+      if (last !== -1) end = from + last + 1;
+    }
+    for (const byte of block) if (byte === 0x0a) newlines++;
+    start = from;
+    if (end !== -1 && newlines > count) break; // one more than needed: the first may be cut
+  }
+  if (end === -1) return { lines: [], end: 0 };
+  const text = Buffer.concat(chunks).subarray(0, end - start).toString('utf8');
+  const lines = text.split('\n').slice(0, -1);
+  if (start > 0) lines.shift(); // cut by the block boundary
+  return { lines: count === 0 ? [] : lines.slice(-count).filter((line) => line !== ''), end };
 }
 
 /**

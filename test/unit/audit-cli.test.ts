@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { tailAuditLog } from '../../src/cli/audit.js';
 import { AuditFile, rotateIfLarge } from '../../src/server/audit-log.js';
 import { createTestApp, type TestApp } from '../helpers/in-process.js';
 import { waitUntil } from '../helpers/processes.js';
@@ -72,6 +73,17 @@ describe('trent audit', () => {
   it('tail -n: the last records, across the rotated file', async () => {
     assert.deepEqual(names(await trent('tail', '-n', '5')), ['Encrypt', 'CreateKey', 'Encrypt', 'ReEncrypt', 'DescribeKey']);
     assert.equal((await trent('tail')).length, 6);
+  });
+
+  it('tail of a large log: read backwards across blocks, exactly the last lines, and where they end', () => {
+    const big = join(dir, 'big.log');
+    const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ eventName: `E${i}`, pad: 'z'.repeat(i % 150) }));
+    writeFileSync(big, `${lines.join('\n')}\n{"eventName":"half-writ`);
+    for (const count of [0, 1, 7, 1500, 2999, 3000, 5000]) {
+      const tail = tailAuditLog({ auditLog: big, count });
+      assert.deepEqual(tail.lines, count === 0 ? [] : lines.slice(-count), `-n ${count}`);
+      assert.equal(tail.position.offset, Buffer.byteLength(`${lines.join('\n')}\n`), 'the line being written is left for --follow');
+    }
   });
 
   it('a bad time or a missing log: one line on stderr, exit code 1', async () => {
