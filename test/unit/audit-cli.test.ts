@@ -86,6 +86,14 @@ describe('trent audit', () => {
     }
   });
 
+  it('tail: a line cut by a block boundary is never printed as a record', () => {
+    // Lines of exactly 1,000 bytes: the last 64 KiB block holds 66 whole lines and the end of a 67th.
+    const cut = join(dir, 'cut.log');
+    const lines = Array.from({ length: 300 }, (_, i) => JSON.stringify({ eventName: `E${String(i).padStart(3, '0')}`, pad: '' }).padEnd(999, ' '));
+    writeFileSync(cut, `${lines.join('\n')}\n`);
+    for (const count of [65, 66, 67]) assert.deepEqual(tailAuditLog({ auditLog: cut, count }).lines, lines.slice(-count), `-n ${count}`);
+  });
+
   it('a bad time or a missing log: one line on stderr, exit code 1', async () => {
     await assert.rejects(run(process.execPath, [MAIN, 'audit', 'search', '--since', 'yesterday', '--audit-log', path]), (err: { code: number; stderr: string }) => {
       assert.equal(err.code, 1);
