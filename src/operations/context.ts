@@ -53,6 +53,11 @@ export interface OperationTraits<N extends OperationName> {
   actions?: readonly [KmsAction, ...KmsAction[]];
   /** For account-level actions, the condition values of the request (CreateKey's KeySpec, ...). */
   facts?: (input: KmsOperations[N]['input']) => AccessFacts;
+  /**
+   * Member paths that must never be logged or audited though the model does not mark them
+   * sensitive (CreateGrant's GrantToken); the registry adds the model's own.
+   */
+  sensitive?: { input?: readonly string[]; output?: readonly string[] };
 }
 
 export type Handler<N extends OperationName> = (

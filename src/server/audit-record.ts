@@ -10,8 +10,9 @@
  * - blobs of any kind: plaintexts, data keys, private keys, ciphertexts, public keys, messages,
  *   signatures, MACs, shared secrets, CiphertextForRecipient, attestation documents. CloudTrail
  *   omits them all, secret or not;
- * - strings the model marks sensitive;
- * - grant tokens (a request's GrantTokens, CreateGrant's GrantToken), which stand for a grant.
+ * - the operation's sensitive members (operations/context.ts: the model's sensitive strings and
+ *   what the operation declares, such as CreateGrant's GrantToken);
+ * - a request's GrantTokens, which stand for grants.
  */
 import { randomId } from '../crypto/random.js';
 import type { Principal } from '../domain/access.js';
@@ -19,8 +20,11 @@ import { KmsError, KMSInternalException, messages } from '../errors.js';
 import type { ServiceModel } from '../protocol/shapes.js';
 import type { Exchange } from './pipeline.js';
 
-/** Members that are credentials of a kind, though the model does not mark them sensitive. */
-const SECRET_MEMBERS: ReadonlySet<string> = new Set(['GrantToken', 'GrantTokens']);
+/**
+ * A request's GrantTokens, in every operation that takes them: each stands for its grant, so
+ * none is written (CreateGrant declares the GrantToken it answers with as sensitive).
+ */
+const GRANT_TOKENS = 'GrantTokens';
 
 export interface AuditUserIdentity {
   type: 'Root' | 'IAMUser' | 'AssumedRole';
@@ -105,30 +109,33 @@ const lowerCamel = (member: string) => member.charAt(0).toLowerCase() + member.s
 
 /**
  * `value` as CloudTrail shows a value of shape `shapeName`: structure members renamed to
- * lowerCamelCase, blobs, sensitive strings and grant tokens left out (undefined when nothing is
- * left of it).
+ * lowerCamelCase; blobs, strings the model marks sensitive and the member paths in `sensitive`
+ * (the operation's declaration: `Plaintext`, `Items.member.Secret`, as sensitivePaths names
+ * them) left out. Undefined when nothing is left of it.
  */
-export function auditView(model: ServiceModel, shapeName: string, value: unknown): unknown {
+export function auditView(model: ServiceModel, shapeName: string, value: unknown, sensitive: readonly string[] = [], path = ''): unknown {
   const shape = Object.hasOwn(model.shapes, shapeName) ? model.shapes[shapeName] : undefined;
-  if (shape === undefined || value === undefined || value === null) return undefined;
+  if (shape === undefined || value === undefined || value === null || (path !== '' && sensitive.includes(path))) return undefined;
   switch (shape.type) {
     case 'structure': {
       if (typeof value !== 'object') return undefined;
       const out: Record<string, unknown> = {};
       for (const [member, memberShape] of Object.entries(shape.members)) {
-        if (SECRET_MEMBERS.has(member) || !Object.hasOwn(value, member)) continue;
-        const view = auditView(model, memberShape, (value as Record<string, unknown>)[member]);
+        if ((path === '' && member === GRANT_TOKENS) || !Object.hasOwn(value, member)) continue;
+        const view = auditView(model, memberShape, (value as Record<string, unknown>)[member], sensitive, path === '' ? member : `${path}.${member}`);
         if (view !== undefined) out[lowerCamel(member)] = view;
       }
       return out;
     }
     case 'list':
-      return Array.isArray(value) ? value.map((item) => auditView(model, shape.member, item)).filter((item) => item !== undefined) : undefined;
+      return Array.isArray(value)
+        ? value.map((item) => auditView(model, shape.member, item, sensitive, `${path}.member`)).filter((item) => item !== undefined)
+        : undefined;
     case 'map': {
       if (typeof value !== 'object') return undefined;
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(value)) {
-        const view = auditView(model, shape.value, item);
+        const view = auditView(model, shape.value, item, sensitive, `${path}.value`);
         if (view !== undefined) out[key] = view;
       }
       return out;
@@ -182,9 +189,9 @@ export function auditRecord(exchange: Exchange, model: ServiceModel, now: number
     userAgent: exchange.request.headers['user-agent'] ?? '',
     ...(error && { errorCode: error.type }),
     ...(error && error.message !== '' && { errorMessage: error.message }),
-    requestParameters: shapes === undefined ? null : nonEmpty(auditView(model, shapes.input, input)),
+    requestParameters: shapes === undefined ? null : nonEmpty(auditView(model, shapes.input, input, operation.sensitive.input)),
     // CloudTrail writes null for reads and cryptographic operations; changes show what they made.
-    responseElements: operation.readOnly || shapes?.output === undefined ? null : nonEmpty(auditView(model, shapes.output, output)),
+    responseElements: operation.readOnly || shapes?.output === undefined ? null : nonEmpty(auditView(model, shapes.output, output, operation.sensitive.output)),
     ...(typeof materialId === 'string' && { additionalEventData: { keyMaterialId: materialId } }),
     requestID: exchange.requestId,
     eventID: randomId(),

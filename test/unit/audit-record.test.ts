@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { AuditLog, AuditLogStatus } from '../../src/server/audit-log.js';
-import { cloudTrailDate } from '../../src/server/audit-record.js';
+import type { ServiceModel } from '../../src/protocol/shapes.js';
+import { auditView, cloudTrailDate } from '../../src/server/audit-record.js';
 import { b64, createTestApp, keyArn } from '../helpers/in-process.js';
 import { ALICE, BOB, ROOT, TEST_ACCOUNTS } from '../helpers/sigv4.js';
 
@@ -197,6 +198,44 @@ describe('audit record: no secret, blob or grant token', () => {
     }
     const decrypt = log.records().find((r) => r.eventName === 'Decrypt');
     assert.equal(decrypt?.requestParameters, null, 'Decrypt without a context or key id shows no parameters, as CloudTrail');
+  });
+});
+
+describe('auditView: what a record shows of a value', () => {
+  const model: ServiceModel = {
+    operations: {},
+    shapes: {
+      Input: { type: 'structure', members: { KeyId: 'Text', Password: 'Secret', Items: 'ItemList', Labels: 'LabelMap', Blob: 'Bytes', Count: 'Int', On: 'Bool', GrantTokens: 'TextList' } },
+      Item: { type: 'structure', members: { Name: 'Text', Token: 'Text' } },
+      ItemList: { type: 'list', member: 'Item' },
+      LabelMap: { type: 'map', key: 'Text', value: 'Text' },
+      TextList: { type: 'list', member: 'Text' },
+      Text: { type: 'string' },
+      Secret: { type: 'string', sensitive: true },
+      Bytes: { type: 'blob' },
+      Int: { type: 'integer' },
+      Bool: { type: 'boolean' },
+    },
+  };
+  it('renames members, drops blobs, sensitive strings, declared paths and grant tokens, and values of the wrong type', () => {
+    const value = {
+      KeyId: 'k',
+      Password: 'hunter2',
+      Items: [{ Name: 'a', Token: 't1' }, { Name: 'b', Token: 't2' }],
+      Labels: { x: 'y' },
+      Blob: 'AAAA',
+      Count: { not: 'a number' },
+      On: true,
+      GrantTokens: ['token'],
+      Unknown: 'member',
+    };
+    assert.deepEqual(auditView(model, 'Input', value, ['Items.member.Token']), {
+      keyId: 'k',
+      items: [{ name: 'a' }, { name: 'b' }],
+      labels: { x: 'y' },
+      on: true,
+    });
+    assert.deepEqual(auditView(model, 'Input', { Labels: { x: 'y' } }, ['Labels.value']), { labels: {} });
   });
 });
 
