@@ -54,3 +54,26 @@ describe('GET /metrics', { timeout: 60_000, skip: needsOwnServer('counts what it
     }
   });
 });
+
+describe('GET /metrics of one process', { timeout: 60_000, skip: needsOwnServer('counts what it did') }, () => {
+  const server = useOwnServer({ env: { TRENT_WORKERS: '1', TRENT_KEY_PAIR_POOL: '0,ECC_NIST_P256=1' } });
+
+  it('answers from its own registry, and HEAD /metrics with no body', async () => {
+    const client = kmsClient(server.url);
+    try {
+      await client.send(new CreateKeyCommand({}));
+      await client.send(new DescribeKeyCommand({ KeyId: 'alias/none' })).catch(() => undefined);
+      const families = parsePrometheusText(await (await fetch(`${server.url}/metrics`)).text());
+      assert.equal(sampleValue(families, 'trent_requests_total', { operation: 'CreateKey', error_code: 'none' }), 1);
+      assert.equal(sampleValue(families, 'trent_requests_total', { operation: 'DescribeKey', error_code: 'NotFoundException' }), 1);
+      assert.equal(sampleValue(families, 'trent_key_pair_pool_target', { spec: 'ECC_NIST_P256' }), 1);
+      assert.equal(sampleValue(families, 'trent_keys', { state: 'Enabled' }), 1);
+      const head = await fetch(`${server.url}/metrics`, { method: 'HEAD' });
+      assert.equal(head.status, 200);
+      assert.match(head.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+      assert.equal(await head.text(), '');
+    } finally {
+      client.destroy();
+    }
+  });
+});
