@@ -105,6 +105,17 @@ export function cloudTrailDate(epochSeconds: number): string {
   return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}, ${hour}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} ${d.getUTCHours() < 12 ? 'AM' : 'PM'}`;
 }
 
+/**
+ * Request parameters CloudTrail writes even when the request left them out: "The CloudTrail log
+ * entry for a Decrypt operation always includes the encryptionAlgorithm in the
+ * requestParameters even if the encryption algorithm wasn't specified in the request" (KMS
+ * Developer Guide, ct-decrypt); its Encrypt example shows the same default.
+ */
+const DEFAULT_PARAMETERS: Readonly<Record<string, Record<string, string>>> = {
+  Decrypt: { encryptionAlgorithm: 'SYMMETRIC_DEFAULT' },
+  Encrypt: { encryptionAlgorithm: 'SYMMETRIC_DEFAULT' },
+};
+
 const lowerCamel = (member: string) => member.charAt(0).toLowerCase() + member.slice(1);
 
 /**
@@ -189,7 +200,7 @@ export function auditRecord(exchange: Exchange, model: ServiceModel, now: number
     userAgent: exchange.request.headers['user-agent'] ?? '',
     ...(error && { errorCode: error.type }),
     ...(error && error.message !== '' && { errorMessage: error.message }),
-    requestParameters: shapes === undefined ? null : nonEmpty(auditView(model, shapes.input, input, operation.sensitive.input)),
+    requestParameters: shapes === undefined ? null : nonEmpty({ ...DEFAULT_PARAMETERS[operation.name], ...(auditView(model, shapes.input, input, operation.sensitive.input) as object) }),
     // CloudTrail writes null for reads and cryptographic operations; changes show what they made.
     responseElements: operation.readOnly || shapes?.output === undefined ? null : nonEmpty(auditView(model, shapes.output, output, operation.sensitive.output)),
     ...(typeof materialId === 'string' && { additionalEventData: { keyMaterialId: materialId } }),

@@ -197,7 +197,9 @@ describe('audit record: no secret, blob or grant token', () => {
       for (const form of [secret, ...forms(secret)]) assert.ok(!text.includes(form), `a secret (${form.slice(0, 12)}...) is in the audit log`);
     }
     const decrypt = log.records().find((r) => r.eventName === 'Decrypt');
-    assert.equal(decrypt?.requestParameters, null, 'Decrypt without a context or key id shows no parameters, as CloudTrail');
+    assert.deepEqual(decrypt?.requestParameters, { encryptionAlgorithm: 'SYMMETRIC_DEFAULT' }, 'CloudTrail always shows the algorithm of a Decrypt (ct-decrypt)');
+    const encrypt = log.records().find((r) => r.eventName === 'Encrypt');
+    assert.deepEqual(encrypt?.requestParameters, { keyId: symmetric.keyId, encryptionAlgorithm: 'SYMMETRIC_DEFAULT' });
   });
 });
 
