@@ -36,6 +36,7 @@ const services: Services = {
   clock: systemClock,
   config: { defaultAccount: '111122223333', defaultRegion: 'us-east-1', allowSm2Everywhere: false },
   logger: pino({ level: 'silent' }),
+  attestationRoots: [], // no Recipient in this benchmark
 };
 
 const request = (operation: string, input: object) => ({

@@ -2,10 +2,17 @@
  * In-process cost of the request hot paths, without HTTP, side by side in one run: the whole
  * app pipeline per operation (SQLite store, as served), and its parts: key lookup, envelope
  * seal/open, request validation, response serialisation, and the SigV4 verification an
- * authenticated server adds. Prints microseconds per call and each part's share of an Encrypt.
+ * authenticated server adds, and a Recipient's cost (attestation document verification, the CMS
+ * envelope to an RSA-2048 enclave key). Prints microseconds per call and each part's share of an
+ * Encrypt.
  * Usage: npm run bench:hot-paths
  */
-import { randomBytes, createSecretKey } from 'node:crypto';
+import { randomBytes, createSecretKey, generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createDocument, initRoot } from '../src/cli/attestation-kit.js';
+import { parsePemCertificates } from '../src/crypto/certificate-chain.js';
+import { envelopeFor } from '../src/crypto/cms.js';
+import { verifyAttestationDocument } from '../src/domain/attestation.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +30,7 @@ import { validateInput } from '../src/protocol/validate.js';
 import type { Services } from '../src/operations/context.js';
 import { createKmsApp } from '../src/server/app.js';
 import { accessControlFor } from '../src/domain/access.js';
+import { loadAttestationRoots } from '../src/domain/attestation-roots.js';
 import { Identities } from '../src/domain/identities.js';
 import { SigV4Authenticator } from '../src/protocol/authenticate.js';
 import { prepare } from './load.js';
@@ -31,6 +39,9 @@ import { SqliteStore } from '../src/storage/sqlite.js';
 const dir = mkdtempSync(join(tmpdir(), 'trent-hot-'));
 const store = new SqliteStore(join(dir, 'trent.db'));
 const rootKey = RootKey.fromBytes(randomBytes(32));
+const kit = await initRoot(join(dir, 'kit'));
+const enclave = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const document = await createDocument({ rootDir: join(dir, 'kit'), publicKey: enclave.publicKey.export({ type: 'spki', format: 'der' }) });
 const services: Services = {
   store,
   materials: new KeyMaterials(store, rootKey),
@@ -38,6 +49,7 @@ const services: Services = {
   grantTokenSigner: GrantTokenSigner.fromRootKey(rootKey),
   access: accessControlFor(store, systemClock),
   clock: systemClock,
+  attestationRoots: [...loadAttestationRoots(undefined), ...parsePemCertificates(readFileSync(kit.rootPem, 'utf8'))],
   config: { defaultAccount: '111122223333', defaultRegion: 'us-east-1', allowSm2Everywhere: false },
   logger: pino({ level: 'silent' }),
 };
@@ -83,6 +95,12 @@ const rows: Array<[string, number]> = [
   ['app: Decrypt', await microseconds(() => app.handle(request('Decrypt', { CiphertextBlob, EncryptionContext: { app: 'bench' } })))],
   ['app: GenerateDataKey AES_256', await microseconds(() => app.handle(request('GenerateDataKey', { KeyId: keyId, KeySpec: 'AES_256' })))],
   ['app: GenerateDataKeyPair ECC_NIST_P256', await microseconds(() => app.handle(request('GenerateDataKeyPair', { KeyId: keyId, KeyPairSpec: 'ECC_NIST_P256' })))],
+  [
+    'app: GenerateDataKey AES_256 + Recipient',
+    await microseconds(() => app.handle(request('GenerateDataKey', { KeyId: keyId, KeySpec: 'AES_256', Recipient: { AttestationDocument: document.toString('base64') } }))),
+  ],
+  ['attestation document verification', await microseconds(() => verifyAttestationDocument(document, services.attestationRoots, Date.now()))],
+  ['CMS envelope to an RSA-2048 key', await microseconds(() => envelopeFor(enclave.publicKey, plaintext))],
   ['app: DescribeKey', await microseconds(() => app.handle(request('DescribeKey', { KeyId: keyId })))],
   ['key lookup (SQLite getKey)', await microseconds(() => store.getKey(scope, keyId))],
   ['envelope seal (32 bytes + context)', await microseconds(() => seal(material, { keyId, materialVersion: 1 }, plaintext, { app: 'bench' }))],

@@ -26,6 +26,7 @@
  *                 TRENT_AUDIT_LOG_SYNC       auditLogSync        true (fdatasync before answering; false: survives kill -9, not power loss)
  *                 TRENT_AUDIT_LOG_MAX_BYTES  auditLogMaxBytes    104857600 (rotated past this size; 0: never)
  *                 TRENT_AUDIT_LOG_KEEP       auditLogKeep        5 rotated files
+ *                 TRENT_ATTESTATION_ROOTS    attestationRoots    the AWS Nitro Enclaves root
  *                                            accounts            none (development mode)
  *
  * The key-pair pool size is one number for every spec (0 turns pooling off), sizes per spec, or
@@ -45,10 +46,12 @@ import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { pino } from 'pino';
 import { parse as parseYaml, YAMLError } from 'yaml';
 import { AccountsError, parseAccounts } from './accounts.js';
 import type { AccountConfig } from './domain/identities.js';
+import { loadAttestationRoots } from './domain/attestation-roots.js';
 import { allDataKeyPairSpecs } from './domain/key-specs.js';
 
 export type { AccountConfig } from './domain/identities.js';
@@ -94,6 +97,11 @@ export interface Config {
   auditLogMaxBytes: number;
   /** Rotated audit log files kept (audit.log.1 ... audit.log.<keep>). */
   auditLogKeep: number;
+  /**
+   * PEM files of the roots a Recipient's attestation document must chain to (absolute paths);
+   * absent, the AWS Nitro Enclaves root shipped with Trent. A list replaces that default.
+   */
+  attestationRoots?: string[];
   /** The configured accounts, their principals and access keys (secrets resolved). Secret. */
   accounts: AccountConfig[];
   /** 'authenticated' when `accounts` has at least one account. */
@@ -133,6 +141,25 @@ function readFile(path: string): FileConfig {
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${path} must be a YAML mapping`);
   return parsed as FileConfig;
+}
+
+/**
+ * `attestationRoots`: a YAML list of PEM paths (relative to the config file) or, in the
+ * environment, comma-separated paths (relative to the working directory). Each is read and
+ * parsed now, so a missing or bad file stops start-up with one line.
+ */
+function attestationRootPaths(value: unknown, source: string, base: string): string[] {
+  const list = typeof value === 'string' ? value.split(',').map((p) => p.trim()) : value;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((p) => typeof p === 'string' && p.length > 0)) {
+    throw new ConfigError(`${source} must be a non-empty list of PEM file paths`);
+  }
+  const paths = (list as string[]).map((p) => resolve(base, p));
+  try {
+    loadAttestationRoots(paths);
+  } catch (err) {
+    throw new ConfigError(`${source}: ${(err as Error).message}`);
+  }
+  return paths;
 }
 
 /** A whole number: a YAML number, or text of decimal digits only (no '', '0x1f', '1e3'); else NaN. */
@@ -288,6 +315,11 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   if (databaseUrl) {
     // The field stays in Config for the PostgreSQL store; until then, refuse it here, once.
     throw new ConfigError('PostgreSQL storage (TRENT_DATABASE_URL) is not available in this version; unset it to use SQLite.');
+  }
+  const rootsPick = pick(undefined, 'TRENT_ATTESTATION_ROOTS', 'attestationRoots');
+  if (rootsPick) {
+    const base = rootsPick.source === 'TRENT_ATTESTATION_ROOTS' || configPath === undefined ? process.cwd() : dirname(resolve(configPath));
+    config.attestationRoots = attestationRootPaths(rootsPick.value, rootsPick.source, base);
   }
   const rootKeyPick = pick(undefined, 'TRENT_ROOT_KEY', 'rootKey');
   if (rootKeyPick) config.rootKey = rootKey(rootKeyPick.value, rootKeyPick.source);

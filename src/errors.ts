@@ -98,8 +98,9 @@ export const messages = {
     `An EXTERNAL_MU message must be ${length} bytes for algorithm ${algorithm}.`,
   algorithmNotServed: (algorithm: string) => `The ${algorithm} algorithm is not supported by this Trent server yet.`,
   noPublicKey: (arn: string, spec: string) => `${arn} has key spec ${spec}, which has no public key; GetPublicKey is valid only for asymmetric KMS keys.`,
-  recipientUnsupported:
-    'Recipient (Nitro Enclaves attestation) is not supported by this Trent server yet.',
+  // Recipient (src/domain/attestation.ts): AWS's error for a bad attestation document is
+  // unrecorded; the check that failed is named, the document never echoed.
+  invalidAttestation: (check: string) => `The attestation document in Recipient is not valid: ${check}.`,
   noSuchKeyPolicy: (name: string) => `No key policy named ${name} exists; the only key policy name is default.`,
   notImplemented: (operation: string) => `${operation} is not supported by this Trent server yet.`,
   throttled: 'You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.',

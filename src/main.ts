@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
  * The `trent` command. `trent serve` runs the server (in this process with --workers 1, else
- * as a node:cluster primary with one worker per core); `trent audit tail|search` read the audit
- * log (cli/audit.ts). The server (SQLite, the logger, the crypto) is imported only when `serve`
+ * as a node:cluster primary with one worker per core); `trent attestation init-root|create|verify`
+ * is the attestation test kit (cli/attestation-command.ts); `trent audit tail|search` read the
+ * audit log (cli/audit.ts); other client subcommands arrive with the command-line issue. The
+ * server (SQLite, the logger, the crypto) is imported only when `serve`
  * runs, so `--help`, `--version` and client subcommands start fast and need no native module.
  */
 import { Command } from 'commander';
@@ -30,6 +32,15 @@ program
       process.exit(1);
     }
   });
+
+// The attestation test kit's modules (pkijs, cbor2) load only when it runs; otherwise `trent
+// --help` still lists the command.
+if (process.argv[2] === 'attestation') {
+  const { attestationCommand } = await import('./cli/attestation-command.js');
+  attestationCommand(program);
+} else {
+  program.command('attestation').description('test kit for Nitro Enclaves attestation documents: init-root, create, verify');
+}
 
 const audit = program.command('audit').description('read the audit log (JSON lines in CloudTrail\'s record shape)');
 const auditFileOptions = (command: Command) =>

@@ -101,6 +101,14 @@ export function decodeEcPrivateScalar(namedCurve: string, pkcs8: Buffer): Buffer
   return Buffer.from(pkcs8.subarray(t.pkcs8ScalarOffset, t.pkcs8ScalarOffset + t.fieldBytes));
 }
 
+/** The public point 04 || X || Y that an EC PKCS#8 in the layout above carries beside d. */
+export function decodeEcPrivatePoint(namedCurve: string, pkcs8: Buffer): Buffer {
+  const t = templates.get(namedCurve);
+  if (!t) throw new Error(`no EC template for ${namedCurve}`);
+  decodeEcPrivateScalar(namedCurve, pkcs8).fill(0);
+  return Buffer.from(pkcs8.subarray(t.pkcs8PointOffset));
+}
+
 /** The uncompressed point 04 || X || Y of an EC SubjectPublicKeyInfo of `namedCurve`, or undefined if it is not one. */
 export function decodeEcPublicPoint(namedCurve: string, spki: Buffer): Buffer | undefined {
   const t = templates.get(namedCurve);

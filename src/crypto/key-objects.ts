@@ -1,8 +1,8 @@
 /**
  * A KMS key's stored halves, loaded into the forms its operations use: node:crypto KeyObjects
  * where OpenSSL does the work (RSA, ECDSA over a message, Ed25519), and raw numbers where
- * another implementation does: the EC scalar for ECDSA over a digest (@noble/curves) and for
- * ECDH (createECDH), the Ed25519 seed for Ed25519ph (@noble/curves), and the expanded ML-DSA and
+ * another implementation does: the EC scalar for ECDSA over a digest (@noble/curves), for
+ * ECDH (createECDH) and, with the point, for SM2DSA and SM2PKE (sm2.ts), the Ed25519 seed for Ed25519ph (@noble/curves), and the expanded ML-DSA and
  * ML-KEM keys (@noble/post-quantum), which Node 20's OpenSSL does not know.
  *
  * Private keys arrive as the PKCS#8 CreateKey stored (asymmetric.ts made it; for ML-DSA and
@@ -14,7 +14,7 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { ml_kem512, ml_kem768, ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
 import type { KeyPairParams } from './asymmetric.js';
-import { decodeEcPrivateScalar, decodeEcPublicPoint } from './ec-der.js';
+import { decodeEcPrivatePoint, decodeEcPrivateScalar, decodeEcPublicPoint } from './ec-der.js';
 import { encodeSeedPkcs8, encodeSpki, type PostQuantumAlgorithm } from './post-quantum-der.js';
 
 export const mlDsa = { 44: ml_dsa44, 65: ml_dsa65, 87: ml_dsa87 } as const;
@@ -23,7 +23,7 @@ export const mlKem = { 512: ml_kem512, 768: ml_kem768, 1024: ml_kem1024 } as con
 /** Secret: held only in the material cache, never logged or returned. */
 export type PrivateKeyHandle =
   | { kind: 'rsa'; key: KeyObject }
-  | { kind: 'ec'; namedCurve: string; key: KeyObject; scalar: Buffer }
+  | { kind: 'ec'; namedCurve: string; key: KeyObject; scalar: Buffer; point: Buffer }
   | { kind: 'ed25519'; key: KeyObject; seed: Buffer }
   | { kind: 'ml-dsa'; level: 44 | 65 | 87; secretKey: Uint8Array }
   | { kind: 'ml-kem'; level: 512 | 768 | 1024; decapsulationKey: Uint8Array };
@@ -63,6 +63,8 @@ export function loadPrivateKey(params: KeyPairParams, pkcs8: Buffer): PrivateKey
         namedCurve: params.namedCurve,
         key: pkcs8Key(pkcs8),
         scalar: decodeEcPrivateScalar(params.namedCurve, pkcs8),
+        // SM2DSA hashes the public key into Z_A: read once here rather than derived per signature.
+        point: decodeEcPrivatePoint(params.namedCurve, pkcs8),
       };
     case 'ed25519': {
       if (pkcs8.length !== ED25519_PKCS8_PREFIX.length + 32 || !pkcs8.subarray(0, ED25519_PKCS8_PREFIX.length).equals(ED25519_PKCS8_PREFIX)) {

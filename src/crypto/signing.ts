@@ -11,9 +11,10 @@
  *   ed25519     node:crypto (pure Ed25519)             -
  *   ed25519ph   -                                      @noble/curves Ed25519ph (RFC 8032)
  *   ml-dsa      @noble/post-quantum, pure, empty ctx   @noble/post-quantum, external mu
+ *   sm2         sm2.ts: e = SM3(Z_A || M), default id  sm2.ts: the digest is e
  *
- * SM2DSA is not here: see domain/key-specs.ts. Verification answers false for any signature it
- * cannot parse; it never throws for the caller's bytes.
+ * Verification answers false for any signature it cannot parse; it never throws for the
+ * caller's bytes.
  */
 import { constants, privateEncrypt, publicDecrypt, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { ed25519ph } from '@noble/curves/ed25519.js';
@@ -21,6 +22,7 @@ import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { mlDsa, type PrivateKeyHandle, type PublicKeyHandle } from './key-objects.js';
 import { emsaPssEncode, emsaPssVerify } from './rsa-pss.js';
+import { sm2Sign, sm2Verify } from './sm2.js';
 
 /** Hash functions by node:crypto's names. */
 export type Hash = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512' | 'sm3' | 'shake256';
@@ -83,6 +85,7 @@ export function sign(key: PrivateKeyHandle, params: SignatureParams, form: Signe
           return Buffer.from(nobleCurve(key.namedCurve).sign(data, key.scalar, { prehash: false, format: 'der', lowS: false }));
         }
       }
+      if (params.scheme === 'sm2' && (form === 'message' || form === 'digest')) return sm2Sign(key.scalar, key.point, form, data);
       break;
     case 'ed25519':
       if (params.scheme === 'ed25519' && form === 'message') return nodeSign(null, data, key.key);
@@ -134,6 +137,7 @@ export function verify(key: PublicKeyHandle, params: SignatureParams, form: Sign
           return verifyOrFalse(() => nobleCurve(key.namedCurve).verify(signature, data, key.point, { prehash: false, format: 'der', lowS: false }));
         }
       }
+      if (params.scheme === 'sm2' && (form === 'message' || form === 'digest')) return verifyOrFalse(() => sm2Verify(key.point, form, data, signature));
       break;
     case 'ed25519':
       if (params.scheme === 'ed25519' && form === 'message') return verifyOrFalse(() => nodeVerify(null, data, key.key, signature));

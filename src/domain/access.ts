@@ -11,6 +11,7 @@
  * keys, policies.ts evaluates the documents, AccessControl below combines them as AWS does).
  */
 import { AccessDeniedException } from '../errors.js';
+import type { VerifiedAttestation } from './attestation.js';
 import type { Clock } from './clock.js';
 import { conditionContext, readsResourceAliases } from './condition-keys.js';
 import { grantAllows, grantOperationOf, grantsOfCaller } from './grants.js';
@@ -86,6 +87,11 @@ export interface AccessFacts {
   };
   /** kms:DataKeyPairSpec */
   dataKeyPairSpec?: DataKeyPairSpec;
+  /**
+   * A verified Recipient's attestation document: kms:RecipientAttestation:ImageSha384 and
+   * kms:RecipientAttestation:PCR<n> (Nitro Enclaves), kms:RecipientAttestation:NitroTPMPCR<n>.
+   */
+  recipientAttestation?: VerifiedAttestation;
   /** kms:EncryptionAlgorithm */
   encryptionAlgorithm?: EncryptionAlgorithmSpec;
   /** kms:SigningAlgorithm and kms:MessageType (Sign, Verify; MessageType RAW when not given) */

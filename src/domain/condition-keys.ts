@@ -13,6 +13,7 @@
  */
 import type { KeyRecord } from '../storage/types.js';
 import type { AccessFacts, Caller, Resource } from './access.js';
+import type { VerifiedAttestation } from './attestation.js';
 import type { ConditionContext } from './policies.js';
 
 export interface ConditionInput {
@@ -65,6 +66,7 @@ export function conditionContext(input: ConditionInput): ConditionContext {
     set('kms:EncryptionContextKeys', ...Object.keys(context));
   }
   set('kms:DataKeyPairSpec', facts.dataKeyPairSpec);
+  if (facts.recipientAttestation) setAttestationKeys(set, facts.recipientAttestation);
   set('kms:EncryptionAlgorithm', facts.encryptionAlgorithm);
   set('kms:SigningAlgorithm', facts.signingAlgorithm);
   set('kms:MessageType', facts.messageType);
@@ -91,6 +93,19 @@ export function conditionContext(input: ConditionInput): ConditionContext {
     set('kms:GrantIsForAWSResource', 'false');
   }
   return keys;
+}
+
+/**
+ * The KMS Developer Guide's "Condition keys for Nitro Enclaves" and "Condition keys for
+ * NitroTPM": an enclave document gives kms:RecipientAttestation:ImageSha384 (its PCR0, the image
+ * digest) and kms:RecipientAttestation:PCR<n> for each of its PCRs; a NitroTPM document gives
+ * kms:RecipientAttestation:NitroTPMPCR<n>. Values are lower-case hex, as AWS documents them.
+ */
+function setAttestationKeys(set: (name: string, ...values: string[]) => void, attestation: VerifiedAttestation): void {
+  const prefix = attestation.kind === 'nitro-enclave' ? 'kms:RecipientAttestation:PCR' : 'kms:RecipientAttestation:NitroTPMPCR';
+  for (const [index, pcr] of attestation.pcrs) set(`${prefix}${index}`, pcr.toString('hex'));
+  const image = attestation.pcrs.get(0);
+  if (attestation.kind === 'nitro-enclave' && image) set('kms:RecipientAttestation:ImageSha384', image.toString('hex'));
 }
 
 /** Whether any of `policies` (their JSON text) names kms:ResourceAliases, which costs a lookup. */

@@ -57,6 +57,8 @@ export interface EncryptionAlgorithm {
   /** The OAEP hash (and MGF1 hash) of RSAES_OAEP_*, and its output length. */
   hash?: Hash;
   hashLength?: number;
+  /** The largest plaintext it encrypts, when that does not depend on the key size. */
+  maxPlaintext?: number;
   /** Set for an algorithm this server cannot perform yet (why, in README.md). */
   notServed?: true;
 }
@@ -88,9 +90,9 @@ const signing = {
   ECDSA_SHA_512: { name: 'ECDSA_SHA_512', scheme: 'ecdsa', hash: 'sha512', messageTypes: RAW_AND_DIGEST(64) },
   ED25519_SHA_512: { name: 'ED25519_SHA_512', scheme: 'ed25519', hash: 'sha512', messageTypes: { RAW: true } },
   ED25519_PH_SHA_512: { name: 'ED25519_PH_SHA_512', scheme: 'ed25519ph', hash: 'sha512', messageTypes: { DIGEST: 64 } },
-  // SM2DSA with AWS's default user id (1234567812345678) needs an SM2 implementation Node 20's
-  // node:crypto does not expose (its SM2 signatures use an empty id; see README).
-  SM2DSA: { name: 'SM2DSA', scheme: 'sm2', hash: 'sm3', messageTypes: RAW_AND_DIGEST(32), notServed: true },
+  // SM3 over Z_A (AWS's default distinguishing id 1234567812345678) and the message; a DIGEST is
+  // that SM3 value, computed by the caller (KMS Developer Guide, "Offline verification with SM2").
+  SM2DSA: { name: 'SM2DSA', scheme: 'sm2', hash: 'sm3', messageTypes: RAW_AND_DIGEST(32) },
   ML_DSA_SHAKE_256: { name: 'ML_DSA_SHAKE_256', scheme: 'ml-dsa', hash: 'shake256', messageTypes: { RAW: true, EXTERNAL_MU: 64 } },
 } as const satisfies { [N in SigningAlgorithmSpec]: SigningAlgorithm & { name: N } };
 
@@ -98,8 +100,8 @@ const encryption = {
   SYMMETRIC_DEFAULT: { name: 'SYMMETRIC_DEFAULT', scheme: 'aes-gcm' },
   RSAES_OAEP_SHA_1: { name: 'RSAES_OAEP_SHA_1', scheme: 'rsa-oaep', hash: 'sha1', hashLength: 20 },
   RSAES_OAEP_SHA_256: { name: 'RSAES_OAEP_SHA_256', scheme: 'rsa-oaep', hash: 'sha256', hashLength: 32 },
-  // node:crypto cannot encrypt or decrypt with SM2 keys (see README).
-  SM2PKE: { name: 'SM2PKE', scheme: 'sm2pke', notServed: true },
+  // AWS's Encrypt reference: "SM2PKE: 1024 bytes (China Regions only)".
+  SM2PKE: { name: 'SM2PKE', scheme: 'sm2pke', maxPlaintext: 1024 },
 } as const satisfies { [N in EncryptionAlgorithmSpec]: EncryptionAlgorithm & { name: N } };
 
 const mac = {
@@ -398,9 +400,11 @@ export function keyPairParams(spec: KeySpecDescriptor): KeyPairParams | undefine
 /**
  * The largest plaintext `algorithm` encrypts under a key of `spec`, where the algorithm has a
  * limit below Encrypt's 4096 bytes: RSAES-OAEP takes k - 2 hLen - 2 bytes (RFC 8017 §7.1.1), as
- * AWS's recorded limits (214 / 190 bytes for RSA_2048 with SHA-1 / SHA-256) are.
+ * AWS's recorded limits (214 / 190 bytes for RSA_2048 with SHA-1 / SHA-256) are; SM2PKE takes
+ * 1024 bytes, as AWS documents.
  */
 export function maxPlaintextLength(spec: KeySpecDescriptor, algorithm: EncryptionAlgorithm): number | undefined {
+  if (algorithm.maxPlaintext !== undefined) return algorithm.maxPlaintext;
   const params = keyPairParams(spec);
   if (algorithm.scheme !== 'rsa-oaep' || params?.kind !== 'rsa' || algorithm.hashLength === undefined) return undefined;
   return params.modulusLength / 8 - 2 * algorithm.hashLength - 2;

@@ -10,9 +10,11 @@
  * region it acts in), the request's grant tokens, and the server's services.
  */
 import type { Logger } from 'pino';
+import type { Certificate } from '../crypto/certificate-chain.js';
 import type { GrantTokenSigner } from '../crypto/grant-token.js';
 import type { KeyPairPool } from '../crypto/key-pair-pool.js';
 import type { AccessControl, AccessFacts, Caller, KmsAction } from '../domain/access.js';
+import type { AttestedRecipient } from '../domain/attestation.js';
 import type { Clock } from '../domain/clock.js';
 import type { KeyMaterials } from '../domain/key-material.js';
 import type { KmsOperations, OperationName } from '../kms-types.generated.js';
@@ -33,6 +35,8 @@ export interface Services {
   grantTokenSigner: GrantTokenSigner;
   access: AccessControl;
   clock: Clock;
+  /** The roots a Recipient's attestation document must chain to (domain/attestation-roots.ts). */
+  attestationRoots: readonly Certificate[];
   config: ServiceConfig;
   logger: Logger;
 }
@@ -58,6 +62,17 @@ export interface OperationTraits<N extends OperationName> {
    * sensitive (CreateGrant's GrantToken); the registry adds the model's own.
    */
   sensitive?: { input?: readonly string[]; output?: readonly string[] };
+  /**
+   * Operations that take a Recipient (Nitro Enclaves / NitroTPM attestation): the output member
+   * that carries the secret, which is then sealed into CiphertextForRecipient instead, and the
+   * members AWS omits with a Recipient. The registry checks both against the model.
+   */
+  recipient?: RecipientOutput;
+}
+
+export interface RecipientOutput {
+  secret: string;
+  omit?: readonly string[];
 }
 
 export type Handler<N extends OperationName> = (
@@ -80,6 +95,7 @@ export interface Operation {
   /** Member paths the model marks sensitive, never to be logged or audited. */
   sensitive: { input: readonly string[]; output: readonly string[] };
   facts(input: Record<string, unknown>): AccessFacts;
+  recipient: RecipientOutput | undefined;
   handle(input: Record<string, unknown>, ctx: RequestContext): Promise<object>;
 }
 
@@ -90,6 +106,8 @@ export interface RequestContext extends Caller {
   grantTokens: readonly string[];
   /** The grants those tokens name, each checked to exist by the pipeline's grantTokens stage. */
   tokenGrants: readonly GrantRecord[];
+  /** The request's Recipient, its attestation document verified (the pipeline's attest stage). */
+  recipient: AttestedRecipient | undefined;
   services: Services;
 }
 

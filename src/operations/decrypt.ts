@@ -2,7 +2,8 @@
  * Decrypt: any ciphertext blob Trent produced (Encrypt, GenerateDataKey*, GenerateDataKeyPair*),
  * with no KeyId needed. A KeyId, when given, must name the blob's key; when it names an
  * asymmetric ENCRYPT_DECRYPT key, the ciphertext is RSAES-OAEP under its public key
- * (core/public-key-encryption.ts) and EncryptionAlgorithm says which.
+ * (core/public-key-encryption.ts) and EncryptionAlgorithm says which. With a Recipient the
+ * plaintext leaves as CiphertextForRecipient and KeyMaterialId is omitted (AWS's model).
  */
 import { arnOf } from '../domain/arn.js';
 import type { EncryptionAlgorithmSpec } from '../kms-types.generated.js';
@@ -15,12 +16,11 @@ import {
   decryptBlob,
   dryRunIgnoringCiphertext,
   finishDryRun,
-  refuseRecipient,
   requireCiphertextBlob,
   SYMMETRIC_DEFAULT,
 } from './core/symmetric.js';
 
-export const decryptOperation = defineOperation('Decrypt', { readOnly: true, resources: ['key'] }, async (input, ctx) => {
+export const decryptOperation = defineOperation('Decrypt', { readOnly: true, resources: ['key'], recipient: { secret: 'Plaintext', omit: ['KeyMaterialId'] } }, async (input, ctx) => {
   const facts = { encryptionAlgorithm: input.EncryptionAlgorithm ?? SYMMETRIC_DEFAULT };
   await dryRunIgnoringCiphertext(
     ctx,
@@ -40,7 +40,6 @@ export const decryptOperation = defineOperation('Decrypt', { readOnly: true, res
     assertSymmetricAlgorithm(symmetric.key, input.EncryptionAlgorithm);
     opened = { ...symmetric, algorithm: SYMMETRIC_DEFAULT };
   }
-  refuseRecipient(input.Recipient);
   finishDryRun(input.DryRun);
   return {
     KeyId: arnOf(opened.key),

@@ -6,14 +6,16 @@
  * encrypted copy.
  *
  * Order of checks, as AWS: input validation (done by the model), the key pair spec's region
- * limit, key resolution and authorization, key state, key usage, Recipient, then DryRun. Pairs
- * come from the key-pair pool (crypto/key-pair-pool.ts), each handed out once.
+ * limit, key resolution and authorization, key state, key usage, then DryRun. Pairs come from the
+ * key-pair pool (crypto/key-pair-pool.ts), each handed out once. With a Recipient (verified by the
+ * pipeline before any of this), the private key leaves only as CiphertextForRecipient
+ * (core/recipient.ts); PrivateKeyCiphertextBlob and KeyMaterialId are as without one.
  */
 import { arnOf } from '../domain/arn.js';
 import { assertServedInRegion, dataKeyPairSpec } from '../domain/key-specs.js';
 import type { GenerateDataKeyPairRequest, GenerateDataKeyPairResponse } from '../kms-types.generated.js';
 import { defineOperation, type RequestContext } from './context.js';
-import { encryptUnder, finishDryRun, refuseRecipient, resolveSymmetricKey } from './core/symmetric.js';
+import { encryptUnder, finishDryRun, resolveSymmetricKey } from './core/symmetric.js';
 
 /** The pair, its private key encrypted, and in plaintext unless `withPlaintext` is false (then wiped). */
 export async function generateDataKeyPair(
@@ -27,7 +29,6 @@ export async function generateDataKeyPair(
     encryptionContext: input.EncryptionContext ?? {},
     dataKeyPairSpec: spec.name,
   });
-  refuseRecipient(input.Recipient);
   finishDryRun(input.DryRun);
 
   const pair = await ctx.services.keyPairs.take(spec.name, spec.params);
@@ -44,4 +45,4 @@ export async function generateDataKeyPair(
   return output;
 }
 
-export const generateDataKeyPairOperation = defineOperation('GenerateDataKeyPair', { readOnly: true, resources: ['key'] }, (input, ctx) => generateDataKeyPair(input, ctx, true));
+export const generateDataKeyPairOperation = defineOperation('GenerateDataKeyPair', { readOnly: true, resources: ['key'], recipient: { secret: 'PrivateKeyPlaintext' } }, (input, ctx) => generateDataKeyPair(input, ctx, true));

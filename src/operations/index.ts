@@ -8,6 +8,7 @@ import type { KmsOperations, OperationName } from '../kms-types.generated.js';
 import { sensitivePaths, type ServiceModel } from '../protocol/shapes.js';
 import { cancelKeyDeletionOperation } from './cancel-key-deletion.js';
 import type { Operation, OperationDeclaration } from './context.js';
+import { sealForRecipient } from './core/recipient.js';
 import { createAliasOperation } from './create-alias.js';
 import { createGrantOperation } from './create-grant.js';
 import { createKeyOperation } from './create-key.js';
@@ -55,6 +56,8 @@ function register<N extends OperationName>(model: ServiceModel, declaration: Ope
   const shapes = Object.hasOwn(model.operations, declaration.name) ? model.operations[declaration.name] : undefined;
   if (!shapes) throw new Error(`operation ${declaration.name} missing from the model`);
   const typed = (input: Record<string, unknown>) => input as KmsOperations[N]['input'];
+  const recipient = declaration.recipient;
+  checkRecipient(model, declaration.name, shapes, recipient !== undefined && [recipient.secret, ...(recipient.omit ?? [])]);
   return {
     name: declaration.name,
     actions: declaration.actions ?? [`kms:${declaration.name}`],
@@ -65,8 +68,31 @@ function register<N extends OperationName>(model: ServiceModel, declaration: Ope
       output: [...(shapes.output === undefined ? [] : sensitivePaths(model, shapes.output)), ...(declaration.sensitive?.output ?? [])],
     },
     facts: (input) => declaration.facts?.(typed(input)) ?? {},
-    handle: (input, ctx) => declaration.handle(typed(input), ctx),
+    recipient,
+    handle: async (input, ctx) => {
+      const output = await declaration.handle(typed(input), ctx);
+      return recipient && ctx.recipient ? sealForRecipient(output, recipient, ctx.recipient) : output;
+    },
   };
+}
+
+function members(model: ServiceModel, shapeName: string | undefined): Record<string, string> {
+  const shape = shapeName !== undefined && Object.hasOwn(model.shapes, shapeName) ? model.shapes[shapeName] : undefined;
+  return shape?.type === 'structure' ? shape.members : {};
+}
+
+/**
+ * An operation declares a Recipient exactly when the model gives its input one, and the output
+ * members it names exist, besides CiphertextForRecipient: a Recipient is never silently ignored.
+ */
+function checkRecipient(model: ServiceModel, name: string, shapes: { input: string; output?: string }, outputMembers: false | readonly string[]): void {
+  const takesRecipient = Object.hasOwn(members(model, shapes.input), 'Recipient');
+  if (takesRecipient !== (outputMembers !== false)) throw new Error(`operation ${name}: Recipient declared ${!takesRecipient}, model says ${takesRecipient}`);
+  if (outputMembers === false) return;
+  const output = members(model, shapes.output);
+  for (const member of [...outputMembers, 'CiphertextForRecipient']) {
+    if (!Object.hasOwn(output, member)) throw new Error(`operation ${name}: output member ${member} missing from the model`);
+  }
 }
 
 export type Registry = ReadonlyMap<string, Operation>;

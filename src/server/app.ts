@@ -20,9 +20,10 @@
  *   parse          the JSON body (SerializationException)
  *   validate       the model's shapes (ValidationException / SerializationException)
  *   grantTokens    every grant token names a grant that exists (InvalidGrantTokenException)
+ *   attest         a Recipient's attestation document verified (ValidationException), before
+ *                  any access decision, so its PCRs are condition keys, and before any secret
  *   authorize      account-level actions; key actions are authorized as their key is resolved
  *   dispatch       the operation's handler -> 200 with its output
- *
  */
 import { randomId } from '../crypto/random.js';
 import type { Services } from '../operations/context.js';
@@ -36,6 +37,7 @@ import { Validator } from '../protocol/validate.js';
 import { compose, newExchange, type AppRequest, type AppResponse } from './pipeline.js';
 import type { AuditLog } from './audit-log.js';
 import {
+  attest,
   audit,
   authenticate,
   authorize,
@@ -109,6 +111,7 @@ export function createApp(deps: AppDependencies): App {
     parse(),
     validate(new Validator(deps.model)),
     grantTokens(deps.services),
+    attest(deps.services),
     authorize(deps.services),
     dispatch(deps.services),
   ]);

@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { Caller } from '../domain/access.js';
+import type { AttestedRecipient } from '../domain/attestation.js';
 import type { Operation } from '../operations/context.js';
 import type { GrantRecord } from '../storage/types.js';
 
@@ -54,6 +55,8 @@ export interface Exchange {
   output: object | undefined;
   /** ARNs of the KMS keys the request was authorized on, in order (the audit record's resources). */
   keyArns: string[];
+  /** The request's Recipient once its attestation document verified, set by the attest stage. */
+  recipient: AttestedRecipient | undefined;
 }
 
 /** A new exchange: every field there from the start, so the object keeps one shape through the stages. */
@@ -72,6 +75,7 @@ export function newExchange(request: AppRequest, requestId: string, logger: Logg
     tokenGrants: undefined,
     output: undefined,
     keyArns: [],
+    recipient: undefined,
   };
 }
 

@@ -14,6 +14,7 @@ import { accessControlFor } from '../domain/access.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { Identities } from '../domain/identities.js';
 import { KeyMaterials } from '../domain/key-material.js';
+import { loadAttestationRoots } from '../domain/attestation-roots.js';
 import { deleteDueKeys } from '../domain/key-state.js';
 import { allDataKeyPairSpecs } from '../domain/key-specs.js';
 import type { Services } from '../operations/context.js';
@@ -146,6 +147,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     grantTokenSigner: GrantTokenSigner.fromRootKey(rootKey),
     access: accessControlFor(store, clock, config.mode === 'authenticated' ? identities : undefined),
     clock,
+    attestationRoots: loadAttestationRoots(config.attestationRoots),
     config: { defaultAccount: config.account, defaultRegion: config.region, allowSm2Everywhere: config.allowSm2Everywhere },
     logger,
   };

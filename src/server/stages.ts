@@ -5,6 +5,7 @@
  */
 import { randomId } from '../crypto/random.js';
 import type { AccessControl } from '../domain/access.js';
+import { attestRecipient } from '../domain/attestation.js';
 import type { Clock } from '../domain/clock.js';
 import { checkGrantTokens } from '../domain/grants.js';
 import { KMSInternalException, KmsError, messages, UnknownOperationException, UnsupportedOperationException, ValidationException } from '../errors.js';
@@ -248,7 +249,24 @@ export function grantTokens(services: Pick<Services, 'store' | 'grantTokenSigner
 }
 
 /**
- * 17. Account-level actions (CreateKey, ListKeys, GenerateRandom, ...) are authorized here, on
+ * 17. A Recipient (operations that take one, as the model says) is judged here, once, before
+ * any access decision or anything secret is produced: its attestation document is verified
+ * against the trusted roots at the clock's time and must carry an RSA key
+ * (domain/attestation.ts). Its PCRs then count as condition keys for every decision, and the
+ * operation's secret leaves only as CiphertextForRecipient (operations/core/recipient.ts).
+ */
+export function attest(services: Pick<Services, 'attestationRoots' | 'clock'>): Stage {
+  return (exchange, next) => {
+    const recipient = earlier(exchange.input, 'validate').Recipient as { AttestationDocument?: Uint8Array } | undefined;
+    if (recipient !== undefined && earlier(exchange.operation, 'target').recipient !== undefined) {
+      exchange.recipient = attestRecipient(recipient, services.attestationRoots, services.clock.now());
+    }
+    return next();
+  };
+}
+
+/**
+ * 18. Account-level actions (CreateKey, ListKeys, GenerateRandom, ...) are authorized here, on
  * `*`. Actions on keys and aliases are authorized where the operation resolves them
  * (operations/core/keys.ts), with the facts of that use.
  */
@@ -258,7 +276,10 @@ export function authorize(services: Services): Stage {
     if (operation.resources.length > 0) return next();
     const caller = earlier(exchange.caller, 'authenticate');
     const input = earlier(exchange.input, 'validate');
-    const facts = { ...requestFacts({ grantTokens: grantTokensOf(input), tokenGrants: earlier(exchange.tokenGrants, 'grantTokens') }), ...operation.facts(input) };
+    const facts = {
+      ...requestFacts({ grantTokens: grantTokensOf(input), tokenGrants: earlier(exchange.tokenGrants, 'grantTokens'), recipient: exchange.recipient }),
+      ...operation.facts(input),
+    };
     return services.access.authorize(caller, operation.actions[0], { type: 'account', arn: '*', ...caller.scope }, facts).then(next);
   };
 }
@@ -285,7 +306,7 @@ function noteKeys(access: AccessControl, keyArns: string[]): AccessControl {
   });
 }
 
-/** 18. The operation's handler, and its output as the response. */
+/** 19. The operation's handler, and its output as the response. */
 export function dispatch(services: Services): Stage {
   return async (exchange) => {
     const operation = earlier(exchange.operation, 'target');
@@ -297,6 +318,7 @@ export function dispatch(services: Services): Stage {
       operation,
       grantTokens: grantTokensOf(input),
       tokenGrants: earlier(exchange.tokenGrants, 'grantTokens'),
+      recipient: exchange.recipient,
       services: { ...services, logger: exchange.logger, access: noteKeys(services.access, exchange.keyArns) },
     };
     const output = await operation.handle(input, ctx);

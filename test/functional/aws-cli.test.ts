@@ -2,7 +2,8 @@
  * Functional tests through clients written by someone else in another language: the `aws` CLI
  * (v1, botocore) and a short boto3 script. They prove the wire protocol (SigV4 scope, JSON 1.1
  * framing, base64 blobs, error shapes) works for the Python SDK as well as for the JavaScript
- * one, and the asymmetric and HMAC commands (get-public-key, sign, verify, generate-mac) too.
+ * one, and the asymmetric and HMAC commands (get-public-key, sign, verify, generate-mac) too,
+ * SM2DSA in cn-north-1 included.
  * Each CLI call costs about a second, so the calls are few and each one checks a lot.
  */
 import assert from 'node:assert/strict';
@@ -156,6 +157,27 @@ describe('aws CLI v1', () => {
     const publicKeyFile = join(workDir, 'public.der');
     writeFileSync(publicKeyFile, spki);
     const openssl = await run('openssl', ['dgst', '-sha256', '-verify', publicKeyFile, '-keyform', 'DER', '-signature', signatureFile, messageFile]);
+    assert.equal(openssl.code, 0, `openssl: ${openssl.stdout}${openssl.stderr}`);
+  });
+
+  test('in cn-north-1: sign with an SM2 key (SM2DSA); the openssl CLI verifies it with the distinguishing id 1234567812345678', async () => {
+    const cn = ['--region', 'cn-north-1'];
+    const created = await awsKms([...cn, 'create-key', '--key-spec', 'SM2', '--key-usage', 'SIGN_VERIFY']);
+    const sm2KeyId = (created.KeyMetadata as Record<string, unknown>).KeyId as string;
+    const publicKey = await awsKms([...cn, 'get-public-key', '--key-id', sm2KeyId]);
+    assert.deepEqual([publicKey.KeyId, publicKey.SigningAlgorithms], [`arn:aws-cn:kms:cn-north-1:${ACCOUNT}:key/${sm2KeyId}`, ['SM2DSA']]);
+    const publicKeyFile = join(workDir, 'sm2-public.der');
+    writeFileSync(publicKeyFile, base64(publicKey.PublicKey, 'PublicKey'));
+    const messageFile = join(workDir, 'sm2-message.txt');
+    writeFileSync(messageFile, 'signed with SM2DSA by the aws CLI');
+    const signed = await awsKms([...cn, 'sign', '--key-id', sm2KeyId, '--message', `fileb://${messageFile}`, '--signing-algorithm', 'SM2DSA']);
+    assert.equal(signed.SigningAlgorithm, 'SM2DSA');
+    const signatureFile = join(workDir, 'sm2-signature.der');
+    writeFileSync(signatureFile, base64(signed.Signature, 'Signature'));
+    const openssl = await run('openssl', [
+      'pkeyutl', '-verify', '-pubin', '-inkey', publicKeyFile, '-keyform', 'DER', '-rawin', '-in', messageFile, '-sigfile', signatureFile,
+      '-digest', 'sm3', '-pkeyopt', 'distid:1234567812345678',
+    ]);
     assert.equal(openssl.code, 0, `openssl: ${openssl.stdout}${openssl.stderr}`);
   });
 

@@ -2,9 +2,9 @@
  * The other operations of asymmetric, HMAC and ML-KEM keys through @aws-sdk/client-kms, each
  * checked by an implementation Trent does not use for it:
  *
- * - Encrypt / Decrypt with RSA ENCRYPT_DECRYPT keys: ciphertext made with GetPublicKey's key by
- *   `openssl pkeyutl -encrypt` (RSAES-OAEP, SHA-1 or SHA-256) decrypts in Trent; AWS's plaintext
- *   limits per key size and algorithm.
+ * - Encrypt / Decrypt with RSA and SM2 ENCRYPT_DECRYPT keys: ciphertext made with GetPublicKey's
+ *   key by `openssl pkeyutl -encrypt` (RSAES-OAEP, SHA-1 or SHA-256; SM2PKE in GM/T 0009's DER)
+ *   decrypts in Trent; AWS's plaintext limits per key size and algorithm (SM2PKE: 1024 bytes).
  * - DeriveSharedSecret: the secret equals node:crypto's ECDH with a local key (P-256/384/521) and
  *   @noble/curves' ECDH on the SM2 curve (GB/T 32918.5's parameters, written below).
  * - GenerateMac / VerifyMac: a MAC verifies, one flipped bit does not, two keys' MACs differ.
@@ -113,6 +113,44 @@ describe('Encrypt and Decrypt with RSA keys', () => {
     assert.equal(otherHash.name, 'InvalidCiphertextException');
     const noAlgorithm = await awsError(() => kms.send(new DecryptCommand({ KeyId: key.KeyId, CiphertextBlob })));
     assert.deepEqual([noAlgorithm.name, noAlgorithm.message], ['InvalidKeyUsageException', 'Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_2048.']);
+  });
+});
+
+describe('Encrypt and Decrypt with SM2 keys (cn-north-1)', () => {
+  it("openssl's SM2PKE ciphertexts to GetPublicKey's key decrypt; Trent's are GM/T 0009 DER and round-trip at 1024 bytes; 1025 are refused", async () => {
+    const kms = server.client('cn-north-1');
+    const key = await createKey(kms, { KeySpec: 'SM2', KeyUsage: 'ENCRYPT_DECRYPT' });
+    const out = await kms.send(new GetPublicKeyCommand({ KeyId: key.KeyId }));
+    assert.deepEqual([out.KeyId, out.KeySpec, out.KeyUsage, out.EncryptionAlgorithms], [keyArn(key.KeyId, 'cn-north-1', 'aws-cn'), 'SM2', 'ENCRYPT_DECRYPT', ['SM2PKE']]);
+    writeFileSync(join(dir, 'sm2.der'), Buffer.from(out.PublicKey as Uint8Array));
+    const opensslEncrypt = (plaintext: Buffer): Buffer => {
+      writeFileSync(join(dir, 'plain.bin'), plaintext);
+      execFileSync('openssl', ['pkeyutl', '-encrypt', '-pubin', '-keyform', 'DER', '-inkey', join(dir, 'sm2.der'), '-in', join(dir, 'plain.bin'), '-out', join(dir, 'ct.bin')]);
+      return readFileSync(join(dir, 'ct.bin'));
+    };
+    for (const size of [1, 100, 1024]) {
+      const plaintext = Buffer.alloc(size, 0x33).fill('a secret for a partner, SM2PKE', 0);
+      const decrypted = await kms.send(new DecryptCommand({ KeyId: key.KeyId, CiphertextBlob: opensslEncrypt(plaintext), EncryptionAlgorithm: 'SM2PKE' }));
+      assert.deepEqual(Buffer.from(decrypted.Plaintext as Uint8Array), plaintext, `openssl's ciphertext of ${size} bytes`);
+      assert.deepEqual([decrypted.KeyId, decrypted.EncryptionAlgorithm, decrypted.KeyMaterialId], [keyArn(key.KeyId, 'cn-north-1', 'aws-cn'), 'SM2PKE', undefined]);
+    }
+
+    const largest = Buffer.alloc(1024, 9);
+    const encrypted = await kms.send(new EncryptCommand({ KeyId: key.Arn, Plaintext: largest, EncryptionAlgorithm: 'SM2PKE' }));
+    assert.equal(encrypted.EncryptionAlgorithm, 'SM2PKE');
+    const ciphertext = Buffer.from(encrypted.CiphertextBlob as Uint8Array);
+    writeFileSync(join(dir, 'trent-ct.bin'), ciphertext);
+    const parsed = execFileSync('openssl', ['asn1parse', '-inform', 'DER', '-in', join(dir, 'trent-ct.bin')], { encoding: 'utf8' });
+    assert.match(parsed, /^\s*0:d=0 .*SEQUENCE\s*\n.*d=1 .*INTEGER.*\n.*d=1 .*INTEGER.*\n.*d=1 .*l=\s*32 prim: OCTET STRING.*\n.*d=1 .*l=\s*1024 prim: OCTET STRING/, 'SEQUENCE { x, y, C3, C2 }');
+    const back = await kms.send(new DecryptCommand({ KeyId: key.KeyId, CiphertextBlob: ciphertext, EncryptionAlgorithm: 'SM2PKE' }));
+    assert.deepEqual(Buffer.from(back.Plaintext as Uint8Array), largest);
+
+    const tooLarge = await awsError(() => kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.alloc(1025), EncryptionAlgorithm: 'SM2PKE' })));
+    assert.deepEqual([tooLarge.name, tooLarge.message], ['ValidationException', 'Algorithm SM2PKE and key spec SM2 cannot encrypt data larger than 1024 bytes.']);
+    const tampered = await awsError(() => kms.send(new DecryptCommand({ KeyId: key.KeyId, CiphertextBlob: flipBit(ciphertext, ciphertext.length - 1), EncryptionAlgorithm: 'SM2PKE' })));
+    assert.equal(tampered.name, 'InvalidCiphertextException');
+    const noAlgorithm = await awsError(() => kms.send(new DecryptCommand({ KeyId: key.KeyId, CiphertextBlob: ciphertext })));
+    assert.deepEqual([noAlgorithm.name, noAlgorithm.message], ['InvalidKeyUsageException', 'Algorithm SYMMETRIC_DEFAULT is incompatible with key spec SM2.']);
   });
 });
 

@@ -6,13 +6,15 @@
  * model's enums. Every signature Trent makes is verified by implementations Trent does not use
  * for it: Python's `cryptography` (OpenSSL 4; test/checkers/signature_check.py, which also
  * checks Ed25519ph with RFC 8032's reference code), the `openssl` 3.0 CLI (`dgst -verify`,
- * `pkeyutl -verify`) and, for ML-DSA, @noble/post-quantum; and signatures made outside Trent with
- * a key of the same kind are refused by Verify.
+ * `pkeyutl -verify`; for SM2DSA with `-pkeyopt distid:1234567812345678`, AWS's distinguishing id,
+ * over the message, with e = SM3(Z_A || M) of a DIGEST computed here from GB/T 32918's curve) and,
+ * for ML-DSA, @noble/post-quantum; and signatures made outside Trent with a key of the same kind
+ * are refused by Verify. SM2 keys are made in cn-north-1, as AWS serves them in China Regions.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { constants, createHash, generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +44,26 @@ const SIGNING: readonly { spec: KeySpec; algorithms: readonly { name: SigningAlg
   { spec: 'ECC_NIST_EDWARDS25519', algorithms: [{ name: 'ED25519_SHA_512', types: ['RAW'] }, { name: 'ED25519_PH_SHA_512', types: ['DIGEST'] }] },
   ...(['ML_DSA_44', 'ML_DSA_65', 'ML_DSA_87'] as const).map((spec) => ({ spec, algorithms: [{ name: 'ML_DSA_SHAKE_256' as const, types: ['RAW', 'EXTERNAL_MU'] as const }] })),
 ];
+
+/** SM2 keys are served in China Regions: their rows run against a cn-north-1 client. */
+const SM2_SIGNING = { spec: 'SM2', algorithms: [{ name: 'SM2DSA', types: ['RAW', 'DIGEST'] }] } as const;
+
+/** GB/T 32918.5-2017's curve: a || b || xG || yG, as Z_A hashes them. */
+const SM2_CURVE = Buffer.from(
+  'fffffffeffffffffffffffffffffffffffffffff00000000fffffffffffffffc' +
+    '28e9fa9e9d9f5e344d5a9e4bcf6509a7f39789f515ab8f92ddbcbd414d940e93' +
+    '32c4ae2c1f1981195f9904466a39c9948fe30bbff2660be1715a4589334c74c7' +
+    'bc3736a2f4f6779c59bdcee36b692153d0a9877cc62a474002df32e52139f0a0',
+  'hex',
+);
+
+/** SM2DSA's e = SM3(Z_A || M), Z_A = SM3(ENTL || ID || a || b || xG || yG || xA || yA) (GB/T 32918.2 §5.5). */
+function sm2Digest(spki: Buffer, message: Buffer, id: string): Buffer {
+  const idBytes = Buffer.from(id, 'utf8');
+  const entl = Buffer.from([(idBytes.length * 8) >> 8, (idBytes.length * 8) & 0xff]);
+  const z = createHash('sm3').update(Buffer.concat([entl, idBytes, SM2_CURVE, spki.subarray(spki.length - 64)])).digest();
+  return createHash('sm3').update(z).update(message).digest();
+}
 
 /** The hash an algorithm's name ends with, by node's name. */
 function hashOf(algorithm: string): string {
@@ -130,20 +152,20 @@ function outsideSignature(spec: KeySpec, algorithm: SigningAlgorithmSpec, messag
 }
 
 describe('the signing table', () => {
-  it('names only key specs, algorithms and message types of the model, and every signing algorithm but SM2DSA', () => {
+  it('names only key specs, algorithms and message types of the model, and every signing algorithm', () => {
     const shapes = kmsModel.shapes as Record<string, { enum?: string[] }>;
     const specs = new Set(shapes.KeySpec?.enum);
     const algorithms = new Set(shapes.SigningAlgorithmSpec?.enum);
     const types = new Set(shapes.MessageType?.enum);
-    for (const { spec, algorithms: list } of SIGNING) {
+    for (const { spec, algorithms: list } of [...SIGNING, SM2_SIGNING]) {
       assert.ok(specs.has(spec), spec);
       for (const { name, types: t } of list) {
         assert.ok(algorithms.has(name), name);
         for (const type of t) assert.ok(types.has(type), type);
       }
     }
-    const covered = new Set(SIGNING.flatMap((s) => s.algorithms.map((a) => a.name)));
-    assert.deepEqual([...algorithms].filter((a) => !covered.has(a as SigningAlgorithmSpec)), ['SM2DSA']);
+    const covered = new Set([...SIGNING, SM2_SIGNING].flatMap((s) => s.algorithms.map((a) => a.name)));
+    assert.deepEqual([...algorithms].filter((a) => !covered.has(a as SigningAlgorithmSpec)), []);
   });
 });
 
@@ -221,6 +243,71 @@ describe('GetPublicKey, Sign and Verify', () => {
     });
   }
 
+  describe('SM2 (cn-north-1)', () => {
+    const ID = '1234567812345678';
+    let cn: KMSClient;
+    let key: { KeyId: string; Arn: string };
+    let spki: Buffer;
+    /** `openssl pkeyutl -verify` of a signature of `data` (SM3 over Z_A || data, Z_A with `id`). */
+    const opensslVerifiesSm2 = (signature: Buffer, data: Buffer, id = ID): boolean => {
+      writeFileSync(join(dir, 'sm2-pub.der'), spki);
+      writeFileSync(join(dir, 'sm2-data.bin'), data);
+      writeFileSync(join(dir, 'sm2-sig.bin'), signature);
+      const args = ['-pubin', '-inkey', join(dir, 'sm2-pub.der'), '-keyform', 'DER', '-rawin', '-in', join(dir, 'sm2-data.bin'), '-sigfile', join(dir, 'sm2-sig.bin')];
+      return spawnSync('openssl', ['pkeyutl', '-verify', ...args, '-digest', 'sm3', '-pkeyopt', `distid:${id}`]).status === 0;
+    };
+    /** A signature of `data` by an SM2 key openssl makes here, not Trent's. */
+    const outsideSm2Signature = (data: Buffer): Buffer => {
+      execFileSync('openssl', ['genpkey', '-algorithm', 'SM2', '-out', join(dir, 'outside-sm2.pem')]);
+      writeFileSync(join(dir, 'sm2-data.bin'), data);
+      execFileSync('openssl', ['pkeyutl', '-sign', '-inkey', join(dir, 'outside-sm2.pem'), '-rawin', '-in', join(dir, 'sm2-data.bin'), '-digest', 'sm3', '-pkeyopt', `distid:${ID}`, '-out', join(dir, 'outside-sig.bin')]);
+      return readFileSync(join(dir, 'outside-sig.bin'));
+    };
+
+    it('GetPublicKey gives the SPKI, SM2, SIGN_VERIFY, SM2DSA and the aws-cn ARN', async () => {
+      cn = server.client('cn-north-1');
+      key = await createKey(cn, { KeySpec: 'SM2', KeyUsage: 'SIGN_VERIFY' });
+      const out = await cn.send(new GetPublicKeyCommand({ KeyId: key.KeyId }));
+      assert.deepEqual([out.KeyId, out.KeySpec, out.KeyUsage, out.SigningAlgorithms], [keyArn(key.KeyId, 'cn-north-1', 'aws-cn'), 'SM2', 'SIGN_VERIFY', ['SM2DSA']]);
+      spki = Buffer.from(out.PublicKey as Uint8Array);
+    });
+
+    for (const messageType of SM2_SIGNING.algorithms[0].types) {
+      it(`SM2DSA over ${messageType}: openssl verifies it with the distinguishing id ${ID}; Verify accepts it and refuses a flipped bit and another key's signature`, async () => {
+        const sent = messageType === 'RAW' ? message : sm2Digest(spki, message, ID);
+        const signed = await cn.send(new SignCommand({ KeyId: key.KeyId, Message: sent, MessageType: messageType, SigningAlgorithm: 'SM2DSA' }));
+        assert.deepEqual([signed.KeyId, signed.SigningAlgorithm], [keyArn(key.KeyId, 'cn-north-1', 'aws-cn'), 'SM2DSA']);
+        const signature = Buffer.from(signed.Signature as Uint8Array);
+        assert.equal(opensslVerifiesSm2(signature, message), true, 'openssl verifies the signature of the message');
+        assert.equal(opensslVerifiesSm2(signature, message, '8765432187654321'), false, 'not under another distinguishing id');
+
+        const verified = await cn.send(new VerifyCommand({ KeyId: key.Arn, Message: sent, MessageType: messageType, SigningAlgorithm: 'SM2DSA', Signature: signature }));
+        assert.deepEqual([verified.SignatureValid, verified.SigningAlgorithm], [true, 'SM2DSA']);
+        for (const [what, sig, msg] of [
+          ['a flipped bit in the signature', flipBit(signature, signature.length >> 1), sent],
+          ['a flipped bit in the message', signature, flipBit(sent)],
+          ["another key's signature", outsideSm2Signature(message), sent],
+        ] as const) {
+          const refused = await awsError(() => cn.send(new VerifyCommand({ KeyId: key.KeyId, Message: msg, MessageType: messageType, SigningAlgorithm: 'SM2DSA', Signature: sig })));
+          assert.deepEqual([refused.name, refused.status], ['KMSInvalidSignatureException', 400], what);
+        }
+      });
+    }
+
+    it('SM2DSA over a DIGEST computed with a distinguishing id of the caller: openssl verifies it under that id', async () => {
+      const id = 'ALICE123@YAHOO.COM';
+      const signed = await cn.send(new SignCommand({ KeyId: key.KeyId, Message: sm2Digest(spki, message, id), MessageType: 'DIGEST', SigningAlgorithm: 'SM2DSA' }));
+      const signature = Buffer.from(signed.Signature as Uint8Array);
+      assert.equal(opensslVerifiesSm2(signature, message, id), true);
+      assert.equal(opensslVerifiesSm2(signature, message), false, 'not under the default id');
+    });
+
+    it("Verify accepts openssl's signatures of the message only when made by the key (RAW)", async () => {
+      const refused = await awsError(() => cn.send(new VerifyCommand({ KeyId: key.KeyId, Message: message, SigningAlgorithm: 'SM2DSA', Signature: outsideSm2Signature(message) })));
+      assert.equal(refused.name, 'KMSInvalidSignatureException');
+    });
+  });
+
   it("Python's cryptography verifies every signature against GetPublicKey's key, and refuses each with a flipped bit", () => {
     assert.ok(made.length >= 30, `${made.length} signatures were made`);
     const cases = made.flatMap((m) => [m, { ...m, signature: flipBit(m.signature, m.signature.length >> 1) }]).map((m) => ({
@@ -275,9 +362,13 @@ describe('Sign and Verify refusals (a sample; every row is in test/operations/ke
       assert.deepEqual([refused.name, refused.message], [name, text], `${algorithm} ${messageType}`);
     }
     const sm2Sign = await awsError(() =>
-      server.client('cn-north-1').send(new SignCommand({ KeyId: sm2.KeyId, Message: Buffer.from('m'), SigningAlgorithm: 'SM2DSA' })),
+      server.client('cn-north-1').send(new SignCommand({ KeyId: sm2.KeyId, Message: Buffer.alloc(31), MessageType: 'DIGEST', SigningAlgorithm: 'SM2DSA' })),
     );
-    assert.deepEqual([sm2Sign.name, sm2Sign.message], ['UnsupportedOperationException', 'The SM2DSA algorithm is not supported by this Trent server yet.']);
+    assert.deepEqual([sm2Sign.name, sm2Sign.message], ['ValidationException', 'Digest is invalid length for algorithm SM2DSA.']);
+    const sm2Ecdsa = await awsError(() =>
+      server.client('cn-north-1').send(new SignCommand({ KeyId: sm2.KeyId, Message: Buffer.from('m'), SigningAlgorithm: 'ECDSA_SHA_256' })),
+    );
+    assert.deepEqual([sm2Ecdsa.name, sm2Ecdsa.message], ['InvalidKeyUsageException', 'Algorithm ECDSA_SHA_256 is incompatible with key spec SM2.']);
     const sm2Key = await server.client('cn-north-1').send(new GetPublicKeyCommand({ KeyId: sm2.KeyId }));
     assert.deepEqual(sm2Key.SigningAlgorithms, ['SM2DSA']);
     assert.equal(sm2Key.KeyId, keyArn(sm2.KeyId, 'cn-north-1', 'aws-cn'));

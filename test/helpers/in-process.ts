@@ -5,12 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type { Certificate } from '../../src/crypto/certificate-chain.js';
 import { pino, type Logger } from 'pino';
 import { generateKeyPair } from '../../src/crypto/asymmetric.js';
 import { GrantTokenSigner } from '../../src/crypto/grant-token.js';
 import { KeyPairPool } from '../../src/crypto/key-pair-pool.js';
 import { RootKey } from '../../src/crypto/root-key.js';
 import { accessControlFor } from '../../src/domain/access.js';
+import { loadAttestationRoots } from '../../src/domain/attestation-roots.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { Identities, type AccountConfig } from '../../src/domain/identities.js';
 import { KeyMaterials } from '../../src/domain/key-material.js';
@@ -85,6 +87,8 @@ export interface TestAppOptions {
   auditLogRequired?: boolean;
   /** The services' logger (silent unless given). */
   logger?: Logger;
+  /** The roots attestation documents must chain to (default: AWS's, as a server). */
+  attestationRoots?: readonly Certificate[];
 }
 
 export function createTestApp(options: TestAppOptions = {}): TestApp {
@@ -99,6 +103,7 @@ export function createTestApp(options: TestAppOptions = {}): TestApp {
     grantTokenSigner: GrantTokenSigner.fromRootKey(rootKey),
     access: accessControlFor(store, clock, identities),
     clock,
+    attestationRoots: options.attestationRoots ?? loadAttestationRoots(undefined),
     config: { defaultAccount: ACCOUNT, defaultRegion: 'us-east-1', allowSm2Everywhere: options.allowSm2Everywhere ?? false },
     logger: options.logger ?? pino({ level: 'silent' }),
   };

@@ -121,15 +121,15 @@ describe('GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext errors', (
     });
   }
   table.push({
-    name: 'GenerateDataKeyPair with a Recipient',
+    name: 'GenerateDataKeyPair with a Recipient whose document is not CBOR',
     operation: 'GenerateDataKeyPair',
     body: (f) => ({
       KeyId: f.key.keyId,
       KeyPairSpec: 'ECC_NIST_P256',
       Recipient: { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', AttestationDocument: b64(Buffer.alloc(64, 7)) },
     }),
-    error: 'UnsupportedOperationException',
-    message: 'Recipient (Nitro Enclaves attestation) is not supported by this Trent server yet.',
+    error: 'ValidationException',
+    message: 'The attestation document in Recipient is not valid: the document is not well-formed CBOR.',
   });
   errorRows(fixture, table);
 });

@@ -1,7 +1,7 @@
 /**
  * The errors of the operations of asymmetric, HMAC and ML-KEM keys, in-process: GetPublicKey,
  * Sign, Verify, GenerateMac, VerifyMac, DeriveSharedSecret, Encapsulate, Decapsulate, and
- * Encrypt / Decrypt with an RSA key. Key state, key usage, algorithm against key spec, message
+ * Encrypt / Decrypt with an RSA or SM2 key. Key state, key usage, algorithm against key spec, message
  * type and length, DryRun (after every check, and losing to a failing one), GrantTokens, and
  * the condition keys kms:SigningAlgorithm, kms:MessageType, kms:MacAlgorithm and
  * kms:KeyAgreementAlgorithm in a key policy. AWS's recorded wordings are quoted where known
@@ -44,6 +44,8 @@ interface Keys {
   peer: string;
   /** A valid RSAES_OAEP_SHA_256 ciphertext under rsaEncrypt. */
   rsaCiphertext: string;
+  /** A valid SM2PKE ciphertext of 'x' under sm2Encrypt. */
+  sm2Ciphertext: string;
 }
 
 function denyPolicy(action: string, conditionKey: string, value: string): string {
@@ -92,7 +94,14 @@ async function setUp(t: TestApp): Promise<Keys> {
   await t.ok('ScheduleKeyDeletion', { KeyId: keys.pendingDeletion.keyId, PendingWindowInDays: 7 });
   const peer = b64(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' }));
   const encrypted = await t.ok('Encrypt', { KeyId: keys.rsaEncrypt.keyId, Plaintext: b64('x'), EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' });
-  return { ...keys, peer, rsaCiphertext: encrypted.CiphertextBlob as string };
+  const sm2Encrypted = await t.ok('Encrypt', { KeyId: keys.sm2Encrypt.keyId, Plaintext: b64('x'), EncryptionAlgorithm: 'SM2PKE' });
+  return { ...keys, peer, rsaCiphertext: encrypted.CiphertextBlob as string, sm2Ciphertext: sm2Encrypted.CiphertextBlob as string };
+}
+
+function flipLast(base64: string): string {
+  const bytes = Buffer.from(base64, 'base64');
+  bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0x01;
+  return bytes.toString('base64');
 }
 
 const message = b64('a message');
@@ -193,7 +202,11 @@ describe('errors of the operations of asymmetric, HMAC and ML-KEM keys', () => {
         { name: `${operation}: ML-DSA over a DIGEST`, operation, body: (f) => body(f.mlDsa, 'ML_DSA_SHAKE_256', { MessageType: 'DIGEST', Message: digest256 }), error: 'ValidationException', message: messages.messageTypeNotValid('DIGEST', 'ML_DSA_SHAKE_256') },
         { name: `${operation}: an EXTERNAL_MU of 63 bytes`, operation, body: (f) => body(f.mlDsa, 'ML_DSA_SHAKE_256', { MessageType: 'EXTERNAL_MU', Message: b64(Buffer.alloc(63)) }), error: 'ValidationException', message: messages.externalMuLength('ML_DSA_SHAKE_256', 64) },
         { name: `${operation}: EXTERNAL_MU with ECDSA`, operation, body: (f) => body(f.p256Sign, 'ECDSA_SHA_256', { MessageType: 'EXTERNAL_MU', Message: b64(Buffer.alloc(64)) }), error: 'ValidationException', message: messages.messageTypeNotValid('EXTERNAL_MU', 'ECDSA_SHA_256') },
-        { name: `${operation}: SM2DSA, not served`, operation, body: (f) => body(f.sm2Sign, 'SM2DSA'), error: 'UnsupportedOperationException', message: messages.algorithmNotServed('SM2DSA') },
+        { name: `${operation}: ECDSA_SHA_256 with an SM2 key`, operation, body: (f) => body(f.sm2Sign, 'ECDSA_SHA_256'), error: 'InvalidKeyUsageException', message: incompatible('ECDSA_SHA_256', 'SM2') },
+        { name: `${operation}: SM2DSA with a P-256 key`, operation, body: (f) => body(f.p256Sign, 'SM2DSA'), error: 'InvalidKeyUsageException', message: incompatible('SM2DSA', 'ECC_NIST_P256') },
+        { name: `${operation}: SM2DSA over a DIGEST of 31 bytes`, operation, body: (f) => body(f.sm2Sign, 'SM2DSA', { MessageType: 'DIGEST', Message: b64(Buffer.alloc(31)) }), error: 'ValidationException', message: 'Digest is invalid length for algorithm SM2DSA.' },
+        { name: `${operation}: SM2DSA over an EXTERNAL_MU`, operation, body: (f) => body(f.sm2Sign, 'SM2DSA', { MessageType: 'EXTERNAL_MU', Message: b64(Buffer.alloc(64)) }), error: 'ValidationException', message: messages.messageTypeNotValid('EXTERNAL_MU', 'SM2DSA') },
+        { name: `${operation}: SM2DSA: DryRun`, operation, body: (f) => body(f.sm2Sign, 'SM2DSA', { DryRun: true }), error: 'DryRunOperationException', message: DRY_RUN },
         {
           name: `${operation}: a message of 4097 bytes (sensitive: not echoed)`,
           operation,
@@ -308,7 +321,21 @@ describe('errors of the operations of asymmetric, HMAC and ML-KEM keys', () => {
         error: 'ValidationException',
         message: 'Algorithm RSAES_OAEP_SHA_256 and key spec RSA_2048 cannot encrypt data larger than 190 bytes.',
       },
-      { name: 'Encrypt with SM2PKE, not served', operation: 'Encrypt', body: (f) => ({ KeyId: f.sm2Encrypt.keyId, Plaintext: b64('x'), EncryptionAlgorithm: 'SM2PKE' }), error: 'UnsupportedOperationException', message: messages.algorithmNotServed('SM2PKE') },
+      {
+        name: 'Encrypt of 1025 bytes with SM2PKE',
+        operation: 'Encrypt',
+        body: (f) => ({ KeyId: f.sm2Encrypt.keyId, Plaintext: b64(Buffer.alloc(1025)), EncryptionAlgorithm: 'SM2PKE' }),
+        error: 'ValidationException',
+        message: 'Algorithm SM2PKE and key spec SM2 cannot encrypt data larger than 1024 bytes.',
+      },
+      { name: 'Encrypt with an SM2 key and RSAES_OAEP_SHA_256', operation: 'Encrypt', body: (f) => ({ KeyId: f.sm2Encrypt.keyId, Plaintext: b64('x'), EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' }), error: 'InvalidKeyUsageException', message: incompatible('RSAES_OAEP_SHA_256', 'SM2') },
+      { name: 'Encrypt with an RSA key and SM2PKE', operation: 'Encrypt', body: (f) => ({ KeyId: f.rsaEncrypt.keyId, Plaintext: b64('x'), EncryptionAlgorithm: 'SM2PKE' }), error: 'InvalidKeyUsageException', message: incompatible('SM2PKE', 'RSA_2048') },
+      { name: 'Encrypt with an SM2 signing key', operation: 'Encrypt', body: (f) => ({ KeyId: f.sm2Sign.keyId, Plaintext: b64('x'), EncryptionAlgorithm: 'SM2PKE' }), error: 'InvalidKeyUsageException', message: (f) => usage(f.sm2Sign, 'SIGN_VERIFY', 'Encrypt') },
+      { name: 'Encrypt with SM2PKE: DryRun', operation: 'Encrypt', body: (f) => ({ KeyId: f.sm2Encrypt.keyId, Plaintext: b64('x'), EncryptionAlgorithm: 'SM2PKE', DryRun: true }), error: 'DryRunOperationException', message: DRY_RUN },
+      { name: 'Decrypt of bytes that are no SM2 ciphertext', operation: 'Decrypt', body: (f) => ({ KeyId: f.sm2Encrypt.keyId, CiphertextBlob: b64(Buffer.alloc(120, 3)), EncryptionAlgorithm: 'SM2PKE' }), error: 'InvalidCiphertextException', message: '' },
+      { name: 'Decrypt with an SM2 key and no algorithm', operation: 'Decrypt', body: (f) => ({ KeyId: f.sm2Encrypt.keyId, CiphertextBlob: f.sm2Ciphertext }), error: 'InvalidKeyUsageException', message: incompatible('SYMMETRIC_DEFAULT', 'SM2') },
+      { name: 'Decrypt of an SM2 ciphertext with a flipped bit', operation: 'Decrypt', body: (f) => ({ KeyId: f.sm2Encrypt.keyId, CiphertextBlob: flipLast(f.sm2Ciphertext), EncryptionAlgorithm: 'SM2PKE' }), error: 'InvalidCiphertextException', message: '' },
+      { name: 'Decrypt of an SM2 ciphertext without a KeyId (read as a symmetric blob)', operation: 'Decrypt', body: (f) => ({ CiphertextBlob: f.sm2Ciphertext, EncryptionAlgorithm: 'SM2PKE' }), error: 'InvalidCiphertextException', message: '' },
       { name: 'Encrypt with an RSA key: DryRun', operation: 'Encrypt', body: (f) => ({ KeyId: f.rsaEncrypt.keyId, Plaintext: b64('x'), EncryptionAlgorithm: 'RSAES_OAEP_SHA_1', DryRun: true }), error: 'DryRunOperationException', message: DRY_RUN },
       { name: 'Encrypt with a disabled asymmetric key', operation: 'Encrypt', body: (f) => ({ KeyId: f.disabled.keyId, Plaintext: b64('x') }), error: 'DisabledException', message: (f) => `${f.disabled.arn} is disabled.` },
       { name: 'Decrypt of bytes that are no RSA ciphertext', operation: 'Decrypt', body: (f) => ({ KeyId: f.rsaEncrypt.keyId, CiphertextBlob: b64(Buffer.alloc(256, 3)), EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' }), error: 'InvalidCiphertextException', message: '' },
@@ -317,6 +344,12 @@ describe('errors of the operations of asymmetric, HMAC and ML-KEM keys', () => {
       { name: 'Decrypt with an RSA key and no algorithm', operation: 'Decrypt', body: (f) => ({ KeyId: f.rsaEncrypt.keyId, CiphertextBlob: f.rsaCiphertext }), error: 'InvalidKeyUsageException', message: incompatible('SYMMETRIC_DEFAULT', 'RSA_2048') },
       { name: 'Decrypt with an RSA key: DryRun', operation: 'Decrypt', body: (f) => ({ KeyId: f.rsaEncrypt.keyId, CiphertextBlob: f.rsaCiphertext, EncryptionAlgorithm: 'RSAES_OAEP_SHA_256', DryRun: true }), error: 'DryRunOperationException', message: DRY_RUN },
     ]);
+
+    it('Decrypt of an SM2PKE ciphertext answers the plaintext, without KeyMaterialId', async () => {
+      const { t, f } = fixture;
+      const out = await t.ok('Decrypt', { KeyId: f.sm2Encrypt.keyId, CiphertextBlob: f.sm2Ciphertext, EncryptionAlgorithm: 'SM2PKE' });
+      assert.deepEqual(out, { KeyId: keyArn(f.sm2Encrypt.keyId), Plaintext: b64('x'), EncryptionAlgorithm: 'SM2PKE' });
+    });
 
     it('Decrypt of an RSA ciphertext answers without KeyMaterialId', async () => {
       const { t, f } = fixture;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createECDH, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { generateKeyPair } from '../../src/crypto/asymmetric.js';
-import { encodeEcKeyPair } from '../../src/crypto/ec-der.js';
+import { decodeEcPrivatePoint, encodeEcKeyPair } from '../../src/crypto/ec-der.js';
 
 const curves = [
   { curve: 'prime256v1', jwk: 'P-256' },
@@ -63,6 +63,7 @@ describe('encodeEcKeyPair', () => {
       const encoded = encodeEcKeyPair('SM2', d, point);
       assert.deepEqual(encoded.privateKey, pair.privateKey);
       assert.deepEqual(encoded.publicKey, pair.publicKey);
+      assert.deepEqual(decodeEcPrivatePoint('SM2', pair.privateKey), point, 'the point the PKCS#8 carries is the SPKI\'s');
     }
   });
 

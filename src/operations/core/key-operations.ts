@@ -1,8 +1,9 @@
 /**
  * The core shared by the operations of asymmetric, HMAC and ML-KEM keys (GetPublicKey, Sign,
  * Verify, GenerateMac, VerifyMac, DeriveSharedSecret, Encapsulate, Decapsulate, and Encrypt and
- * Decrypt with an RSA key): resolving the key and checking, in AWS's order, its state, its key
- * usage and the algorithm the request names against the descriptor table (domain/key-specs.ts).
+ * Decrypt with an RSA or SM2 key): resolving the key and checking, in AWS's order, its state,
+ * its key usage and the algorithm the request names against the descriptor table
+ * (domain/key-specs.ts).
  *
  * AWS's recorded wordings: `<arn> key usage is SIGN_VERIFY which is not valid for Encrypt.`,
  * `Algorithm HMAC_SHA_256 is incompatible with key spec HMAC_224.` (also recorded for Encrypt

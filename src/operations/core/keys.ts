@@ -11,9 +11,16 @@ import { resolveKey } from '../../domain/key-ref.js';
 import type { KeyRecord } from '../../storage/types.js';
 import type { RequestContext } from '../context.js';
 
-/** The facts every decision of a request is told: its grant tokens, and the grants they name. */
-export function requestFacts(ctx: Pick<RequestContext, 'grantTokens' | 'tokenGrants'>): AccessFacts {
-  return { grantTokens: ctx.grantTokens, ...(ctx.tokenGrants.length > 0 && { grantsFromTokens: ctx.tokenGrants }) };
+/**
+ * The facts every decision of a request is told: its grant tokens, the grants they name, and a
+ * verified Recipient's attestation (kms:RecipientAttestation:*).
+ */
+export function requestFacts(ctx: Pick<RequestContext, 'grantTokens' | 'tokenGrants' | 'recipient'>): AccessFacts {
+  return {
+    grantTokens: ctx.grantTokens,
+    ...(ctx.tokenGrants.length > 0 && { grantsFromTokens: ctx.tokenGrants }),
+    ...(ctx.recipient && { recipientAttestation: ctx.recipient.attestation }),
+  };
 }
 
 export interface KeyUse {

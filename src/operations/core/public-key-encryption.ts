@@ -1,13 +1,14 @@
 /**
  * Encrypt and Decrypt with an asymmetric ENCRYPT_DECRYPT key (RSA_2048/3072/4096 with
- * RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256), kept apart from the symmetric core: the ciphertext is
- * the plain RSA-OAEP ciphertext, made with the public key (anyone holding it can make one) and
- * opened with the private key, which never leaves Trent. Decrypt of such a ciphertext needs
- * KeyId and EncryptionAlgorithm, as AWS's: without them Trent reads the blob as its own symmetric
- * envelope, which it is not (InvalidCiphertextException). An EncryptionContext is not bound:
- * AWS's asymmetric algorithms take none. SM2PKE is not served (domain/key-specs.ts).
+ * RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256, SM2 with SM2PKE), kept apart from the symmetric core:
+ * the ciphertext is the plain RSA-OAEP ciphertext or GM/T 0009's DER SM2 ciphertext, made with
+ * the public key (anyone holding it can make one) and opened with the private key, which never
+ * leaves Trent. Decrypt of such a ciphertext needs KeyId and EncryptionAlgorithm, as AWS's:
+ * without them Trent reads the blob as its own symmetric envelope, which it is not
+ * (InvalidCiphertextException). An EncryptionContext is not bound: AWS's asymmetric algorithms
+ * take none.
  */
-import { oaepDecrypt, oaepEncrypt } from '../../crypto/rsa-oaep.js';
+import { privateKeyDecrypt, publicKeyEncrypt } from '../../crypto/public-key-encryption.js';
 import { arnOf } from '../../domain/arn.js';
 import { encryptionAlgorithm, keyPairParams, keySpec, maxPlaintextLength, type EncryptionAlgorithm } from '../../domain/key-specs.js';
 import { InvalidCiphertextException, ValidationException } from '../../errors.js';
@@ -40,7 +41,7 @@ export async function encryptWithPublicKey(
     throw new ValidationException(`Algorithm ${algorithm.name} and key spec ${key.keySpec} cannot encrypt data larger than ${limit} bytes.`);
   }
   finishDryRun(request.dryRun);
-  const ciphertext = oaepEncrypt(ctx.services.materials.publicKey(key), algorithm.hash ?? 'sha256', request.plaintext);
+  const ciphertext = publicKeyEncrypt(ctx.services.materials.publicKey(key), algorithm, request.plaintext);
   return { CiphertextBlob: ciphertext, KeyId: arnOf(key), EncryptionAlgorithm: algorithm.name };
 }
 
@@ -57,9 +58,9 @@ export async function decryptWithPrivateKey(
 ): Promise<OpenedWithPrivateKey> {
   const algorithm = algorithmFor(key, request.algorithm, ctx.operation.name);
   const { privateKey } = await ctx.services.materials.privateKey(key);
-  const plaintext = oaepDecrypt(privateKey, algorithm.hash ?? 'sha256', request.ciphertext);
+  const plaintext = privateKeyDecrypt(privateKey, algorithm, request.ciphertext);
   if (!plaintext) {
-    ctx.services.logger.debug({ cause: 'RSAES-OAEP decryption failed' }, 'ciphertext refused');
+    ctx.services.logger.debug({ cause: `${algorithm.name} decryption failed` }, 'ciphertext refused');
     throw new InvalidCiphertextException('');
   }
   return { key, plaintext, algorithm: algorithm.name };

@@ -18,7 +18,6 @@ import {
   InvalidKeyUsageException,
   messages,
   missingMember,
-  UnsupportedOperationException,
 } from '../../errors.js';
 import type { EncryptionAlgorithmSpec } from '../../kms-types.generated.js';
 import type { KeyRecord } from '../../storage/types.js';
@@ -69,11 +68,6 @@ export function finishDryRun(dryRun: boolean | undefined): void {
   if (dryRun === true) {
     throw new DryRunOperationException('The request would have succeeded, but the DryRun option is set.');
   }
-}
-
-/** Nitro Enclaves attestation arrives with its own issue; until then Recipient is refused clearly. */
-export function refuseRecipient(recipient: unknown): void {
-  if (recipient !== undefined) throw new UnsupportedOperationException(messages.recipientUnsupported);
 }
 
 /**
