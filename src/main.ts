@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * The `trent` command. `trent serve` runs the server (in this process with --workers 1, else
- * as a node:cluster primary with one worker per core); client subcommands arrive with the
- * command-line issue. The server (SQLite, the logger, the crypto) is imported only when `serve`
+ * as a node:cluster primary with one worker per core); `trent kms <operation>` is an
+ * aws-kms-compatible client (src/cli/kms/), dispatched before commander parses anything because
+ * its options come from the service model, not from a fixed list. The server (SQLite, the logger, the crypto) is imported only when `serve`
  * runs, so `--help`, `--version` and client subcommands start fast and need no native module.
  */
 import { Command } from 'commander';
@@ -30,4 +31,16 @@ program
     }
   });
 
-await program.parseAsync();
+program
+  .command('kms')
+  .description('call an AWS KMS operation, as `aws kms` does: trent kms <operation> [parameters] (trent kms help)')
+  .helpOption(false)
+  .allowUnknownOption()
+  .allowExcessArguments();
+
+if (process.argv[2] === 'kms') {
+  const { processIo, runKms } = await import('./cli/kms/command.js');
+  process.exitCode = await runKms(process.argv.slice(3), processIo());
+} else {
+  await program.parseAsync();
+}
