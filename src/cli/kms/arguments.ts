@@ -383,7 +383,8 @@ export function parseKmsArguments(argv: readonly string[], files: FileReader): P
         case '--query': {
           const query = one(option, values);
           try {
-            jmespath.search({}, query); // a bad expression is refused before anything is sent
+            // A bad expression is refused before anything is sent (@types/jmespath lacks compile).
+            (jmespath as unknown as { compile(expression: string): unknown }).compile(query);
           } catch (err) {
             throw new UsageError(`argument --query: Bad value for --query ${query}: ${(err as Error).message}`);
           }

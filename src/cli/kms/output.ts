@@ -14,6 +14,7 @@
 import jmespath from 'jmespath';
 import { stringify as toYaml } from 'yaml';
 import type { OutputFormat } from './arguments.js';
+import { WIDE_RANGES } from './east-asian-width.generated.js';
 import { shape } from './model.js';
 
 type Data = unknown;
@@ -146,18 +147,27 @@ function textDict(item: Record<string, unknown>, out: string[], identifier: stri
 
 // ---- table (awscli/table.py) ----
 
-/** Display width: East Asian wide and fullwidth characters take two columns. */
+/** Display width as the aws CLI counts it: East Asian wide, fullwidth and ambiguous characters take two columns. */
 export function textWidth(text: string): number {
   let width = 0;
-  for (const char of text) {
-    const c = char.codePointAt(0) ?? 0;
-    const wide =
-      (c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf) || (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
-      (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) || (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x1f300 && c <= 0x1f64f) ||
-      (c >= 0x20000 && c <= 0x3fffd);
-    width += wide ? 2 : 1;
-  }
+  for (const char of text) width += isWide(char.codePointAt(0) ?? 0) ? 2 : 1;
   return width;
+}
+
+function isWide(codePoint: number): boolean {
+  if (codePoint < 0xa1) return false;
+  // Binary search over the [first, last] pairs.
+  let lo = 0;
+  let hi = WIDE_RANGES.length / 2 - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const first = WIDE_RANGES[mid * 2] ?? 0;
+    const last = WIDE_RANGES[mid * 2 + 1] ?? 0;
+    if (codePoint < first) hi = mid - 1;
+    else if (codePoint > last) lo = mid + 1;
+    else return true;
+  }
+  return false;
 }
 
 /** Python 3's round(): halves to even. */
