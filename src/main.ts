@@ -20,6 +20,7 @@ program
   .option('--data-dir <dir>', 'directory of the embedded database and root key (TRENT_DATA_DIR, default ./.trent)')
   .option('--config <file>', 'YAML configuration file (TRENT_CONFIG)')
   .option('--workers <n>', 'server processes sharing the port (TRENT_WORKERS, default: number of cores)')
+  .option('--seed <file>', 'YAML or JSON file of keys, aliases and grants to create if missing on every start (TRENT_SEED)')
   .action(async (flags: ConfigFlags) => {
     try {
       const { serve } = await import('./server/serve.js');
