@@ -74,11 +74,11 @@ export async function createKey(input: CreateKeyRequest, ctx: RequestContext, fi
   let material: KeyMaterialRecord | undefined;
   if (origin !== 'EXTERNAL') {
     let secret: Buffer;
+    const given = fixed.symmetricMaterial;
+    if (given !== undefined && (spec.kind !== 'symmetric' || spec.material.kind !== 'secret' || given.length !== spec.material.bytes)) {
+      throw new ValidationException('Fixed key material must be 32 bytes, for a SYMMETRIC_DEFAULT key only.');
+    }
     if (spec.material.kind === 'secret') {
-      const given = fixed.symmetricMaterial;
-      if (given !== undefined && (spec.kind !== 'symmetric' || given.length !== spec.material.bytes)) {
-        throw new ValidationException(`Fixed key material must be ${spec.material.bytes} bytes, for a SYMMETRIC_DEFAULT key only.`);
-      }
       secret = given !== undefined ? Buffer.from(given) : secretBytes(spec.material.bytes);
     } else {
       const pair = await generateKeyPair(spec.material.params);

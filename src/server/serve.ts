@@ -51,7 +51,8 @@ export async function serve(flags: ConfigFlags): Promise<void> {
   const seed = seedFromConfig(config);
   if (seed) {
     // Once, here, before any worker starts: workers never race to create the same key.
-    const logger = pino({ level: config.logLevel, base: { service: 'trent' } }, pino.destination(2));
+    // Written synchronously: what seeding reports is in the log before the ready line.
+    const logger = pino({ level: config.logLevel, base: { service: 'trent' } }, pino.destination({ fd: 2, sync: true }));
     await applySeed(config, seed, logger);
   }
   let stop: () => void;
