@@ -280,7 +280,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   const seedPick = pick(flags.seed, 'TRENT_SEED', 'seed');
   if (seedPick) {
     const fromFile = flags.seed === undefined && env.TRENT_SEED === undefined;
-    if (typeof seedPick.value !== 'string' && !(fromFile && typeof seedPick.value === 'object' && seedPick.value !== null)) {
+    const mapping = typeof seedPick.value === 'object' && seedPick.value !== null && !Array.isArray(seedPick.value);
+    if (typeof seedPick.value !== 'string' && !(fromFile && mapping)) {
       throw new ConfigError(`${seedPick.source} must be the path of a seed file${fromFile ? ', or the seed itself as a mapping' : ''}`);
     }
     config.seed = { value: seedPick.value, source: seedPick.source };
