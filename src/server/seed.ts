@@ -105,22 +105,33 @@ export function seedFromConfig(config: Config): Seed | undefined {
   return readSeed(path);
 }
 
-/** `{ keyId, description }` to `{ KeyId, Description }`, refusing members the operation lacks. */
+/**
+ * `{ keyId, constraints: { encryptionContextSubset } }` to `{ KeyId, Constraints: {
+ * EncryptionContextSubset } }`: the members of the operation's input shape, at every depth
+ * (a map's own keys, an encryption context's, are left as written). Refuses unknown members.
+ */
 function requestOf(entry: Entry, operation: string, own: readonly string[], where: string): Record<string, unknown> {
-  const shapeName = kmsModel.operations[operation]?.input ?? '';
-  const shape = kmsModel.shapes[shapeName];
-  const members = shape?.type === 'structure' ? Object.keys(shape.members) : [];
-  const request: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(entry)) {
-    if (own.includes(name)) continue;
-    const member = name.charAt(0).toUpperCase() + name.slice(1);
-    if (!members.includes(member)) {
-      const known = [...own, ...members.map((m) => m.charAt(0).toLowerCase() + m.slice(1))];
-      throw new ConfigError(`${where}: unknown member '${name}' (known: ${known.join(', ')})`);
+  const lower = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);
+  const walk = (value: unknown, shapeName: string, path: string): unknown => {
+    const shape = kmsModel.shapes[shapeName];
+    if (shape?.type === 'list' && Array.isArray(value)) return value.map((item, i) => walk(item, shape.member, `${path}[${i}]`));
+    if (shape?.type === 'map' && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, shape.value, `${path}.${k}`)]));
     }
-    request[member] = value;
-  }
-  return request;
+    if (shape?.type !== 'structure' || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    const out: Record<string, unknown> = {};
+    for (const [name, member] of Object.entries(value as Entry)) {
+      if (path === '' && own.includes(name)) continue;
+      const memberName = Object.keys(shape.members).find((m) => m === name || lower(m) === name);
+      if (memberName === undefined) {
+        const known = [...(path === '' ? own : []), ...Object.keys(shape.members).map(lower)];
+        throw new ConfigError(`${where}: unknown member '${path === '' ? name : `${path.slice(1)}.${name}`}' (known: ${known.join(', ')})`);
+      }
+      out[memberName] = walk(member, shape.members[memberName] ?? '', `${path}.${lower(memberName)}`);
+    }
+    return out;
+  };
+  return walk(entry, kmsModel.operations[operation]?.input ?? '', '') as Record<string, unknown>;
 }
 
 /** The key id of an entry without one: stable for its account, region and place in the file. */

@@ -45,7 +45,7 @@ function seedOf(description: string) {
       { description: 'signing key', keySpec: 'ECC_NIST_P256', keyUsage: 'SIGN_VERIFY', region: 'eu-west-1' },
     ],
     aliases: [{ aliasName: 'alias/app', targetKeyId: KEY_ID }],
-    grants: [{ keyId: KEY_ID, granteePrincipal: 'arn:aws:iam::111122223333:role/app', operations: ['Encrypt', 'Decrypt'], name: 'app' }],
+    grants: [{ keyId: KEY_ID, granteePrincipal: 'arn:aws:iam::111122223333:role/app', operations: ['Encrypt', 'Decrypt'], constraints: { encryptionContextSubset: { team: 'infra' } }, name: 'app' }],
   };
 }
 
@@ -64,7 +64,7 @@ async function inventory(kms: KMSClient, eu: KMSClient) {
   const keys = (await kms.send(new ListKeysCommand({}))).Keys?.map((k) => k.KeyId).sort();
   const euKeys = (await eu.send(new ListKeysCommand({}))).Keys?.map((k) => k.KeyId);
   const aliases = (await kms.send(new ListAliasesCommand({ KeyId: KEY_ID }))).Aliases?.map((a) => a.AliasName);
-  const grants = (await kms.send(new ListGrantsCommand({ KeyId: KEY_ID }))).Grants?.map((g) => [g.GrantId, g.Name, g.Operations]);
+  const grants = (await kms.send(new ListGrantsCommand({ KeyId: KEY_ID }))).Grants?.map((g) => [g.GrantId, g.Name, g.Operations, g.Constraints]);
   return { keys, euKeys, aliases, grants };
 }
 
@@ -88,6 +88,7 @@ describe('seeding', { timeout: 90_000, skip: needsOwnServer('starts servers with
       }
     });
     assert.equal(first.grants?.length, 1);
+    assert.deepEqual(first.grants?.[0]?.slice(1), ['app', ['Encrypt', 'Decrypt'], { EncryptionContextSubset: { team: 'infra' } }]);
     const second = await withServer(dataDir, seed, async (kms, server) => {
       const eu = kmsClient(server.url, 'eu-west-1');
       try {
