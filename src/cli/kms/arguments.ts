@@ -150,8 +150,11 @@ function paramFile(value: string, files: FileReader, option: string): string | B
  */
 function toWire(value: unknown, shapeName: string, path: string, binary: BinaryFormat): unknown {
   const s = shape(shapeName);
+  // A member the model marks sensitive (Plaintext, ...) is never echoed, not even to its owner's terminal.
+  const sensitive = 'sensitive' in s && s.sensitive === true;
   const wrong = (expected: string): never => {
-    throw new ParameterError(`Parameter validation failed:\nInvalid type for parameter ${path}, value: ${describe(value)}, type: ${typeName(value)}, valid types: ${expected}`);
+    const shown = sensitive ? '(sensitive, not shown)' : describe(value);
+    throw new ParameterError(`Parameter validation failed:\nInvalid type for parameter ${path}, value: ${shown}, type: ${typeName(value)}, valid types: ${expected}`);
   };
   switch (s.type) {
     case 'string':
@@ -179,7 +182,7 @@ function toWire(value: unknown, shapeName: string, path: string, binary: BinaryF
       if (Buffer.isBuffer(value)) return value.toString('base64');
       if (typeof value !== 'string') return wrong("<class 'bytes'>, <class 'bytearray'>, file-like object");
       if (binary === 'raw-in-base64-out') return Buffer.from(value, 'utf8').toString('base64');
-      return base64Blob(value, path);
+      return base64Blob(value, path, sensitive);
     case 'list': {
       const items = Array.isArray(value) ? value : [value];
       return items.map((item, i) => toWire(item, s.member, `${path}[${i}]`, binary));
@@ -209,10 +212,11 @@ function toWire(value: unknown, shapeName: string, path: string, binary: BinaryF
 }
 
 /** aws CLI v2 decodes a blob given as text from base64, and refuses text that is not. */
-function base64Blob(value: string, path: string): string {
+function base64Blob(value: string, path: string, sensitive: boolean): string {
   const compact = value.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) {
-    throw new ParameterError(`Invalid base64: "${value}" (parameter ${path}; give bytes as fileb://FILE, or text with --cli-binary-format raw-in-base64-out)`);
+    const shown = sensitive ? '' : ` "${value}"`;
+    throw new ParameterError(`Invalid base64:${shown} (parameter ${path}; give bytes as fileb://FILE, or text with --cli-binary-format raw-in-base64-out)`);
   }
   return compact;
 }
