@@ -84,7 +84,7 @@ describe('parameters', () => {
     ['two values for a scalar', ['describe-key', '--key-id', 'k', 'l'], UsageError, /Unknown options: l/],
     ['a value for a flag', ['create-key', '--multi-region', 'yes'], UsageError, /Unknown options: yes/],
     ['not an integer', ['generate-random', '--number-of-bytes', '1.5'], ParameterError, /NumberOfBytes/],
-    ['not base64, a secret not echoed', ['encrypt', '--key-id', 'k', '--plaintext', 'my secret'], ParameterError, /^Invalid base64: \(parameter Plaintext/],
+    ['not base64, a secret not echoed', ['encrypt', '--key-id', 'k', '--plaintext', 'my-secret!'], ParameterError, /^Invalid base64: \(parameter Plaintext/],
     ['not base64, a ciphertext echoed', ['decrypt', '--ciphertext-blob', 'not!b64'], ParameterError, /^Invalid base64: "not!b64"/],
     ['an unknown structure member', ['create-key', '--tags', 'TagKey=a,Value=b'], ParameterError, /Unknown parameter in Tags\[0\]: "Value"/],
     ['a structure missing a member', ['create-key', '--tags', 'TagKey=a'], ParameterError, /Missing required parameter in Tags\[0\]: "TagValue"/],
