@@ -161,6 +161,8 @@ describe('output', () => {
       ['ListGrants', { Grants: [{ GrantId: 'g', Operations: ['Decrypt', 'Encrypt'], Constraints: { EncryptionContextSubset: { a: 'b', c: 'd' } } }, { GrantId: 'h', Name: 'n' }], Truncated: false }],
       ['ListAliases', { Aliases: [] }],
       ['X', { Wide: 'w'.repeat(120), Other: 'o', Nested: { OneScalar: 1 } }],
+      // Columns scaled by 26/20: 6.5 rounds to 6 (Python rounds halves to even), not 7.
+      ['X'.repeat(24), { a: '1', b: '2', cccccc: '333333' }],
       ['Query', [['a', 'b'], ['c', 'd']]],
       ['Query', ['x', 1, null, 2.5]],
     ];
