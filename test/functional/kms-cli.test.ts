@@ -214,6 +214,7 @@ describe('trent kms beside aws kms', () => {
   test('usage errors: exit code 252, nothing sent', async () => {
     for (const [args, message] of [
       [['describe-key'], /the following arguments are required: --key-id/],
+      [[], /the following arguments are required: operation/],
       [['describe-key', '--key-id', 'a', '--no-such-option', 'x'], /Unknown options: --no-such-option/],
       [['no-such-operation'], /Invalid choice/],
       [['generate-random', '--number-of-bytes', 'many'], /Invalid type for parameter NumberOfBytes/],

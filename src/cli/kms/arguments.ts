@@ -347,7 +347,8 @@ export function parseKmsArguments(argv: readonly string[], files: FileReader): P
     raw.set(option, values);
     order.push(option);
   }
-  if (command === undefined || command === 'help') return { kind: 'help' };
+  if (command === 'help') return { kind: 'help' };
+  if (command === undefined) throw new UsageError('the following arguments are required: operation');
   if (!operation) throw new UsageError(`argument operation: Invalid choice, valid choices are: see \`trent kms help\` (no operation '${command}')`);
   if (help) return { kind: 'help', operation };
 
