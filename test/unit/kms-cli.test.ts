@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { parseKmsArguments, ParameterError, UsageError } from '../../src/cli/kms/arguments.js';
 import { ConfigurationError, resolveSettings } from '../../src/cli/kms/credentials.js';
 import { allOperations, kebabName, model } from '../../src/cli/kms/model.js';
-import { formatTable, formatText, isoTimestamp } from '../../src/cli/kms/output.js';
+import { formatTable, formatText, formatYaml, isoTimestamp } from '../../src/cli/kms/output.js';
 import { parseShorthand, ShorthandError } from '../../src/cli/kms/shorthand.js';
 
 const CHECKER = fileURLToPath(new URL('../../../test/checkers/aws_cli_format.py', import.meta.url));
@@ -172,5 +173,15 @@ describe('output', () => {
       const ours = c.format === 'text' ? formatText(c.data) : formatTable(c.title, c.data, 80);
       assert.equal(ours, expected[i], `${c.format} of ${JSON.stringify(c.data)}`);
     });
+  });
+
+  test('yaml: one document that reads back as the data, numbers-as-text and dates quoted', () => {
+    const data = { KeyMetadata: { AWSAccountId: '111122223333', CreationDate: '2026-12-03T10:25:13.123000+00:00', Enabled: true, EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'], Description: 'ünïcode: "x"' } };
+    const text = formatYaml(data);
+    assert.deepEqual(parseYaml(text, { version: '1.1' }), data);
+    assert.match(text, /AWSAccountId: '111122223333'/);
+    assert.match(text, /CreationDate: '2026-12-03T10:25:13.123000\+00:00'/);
+    assert.match(text, /EncryptionAlgorithms:\n {2}- SYMMETRIC_DEFAULT/);
+    assert.equal(formatYaml({}), '');
   });
 });
