@@ -15,8 +15,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MAIN } from '../helpers/spawn-server.js';
-import { uniqueAlias, useServer } from '../helpers/functional.js';
+import { MAIN, removeDataDir, spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
+import { needsOwnServer, uniqueAlias, useServer } from '../helpers/functional.js';
 
 const server = useServer();
 const workDir = mkdtempSync(join(tmpdir(), 'trent-kms-cli-'));
@@ -315,5 +315,58 @@ describe('trent kms key and plaintext files', () => {
     await openssl(['pkey', '-pubin', '-in', pemFile, '-outform', 'DER', '-out', derFile]);
     const theirs = await aws(['get-public-key', '--key-id', signingKeyId, '--query', 'PublicKey', '--output', 'text']);
     assert.equal(readFileSync(derFile).toString('base64'), theirs.stdout.trim());
+  });
+});
+
+describe('trent kms against an authenticated server: signatures verified', { skip: needsOwnServer('starts a server with accounts') }, () => {
+  let authenticated: SpawnedServer;
+  before(async () => {
+    const config = join(workDir, 'accounts.yaml');
+    writeFileSync(
+      config,
+      [
+        'accounts:',
+        '  "111122223333":',
+        '    principals:',
+        '      "arn:aws:iam::111122223333:root":',
+        '        accessKeys:',
+        '          - { accessKeyId: AKIAROOTCLITEST00001, secretAccessKey: "root/secret+key" }',
+        '      "arn:aws:iam::111122223333:user/temp":',
+        '        accessKeys:',
+        '          - { accessKeyId: ASIATEMPCLITEST00001, secretAccessKey: "temp-secret", sessionToken: "the-session-token" }',
+        '        policies:',
+        '          - { Version: "2012-10-17", Statement: [{ Effect: Allow, Action: "kms:*", Resource: "*" }] }',
+        '',
+      ].join('\n'),
+    );
+    authenticated = await spawnServer({ args: ['--config', config] });
+  });
+  after(async () => {
+    await authenticated.stop();
+    removeDataDir(authenticated.dataDir);
+  });
+
+  const both = (args: string[], env: NodeJS.ProcessEnv) =>
+    Promise.all([run(process.execPath, [MAIN, 'kms', '--endpoint-url', authenticated.url, ...args], env), run('aws', ['--endpoint-url', authenticated.url, 'kms', ...args], env)]);
+
+  test('the right secret (and session token) is accepted, a wrong one refused alike', async () => {
+    const credentials = join(workDir, 'auth-credentials');
+    writeFileSync(
+      credentials,
+      '[root]\naws_access_key_id = AKIAROOTCLITEST00001\naws_secret_access_key = root/secret+key\n' +
+        '[temp]\naws_access_key_id = ASIATEMPCLITEST00001\naws_secret_access_key = temp-secret\naws_session_token = the-session-token\n' +
+        '[wrong]\naws_access_key_id = AKIAROOTCLITEST00001\naws_secret_access_key = not-the-secret\n',
+    );
+    const env = environment({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SHARED_CREDENTIALS_FILE: credentials });
+    for (const profile of ['root', 'temp']) {
+      const [ours, theirs] = await both(['--profile', profile, 'list-keys', '--query', 'length(Keys)'], env);
+      assert.equal(ours.code, 0, `${profile}: ${ours.stderr}`);
+      assert.equal(ours.stdout, theirs.stdout);
+    }
+    const [ours, theirs] = await both(['--profile', 'wrong', 'list-keys'], env);
+    assert.equal(ours.code, 255);
+    assert.equal(theirs.code, awsMajor === 2 ? 254 : 255);
+    assert.match(ours.stderr, /An error occurred \(InvalidSignatureException\) when calling the ListKeys operation: The request signature we calculated does not match/);
+    assert.equal(ours.stderr.trim(), theirs.stderr.trim());
   });
 });
