@@ -111,7 +111,7 @@ describe('parameters', () => {
 describe('credential chain', () => {
   const files: Record<string, string> = {
     '/c/credentials': '[default]\naws_access_key_id = AKDEFAULT\naws_secret_access_key = sdefault\n[dev]\naws_access_key_id = AKDEV\naws_secret_access_key = sdev\naws_session_token = tdev\n',
-    '/c/config': '[default]\nregion = eu-north-1\n[profile dev]\nregion = ap-south-1\nendpoint_url = http://127.0.0.1:5000\n[profile only-config]\naws_access_key_id = AKCONF\naws_secret_access_key = sconf\n',
+    '/c/config': '[default]\nregion = eu-north-1\noutput = table\n[profile dev]\nregion = ap-south-1\nendpoint_url = http://127.0.0.1:5000\n[profile only-config]\naws_access_key_id = AKCONF\naws_secret_access_key = sconf\n',
   };
   const environment = (env: Record<string, string>) => ({
     env: { AWS_SHARED_CREDENTIALS_FILE: '/c/credentials', AWS_CONFIG_FILE: '/c/config', ...env },
@@ -128,6 +128,7 @@ describe('credential chain', () => {
     const fromFile = resolveSettings({}, environment({}));
     assert.deepEqual(fromFile.credentials, { accessKeyId: 'AKDEFAULT', secretAccessKey: 'sdefault' });
     assert.equal(fromFile.region, 'eu-north-1');
+    assert.equal(fromFile.output, 'table');
     assert.equal(fromFile.endpoint, 'http://127.0.0.1:4599');
   });
   test('--profile outranks the environment; the profile names region and endpoint', () => {

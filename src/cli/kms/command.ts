@@ -136,16 +136,22 @@ async function paginate(operation: CliOperation, input: Record<string, unknown>,
   return result;
 }
 
-function outputFormat(globals: GlobalOptions, io: CommandIo): OutputFormat {
+const FORMATS: readonly string[] = ['json', 'text', 'table', 'yaml', 'yaml-stream', 'off'];
+
+/** --output, AWS_DEFAULT_OUTPUT, the profile's `output`, then json. */
+function outputFormat(globals: GlobalOptions, io: CommandIo, profileOutput?: string): OutputFormat {
   if (globals.output !== undefined) return globals.output;
-  const fromEnv = io.env.AWS_DEFAULT_OUTPUT;
-  if (fromEnv && ['json', 'text', 'table', 'yaml', 'yaml-stream', 'off'].includes(fromEnv)) return fromEnv as OutputFormat;
+  for (const setting of [io.env.AWS_DEFAULT_OUTPUT, profileOutput]) {
+    if (setting === undefined || setting === '') continue;
+    if (!FORMATS.includes(setting)) throw new ConfigurationError(`output must be one of ${FORMATS.join(', ')}, not '${setting}'`);
+    return setting as OutputFormat;
+  }
   return 'json';
 }
 
 async function run(parsed: Exclude<Parsed, { kind: 'help' }>, io: CommandIo): Promise<number> {
   const { operation, globals } = parsed;
-  const format = outputFormat(globals, io);
+  let format = outputFormat(globals, io);
   const print = (title: string, data: unknown) => io.stdout(formatOutput(format, title, applyQuery(data, globals.query), io.columns ?? 80));
   if (parsed.kind === 'skeleton') {
     if (parsed.which === 'output') {
@@ -157,6 +163,7 @@ async function run(parsed: Exclude<Parsed, { kind: 'help' }>, io: CommandIo): Pr
     return EXIT.ok;
   }
   const settings = resolveSettings(globals, io);
+  format = outputFormat(globals, io, settings.output);
   const wire = parsed.paginator
     ? await paginate(operation, parsed.input, parsed.paginator, parsed.paging, settings)
     : await callKms(operation.name, parsed.input, settings);

@@ -8,7 +8,7 @@
  * and then in the config file (~/.aws/config, AWS_CONFIG_FILE, as `[profile P]` or `[default]`).
  * Region: --region, AWS_REGION, AWS_DEFAULT_REGION, then the profile's `region`.
  * Endpoint: --endpoint-url, AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, the profile's `endpoint_url`,
- * then Trent's own address. SSO, credential_process and assumed roles are not followed.
+ * then Trent's own address. Output: --output, AWS_DEFAULT_OUTPUT, the profile's `output`, json. SSO, credential_process and assumed roles are not followed.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,8 @@ export interface ResolvedSettings {
   region: string;
   endpoint: string;
   maxAttempts: number;
+  /** The profile's `output` setting, if any. */
+  output?: string;
 }
 
 type Ini = Map<string, Map<string, string>>;
@@ -106,5 +108,6 @@ export function resolveSettings(flags: { profile?: string; region?: string; endp
   const attempts = nonEmpty(env.AWS_MAX_ATTEMPTS) ?? configSection?.get('max_attempts');
   const maxAttempts = attempts === undefined ? 3 : Number(attempts);
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new ConfigurationError(`max_attempts must be a positive integer, not '${attempts}'`);
-  return { credentials, region, endpoint, maxAttempts };
+  const output = configSection?.get('output');
+  return { credentials, region, endpoint, maxAttempts, ...(output !== undefined && { output }) };
 }
