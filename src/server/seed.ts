@@ -142,6 +142,12 @@ function derivedKeyId(account: string, region: string, index: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+/** The key id in a key id or key ARN (`arn:aws:kms:us-east-1:111122223333:key/<id>`). */
+function keyIdOf(text: string): string {
+  const at = text.startsWith('arn:') ? text.lastIndexOf(':key/') : -1;
+  return at < 0 ? text : text.slice(at + ':key/'.length);
+}
+
 function sameJson(a: string, b: string): boolean {
   try {
     return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
@@ -253,7 +259,7 @@ class Seeder {
     const request = this.validated('CreateAlias', requestOf(entry, 'CreateAlias', ['region'], where), where) as { AliasName: string; TargetKeyId: string };
     const name = `${request.AliasName} (${region})`;
     const stored = await this.services.store.getAlias({ account: this.defaults.account, region }, request.AliasName);
-    if (stored) return this.differs(name, stored.targetKeyId === request.TargetKeyId ? [] : ['targetKeyId']);
+    if (stored) return this.differs(name, stored.targetKeyId === keyIdOf(request.TargetKeyId) ? [] : ['targetKeyId']);
     await this.run(where, () => this.handle('CreateAlias', request, region));
     this.report.created.push(name);
   }
@@ -262,7 +268,7 @@ class Seeder {
     const where = `seed ${source}: grants[${index}]`;
     const region = this.regionOf(entry, where);
     const request = this.validated('CreateGrant', requestOf(entry, 'CreateGrant', ['region'], where), where);
-    const keyId = String(request.KeyId);
+    const keyId = keyIdOf(String(request.KeyId));
     const name = `grant ${request.Name !== undefined ? `'${String(request.Name)}' ` : ''}on ${keyId} (${region})`;
     const existing = await this.services.store.listGrants({ account: this.defaults.account, region }, keyId, { limit: 10_000 });
     const terms = (g: { granteePrincipal?: unknown; retiringPrincipal?: unknown; operations?: unknown; constraints?: unknown }) =>

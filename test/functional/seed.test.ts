@@ -44,7 +44,7 @@ function seedOf(description: string) {
       { ...FIXTURE.seed.keys[0], description, tags: { team: 'infra' } },
       { description: 'signing key', keySpec: 'ECC_NIST_P256', keyUsage: 'SIGN_VERIFY', region: 'eu-west-1' },
     ],
-    aliases: [{ aliasName: 'alias/app', targetKeyId: KEY_ID }],
+    aliases: [{ aliasName: 'alias/app', targetKeyId: KEY_ID }, { aliasName: 'alias/by-arn', targetKeyId: `arn:aws:kms:us-east-1:111122223333:key/${KEY_ID}` }],
     grants: [{ keyId: KEY_ID, granteePrincipal: 'arn:aws:iam::111122223333:role/app', operations: ['Encrypt', 'Decrypt'], constraints: { encryptionContextSubset: { team: 'infra' } }, name: 'app' }],
   };
 }
@@ -92,7 +92,7 @@ describe('seeding', { timeout: 90_000, skip: needsOwnServer('starts servers with
     const second = await withServer(dataDir, seed, async (kms, server) => {
       const eu = kmsClient(server.url, 'eu-west-1');
       try {
-        assert.match(server.logs(), /"created":0,"unchanged":4,"differing":0/);
+        assert.match(server.logs(), /"created":0,"unchanged":5,"differing":0/);
         return await inventory(kms, eu);
       } finally {
         eu.destroy();
