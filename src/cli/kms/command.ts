@@ -209,12 +209,9 @@ export async function runKms(argv: readonly string[], io: CommandIo): Promise<nu
       io.stderr(`\n${err.message}\n`);
       return EXIT.failure;
     }
-    if (err instanceof Error && 'code' in err && typeof (err as NodeJS.ErrnoException).syscall === 'string') {
-      // A key or plaintext file that could not be written.
-      io.stderr(`\n${err.message}\n`);
-      return EXIT.failure;
-    }
-    throw err;
+    // Anything else (a key or plaintext file that could not be written, say): one line, 255.
+    io.stderr(`\n${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.failure;
   }
 }
 
