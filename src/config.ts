@@ -14,6 +14,7 @@
  *                 TRENT_ALLOW_SM2_EVERYWHERE allowSm2Everywhere  false
  *                 TRENT_LOG_LEVEL            logLevel            info
  *   --workers     TRENT_WORKERS              workers             number of cores
+ *   --seed        TRENT_SEED                 seed                none (a seed file: keys, aliases, grants; server/seed.ts)
  *                 TRENT_KEY_PAIR_POOL        keyPairPool         per-spec defaults (key-specs.ts)
  *                 TRENT_KEY_PAIR_POOL_CONCURRENCY keyPairPoolConcurrency 1
  *                 TRENT_MAX_CONCURRENT_REQUESTS maxConcurrentRequests 256 per worker
@@ -108,6 +109,11 @@ export interface Config {
   accounts: AccountConfig[];
   /** 'authenticated' when `accounts` has at least one account. */
   mode: ServerMode;
+  /**
+   * The seed (server/seed.ts): a file's path (`relativeTo` the config file's directory when it
+   * was written there), or in the config file, the seed itself as a mapping.
+   */
+  seed?: { value: unknown; source: string; relativeTo?: string };
 }
 
 export interface ConfigFlags {
@@ -117,6 +123,7 @@ export interface ConfigFlags {
   config?: string;
   workers?: string;
   auditLog?: string;
+  seed?: string;
 }
 
 export class ConfigError extends Error {}
@@ -333,6 +340,16 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     throw err;
   }
   config.mode = config.accounts.length > 0 ? 'authenticated' : 'development';
+  const seedPick = pick(flags.seed, 'TRENT_SEED', 'seed');
+  if (seedPick) {
+    const fromFile = flags.seed === undefined && env.TRENT_SEED === undefined;
+    const mapping = typeof seedPick.value === 'object' && seedPick.value !== null && !Array.isArray(seedPick.value);
+    if (typeof seedPick.value !== 'string' && !(fromFile && mapping)) {
+      throw new ConfigError(`${seedPick.source} must be the path of a seed file${fromFile ? ', or the seed itself as a mapping' : ''}`);
+    }
+    config.seed = { value: seedPick.value, source: seedPick.source };
+    if (fromFile && configPath !== undefined) config.seed.relativeTo = dirname(resolve(configPath));
+  }
   // DESIGN: with no accounts configured (development mode), Trent accepts any well-formed
   // request, so it may only listen where nothing but this machine can reach it.
   if (config.mode === 'development' && !isLoopbackHost(config.host)) {

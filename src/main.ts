@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
  * The `trent` command. `trent serve` runs the server (in this process with --workers 1, else
- * as a node:cluster primary with one worker per core); `trent attestation init-root|create|verify`
- * is the attestation test kit (cli/attestation-command.ts); `trent audit tail|search` read the
- * audit log (cli/audit.ts); other client subcommands arrive with the command-line issue. The
- * server (SQLite, the logger, the crypto) is imported only when `serve`
+ * as a node:cluster primary with one worker per core); `trent kms <operation>` is an
+ * aws-kms-compatible client (src/cli/kms/), dispatched before commander parses anything because
+ * its options come from the service model, not from a fixed list; `trent attestation
+ * init-root|create|verify` is the attestation test kit (cli/attestation-command.ts); `trent audit
+ * tail|search` read the audit log (cli/audit.ts). The server (SQLite, the logger, the crypto) is
+ * imported only when `serve`
  * runs, so `--help`, `--version` and client subcommands start fast and need no native module.
  */
 import { Command } from 'commander';
@@ -22,6 +24,7 @@ program
   .option('--config <file>', 'YAML configuration file (TRENT_CONFIG)')
   .option('--workers <n>', 'server processes sharing the port (TRENT_WORKERS, default: number of cores)')
   .option('--audit-log <file>', "audit log: a file, '-' for standard output, or 'off' (TRENT_AUDIT_LOG, default <data-dir>/audit.log)")
+  .option('--seed <file>', 'YAML or JSON file of keys, aliases and grants to create if missing on every start (TRENT_SEED)')
   .action(async (flags: ConfigFlags) => {
     try {
       const { serve } = await import('./server/serve.js');
@@ -83,4 +86,16 @@ auditFileOptions(audit.command('search').description('print the records that mat
     auditCommand((cli) => cli.searchAuditLog(flags, (line) => process.stdout.write(`${line}\n`), Date.now(), warn)),
   );
 
-await program.parseAsync();
+program
+  .command('kms')
+  .description('call an AWS KMS operation, as `aws kms` does: trent kms <operation> [parameters] (trent kms help)')
+  .helpOption(false)
+  .allowUnknownOption()
+  .allowExcessArguments();
+
+if (process.argv[2] === 'kms') {
+  const { processIo, runKms } = await import('./cli/kms/command.js');
+  process.exitCode = await runKms(process.argv.slice(3), processIo());
+} else {
+  await program.parseAsync();
+}
