@@ -15,6 +15,7 @@
  *                 TRENT_ALLOW_SM2_EVERYWHERE allowSm2Everywhere  false
  *                 TRENT_LOG_LEVEL            logLevel            info
  *   --workers     TRENT_WORKERS              workers             number of cores
+ *   --seed        TRENT_SEED                 seed                none (a seed file: keys, aliases, grants; server/seed.ts)
  *                 TRENT_KEY_PAIR_POOL        keyPairPool         per-spec defaults (key-specs.ts)
  *                 TRENT_KEY_PAIR_POOL_CONCURRENCY keyPairPoolConcurrency 1
  *                 TRENT_MAX_CONCURRENT_REQUESTS maxConcurrentRequests 256 per worker
@@ -22,6 +23,11 @@
  *                 TRENT_REQUEST_TIMEOUT_MS   requestTimeoutMs    30000
  *                 TRENT_MAX_CONNECTIONS      maxConnections      512 per worker
  *                 TRENT_IDLE_TIMEOUT_MS      idleTimeoutMs       65000
+ *   --audit-log   TRENT_AUDIT_LOG            auditLog            <dataDir>/audit.log ('-': stdout, 'off')
+ *                 TRENT_AUDIT_LOG_REQUIRED   auditLogRequired    false (true: a request whose record cannot be written fails)
+ *                 TRENT_AUDIT_LOG_SYNC       auditLogSync        true (fdatasync before answering; false: survives kill -9, not power loss)
+ *                 TRENT_AUDIT_LOG_MAX_BYTES  auditLogMaxBytes    104857600 (rotated past this size; 0: never)
+ *                 TRENT_AUDIT_LOG_KEEP       auditLogKeep        5 rotated files
  *                 TRENT_ATTESTATION_ROOTS    attestationRoots    the AWS Nitro Enclaves root
  *                                            accounts            none (development mode)
  *
@@ -40,6 +46,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
+import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { pino } from 'pino';
@@ -89,6 +96,16 @@ export interface Config {
   maxConnections: number;
   /** A connection idle this long (between requests, or before its first) is closed. */
   idleTimeoutMs: number;
+  /** The audit log: a file path, '-' for standard output, or 'off'. */
+  auditLog: string;
+  /** When true, a request whose audit record cannot be written fails with KMSInternalException. */
+  auditLogRequired: boolean;
+  /** fdatasync the audit log before answering (false: the page cache only, which survives kill -9 but not a power loss). */
+  auditLogSync: boolean;
+  /** The audit log file is rotated once it reaches this size (0: never). */
+  auditLogMaxBytes: number;
+  /** Rotated audit log files kept (audit.log.1 ... audit.log.<keep>). */
+  auditLogKeep: number;
   /**
    * PEM files of the roots a Recipient's attestation document must chain to (absolute paths);
    * absent, the AWS Nitro Enclaves root shipped with Trent. A list replaces that default.
@@ -98,6 +115,11 @@ export interface Config {
   accounts: AccountConfig[];
   /** 'authenticated' when `accounts` has at least one account. */
   mode: ServerMode;
+  /**
+   * The seed (server/seed.ts): a file's path (`relativeTo` the config file's directory when it
+   * was written there), or in the config file, the seed itself as a mapping.
+   */
+  seed?: { value: unknown; source: string; relativeTo?: string };
 }
 
 export interface ConfigFlags {
@@ -107,6 +129,8 @@ export interface ConfigFlags {
   config?: string;
   workers?: string;
   databaseUrl?: string;
+  auditLog?: string;
+  seed?: string;
 }
 
 export class ConfigError extends Error {}
@@ -279,10 +303,13 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   const portPick = pick(flags.port, 'TRENT_PORT', 'port');
   const sm2Pick = pick(undefined, 'TRENT_ALLOW_SM2_EVERYWHERE', 'allowSm2Everywhere');
   const logLevelPick = pick(undefined, 'TRENT_LOG_LEVEL', 'logLevel');
+  const dataDir = str(flags.dataDir, 'TRENT_DATA_DIR', 'dataDir', './.trent');
+  const auditRequiredPick = pick(undefined, 'TRENT_AUDIT_LOG_REQUIRED', 'auditLogRequired');
+  const auditSyncPick = pick(undefined, 'TRENT_AUDIT_LOG_SYNC', 'auditLogSync');
   const config: Config = {
     host: str(flags.host, 'TRENT_HOST', 'host', '127.0.0.1'),
     port: portPick ? port(portPick.value, portPick.source) : 4599,
-    dataDir: str(flags.dataDir, 'TRENT_DATA_DIR', 'dataDir', './.trent'),
+    dataDir,
     account: str(undefined, 'TRENT_ACCOUNT', 'account', '111122223333'),
     region: str(undefined, 'TRENT_REGION', 'region', 'us-east-1'),
     allowSm2Everywhere: sm2Pick ? bool(sm2Pick.value, sm2Pick.source) : false,
@@ -303,9 +330,18 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     // connection Trent has just closed (Node's own keep-alive default of 5 s is shorter).
     idleTimeoutMs: integer(undefined, 'TRENT_IDLE_TIMEOUT_MS', 'idleTimeoutMs', 1, 65_000),
     databaseTimeoutMs: integer(undefined, 'TRENT_DATABASE_TIMEOUT_MS', 'databaseTimeoutMs', 100, 5000),
+    auditLog: str(flags.auditLog, 'TRENT_AUDIT_LOG', 'auditLog', join(dataDir, 'audit.log')),
+    auditLogRequired: auditRequiredPick ? bool(auditRequiredPick.value, auditRequiredPick.source) : false,
+    auditLogSync: auditSyncPick ? bool(auditSyncPick.value, auditSyncPick.source) : true,
+    auditLogMaxBytes: integer(undefined, 'TRENT_AUDIT_LOG_MAX_BYTES', 'auditLogMaxBytes', 0, 100 * 2 ** 20),
+    auditLogKeep: integer(undefined, 'TRENT_AUDIT_LOG_KEEP', 'auditLogKeep', 1, 5),
     accounts: [],
     mode: 'development',
   };
+  if (config.auditLog.trim() === '') throw new ConfigError("auditLog must be a file path, '-' (standard output) or 'off'");
+  if (config.auditLog === 'off' && config.auditLogRequired) {
+    throw new ConfigError('auditLogRequired is true but the audit log is off: requests could never be audited');
+  }
   const pool = pick(undefined, 'TRENT_KEY_PAIR_POOL', 'keyPairPool');
   if (pool) {
     config.keyPairPool = poolSizes(pool.value, pool.source);
@@ -327,6 +363,16 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     throw err;
   }
   config.mode = config.accounts.length > 0 ? 'authenticated' : 'development';
+  const seedPick = pick(flags.seed, 'TRENT_SEED', 'seed');
+  if (seedPick) {
+    const fromFile = flags.seed === undefined && env.TRENT_SEED === undefined;
+    const mapping = typeof seedPick.value === 'object' && seedPick.value !== null && !Array.isArray(seedPick.value);
+    if (typeof seedPick.value !== 'string' && !(fromFile && mapping)) {
+      throw new ConfigError(`${seedPick.source} must be the path of a seed file${fromFile ? ', or the seed itself as a mapping' : ''}`);
+    }
+    config.seed = { value: seedPick.value, source: seedPick.source };
+    if (fromFile && configPath !== undefined) config.seed.relativeTo = dirname(resolve(configPath));
+  }
   // DESIGN: with no accounts configured (development mode), Trent accepts any well-formed
   // request, so it may only listen where nothing but this machine can reach it.
   if (config.mode === 'development' && !isLoopbackHost(config.host)) {

@@ -61,6 +61,11 @@ export interface OperationTraits<N extends OperationName> {
   /** For account-level actions, the condition values of the request (CreateKey's KeySpec, ...). */
   facts?: (input: KmsOperations[N]['input']) => AccessFacts;
   /**
+   * Member paths that must never be logged or audited though the model does not mark them
+   * sensitive (CreateGrant's GrantToken); the registry adds the model's own.
+   */
+  sensitive?: { input?: readonly string[]; output?: readonly string[] };
+  /**
    * Operations that take a Recipient (Nitro Enclaves / NitroTPM attestation): the output member
    * that carries the secret, which is then sealed into CiphertextForRecipient instead, and the
    * members AWS omits with a Recipient. The registry checks both against the model.

@@ -18,7 +18,8 @@ import { defineOperation } from './context.js';
 import { useKey } from './core/keys.js';
 import { finishDryRun } from './core/symmetric.js';
 
-export const createGrantOperation = defineOperation('CreateGrant', { readOnly: false, resources: ['key'] }, async (input, ctx) => {
+// The grant token stands for the grant until it has propagated: never logged or audited.
+export const createGrantOperation = defineOperation('CreateGrant', { readOnly: false, resources: ['key'], sensitive: { output: ['GrantToken'] } }, async (input, ctx) => {
   const terms = checkGrantParameters(input);
   const key = await useKey(ctx, input.KeyId, {
     allowAlias: false,

@@ -19,7 +19,16 @@ function requestedSpec(input: CreateKeyRequest) {
   return keySpec(input.KeySpec ?? input.CustomerMasterKeySpec ?? DEFAULT_KEY_SPEC);
 }
 
-async function createKey(input: CreateKeyRequest, ctx: RequestContext): Promise<CreateKeyResponse> {
+/**
+ * What a seed file (server/seed.ts) may fix of a key that CreateKey otherwise chooses itself: its
+ * id, and (development only) the 32 bytes of a symmetric key's material.
+ */
+export interface FixedKeyChoices {
+  keyId?: string;
+  symmetricMaterial?: Buffer;
+}
+
+export async function createKey(input: CreateKeyRequest, ctx: RequestContext, fixed: FixedKeyChoices = {}): Promise<CreateKeyResponse> {
   if (input.KeySpec !== undefined && input.CustomerMasterKeySpec !== undefined) {
     throw new ValidationException(
       'You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.',
@@ -42,7 +51,7 @@ async function createKey(input: CreateKeyRequest, ctx: RequestContext): Promise<
   const tags = checkNewTags(input.Tags ?? []);
 
   const now = ctx.services.clock.now();
-  const keyId = randomId();
+  const keyId = fixed.keyId ?? randomId();
   const key: KeyRecord = {
     ...ctx.scope,
     keyId,
@@ -65,8 +74,12 @@ async function createKey(input: CreateKeyRequest, ctx: RequestContext): Promise<
   let material: KeyMaterialRecord | undefined;
   if (origin !== 'EXTERNAL') {
     let secret: Buffer;
+    const given = fixed.symmetricMaterial;
+    if (given !== undefined && (spec.kind !== 'symmetric' || spec.material.kind !== 'secret' || given.length !== spec.material.bytes)) {
+      throw new ValidationException('Fixed key material must be 32 bytes, for a SYMMETRIC_DEFAULT key only.');
+    }
     if (spec.material.kind === 'secret') {
-      secret = secretBytes(spec.material.bytes);
+      secret = given !== undefined ? Buffer.from(given) : secretBytes(spec.material.bytes);
     } else {
       const pair = await generateKeyPair(spec.material.params);
       key.publicKey = pair.publicKey;
@@ -96,5 +109,5 @@ export const createKeyOperation = defineOperation(
     };
     },
   },
-  createKey,
+  (input, ctx) => createKey(input, ctx),
 );

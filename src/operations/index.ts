@@ -74,8 +74,8 @@ function register<N extends OperationName>(model: ServiceModel, declaration: Ope
     readOnly: declaration.readOnly,
     resources: declaration.resources,
     sensitive: {
-      input: sensitivePaths(model, shapes.input),
-      output: shapes.output === undefined ? [] : sensitivePaths(model, shapes.output),
+      input: [...sensitivePaths(model, shapes.input), ...(declaration.sensitive?.input ?? [])],
+      output: [...(shapes.output === undefined ? [] : sensitivePaths(model, shapes.output)), ...(declaration.sensitive?.output ?? [])],
     },
     facts: (input) => declaration.facts?.(typed(input)) ?? {},
     recipient,

@@ -4,8 +4,11 @@
  *
  *   requestId      every response carries x-amzn-RequestId
  *   logRequest     one debug line per request, no member values
+ *   countRequests  Prometheus counters and latency by operation and error code
+ *   audit          one CloudTrail-shaped record per request, durably written before it is answered
  *   mapErrors      KmsError -> its wire form; anything else -> KMSInternalException, logged
  *   guardBrowsers  development mode only: a loopback Host and no Origin (DNS rebinding, web pages)
+ *   metrics        GET /metrics (the Prometheus text format)
  *   health         GET / HEAD /health
  *   route          POST / (anything else: UnknownOperationException)
  *   limitBody      ValidationException past the body limit
@@ -20,9 +23,8 @@
  *   attest         a Recipient's attestation document verified (ValidationException), before
  *                  any access decision, so its PCRs are condition keys, and before any secret
  *   authorize      account-level actions; key actions are authorized as their key is resolved
+ *   trackKeyUsage  the keys a successful cryptographic operation used, for GetKeyLastUsage
  *   dispatch       the operation's handler -> 200 with its output
- *
- * Later features add a stage where they belong (the audit log and metrics around dispatch).
  */
 import { randomId } from '../crypto/random.js';
 import type { Services } from '../operations/context.js';
@@ -34,11 +36,14 @@ import { kmsModel } from '../protocol/kms-model.generated.js';
 import type { ServiceModel } from '../protocol/shapes.js';
 import { Validator } from '../protocol/validate.js';
 import { compose, newExchange, type AppRequest, type AppResponse } from './pipeline.js';
+import type { AuditLog } from './audit-log.js';
 import {
   attest,
+  audit,
   authenticate,
   authorize,
   contentType,
+  countRequests,
   dispatch,
   grantTokens,
   guardBrowsers,
@@ -46,6 +51,7 @@ import {
   limitBody,
   logRequest,
   mapErrors,
+  metricsEndpoint,
   parse,
   requestId,
   route,
@@ -53,6 +59,8 @@ import {
   trackKeyUsage,
   validate,
   type HealthReport,
+  type MetricsText,
+  type RequestMetrics,
 } from './stages.js';
 
 export type { AppRequest, AppResponse } from './pipeline.js';
@@ -72,6 +80,14 @@ export interface AppDependencies {
    * (browser-guard.ts). Off in authenticated mode, where every request is verified.
    */
   developmentMode: boolean;
+  /** Where audit records go (audit-log.ts); none when the audit log is off. */
+  auditLog?: AuditLog;
+  /** A request whose audit record cannot be written fails (KMSInternalException) instead. */
+  auditLogRequired?: boolean;
+  /** Where requests are counted and timed (metrics.ts). */
+  metrics?: RequestMetrics;
+  /** The text GET /metrics answers (the whole server's, in a cluster). */
+  metricsText?: MetricsText;
 }
 
 export interface App {
@@ -82,9 +98,12 @@ export function createApp(deps: AppDependencies): App {
   const { logger } = deps.services;
   const pipeline = compose([
     requestId(),
-    logRequest(logger),
-    mapErrors(logger),
+    logRequest(),
+    countRequests(deps.metrics),
+    audit(deps.auditLog, { model: deps.model, clock: deps.services.clock, required: deps.auditLogRequired ?? false }),
+    mapErrors(),
     guardBrowsers(deps.developmentMode),
+    metricsEndpoint(deps.metricsText),
     health(deps.health),
     route(),
     limitBody(deps.maxBodyBytes ?? MAX_BODY_BYTES),
@@ -101,7 +120,7 @@ export function createApp(deps: AppDependencies): App {
   ]);
   return {
     async handle(request) {
-      const exchange = newExchange(request, randomId());
+      const exchange = newExchange(request, randomId(), logger);
       await pipeline(exchange);
       // mapErrors always answers; this guards a pipeline assembled without it.
       return exchange.response ?? { status: 500, headers: { 'x-amzn-requestid': exchange.requestId }, body: '' };
@@ -117,7 +136,7 @@ export function createApp(deps: AppDependencies): App {
  */
 export function createKmsApp(
   services: Services,
-  options: Partial<Pick<AppDependencies, 'maxBodyBytes' | 'health'>> & { identities?: Identities } = {},
+  options: Partial<Pick<AppDependencies, 'maxBodyBytes' | 'health' | 'auditLog' | 'auditLogRequired' | 'metrics' | 'metricsText'>> & { identities?: Identities } = {},
 ): App {
   const { identities, ...rest } = options;
   const authenticated = identities !== undefined && identities.accounts().length > 0;

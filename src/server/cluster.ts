@@ -13,13 +13,18 @@
  * Running: a worker that dies is replaced after a back-off, and too many crashes stop the server
  * with exit code 1 (restart-policy.ts). A worker stops when its primary dies (the IPC channel
  * closes, even after SIGKILL). GET /health, taken by any worker, is answered for the whole
- * server: the worker asks the primary, which gathers every worker's figures.
+ * server: the worker asks the primary, which gathers every worker's figures. GET /metrics
+ * likewise: the primary gathers every worker's registry (prom-client's AggregatorRegistry).
+ * The primary also rotates the audit log, which every worker appends to (audit-log.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config.js';
+import { Metrics } from './metrics.js';
 import { processFigures, type ProcessFigures, type ServerFigures, type UnansweredProcess } from './health.js';
 import { RestartPolicy } from './restart-policy.js';
-import { prepareDataDir, startServer, stopOn, type RunningServer } from './server.js';
+import { pino } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
+import { prepareDataDir, rotateAuditLogPeriodically, startServer, stopOn, type RunningServer } from './server.js';
 
 /** Messages between the primary and its workers. */
 type Message =
@@ -30,7 +35,9 @@ type Message =
   | { trent: 'health?'; id: number } // worker -> primary: describe the whole server
   | { trent: 'health'; id: number; server: ServerFigures } // primary -> worker
   | { trent: 'figures?'; id: number } // primary -> every worker
-  | { trent: 'figures'; id: number; figures: ProcessFigures }; // worker -> primary
+  | { trent: 'figures'; id: number; figures: ProcessFigures } // worker -> primary
+  | { trent: 'metrics?'; id: number } // worker -> primary: every worker's metrics, aggregated
+  | { trent: 'metrics'; id: number; text?: string; error?: string }; // primary -> worker
 
 function isMessage(message: unknown): message is Message {
   return typeof message === 'object' && message !== null && typeof (message as { trent?: unknown }).trent === 'string';
@@ -39,6 +46,8 @@ function isMessage(message: unknown): message is Message {
 /** How long the primary waits for each worker's figures, and a worker for the primary's answer. */
 const FIGURES_TIMEOUT_MS = 1_000;
 const HEALTH_TIMEOUT_MS = 3_000;
+/** prom-client's primary gives up on a worker's metrics after 5 s. */
+const METRICS_TIMEOUT_MS = 6_000;
 
 function say(line: string): void {
   process.stderr.write(`trent: ${line}\n`);
@@ -79,7 +88,7 @@ export async function runWorker(): Promise<void> {
   });
 
   const config = await configFromPrimary();
-  const ownFigures = () => processFigures('worker', server?.services.keyPairs.stats());
+  const ownFigures = () => processFigures('worker', server?.services.keyPairs.stats(), server?.auditLog?.status());
   const answers = new Map<number, (server: ServerFigures) => void>();
   let nextId = 0;
   const askPrimary = (): Promise<ServerFigures> =>
@@ -98,14 +107,36 @@ export async function runWorker(): Promise<void> {
       });
       tell(process, { trent: 'health?', id });
     });
+  // The primary gathers every worker's registry with prom-client's AggregatorRegistry, whose
+  // worker side answers from the registries set here.
+  const metrics = new Metrics();
+  AggregatorRegistry.setRegistries(metrics.registry);
+  new AggregatorRegistry();
+  const metricsAnswers = new Map<number, (answer: { text?: string; error?: string }) => void>();
+  const askPrimaryForMetrics = (): Promise<{ contentType: string; body: string }> =>
+    new Promise((resolve, reject) => {
+      const id = ++nextId;
+      const timer = setTimeout(() => {
+        metricsAnswers.delete(id);
+        reject(new Error('the primary did not send the metrics in time'));
+      }, METRICS_TIMEOUT_MS);
+      metricsAnswers.set(id, (answer) => {
+        clearTimeout(timer);
+        metricsAnswers.delete(id);
+        if (answer.text === undefined) reject(new Error(`gathering the workers' metrics failed: ${answer.error ?? 'no answer'}`));
+        else resolve({ contentType: metrics.contentType, body: answer.text });
+      });
+      tell(process, { trent: 'metrics?', id });
+    });
   process.on('message', (message: unknown) => {
     if (!isMessage(message)) return;
     if (message.trent === 'figures?') tell(process, { trent: 'figures', id: message.id, figures: ownFigures() });
     else if (message.trent === 'health') answers.get(message.id)?.(message.server);
+    else if (message.trent === 'metrics') metricsAnswers.get(message.id)?.(message);
   });
 
   try {
-    server = await startServer(config, { serverFigures: askPrimary });
+    server = await startServer(config, { serverFigures: askPrimary, rotatesAuditLog: false, metrics, metricsText: askPrimaryForMetrics });
   } catch (err) {
     tell(process, { trent: 'failed', message: messageOf(err) }, () => process.exit(1));
     return;
@@ -130,6 +161,8 @@ interface RunningWorker {
  */
 export async function runPrimary(config: Config, onReady: (url: string) => void): Promise<{ stop(): void }> {
   await prepareDataDir(config);
+  rotateAuditLogPeriodically(config, pino({ level: config.logLevel, base: { service: 'trent' } }, pino.destination(2)));
+  const aggregator = new AggregatorRegistry();
   const policy = new RestartPolicy();
   const running = new Map<number, RunningWorker>();
   const restartTimers = new Set<NodeJS.Timeout>();
@@ -235,6 +268,12 @@ export async function runPrimary(config: Config, onReady: (url: string) => void)
           break;
         case 'figures':
           collectors.get(message.id)?.(worker.id, message.figures);
+          break;
+        case 'metrics?':
+          aggregator.clusterMetrics().then(
+            (text) => tell(worker, { trent: 'metrics', id: message.id, text }),
+            (err: unknown) => tell(worker, { trent: 'metrics', id: message.id, error: messageOf(err) }),
+          );
           break;
       }
     });

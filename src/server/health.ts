@@ -11,6 +11,7 @@
  */
 import type { PoolStats } from '../crypto/key-pair-pool.js';
 import type { Store } from '../storage/types.js';
+import type { AuditLogStatus } from './audit-log.js';
 
 /** One process's own figures, sent to the primary when it asks. */
 export interface ProcessFigures {
@@ -20,6 +21,8 @@ export interface ProcessFigures {
   heapUsedMiB: number;
   /** A worker's pools (the primary has none). */
   keyPairPool?: Record<string, PoolStats>;
+  /** A worker's audit log writer (none when the audit log is off). */
+  auditLog?: AuditLogStatus;
 }
 
 export interface UnansweredProcess {
@@ -65,13 +68,29 @@ export interface HealthReport extends Record<string, unknown> {
   processes: Array<Omit<ProcessFigures, 'keyPairPool'> | UnansweredProcess>;
   database: DatabaseStatus;
   rootKey: RootKeyStatus;
+  /** The audit log: `ok` false (and the status degraded) while a worker's last write failed. */
+  auditLog: AuditLogStatus;
 }
 
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
-export function processFigures(role: ProcessFigures['role'], keyPairPool?: Record<string, PoolStats>): ProcessFigures {
+export function processFigures(role: ProcessFigures['role'], keyPairPool?: Record<string, PoolStats>, auditLog?: AuditLogStatus): ProcessFigures {
   const usage = process.memoryUsage();
-  return { pid: process.pid, role, residentMiB: mib(usage.rss), heapUsedMiB: mib(usage.heapUsed), ...(keyPairPool && { keyPairPool }) };
+  return { pid: process.pid, role, residentMiB: mib(usage.rss), heapUsedMiB: mib(usage.heapUsed), ...(keyPairPool && { keyPairPool }), ...(auditLog && { auditLog }) };
+}
+
+/** Every writer's audit log status in one: ok only while every one's last write succeeded. */
+export function sumAuditLogs(statuses: readonly AuditLogStatus[]): HealthReport['auditLog'] {
+  const first = statuses[0];
+  if (first === undefined) return { destination: 'off', ok: true, failures: 0, records: 0 };
+  const failing = statuses.filter((s) => !s.ok);
+  return {
+    destination: first.destination,
+    ok: failing.length === 0,
+    failures: statuses.reduce((total, s) => total + s.failures, 0),
+    records: statuses.reduce((total, s) => total + s.records, 0),
+    ...(failing[0]?.lastError !== undefined && { lastError: failing[0].lastError }),
+  };
 }
 
 /**
@@ -116,8 +135,9 @@ export function healthReport(parts: {
   const round = (n: number) => Math.round(n * 10) / 10;
   const everyoneAnswered = figures.length === server.processes.length;
   const allWorkersUp = server.workers >= server.workersConfigured;
+  const auditLog = sumAuditLogs(figures.flatMap((p) => (p.auditLog ? [p.auditLog] : [])));
   return {
-    status: database.reachable && everyoneAnswered && allWorkersUp ? 'ok' : 'degraded',
+    status: database.reachable && everyoneAnswered && allWorkersUp && auditLog.ok ? 'ok' : 'degraded',
     version: parts.version,
     pid: process.pid,
     uptimeSeconds: round(server.uptimeSeconds),
@@ -134,5 +154,6 @@ export function healthReport(parts: {
     ),
     database,
     rootKey: parts.rootKey,
+    auditLog,
   };
 }

@@ -7,6 +7,7 @@
  *
  * The list itself, which reads top to bottom as a request is handled, is in app.ts.
  */
+import type { Logger } from 'pino';
 import type { Caller } from '../domain/access.js';
 import type { AttestedRecipient } from '../domain/attestation.js';
 import type { Operation } from '../operations/context.js';
@@ -33,6 +34,8 @@ export interface AppResponse {
 export interface Exchange {
   readonly request: AppRequest;
   readonly requestId: string;
+  /** The server's logger with this request's id on every line it writes. */
+  readonly logger: Logger;
   /** process.hrtime.bigint() when the request arrived. */
   readonly started: bigint;
   response: AppResponse | undefined;
@@ -48,17 +51,20 @@ export interface Exchange {
   input: Record<string, unknown> | undefined;
   /** The grants the input's GrantTokens name, set by the grantTokens stage. */
   tokenGrants: readonly GrantRecord[] | undefined;
+  /** The operation's output, set by the dispatch stage (the audit stage reads it). */
+  output: object | undefined;
+  /** ARNs of the KMS keys the request was authorized on, in order (the audit record's resources). */
+  keyArns: string[];
   /** The request's Recipient once its attestation document verified, set by the attest stage. */
   recipient: AttestedRecipient | undefined;
-  /** The operation's output, set by the dispatch stage when it succeeded. */
-  output: object | undefined;
 }
 
 /** A new exchange: every field there from the start, so the object keeps one shape through the stages. */
-export function newExchange(request: AppRequest, requestId: string): Exchange {
+export function newExchange(request: AppRequest, requestId: string, logger: Logger): Exchange {
   return {
     request,
     requestId,
+    logger: logger.child({ requestId }),
     started: process.hrtime.bigint(),
     response: undefined,
     error: undefined,
@@ -67,8 +73,9 @@ export function newExchange(request: AppRequest, requestId: string): Exchange {
     body: undefined,
     input: undefined,
     tokenGrants: undefined,
-    recipient: undefined,
     output: undefined,
+    keyArns: [],
+    recipient: undefined,
   };
 }
 

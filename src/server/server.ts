@@ -4,6 +4,7 @@
  * whose rotation date has. Used by
  * `trent serve` and by the tests that need a whole server.
  */
+import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -24,7 +25,10 @@ import type { Services } from '../operations/context.js';
 import { MAX_BODY_BYTES } from '../protocol/json11.js';
 import { version } from '../version.js';
 import { createKmsApp } from './app.js';
+import { AuditFile, AuditStdout, rotateIfLarge, type AuditLog } from './audit-log.js';
 import { databaseLocation, openDataDir } from './data-dir.js';
+import { Metrics } from './metrics.js';
+import type { MetricsText } from './stages.js';
 import { databaseStatus, healthReport, processFigures, type ServerFigures } from './health.js';
 import { listen } from './node-http.js';
 
@@ -33,6 +37,7 @@ export { version };
 export interface RunningServer {
   url: string;
   services: Services;
+  auditLog?: AuditLog;
   close(): Promise<void>;
 }
 
@@ -41,6 +46,47 @@ export interface StartOptions {
   logger?: Logger;
   /** The whole server's figures for /health (a cluster worker asks its primary); else this process alone. */
   serverFigures?: () => Promise<ServerFigures>;
+  /** This process's metrics (a cluster worker makes them so the primary can gather them). */
+  metrics?: Metrics;
+  /** The text of GET /metrics (a cluster worker asks its primary for the whole server's); else this process's. */
+  metricsText?: MetricsText;
+  /** Whether this process rotates the audit log (the only process does; a cluster's primary does for its workers). */
+  rotatesAuditLog?: boolean;
+}
+
+/** How often the audit log's size is checked for rotation. */
+export const AUDIT_ROTATION_CHECK_MS = 2_000;
+
+/** The audit log `config` names: a file, standard output, or none ('off'). */
+export function openAuditLog(config: Config, logger: Logger): AuditLog | undefined {
+  if (config.auditLog === 'off') return undefined;
+  const events = {
+    onFailure: (err: unknown) => logger.error({ err, auditLog: config.auditLog }, 'writing the audit log failed'),
+  };
+  if (config.auditLog === '-') return new AuditStdout(events);
+  const path = resolve(config.auditLog);
+  try {
+    closeSync(openSync(path, 'a', 0o600)); // refuse to start on a log that cannot be written
+  } catch (err) {
+    throw new Error(`cannot open the audit log ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return new AuditFile(path, events, { sync: config.auditLogSync });
+}
+
+/** Rotates the audit log file by size every AUDIT_ROTATION_CHECK_MS; returns the timer's stop. */
+export function rotateAuditLogPeriodically(config: Config, logger: Logger): () => void {
+  if (config.auditLog === 'off' || config.auditLog === '-' || config.auditLogMaxBytes === 0) return () => {};
+  const path = resolve(config.auditLog);
+  const timer = setInterval(() => {
+    rotateIfLarge(path, config.auditLogMaxBytes, config.auditLogKeep).then(
+      (rotated) => {
+        if (rotated) logger.info({ auditLog: path }, 'audit log rotated');
+      },
+      (err: unknown) => logger.error({ err, auditLog: path }, 'rotating the audit log failed'),
+    );
+  }, AUDIT_ROTATION_CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**
@@ -90,12 +136,17 @@ export function stopOn(server: RunningServer, events: readonly string[]): () => 
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'trent' } }, pino.destination(2));
-  const { rootKey, store } = await openDataDir(config, {
+  const metrics = options.metrics ?? new Metrics();
+  const opened = await openDataDir(config, {
     onStoreError: (err) => logger.warn({ err: { message: err.message } }, 'database connection lost; reconnecting'),
   });
+  const rootKey = opened.rootKey;
+  const store = metrics.timedStore(opened.store);
   const rootKeyFingerprint = rootKey.fingerprint();
   const clock = options.clock ?? systemClock;
+  const auditLog = openAuditLog(config, logger);
   const keyPairs = createKeyPairPool(config, logger);
+  const stopRotation = options.rotatesAuditLog === false ? () => {} : rotateAuditLogPeriodically(config, logger);
   const identities = new Identities(config.accounts);
   const services: Services = {
     store,
@@ -116,11 +167,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       workers: 1,
       workersConfigured: 1,
       workerRestarts: 0,
-      processes: [processFigures('worker', keyPairs.stats())],
+      processes: [processFigures('worker', keyPairs.stats(), auditLog?.status())],
     }));
+  metrics.observe({ keyPairPool: () => keyPairs.stats(), keysByState: () => store.countKeysByState(), auditLog: () => auditLog?.status() });
   const rootKeySource = config.rootKey === undefined ? 'file' : 'config';
   const app = createKmsApp(services, {
     identities,
+    ...(auditLog && { auditLog }),
+    auditLogRequired: config.auditLogRequired,
+    metrics,
+    metricsText: options.metricsText ?? (async () => ({ contentType: metrics.contentType, body: await metrics.text() })),
     health: async () => {
       const [server, database] = await Promise.all([serverFigures(), databaseStatus(store, databaseWhere(config))]);
       return healthReport({ version, server, database, rootKey: { source: rootKeySource, fingerprint: rootKeyFingerprint } });
@@ -178,9 +234,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   return {
     url,
     services,
+    ...(auditLog && { auditLog }),
     async close() {
       clearInterval(sweeper);
+      stopRotation();
       await http.close(); // requests in flight finish before the store closes
+      await auditLog?.close();
       keyPairs.close();
       await services.keyUsage.stop(); // the last uses are written before the store closes
       await store.close();

@@ -3,13 +3,13 @@
  * built from what it needs (the logger, the registry, the model's validator, the authenticator,
  * access control, the services), never from module globals.
  */
-import type { Logger } from 'pino';
 import { randomId } from '../crypto/random.js';
+import type { AccessControl } from '../domain/access.js';
 import { attestRecipient } from '../domain/attestation.js';
 import type { Clock } from '../domain/clock.js';
 import { checkGrantTokens } from '../domain/grants.js';
 import { TRACKED_OPERATIONS } from '../domain/key-usage.js';
-import { KmsError, messages, UnknownOperationException, UnsupportedOperationException, ValidationException } from '../errors.js';
+import { KMSInternalException, KmsError, messages, UnknownOperationException, UnsupportedOperationException, ValidationException } from '../errors.js';
 import type { KeyLastUsageTrackingOperation } from '../kms-types.generated.js';
 import type { RequestContext, Services } from '../operations/context.js';
 import { requestFacts } from '../operations/core/keys.js';
@@ -18,6 +18,8 @@ import type { Authenticator } from '../protocol/authenticate.js';
 import { checkContentType, CONTENT_TYPE, operationName, parseBody, serializeOutput, toWire } from '../protocol/json11.js';
 import type { ServiceModel } from '../protocol/shapes.js';
 import type { Validator } from '../protocol/validate.js';
+import type { AuditLog } from './audit-log.js';
+import { auditRecord } from './audit-record.js';
 import { checkBrowserGuard } from './browser-guard.js';
 import { earlier, type AppResponse, type Exchange, type Stage } from './pipeline.js';
 
@@ -42,15 +44,17 @@ export function requestId(): Stage {
   };
 }
 
-/** 2. One log line per request (debug), naming no input or output member. */
-export function logRequest(logger: Logger): Stage {
+/**
+ * 2. One log line per request (debug), naming no input or output member. Every line logged for a
+ * request, here and in its operation, carries its requestId (the exchange's child logger).
+ */
+export function logRequest(): Stage {
   return async (exchange, next) => {
     await next();
+    const { error, logger } = exchange;
     if (!logger.isLevelEnabled('debug')) return;
-    const { error } = exchange;
     logger.debug(
       {
-        requestId: exchange.requestId,
         operation: exchange.operation?.name ?? '-',
         status: exchange.response?.status,
         ...(error instanceof KmsError && { error: error.type }),
@@ -61,11 +65,54 @@ export function logRequest(logger: Logger): Stage {
   };
 }
 
+/** What the metrics stage reports to (metrics.ts). */
+export interface RequestMetrics {
+  request(operation: string, errorCode: string, seconds: number): void;
+}
+
 /**
- * 3. Errors become AWS's wire form: a KmsError as itself, anything else as KMSInternalException
+ * 3. Every AWS request answered is counted and timed, by operation and error code ("none" when
+ * it succeeded); GET /health and GET /metrics are not.
+ */
+export function countRequests(metrics: RequestMetrics | undefined): Stage {
+  if (metrics === undefined) return (_exchange, next) => next();
+  return async (exchange, next) => {
+    await next();
+    const { operation, error } = exchange;
+    if (operation === undefined && error === undefined) return;
+    const errorCode = error === undefined ? 'none' : error instanceof KmsError ? error.type : 'KMSInternalException';
+    metrics.request(operation?.name ?? '-', errorCode, elapsedMs(exchange.started) / 1000);
+  };
+}
+
+/**
+ * 4. Every request that reached an operation, with a known caller, leaves one record in the
+ * audit log (audit-record.ts) before its response does: the stage waits for the record to be
+ * durably written (audit-log.ts). A record that cannot be written is logged; with
+ * `required`, the request then fails with KMSInternalException rather than go unaudited.
+ */
+export function audit(log: AuditLog | undefined, options: { model: ServiceModel; clock: Clock; required: boolean }): Stage {
+  if (log === undefined) return (_exchange, next) => next();
+  return async (exchange, next) => {
+    await next();
+    const record = auditRecord(exchange, options.model, options.clock.now());
+    if (record === undefined) return;
+    try {
+      await log.append(JSON.stringify(record));
+    } catch (err) {
+      exchange.logger.error({ operation: record.eventName, err }, 'audit record not written');
+      if (!options.required) return;
+      exchange.error = new KMSInternalException(messages.internal);
+      exchange.response = errorResponse(exchange.error, exchange.requestId);
+    }
+  };
+}
+
+/**
+ * 5. Errors become AWS's wire form: a KmsError as itself, anything else as KMSInternalException
  * with a fixed message, logged with the request id and never sent.
  */
-export function mapErrors(logger: Logger): Stage {
+export function mapErrors(): Stage {
   return async (exchange, next) => {
     try {
       await next();
@@ -74,14 +121,14 @@ export function mapErrors(logger: Logger): Stage {
       exchange.error = err;
       exchange.response = errorResponse(err, exchange.requestId);
       if (!(err instanceof KmsError)) {
-        logger.error({ requestId: exchange.requestId, operation: exchange.operation?.name ?? '-', err }, 'unexpected error');
+        exchange.logger.error({ operation: exchange.operation?.name ?? '-', err }, 'unexpected error');
       }
     }
   };
 }
 
 /**
- * 4. Development mode (no signature verified) answers nothing a web page could send: a Host that
+ * 6. Development mode (no signature verified) answers nothing a web page could send: a Host that
  * is not loopback (DNS rebinding) or any Origin (browser-guard.ts). Off in authenticated mode.
  */
 export function guardBrowsers(enabled: boolean): Stage {
@@ -91,10 +138,22 @@ export function guardBrowsers(enabled: boolean): Stage {
   };
 }
 
+export type MetricsText = () => Promise<{ contentType: string; body: string }>;
+
+/** 7. GET (and HEAD) /metrics: the whole server's metrics in the Prometheus text format (metrics.ts). */
+export function metricsEndpoint(text: MetricsText | undefined): Stage {
+  return async (exchange, next) => {
+    const { method, path } = exchange.request;
+    if (text === undefined || (method !== 'GET' && method !== 'HEAD') || path.split('?')[0] !== '/metrics') return next();
+    const { contentType, body } = await text();
+    exchange.response = { status: 200, headers: { 'content-type': contentType }, body };
+  };
+}
+
 export type HealthReport = () => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 /**
- * 5. GET and HEAD /health: 200 with the server's figures as JSON. HEAD gets GET's answer, whose
+ * 8. GET and HEAD /health: 200 with the server's figures as JSON. HEAD gets GET's answer, whose
  * body node:http leaves out while keeping its Content-Length (RFC 9110, 9.3.2).
  */
 export function health(report: HealthReport | undefined): Stage {
@@ -109,7 +168,7 @@ export function health(report: HealthReport | undefined): Stage {
   };
 }
 
-/** 6. Every other request is an AWS call: `POST /`. */
+/** 9. Every other request is an AWS call: `POST /`. */
 export function route(): Stage {
   return (exchange, next) => {
     const { method, path } = exchange.request;
@@ -118,7 +177,7 @@ export function route(): Stage {
   };
 }
 
-/** 7. Bodies past the limit are refused (the HTTP layer stops reading them). */
+/** 10. Bodies past the limit are refused (the HTTP layer stops reading them). */
 export function limitBody(maxBodyBytes: number): Stage {
   return (exchange, next) => {
     if (exchange.request.oversized === true || exchange.request.body.length > maxBodyBytes) {
@@ -128,7 +187,7 @@ export function limitBody(maxBodyBytes: number): Stage {
   };
 }
 
-/** 8. The AWS JSON 1.1 media type. */
+/** 11. The AWS JSON 1.1 media type. */
 export function contentType(): Stage {
   return (exchange, next) => {
     checkContentType(exchange.request.headers['content-type']);
@@ -136,7 +195,7 @@ export function contentType(): Stage {
   };
 }
 
-/** 9. X-Amz-Target names an operation the model knows and Trent serves. */
+/** 12. X-Amz-Target names an operation the model knows and Trent serves. */
 export function target(registry: Registry, model: ServiceModel): Stage {
   return (exchange, next) => {
     const name = operationName(exchange.request.headers['x-amz-target']);
@@ -151,7 +210,7 @@ export function target(registry: Registry, model: ServiceModel): Stage {
 }
 
 /**
- * 10. Who is calling: the principal, and the account and region the request acts in. The
+ * 13. Who is calling: the principal, and the account and region the request acts in. The
  * authenticator reads the whole request (a signature covers its body) and the clock's time.
  */
 export function authenticate(authenticator: Authenticator, clock: Clock): Stage {
@@ -161,7 +220,7 @@ export function authenticate(authenticator: Authenticator, clock: Clock): Stage 
   };
 }
 
-/** 11. The JSON body (strict UTF-8). */
+/** 14. The JSON body (strict UTF-8). */
 export function parse(): Stage {
   return (exchange, next) => {
     exchange.body = parseBody(exchange.request.body);
@@ -169,7 +228,7 @@ export function parse(): Stage {
   };
 }
 
-/** 12. The model's shapes, with AWS's wording. */
+/** 15. The model's shapes, with AWS's wording. */
 export function validate(validator: Validator): Stage {
   return (exchange, next) => {
     exchange.input = validator.validate(earlier(exchange.operation, 'target').name, exchange.body);
@@ -178,7 +237,7 @@ export function validate(validator: Validator): Stage {
 }
 
 /**
- * 13. Every grant token the request carries (GrantTokens) names a grant that exists, in the
+ * 16. Every grant token the request carries (GrantTokens) names a grant that exists, in the
  * request's region: InvalidGrantTokenException otherwise (domain/grants.ts). The grants they
  * name count for every access decision of the request from here on.
  */
@@ -192,7 +251,7 @@ export function grantTokens(services: Pick<Services, 'store' | 'grantTokenSigner
 }
 
 /**
- * 14. A Recipient (operations that take one, as the model says) is judged here, once, before
+ * 17. A Recipient (operations that take one, as the model says) is judged here, once, before
  * any access decision or anything secret is produced: its attestation document is verified
  * against the trusted roots at the clock's time and must carry an RSA key
  * (domain/attestation.ts). Its PCRs then count as condition keys for every decision, and the
@@ -209,7 +268,7 @@ export function attest(services: Pick<Services, 'attestationRoots' | 'clock'>): 
 }
 
 /**
- * 15. Account-level actions (CreateKey, ListKeys, GenerateRandom, ...) are authorized here, on
+ * 18. Account-level actions (CreateKey, ListKeys, GenerateRandom, ...) are authorized here, on
  * `*`. Actions on keys and aliases are authorized where the operation resolves them
  * (operations/core/keys.ts), with the facts of that use.
  */
@@ -232,7 +291,7 @@ function grantTokensOf(input: Record<string, unknown>): readonly string[] {
 }
 
 /**
- * 15. After a successful cryptographic operation, notes the use of each key it answers with
+ * 19. After a successful cryptographic operation, notes the use of each key it answers with
  * (KeyId, and ReEncrypt's SourceKeyId: key ARNs) for GetKeyLastUsage: a map write, flushed to
  * the store in batches (domain/key-usage.ts).
  */
@@ -255,7 +314,25 @@ function keyIdOfArn(arn: string): string | undefined {
   return at === -1 ? undefined : arn.slice(at + ':key/'.length);
 }
 
-/** 16. The operation's handler, and its output as the response. */
+/**
+ * Access control that notes the ARN of every key an access decision is made on, allowed or not:
+ * the keys the request used, which its audit record names as resources.
+ */
+function noteKeys(access: AccessControl, keyArns: string[]): AccessControl {
+  const authorize: AccessControl['authorize'] = (caller, action, resource, facts) => {
+    if (resource.type === 'key' && !keyArns.includes(resource.arn)) keyArns.push(resource.arn);
+    return access.authorize(caller, action, resource, facts);
+  };
+  return new Proxy(access, {
+    get(target, property) {
+      if (property === 'authorize') return authorize;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** 20. The operation's handler, and its output as the response. */
 export function dispatch(services: Services): Stage {
   return async (exchange) => {
     const operation = earlier(exchange.operation, 'target');
@@ -268,10 +345,10 @@ export function dispatch(services: Services): Stage {
       grantTokens: grantTokensOf(input),
       tokenGrants: earlier(exchange.tokenGrants, 'grantTokens'),
       recipient: exchange.recipient,
-      services,
+      services: { ...services, logger: exchange.logger, access: noteKeys(services.access, exchange.keyArns) },
     };
     const output = await operation.handle(input, ctx);
-    exchange.response = awsResponse(200, serializeOutput(output), exchange.requestId);
     exchange.output = output;
+    exchange.response = awsResponse(200, serializeOutput(output), exchange.requestId);
   };
 }

@@ -164,6 +164,14 @@ class MemoryAccess implements Store {
     });
   }
 
+  countKeysByState(): Promise<Record<string, number>> {
+    return this.run(() => {
+      const counts: Record<string, number> = {};
+      for (const key of this.state.keys.values()) counts[key.state] = (counts[key.state] ?? 0) + 1;
+      return counts;
+    });
+  }
+
   getMaterial(keyId: string, version: number): Promise<KeyMaterialRecord | undefined> {
     return this.run(() => {
       const material = this.state.materials.get(MemoryAccess.materialKey(keyId, version));

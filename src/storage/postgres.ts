@@ -678,6 +678,12 @@ class PostgresAccess implements Store {
     return rows.map(keyFromRow);
   }
 
+  async countKeysByState(): Promise<Record<string, number>> {
+    await this.turn();
+    const { rows } = await query<{ state: string; count: number }>(this.q, 'SELECT state, count(*) AS count FROM keys GROUP BY state');
+    return Object.fromEntries(rows.map((row) => [row.state, Number(row.count)]));
+  }
+
   async keysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]> {
     await this.turn();
     const { rows } = await query<KeyRow>(

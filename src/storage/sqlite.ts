@@ -276,6 +276,7 @@ function prepare(db: Database.Database) {
     dueForDeletion: db.prepare(
       "SELECT * FROM keys WHERE state = 'PendingDeletion' AND deletion_date <= ? ORDER BY deletion_date LIMIT ?",
     ),
+    countKeysByState: db.prepare('SELECT state, COUNT(*) AS count FROM keys GROUP BY state'),
     getMaterial: db.prepare('SELECT * FROM key_materials WHERE key_id = ? AND version = ?'),
     listMaterials: db.prepare('SELECT * FROM key_materials WHERE key_id = ? AND version > ? ORDER BY version LIMIT ?'),
     dueForRotation: db.prepare(
@@ -492,6 +493,13 @@ class SqliteAccess implements Store {
 
   keysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]> {
     return this.run((c) => (c.statements.dueForDeletion.all(now, limit) as KeyRow[]).map(keyFromRow));
+  }
+
+  countKeysByState(): Promise<Record<string, number>> {
+    return this.run((c) => {
+      const rows = c.statements.countKeysByState.all() as { state: string; count: number }[];
+      return Object.fromEntries(rows.map((row) => [row.state, row.count]));
+    });
   }
 
   getMaterial(keyId: string, version: number): Promise<KeyMaterialRecord | undefined> {

@@ -184,6 +184,8 @@ export interface Store {
   listAllKeys(page: PageRequest): Promise<KeyRecord[]>;
   /** Keys in any scope pending deletion with a deletion date at or before `now`. */
   keysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]>;
+  /** How many keys, in every scope, are in each key state (states with none are absent). */
+  countKeysByState(): Promise<Record<string, number>>;
 
   getMaterial(keyId: string, version: number): Promise<KeyMaterialRecord | undefined>;
   /**

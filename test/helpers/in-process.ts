@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Certificate } from '../../src/crypto/certificate-chain.js';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { generateKeyPair } from '../../src/crypto/asymmetric.js';
 import { GrantTokenSigner } from '../../src/crypto/grant-token.js';
 import { KeyPairPool } from '../../src/crypto/key-pair-pool.js';
@@ -19,6 +19,7 @@ import { KeyMaterials } from '../../src/domain/key-material.js';
 import { KeyUsageTracker } from '../../src/domain/key-usage.js';
 import type { Services } from '../../src/operations/context.js';
 import { createKmsApp, type App } from '../../src/server/app.js';
+import type { AuditLog } from '../../src/server/audit-log.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import type { Store } from '../../src/storage/types.js';
 import { signedRequest, type Credentials } from './sigv4.js';
@@ -82,6 +83,11 @@ export interface TestAppOptions {
   allowSm2Everywhere?: boolean;
   /** Accounts to verify signatures against: an authenticated-mode app (test/helpers/sigv4.ts signs for it). */
   accounts?: AccountConfig[];
+  /** Where audit records go, and whether a request fails when its record cannot be written. */
+  auditLog?: AuditLog;
+  auditLogRequired?: boolean;
+  /** The services' logger (silent unless given). */
+  logger?: Logger;
   /** The roots attestation documents must chain to (default: AWS's, as a server). */
   attestationRoots?: readonly Certificate[];
 }
@@ -102,9 +108,13 @@ export function createTestApp(options: TestAppOptions = {}): TestApp {
     clock,
     attestationRoots: options.attestationRoots ?? loadAttestationRoots(undefined),
     config: { defaultAccount: ACCOUNT, defaultRegion: 'us-east-1', allowSm2Everywhere: options.allowSm2Everywhere ?? false },
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
   };
-  const app = createKmsApp(services, identities ? { identities } : {});
+  const app = createKmsApp(services, {
+    ...(identities && { identities }),
+    ...(options.auditLog && { auditLog: options.auditLog }),
+    ...(options.auditLogRequired !== undefined && { auditLogRequired: options.auditLogRequired }),
+  });
 
   const call: TestApp['call'] = async (operation, body, callOptions = {}) => {
     if (callOptions.as) {

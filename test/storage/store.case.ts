@@ -335,6 +335,19 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
       });
     });
 
+    describe('countKeysByState', () => {
+      it('counts the keys of every scope by state, and follows changes', async () => {
+        assert.deepEqual(await store.countKeysByState(), {});
+        await store.createKey(keyRecord(keyIdOf(1), HOME), material(keyIdOf(1)));
+        await store.createKey(keyRecord(keyIdOf(2), OTHER_REGION, { state: 'Disabled' }), material(keyIdOf(2)));
+        await store.createKey(keyRecord(keyIdOf(3), OTHER_ACCOUNT), material(keyIdOf(3)));
+        await store.createKey(keyRecord(keyIdOf(4), HOME, { state: 'PendingDeletion', deletionDate: T0, pendingWindowInDays: 7 }));
+        assert.deepEqual(await store.countKeysByState(), { Enabled: 2, Disabled: 1, PendingDeletion: 1 });
+        assert.equal(await store.deleteKey(HOME, keyIdOf(1)), true);
+        assert.deepEqual(await store.countKeysByState(), { Enabled: 1, Disabled: 1, PendingDeletion: 1 });
+      });
+    });
+
     describe('keysDueForDeletion', () => {
       it('returns keys pending deletion whose date is at or before now, in every scope, and nothing else', async () => {
         const now = T0 + 30 * DAY_MS;

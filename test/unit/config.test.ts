@@ -118,3 +118,29 @@ describe('settings checked before serving', () => {
     });
   }
 });
+
+describe('audit log settings', () => {
+  it('defaults to audit.log in the data directory, not required, rotated at 100 MiB keeping 5', () => {
+    const config = loadConfig({ dataDir: '/srv/trent' }, {});
+    assert.equal(config.auditLog, '/srv/trent/audit.log');
+    assert.equal(config.auditLogRequired, false);
+    assert.equal(config.auditLogMaxBytes, 100 * 2 ** 20);
+    assert.equal(config.auditLogKeep, 5);
+  });
+  it('--audit-log wins over TRENT_AUDIT_LOG', () => {
+    assert.equal(loadConfig({ auditLog: '-' }, { TRENT_AUDIT_LOG: '/var/log/trent.log' }).auditLog, '-');
+    assert.equal(loadConfig({}, { TRENT_AUDIT_LOG: 'off' }).auditLog, 'off');
+  });
+  it('reads the rest from the environment', () => {
+    assert.equal(loadConfig({}, {}).auditLogSync, true);
+    const config = loadConfig({}, { TRENT_AUDIT_LOG_REQUIRED: 'true', TRENT_AUDIT_LOG_SYNC: 'false', TRENT_AUDIT_LOG_MAX_BYTES: '0', TRENT_AUDIT_LOG_KEEP: '2' });
+    assert.deepEqual([config.auditLogRequired, config.auditLogSync, config.auditLogMaxBytes, config.auditLogKeep], [true, false, 0, 2]);
+  });
+  it('refuses a required audit log that is off', () => {
+    assert.throws(() => loadConfig({}, { TRENT_AUDIT_LOG: 'off', TRENT_AUDIT_LOG_REQUIRED: 'true' }), /auditLogRequired is true but the audit log is off/);
+  });
+  it('refuses an empty audit log name and keeping no rotated file', () => {
+    assert.throws(() => loadConfig({}, { TRENT_AUDIT_LOG: ' ' }), ConfigError);
+    assert.throws(() => loadConfig({}, { TRENT_AUDIT_LOG_KEEP: '0' }), ConfigError);
+  });
+});

@@ -63,4 +63,20 @@ describe('/health report', () => {
     assert.equal(report.status, 'degraded');
     assert.equal(report.database.error, 'disk I/O error');
   });
+
+  it('sums the workers\' audit logs, and says degraded while one\'s last write failed', () => {
+    const log = (ok: boolean, failures: number, records: number) => ({ destination: '/data/audit.log', ok, failures, records, ...(!ok && { lastError: 'ENOSPC' }) });
+    const withLogs = (a: ReturnType<typeof log>, b: ReturnType<typeof log>): ServerFigures => ({
+      ...server,
+      processes: [server.processes[0] as ServerFigures['processes'][number], { ...(server.processes[1] as object), auditLog: a } as ServerFigures['processes'][number], { ...(server.processes[2] as object), auditLog: b } as ServerFigures['processes'][number]],
+    });
+    const rootKey = { source: 'file' as const, fingerprint: '0894c155b07061e8' };
+    const healthy = healthReport({ version: '9.9.9', server: withLogs(log(true, 0, 5), log(true, 1, 7)), database, rootKey });
+    assert.equal(healthy.status, 'ok');
+    assert.deepEqual(healthy.auditLog, { destination: '/data/audit.log', ok: true, failures: 1, records: 12 });
+    const failing = healthReport({ version: '9.9.9', server: withLogs(log(true, 0, 5), log(false, 2, 7)), database, rootKey });
+    assert.equal(failing.status, 'degraded');
+    assert.deepEqual(failing.auditLog, { destination: '/data/audit.log', ok: false, failures: 2, records: 12, lastError: 'ENOSPC' });
+    assert.deepEqual(healthReport({ version: '9.9.9', server, database, rootKey }).auditLog, { destination: 'off', ok: true, failures: 0, records: 0 });
+  });
 });

@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { pino } from 'pino';
 import { compose, newExchange, type Exchange, type Stage } from '../../src/server/pipeline.js';
 import { createTestApp } from '../helpers/in-process.js';
 
-const exchange = (): Exchange => newExchange({ method: 'POST', path: '/', headers: {}, body: Buffer.alloc(0) }, 'r');
+const exchange = (): Exchange => newExchange({ method: 'POST', path: '/', headers: {}, body: Buffer.alloc(0) }, 'r', pino({ level: 'silent' }));
 
 const tracing = (trace: string[], name: string): Stage => async (_x, next) => {
   trace.push(`${name} in`);

@@ -60,7 +60,7 @@ export async function decryptWithPrivateKey(
   const { privateKey } = await ctx.services.materials.privateKey(key);
   const plaintext = privateKeyDecrypt(privateKey, algorithm, request.ciphertext);
   if (!plaintext) {
-    ctx.services.logger.debug({ requestId: ctx.requestId, cause: `${algorithm.name} decryption failed` }, 'ciphertext refused');
+    ctx.services.logger.debug({ cause: `${algorithm.name} decryption failed` }, 'ciphertext refused');
     throw new InvalidCiphertextException('');
   }
   return { key, plaintext, algorithm: algorithm.name };

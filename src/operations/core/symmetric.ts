@@ -118,7 +118,7 @@ export interface Opened {
 }
 
 function invalidCiphertext(ctx: RequestContext, cause: string): InvalidCiphertextException {
-  ctx.services.logger.debug({ requestId: ctx.requestId, cause }, 'ciphertext refused');
+  ctx.services.logger.debug({ cause }, 'ciphertext refused');
   return new InvalidCiphertextException('');
 }
 

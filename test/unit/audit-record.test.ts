@@ -1,0 +1,261 @@
+/**
+ * The audit stage in-process: one CloudTrail-shaped record per request that reached an
+ * operation, compared member by member with AWS's documented GenerateDataKeyPair log entry
+ * (test/vectors/cloudtrail-kms.json); no secret, blob or grant token in any record; errors,
+ * callers and resources as CloudTrail writes them; and what a failed write does with and
+ * without auditLogRequired.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import type { AuditLog, AuditLogStatus } from '../../src/server/audit-log.js';
+import type { ServiceModel } from '../../src/protocol/shapes.js';
+import { auditView, cloudTrailDate } from '../../src/server/audit-record.js';
+import { b64, createTestApp, keyArn } from '../helpers/in-process.js';
+import { ALICE, BOB, ROOT, TEST_ACCOUNTS } from '../helpers/sigv4.js';
+
+/** Records kept in memory; `failWith` makes every append reject, as a full disk would. */
+class MemoryAuditLog implements AuditLog {
+  readonly lines: string[] = [];
+  failWith: Error | undefined;
+  append(line: string): Promise<void> {
+    if (this.failWith) return Promise.reject(this.failWith);
+    this.lines.push(line);
+    return Promise.resolve();
+  }
+  status(): AuditLogStatus {
+    return { destination: 'memory', ok: this.failWith === undefined, failures: 0, records: this.lines.length };
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+  records(): Record<string, unknown>[] {
+    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+  last(): Record<string, unknown> {
+    const record = this.records().at(-1);
+    assert.ok(record, 'no audit record was written');
+    return record;
+  }
+}
+
+const vectorFile = new URL('../../../test/vectors/cloudtrail-kms.json', import.meta.url);
+const documented = (JSON.parse(readFileSync(vectorFile, 'utf8')) as { generateDataKeyPair: Record<string, unknown> }).generateDataKeyPair;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+function setUp(options: { authenticated?: boolean; required?: boolean } = {}) {
+  const log = new MemoryAuditLog();
+  const t = createTestApp({
+    auditLog: log,
+    ...(options.required !== undefined && { auditLogRequired: options.required }),
+    ...(options.authenticated === true && { accounts: TEST_ACCOUNTS }),
+  });
+  return { log, t };
+}
+
+/** Every way a secret's bytes could be written: base64, base64url, hex (either case). */
+function forms(secret: Buffer | string): string[] {
+  const bytes = Buffer.isBuffer(secret) ? secret : Buffer.from(secret, 'base64');
+  return [bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex'), bytes.toString('hex').toUpperCase()];
+}
+
+describe('audit record: the shape of AWS CloudTrail KMS events', () => {
+  it('GenerateDataKeyPair by an IAM user: the documented example member for member, in its order', async () => {
+    const { log, t } = setUp({ authenticated: true });
+    const key = await t.createKey({}, { as: ALICE, region: 'us-west-2' });
+    const response = await t.call(
+      'GenerateDataKeyPair',
+      { KeyId: key.keyId, KeyPairSpec: 'ECC_NIST_P256', EncryptionContext: { Project: 'Alpha' } },
+      { as: ALICE, region: 'us-west-2' },
+    );
+    assert.equal(response.status, 200);
+    const record = log.last();
+    assert.deepEqual(Object.keys(record), Object.keys(documented));
+    assert.deepEqual(Object.keys(record.userIdentity as object), Object.keys(documented.userIdentity as object));
+    assert.deepEqual(Object.keys(record.requestParameters as object).sort(), Object.keys(documented.requestParameters as object).sort());
+    assert.deepEqual(
+      Object.keys((record.resources as object[])[0] as object),
+      Object.keys((documented.resources as object[])[0] as object),
+    );
+    const same = ['eventVersion', 'eventSource', 'eventName', 'responseElements', 'readOnly', 'eventType', 'managementEvent', 'eventCategory'];
+    for (const member of same) assert.deepEqual(record[member], documented[member], member);
+    assert.deepEqual(record.userIdentity, {
+      type: 'IAMUser',
+      principalId: (record.userIdentity as { principalId: string }).principalId,
+      arn: 'arn:aws:iam::111122223333:user/engineering/alice',
+      accountId: '111122223333',
+      accessKeyId: ALICE.accessKeyId,
+      userName: 'alice',
+    });
+    assert.match((record.userIdentity as { principalId: string }).principalId, /^AIDA[0-9A-Z]{13}$/);
+    assert.equal(record.eventTime, new Date(t.clock.now()).toISOString().replace('.000Z', 'Z'));
+    assert.equal(record.awsRegion, 'us-west-2');
+    assert.deepEqual(record.requestParameters, { keyId: key.keyId, keyPairSpec: 'ECC_NIST_P256', encryptionContext: { Project: 'Alpha' } });
+    assert.deepEqual(record.additionalEventData, { keyMaterialId: response.body.KeyMaterialId });
+    assert.equal(record.requestID, response.headers['x-amzn-requestid']);
+    assert.match(record.eventID as string, UUID);
+    assert.notEqual(record.eventID, record.requestID);
+    assert.deepEqual(record.resources, [{ accountId: '111122223333', type: 'AWS::KMS::Key', ARN: keyArn(key.keyId, 'us-west-2') }]);
+    assert.equal(record.recipientAccountId, '111122223333');
+  });
+
+  it('the root user and a role: CloudTrail identity types Root and AssumedRole', async () => {
+    const { log, t } = setUp({ authenticated: true });
+    await t.ok('ListKeys', {}, { as: ROOT });
+    assert.deepEqual(log.last().userIdentity, {
+      type: 'Root',
+      principalId: '111122223333',
+      arn: 'arn:aws:iam::111122223333:root',
+      accountId: '111122223333',
+      accessKeyId: ROOT.accessKeyId,
+    });
+    await t.ok('ListKeys', {}, { as: BOB });
+    const bob = log.last().userIdentity as Record<string, unknown>;
+    assert.equal(bob.type, 'AssumedRole');
+    assert.equal(bob.arn, 'arn:aws:iam::111122223333:role/bob');
+    assert.match(bob.principalId as string, /^AROA[0-9A-Z]{13}$/);
+    await t.ok('ListKeys', {}, { as: BOB });
+    assert.equal((log.last().userIdentity as Record<string, unknown>).principalId, bob.principalId, 'one principal, one id');
+  });
+
+  it('a change shows what it made; a read shows responseElements null', async () => {
+    const { log, t } = setUp();
+    const key = await t.createKey({ Description: 'audit me', Tags: [{ TagKey: 'team', TagValue: 'infra' }] });
+    const created = log.last();
+    assert.equal(created.readOnly, false);
+    assert.deepEqual(created.requestParameters, { description: 'audit me', tags: [{ tagKey: 'team', tagValue: 'infra' }] });
+    const metadata = (created.responseElements as { keyMetadata: Record<string, unknown> }).keyMetadata;
+    assert.equal(metadata.keyId, key.keyId);
+    assert.equal(metadata.aWSAccountId, '111122223333', 'CloudTrail lowers only the first letter');
+    assert.equal(metadata.creationDate, cloudTrailDate(t.clock.now() / 1000));
+    assert.deepEqual(created.resources, [{ accountId: '111122223333', type: 'AWS::KMS::Key', ARN: key.arn }]);
+    await t.ok('DescribeKey', { KeyId: key.keyId });
+    assert.equal(log.last().responseElements, null);
+    assert.equal(log.last().readOnly, true);
+  });
+
+  it('a refused request: errorCode and errorMessage, and the key it named as a resource', async () => {
+    const { log, t } = setUp();
+    const key = await t.createKey();
+    await t.ok('DisableKey', { KeyId: key.keyId });
+    const refused = await t.call('Encrypt', { KeyId: key.keyId, Plaintext: b64('x') });
+    const record = log.last();
+    assert.equal(record.errorCode, 'DisabledException');
+    assert.equal(record.errorMessage, refused.body.message);
+    assert.equal(record.requestID, refused.headers['x-amzn-requestid']);
+    assert.deepEqual(record.resources, [{ accountId: '111122223333', type: 'AWS::KMS::Key', ARN: key.arn }]);
+    assert.deepEqual(Object.keys(record).slice(7, 11), ['userAgent', 'errorCode', 'errorMessage', 'requestParameters']);
+
+    await t.call('Decrypt', { CiphertextBlob: b64(Buffer.alloc(80, 1)) });
+    assert.equal(log.last().errorCode, 'InvalidCiphertextException');
+    assert.equal('errorMessage' in log.last(), false, 'an empty message is left out');
+    await t.call('GenerateRandom', { NumberOfBytes: 0 });
+    assert.equal(log.last().errorCode, 'ValidationException');
+    assert.deepEqual(log.last().requestParameters, { numberOfBytes: 0 });
+  });
+
+  it('no record for what reached no operation: /health, an unknown target', async () => {
+    const { log, t } = setUp();
+    await t.app.handle({ method: 'GET', path: '/health', headers: {}, body: Buffer.alloc(0) });
+    await t.call('NoSuchOperation', {});
+    assert.equal(log.lines.length, 0);
+  });
+});
+
+describe('audit record: no secret, blob or grant token', () => {
+  it('data keys, private keys, plaintexts, ciphertexts, MACs, signatures and grant tokens stay out of every record', async () => {
+    const { log, t } = setUp();
+    const secrets: string[] = [];
+    const symmetric = await t.createKey();
+    const pair = await t.ok('GenerateDataKeyPair', { KeyId: symmetric.keyId, KeyPairSpec: 'ECC_NIST_P384', EncryptionContext: { a: 'b' } });
+    secrets.push(pair.PrivateKeyPlaintext as string, pair.PrivateKeyCiphertextBlob as string, pair.PublicKey as string);
+    const dataKey = await t.ok('GenerateDataKey', { KeyId: symmetric.keyId, KeySpec: 'AES_256' });
+    secrets.push(dataKey.Plaintext as string, dataKey.CiphertextBlob as string);
+    const plaintext = b64('the plaintext: attack at dawn!!');
+    const sealed = await t.ok('Encrypt', { KeyId: symmetric.keyId, Plaintext: plaintext });
+    secrets.push(plaintext, sealed.CiphertextBlob as string);
+    await t.ok('Decrypt', { CiphertextBlob: sealed.CiphertextBlob });
+    await t.ok('ReEncrypt', { CiphertextBlob: sealed.CiphertextBlob, DestinationKeyId: symmetric.keyId });
+    secrets.push((await t.ok('GenerateRandom', { NumberOfBytes: 48 })).Plaintext as string);
+
+    const hmac = await t.createKey({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+    const message = b64('a message to authenticate');
+    const mac = await t.ok('GenerateMac', { KeyId: hmac.keyId, Message: message, MacAlgorithm: 'HMAC_SHA_256' });
+    secrets.push(message, mac.Mac as string);
+    const signing = await t.createKey({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+    const signed = await t.ok('Sign', { KeyId: signing.keyId, Message: message, SigningAlgorithm: 'ECDSA_SHA_256' });
+    secrets.push(signed.Signature as string);
+
+    const grant = await t.ok('CreateGrant', { KeyId: symmetric.keyId, GranteePrincipal: 'arn:aws:iam::111122223333:root', Operations: ['Decrypt'] });
+    secrets.push(grant.GrantToken as string);
+    await t.ok('Decrypt', { CiphertextBlob: sealed.CiphertextBlob, GrantTokens: [grant.GrantToken] });
+
+    assert.equal(log.lines.length, 13);
+    const text = log.lines.join('\n');
+    for (const secret of secrets) {
+      for (const form of [secret, ...forms(secret)]) assert.ok(!text.includes(form), `a secret (${form.slice(0, 12)}...) is in the audit log`);
+    }
+    const decrypt = log.records().find((r) => r.eventName === 'Decrypt');
+    assert.deepEqual(decrypt?.requestParameters, { encryptionAlgorithm: 'SYMMETRIC_DEFAULT' }, 'CloudTrail always shows the algorithm of a Decrypt (ct-decrypt)');
+    const encrypt = log.records().find((r) => r.eventName === 'Encrypt');
+    assert.deepEqual(encrypt?.requestParameters, { keyId: symmetric.keyId, encryptionAlgorithm: 'SYMMETRIC_DEFAULT' });
+  });
+});
+
+describe('auditView: what a record shows of a value', () => {
+  const model: ServiceModel = {
+    operations: {},
+    shapes: {
+      Input: { type: 'structure', members: { KeyId: 'Text', Password: 'Secret', Items: 'ItemList', Labels: 'LabelMap', Blob: 'Bytes', Count: 'Int', On: 'Bool', GrantTokens: 'TextList' } },
+      Item: { type: 'structure', members: { Name: 'Text', Token: 'Text' } },
+      ItemList: { type: 'list', member: 'Item' },
+      LabelMap: { type: 'map', key: 'Text', value: 'Text' },
+      TextList: { type: 'list', member: 'Text' },
+      Text: { type: 'string' },
+      Secret: { type: 'string', sensitive: true },
+      Bytes: { type: 'blob' },
+      Int: { type: 'integer' },
+      Bool: { type: 'boolean' },
+    },
+  };
+  it('renames members, drops blobs, sensitive strings, declared paths and grant tokens, and values of the wrong type', () => {
+    const value = {
+      KeyId: 'k',
+      Password: 'hunter2',
+      Items: [{ Name: 'a', Token: 't1' }, { Name: 'b', Token: 't2' }],
+      Labels: { x: 'y' },
+      Blob: 'AAAA',
+      Count: { not: 'a number' },
+      On: true,
+      GrantTokens: ['token'],
+      Unknown: 'member',
+    };
+    assert.deepEqual(auditView(model, 'Input', value, ['Items.member.Token']), {
+      keyId: 'k',
+      items: [{ name: 'a' }, { name: 'b' }],
+      labels: { x: 'y' },
+      on: true,
+    });
+    assert.deepEqual(auditView(model, 'Input', { Labels: { x: 'y' } }, ['Labels.value']), { labels: {} });
+  });
+});
+
+describe('audit record: a record that cannot be written', () => {
+  it('auditLogRequired: the request fails with KMSInternalException, carrying its request id', async () => {
+    const { log, t } = setUp({ required: true });
+    log.failWith = Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    const response = await t.call('CreateKey', {});
+    assert.equal(response.status, 500);
+    assert.deepEqual(response.body, { __type: 'KMSInternalException', message: 'An internal error occurred. Check the server log for the request id.' });
+    assert.match(response.headers['x-amzn-requestid'] ?? '', UUID);
+    log.failWith = undefined;
+    assert.equal((await t.call('ListKeys', {})).status, 200, 'answers again once records can be written');
+  });
+
+  it('not required: the request is answered, the failure only logged', async () => {
+    const { log, t } = setUp();
+    log.failWith = new Error('EIO');
+    assert.equal((await t.call('ListKeys', {})).status, 200);
+  });
+});
