@@ -104,6 +104,61 @@ describe('request limits', () => {
     await healthy(server.url);
   });
 
+  it('answers once, not twice, an oversized body whose rest is not sent in time', async (t) => {
+    const skip = needsOwnServer('sets its request timeout');
+    if (skip) return t.skip(skip);
+    // 1.5 MiB of a declared 2 MiB, then nothing: answered at once, then cut at the request timeout.
+    const head = `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: ${2 * 1024 * 1024}\r\n\r\n`;
+    const answer = await rawExchange(server.url, [head, Buffer.alloc(1536 * 1024, 0x61)]);
+    assert.equal(answer.split('HTTP/1.1 ').length - 1, 1, `answers: ${answer}`);
+    assert.deepEqual(parseRaw(answer).body, TOO_LARGE);
+    await healthy(server.url);
+  });
+
+  it('answers headers over 16 KiB with an AWS-shaped ValidationException', async () => {
+    const answer = parseRaw(
+      await rawExchange(server.url, [`POST / HTTP/1.1\r\nHost: x\r\nX-Padding: ${'a'.repeat(20_000)}\r\nContent-Length: 2\r\n\r\n{}`]),
+    );
+    assert.equal(answer.status, 400);
+    assert.ok(answer.headers['x-amzn-requestid']);
+    assert.deepEqual(answer.body, { __type: 'ValidationException', message: 'The request headers exceed the limit of 16384 bytes.' });
+    await healthy(server.url);
+  });
+
+  for (const [name, bytes] of [
+    ['random bytes', Buffer.from([0x16, 0x03, 0x01, 0x00, 0xff, 0x01, 0x00, 0x00, 0x0d, 0x0a, 0x0d, 0x0a])],
+    ['a bad request line', 'GARBAGE\r\n\r\n'],
+    ['an invalid Content-Length', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n'],
+    ['a broken chunked body', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nnot hex\r\n\r\n'],
+  ] as const) {
+    it(`answers ${name} with an AWS-shaped SerializationException`, async () => {
+      const answer = parseRaw(await rawExchange(server.url, [bytes]));
+      assert.equal(answer.status, 400);
+      assert.deepEqual(answer.body, { __type: 'SerializationException', message: 'The request is not a valid HTTP/1.1 request.' });
+      await healthy(server.url);
+    });
+  }
+  it('cuts off a client that sends its headers too slowly, with an AWS-shaped ValidationException', async (t) => {
+    const skip = needsOwnServer('sets its header and request timeouts');
+    if (skip) return t.skip(skip);
+    const started = Date.now();
+    const pieces = 'POST / HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n'.split('');
+    const answer = await rawExchange(server.url, pieces, 60); // ~2.4 s for the headers alone
+    assert.ok(Date.now() - started < 2400, 'the server should not wait for the whole slow send');
+    // The answer must arrive: a server that only dropped the connection would fail here.
+    assert.notEqual(answer, '', 'the server closed the connection without an answer');
+    const parsed = parseRaw(answer);
+    assert.equal(parsed.status, 400);
+    assert.ok(parsed.headers['x-amzn-requestid']);
+    assert.deepEqual(parsed.body, { __type: 'ValidationException', message: 'The request was not received in time.' });
+    await healthy(server.url);
+  });
+});
+
+describe('bodies over the limit', () => {
+  // The default timeouts: under load, sending 10 MB can take longer than the suite above allows.
+  const server = useServer();
+
   // Before the fix the server closed the connection right after answering, with most of the body
   // unread, so the kernel reset it: node:http clients sending `Connection: close` failed with
   // EPIPE about half the time and fetch (keep-alive) nearly always, before reading any answer.
@@ -159,56 +214,6 @@ describe('request limits', () => {
     assert.equal(answer.status, 400);
     assert.equal(answer.headers['connection'], 'close');
     assert.deepEqual(answer.body, TOO_LARGE);
-    await healthy(server.url);
-  });
-
-  it('answers once, not twice, an oversized body whose rest is not sent in time', async (t) => {
-    const skip = needsOwnServer('sets its request timeout');
-    if (skip) return t.skip(skip);
-    // 1.5 MiB of a declared 2 MiB, then nothing: answered at once, then cut at the request timeout.
-    const head = `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: ${2 * 1024 * 1024}\r\n\r\n`;
-    const answer = await rawExchange(server.url, [head, Buffer.alloc(1536 * 1024, 0x61)]);
-    assert.equal(answer.split('HTTP/1.1 ').length - 1, 1, `answers: ${answer}`);
-    assert.deepEqual(parseRaw(answer).body, TOO_LARGE);
-    await healthy(server.url);
-  });
-
-  it('answers headers over 16 KiB with an AWS-shaped ValidationException', async () => {
-    const answer = parseRaw(
-      await rawExchange(server.url, [`POST / HTTP/1.1\r\nHost: x\r\nX-Padding: ${'a'.repeat(20_000)}\r\nContent-Length: 2\r\n\r\n{}`]),
-    );
-    assert.equal(answer.status, 400);
-    assert.ok(answer.headers['x-amzn-requestid']);
-    assert.deepEqual(answer.body, { __type: 'ValidationException', message: 'The request headers exceed the limit of 16384 bytes.' });
-    await healthy(server.url);
-  });
-
-  for (const [name, bytes] of [
-    ['random bytes', Buffer.from([0x16, 0x03, 0x01, 0x00, 0xff, 0x01, 0x00, 0x00, 0x0d, 0x0a, 0x0d, 0x0a])],
-    ['a bad request line', 'GARBAGE\r\n\r\n'],
-    ['an invalid Content-Length', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n'],
-    ['a broken chunked body', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nnot hex\r\n\r\n'],
-  ] as const) {
-    it(`answers ${name} with an AWS-shaped SerializationException`, async () => {
-      const answer = parseRaw(await rawExchange(server.url, [bytes]));
-      assert.equal(answer.status, 400);
-      assert.deepEqual(answer.body, { __type: 'SerializationException', message: 'The request is not a valid HTTP/1.1 request.' });
-      await healthy(server.url);
-    });
-  }
-  it('cuts off a client that sends its headers too slowly, with an AWS-shaped ValidationException', async (t) => {
-    const skip = needsOwnServer('sets its header and request timeouts');
-    if (skip) return t.skip(skip);
-    const started = Date.now();
-    const pieces = 'POST / HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n'.split('');
-    const answer = await rawExchange(server.url, pieces, 60); // ~2.4 s for the headers alone
-    assert.ok(Date.now() - started < 2400, 'the server should not wait for the whole slow send');
-    // The answer must arrive: a server that only dropped the connection would fail here.
-    assert.notEqual(answer, '', 'the server closed the connection without an answer');
-    const parsed = parseRaw(answer);
-    assert.equal(parsed.status, 400);
-    assert.ok(parsed.headers['x-amzn-requestid']);
-    assert.deepEqual(parsed.body, { __type: 'ValidationException', message: 'The request was not received in time.' });
     await healthy(server.url);
   });
 });
