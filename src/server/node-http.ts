@@ -1,8 +1,13 @@
 /**
  * Binds the app to node:http and holds the transport's resource limits:
  *
- * - bodies are read up to the app's limit; a larger one is answered at once and its connection
- *   closed, without buffering the rest;
+ * - bodies are read up to the app's limit; a larger one is answered without buffering the
+ *   rest, which is read and thrown away (up to `MAX_DRAIN_BYTES`) so the client can finish
+ *   sending and read the answer (see answerOversized). Closing at once would be wrong: the
+ *   kernel answers a client still sending with a reset, and a client whose write fails with
+ *   EPIPE or ECONNRESET reports that, not the answer waiting unread in its socket (RFC 9112
+ *   section 9.6 asks a server to close in stages for this reason). A body declared or sent past
+ *   `MAX_DRAIN_BYTES` is answered with `Connection: close` and cut;
  * - at most `maxConcurrentRequests` requests are handled at once per process; more are answered
  *   ThrottlingException (which AWS SDKs retry with back-off) before their body is read, so
  *   memory stays bounded under any load;
@@ -57,23 +62,67 @@ export interface HttpServer {
 
 export const MAX_HEADER_BYTES = 16 * 1024;
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+/**
+ * How many bytes of an oversized body (counted from its first) are read and thrown away after
+ * its answer, so the client can finish sending and read that answer. Past this the connection
+ * is cut: a client sending that much past a 1 MiB limit is not an honest mistake worth the
+ * bandwidth. Time is bounded too: the request timeout still runs while a body is drained.
+ */
+export const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+
+/** A body within the limit, or how much of one past it was read before reading stopped. */
+type Body = { kind: 'complete'; body: Buffer } | { kind: 'too-large'; received: number };
+
+/** Reads a body up to `limit` bytes; past it the request is left paused for drainBody(). */
+function readBody(req: IncomingMessage, limit: number): Promise<Body> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) return resolve('too-large');
+    if (Number.isFinite(declared) && declared > limit) return resolve({ kind: 'too-large', received: 0 });
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limit) {
-        req.removeAllListeners('data');
-        resolve('too-large');
+        req.pause();
+        req.removeListener('data', onData);
+        chunks.length = 0;
+        resolve({ kind: 'too-large', received: size });
         return;
       }
       chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks, size)));
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve({ kind: 'complete', body: Buffer.concat(chunks, size) }));
     req.on('error', reject);
+  });
+}
+
+/** Whether the client keeps its connection open after this request (RFC 9112 section 9.3). */
+function clientKeepsAlive(req: IncomingMessage): boolean {
+  const options = (req.headers.connection ?? '').toLowerCase().split(',').map((option) => option.trim());
+  if (options.includes('close')) return false;
+  return req.httpVersion === '1.1' || options.includes('keep-alive');
+}
+
+/**
+ * Reads and throws away the rest of an oversized body, `received` bytes of which were read
+ * already. Resolves 'end' once the client has sent it all, 'over-limit' when it goes past
+ * MAX_DRAIN_BYTES (reading stops there), 'closed' if the connection closes first.
+ */
+function drainBody(req: IncomingMessage, received: number): Promise<'end' | 'over-limit' | 'closed'> {
+  return new Promise((resolve) => {
+    let total = received;
+    const onData = (chunk: Buffer): void => {
+      total += chunk.length;
+      if (total <= MAX_DRAIN_BYTES) return;
+      req.removeListener('data', onData);
+      req.pause();
+      resolve('over-limit');
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve('end'));
+    req.once('close', () => resolve('closed'));
+    req.resume();
   });
 }
 
@@ -162,6 +211,8 @@ export async function listen(app: App, options: HttpServerOptions): Promise<Http
   const connections = new Connections(options.maxConnections, options.idleTimeoutMs);
   /** Newcomers refused at the cap: already answered, so a request they send is ignored. */
   const refused = new WeakSet<Socket>();
+  /** Connections whose request was answered while the rest of its oversized body is read. */
+  const draining = new WeakSet<Socket>();
   let lingering = 0;
 
   const send = (res: ServerResponse, response: AppResponse, close: boolean): void => {
@@ -169,6 +220,29 @@ export async function listen(app: App, options: HttpServerOptions): Promise<Http
     if (close || closing) headers['connection'] = 'close';
     res.writeHead(response.status, headers);
     res.end(response.body);
+  };
+
+  /**
+   * Answers a request whose body is past the limit without a reset (see the top of this file).
+   * On a connection that stays open the answer goes out at once, so a client that watches for
+   * it can stop sending, and the rest of the body is read after it. On one that closes after
+   * this request, closing with bytes unread would send a reset, so the body is read first and
+   * the answer follows. Past MAX_DRAIN_BYTES, declared or sent, the answer closes the
+   * connection at once, reset or not.
+   */
+  const answerOversized = async (req: IncomingMessage, res: ServerResponse, response: AppResponse, received: number): Promise<void> => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > MAX_DRAIN_BYTES) return send(res, response, true);
+    const drained = drainBody(req, received);
+    if (clientKeepsAlive(req) && !closing) {
+      send(res, response, false);
+      draining.add(req.socket);
+      const outcome = await drained;
+      draining.delete(req.socket);
+      if (outcome === 'over-limit') req.socket.destroy();
+      return;
+    }
+    if ((await drained) !== 'closed') send(res, response, true);
   };
 
   const server = createServer(
@@ -192,16 +266,17 @@ export async function listen(app: App, options: HttpServerOptions): Promise<Http
     inFlight++;
     try {
       const body = await readBody(req, options.maxBodyBytes);
-      const tooLarge = body === 'too-large';
+      const tooLarge = body.kind === 'too-large';
       const response = await app.handle({
         method: req.method ?? 'GET',
         path: req.url ?? '/',
         headers: req.headers as Record<string, string | undefined>,
-        body: tooLarge ? Buffer.alloc(0) : body,
+        body: tooLarge ? Buffer.alloc(0) : body.body,
         oversized: tooLarge,
         ...remoteAddressOf(req.socket),
       });
-      send(res, response, tooLarge);
+      if (tooLarge) await answerOversized(req, res, response, body.received);
+      else send(res, response, false);
     } catch {
       // Only a broken connection gets here: the app answers every error itself.
       res.destroy();
@@ -231,7 +306,9 @@ export async function listen(app: App, options: HttpServerOptions): Promise<Http
   );
   server.on('connect', (_req: IncomingMessage, socket: Socket) => writeRawError(socket, new UnknownOperationException('')));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (!socket.writable || err.code === 'ECONNRESET') {
+    // A connection answered already (its oversized body timed out while drained) gets no
+    // second answer it never asked for.
+    if (!socket.writable || err.code === 'ECONNRESET' || draining.has(socket)) {
       socket.destroy();
       return;
     }

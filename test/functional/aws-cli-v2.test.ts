@@ -1,0 +1,4 @@
+/** The aws CLI v2 against a Trent server: see test/helpers/aws-cli-suite.ts. */
+import { awsCliSuite } from '../helpers/aws-cli-suite.js';
+
+awsCliSuite(2);
