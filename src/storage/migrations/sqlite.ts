@@ -95,4 +95,20 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE UNIQUE INDEX grants_by_name ON grants (key_id, name, identity) WHERE name IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    description: 'the durable key-pair reserve',
+    // seq orders claims oldest first; private keys are stored only wrapped by the root key.
+    sql: `
+      CREATE TABLE reserved_pairs (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        spec TEXT NOT NULL,
+        public_key BLOB NOT NULL,
+        wrapped BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX reserved_pairs_by_spec ON reserved_pairs (spec, seq);
+    `,
+  },
 ];
