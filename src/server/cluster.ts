@@ -1,8 +1,9 @@
 /**
  * Serving on every core: the primary process prepares the data directory, forks `workers`
  * server processes that share the listening socket (node:cluster), and announces readiness once
- * all of them listen. Each worker has its own key-pair pool; they share the SQLite database
- * (WAL mode, busy timeout) and the root key.
+ * all of them listen. Each worker has its own in-memory key-pair pools; they share the SQLite
+ * database (WAL mode, busy timeout), the root key and the durable key-pair reserve, which the
+ * primary alone refills (server/reserve-refiller.ts), so the server spends one generation budget.
  *
  * Start-up: the primary has already loaded and checked the whole config and bound the address
  * once (serve.ts). Workers never parse config: each asks the primary for the resolved Config over
@@ -18,8 +19,11 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config.js';
 import { processFigures, type ProcessFigures, type ServerFigures, type UnansweredProcess } from './health.js';
+import { pino } from 'pino';
+import { systemClock } from '../domain/clock.js';
+import { openDataDir } from './data-dir.js';
 import { RestartPolicy } from './restart-policy.js';
-import { prepareDataDir, startServer, stopOn, type RunningServer } from './server.js';
+import { keyPairReserve, prepareDataDir, startReserveRefiller, startServer, stopOn, type RunningRefiller, type RunningServer } from './server.js';
 
 /** Messages between the primary and its workers. */
 type Message =
@@ -105,7 +109,7 @@ export async function runWorker(): Promise<void> {
   });
 
   try {
-    server = await startServer(config, { serverFigures: askPrimary });
+    server = await startServer(config, { serverFigures: askPrimary, refillReserve: false });
   } catch (err) {
     tell(process, { trent: 'failed', message: messageOf(err) }, () => process.exit(1));
     return;
@@ -130,6 +134,24 @@ interface RunningWorker {
  */
 export async function runPrimary(config: Config, onReady: (url: string) => void): Promise<{ stop(): void }> {
   await prepareDataDir(config);
+  // The primary refills the durable reserve for every worker, through its own connection.
+  const logger = pino({ level: config.logLevel, base: { service: 'trent', role: 'primary' } }, pino.destination(2));
+  const dataDir = await openDataDir(config);
+  const refill: RunningRefiller | undefined = startReserveRefiller(config, keyPairReserve(dataDir.store, dataDir.rootKey, systemClock, logger), logger);
+  let released = false;
+  /** Stops refilling and closes the primary's connection, once, then exits. */
+  const exit = (code: number) => {
+    if (released) return;
+    released = true;
+    void (async () => {
+      try {
+        await refill?.close();
+        await dataDir.store.close();
+      } finally {
+        process.exit(code);
+      }
+    })();
+  };
   const policy = new RestartPolicy();
   const running = new Map<number, RunningWorker>();
   const restartTimers = new Set<NodeJS.Timeout>();
@@ -146,7 +168,7 @@ export async function runPrimary(config: Config, onReady: (url: string) => void)
     exitCode = code;
     for (const timer of restartTimers) clearTimeout(timer);
     restartTimers.clear();
-    if (running.size === 0) process.exit(code);
+    if (running.size === 0) exit(code);
     for (const { worker } of running.values()) worker.process.kill('SIGTERM');
   };
 
@@ -178,13 +200,14 @@ export async function runPrimary(config: Config, onReady: (url: string) => void)
       workersConfigured: config.workers,
       workerRestarts: restarts,
       processes: [processFigures('primary'), ...workers],
+      ...(refill && { keyPairReserve: refill.refiller.figures() }),
     };
   };
 
   const exited = (entry: RunningWorker, code: number | null, signal: string | null) => {
     running.delete(entry.worker.id);
     if (stopping) {
-      if (running.size === 0) process.exit(exitCode);
+      if (running.size === 0) exit(exitCode);
       return;
     }
     const pid = entry.worker.process.pid;

@@ -5,23 +5,27 @@
  */
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import type { Config } from '../config.js';
-import { generateKeyPair } from '../crypto/asymmetric.js';
+import { reserveSizes, type Config } from '../config.js';
+import { GenerationThreads, generatorOn } from '../crypto/generation-threads.js';
 import { GrantTokenSigner } from '../crypto/grant-token.js';
-import { KeyPairPool } from '../crypto/key-pair-pool.js';
+import { KeyPairPool, type PoolSpec } from '../crypto/key-pair-pool.js';
+import type { RootKey } from '../crypto/root-key.js';
 import { accessControlFor } from '../domain/access.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { Identities } from '../domain/identities.js';
 import { KeyMaterials } from '../domain/key-material.js';
+import { KeyPairReserve } from '../domain/key-pair-reserve.js';
 import { deleteDueKeys } from '../domain/key-state.js';
 import { allDataKeyPairSpecs } from '../domain/key-specs.js';
 import type { Services } from '../operations/context.js';
+import type { Store } from '../storage/types.js';
 import { MAX_BODY_BYTES } from '../protocol/json11.js';
 import { version } from '../version.js';
 import { createKmsApp } from './app.js';
 import { openDataDir } from './data-dir.js';
 import { databaseStatus, healthReport, processFigures, type ServerFigures } from './health.js';
 import { listen } from './node-http.js';
+import { ReserveRefiller } from './reserve-refiller.js';
 
 export { version };
 
@@ -36,6 +40,11 @@ export interface StartOptions {
   logger?: Logger;
   /** The whole server's figures for /health (a cluster worker asks its primary); else this process alone. */
   serverFigures?: () => Promise<ServerFigures>;
+  /**
+   * Whether this process refills the durable key-pair reserve (default true). A cluster worker
+   * does not: its primary refills for the whole server (startReserveRefiller).
+   */
+  refillReserve?: boolean;
 }
 
 /**
@@ -50,16 +59,68 @@ function databasePath(config: Config): string {
   return resolve(config.dataDir, 'trent.db');
 }
 
-export function createKeyPairPool(config: Config, logger: Logger): KeyPairPool {
-  const specs = allDataKeyPairSpecs().map((spec) => ({
-    name: spec.name,
-    params: spec.params,
-    cost: spec.cost,
-    target: config.keyPairPool.perSpec[spec.name] ?? config.keyPairPool.all ?? spec.defaultPoolSize,
-  }));
-  return new KeyPairPool(specs, generateKeyPair, config.keyPairPoolConcurrency, (err, spec) =>
+/** Threads for on-demand RSA generation per process (crypto/generation-threads.ts). */
+const ON_DEMAND_THREADS = 2;
+/** The memory pool in front of a spec's durable reserve, unless a pool size is configured. */
+const FRONT_POOL_SIZE = 4;
+
+/**
+ * This process's memory pools. A spec with a durable reserve gets a small pool in front of it,
+ * filled by claiming from the reserve; the others generate their own pairs, as before.
+ */
+export function createKeyPairPool(config: Config, logger: Logger, reserve?: KeyPairReserve, threads?: GenerationThreads): KeyPairPool {
+  const specs = allDataKeyPairSpecs().map((spec): PoolSpec => {
+    const configured = config.keyPairPool.perSpec[spec.name] ?? config.keyPairPool.all;
+    const reserved = reserve !== undefined && reserveSizes(config, spec).ceiling > 0;
+    const poolSpec: PoolSpec = {
+      name: spec.name,
+      params: spec.params,
+      cost: spec.cost,
+      target: configured ?? (reserved ? Math.min(FRONT_POOL_SIZE, spec.defaultPoolSize) : spec.defaultPoolSize),
+    };
+    if (reserve && reserved) {
+      poolSpec.reserve = { claim: (limit) => reserve.claim(spec.name, limit), restore: (pairs) => reserve.put(spec.name, pairs) };
+    }
+    return poolSpec;
+  });
+  const generate = threads ? generatorOn(threads) : generatorOn(new GenerationThreads(ON_DEMAND_THREADS));
+  return new KeyPairPool(specs, generate, config.keyPairPoolConcurrency, (err, spec) =>
     logger.error({ err, spec }, 'key pair generation for the pool failed'),
   );
+}
+
+/** The durable reserve over a store, logging (by id, never content) a pair that does not unwrap. */
+export function keyPairReserve(store: Store, rootKey: RootKey, clock: Clock, logger: Logger): KeyPairReserve {
+  return new KeyPairReserve(store, rootKey, clock, (spec, id) =>
+    logger.error({ spec, id }, 'a reserved key pair did not unwrap under the root key; dropped'),
+  );
+}
+
+export interface RunningRefiller {
+  refiller: ReserveRefiller;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts refilling the durable reserve for the whole server, one low-priority generation at a
+ * time (server/reserve-refiller.ts). Returns undefined when no spec has a reserve.
+ */
+export function startReserveRefiller(config: Config, reserve: KeyPairReserve, logger: Logger): RunningRefiller | undefined {
+  const specs = allDataKeyPairSpecs().map((spec) => ({ name: spec.name, params: spec.params, cost: spec.cost, ...reserveSizes(config, spec) }));
+  if (!specs.some((spec) => spec.ceiling > 0)) return undefined;
+  const threads = new GenerationThreads(1, { lowPriority: true });
+  const refiller = new ReserveRefiller(specs, reserve, (params) => threads.generate(params), {
+    onError: (err, spec) => logger.error({ err, spec }, 'refilling the key pair reserve failed'),
+  });
+  refiller.start();
+  return {
+    refiller,
+    async close() {
+      const closed = refiller.close();
+      await threads.close(); // a generation under way is abandoned, not awaited
+      await closed;
+    },
+  };
 }
 
 /**
@@ -86,7 +147,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const { rootKey, store } = await openDataDir(config);
   const rootKeyFingerprint = rootKey.fingerprint();
   const clock = options.clock ?? systemClock;
-  const keyPairs = createKeyPairPool(config, logger);
+  const reserve = keyPairReserve(store, rootKey, clock, logger);
+  const generationThreads = new GenerationThreads(ON_DEMAND_THREADS);
+  const keyPairs = createKeyPairPool(config, logger, reserve, generationThreads);
+  const refill = options.refillReserve === false ? undefined : startReserveRefiller(config, reserve, logger);
   const identities = new Identities(config.accounts);
   const services: Services = {
     store,
@@ -106,6 +170,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       workersConfigured: 1,
       workerRestarts: 0,
       processes: [processFigures('worker', keyPairs.stats())],
+      ...(refill && { keyPairReserve: refill.refiller.figures() }),
     }));
   const rootKeySource = config.rootKey === undefined ? 'file' : 'config';
   const app = createKmsApp(services, {
@@ -154,7 +219,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     async close() {
       clearInterval(sweeper);
       await http.close(); // requests in flight finish before the store closes
-      keyPairs.close();
+      await refill?.close();
+      await keyPairs.close(); // pairs claimed from the reserve go back to it
+      await generationThreads.close();
       await store.close();
       logger.info('stopped');
     },
