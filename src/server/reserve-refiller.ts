@@ -117,6 +117,11 @@ export class ReserveRefiller {
   private lastReading: number | undefined;
   private generating: Promise<void> | undefined;
   private reading: Promise<void> | undefined;
+  /**
+   * Readings and this refiller's own additions run one after the other, never interleaved, so
+   * a pair added while the levels are being read is never mistaken for a claim.
+   */
+  private serial: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private busyShare = 0;
   private paused = false;
@@ -161,7 +166,7 @@ export class ReserveRefiller {
    */
   async tick(): Promise<void> {
     if (this.closed || this.reading) return this.reading;
-    this.reading = this.read().finally(() => (this.reading = undefined));
+    this.reading = this.inTurn(() => this.read()).finally(() => (this.reading = undefined));
     return this.reading;
   }
 
@@ -226,6 +231,12 @@ export class ReserveRefiller {
     await this.generating;
   }
 
+  private inTurn<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.serial.then(step);
+    this.serial = result.catch(() => {});
+    return result;
+  }
+
   private ratePerSecond(state: SpecState): number {
     return (state.score * Math.LN2) / (this.halfLifeMs / 1000);
   }
@@ -249,8 +260,11 @@ export class ReserveRefiller {
     try {
       pair = await this.generate(state.spec.params);
       if (this.closed) return;
-      await this.reserve.put(state.spec.name, [pair]);
-      state.addedSinceReading++;
+      const stored = pair;
+      await this.inTurn(async () => {
+        await this.reserve.put(state.spec.name, [stored]);
+        state.addedSinceReading++;
+      });
       state.generated++;
     } catch (err) {
       if (!this.closed) this.onError(err, state.spec.name);
