@@ -16,6 +16,7 @@
  *   --workers     TRENT_WORKERS              workers             number of cores
  *                 TRENT_KEY_PAIR_POOL        keyPairPool         per-spec defaults (key-specs.ts)
  *                 TRENT_KEY_PAIR_POOL_CONCURRENCY keyPairPoolConcurrency 1
+ *                 TRENT_KEY_GENERATION_THREADS keyGenerationThreads 2 per process (0: libuv's shared pool)
  *                 TRENT_KEY_PAIR_RESERVE     keyPairReserve      RSA_2048=128, RSA_3072=32, RSA_4096=32
  *                 TRENT_KEY_PAIR_RESERVE_FLOOR keyPairReserveFloor a quarter of keyPairReserve
  *                 TRENT_MAX_CONCURRENT_REQUESTS maxConcurrentRequests 256 per worker
@@ -75,6 +76,11 @@ export interface Config {
   keyPairPool: { all?: number; perSpec: Record<string, number> };
   /** Background generations at once per process. */
   keyPairPoolConcurrency: number;
+  /**
+   * Threads of its own per process for on-demand RSA generation (crypto/generation-threads.ts);
+   * 0 generates on libuv's shared thread pool, as before they existed.
+   */
+  keyGenerationThreads: number;
   /** The durable reserve's ceiling per spec; a spec not listed uses its default (key-specs.ts). */
   keyPairReserve: { all?: number; perSpec: Record<string, number> };
   /** The durable reserve's floor per spec; a spec not listed: a quarter of its ceiling. */
@@ -254,6 +260,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     workers: integer(flags.workers, 'TRENT_WORKERS', 'workers', 1, availableParallelism()),
     keyPairPool: { perSpec: {} },
     keyPairPoolConcurrency: integer(undefined, 'TRENT_KEY_PAIR_POOL_CONCURRENCY', 'keyPairPoolConcurrency', 1, 1),
+    keyGenerationThreads: integer(undefined, 'TRENT_KEY_GENERATION_THREADS', 'keyGenerationThreads', 0, 2),
     keyPairReserve: { perSpec: {} },
     keyPairReserveFloor: { perSpec: {} },
     maxConcurrentRequests: integer(undefined, 'TRENT_MAX_CONCURRENT_REQUESTS', 'maxConcurrentRequests', 1, 256),

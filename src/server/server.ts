@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { reserveSizes, type Config } from '../config.js';
+import { generateKeyPair, type DerKeyPair, type KeyPairParams } from '../crypto/asymmetric.js';
 import { GenerationThreads, generatorOn } from '../crypto/generation-threads.js';
 import { GrantTokenSigner } from '../crypto/grant-token.js';
 import { KeyPairPool, type PoolSpec } from '../crypto/key-pair-pool.js';
@@ -59,8 +60,6 @@ function databasePath(config: Config): string {
   return resolve(config.dataDir, 'trent.db');
 }
 
-/** Threads for on-demand RSA generation per process (crypto/generation-threads.ts). */
-const ON_DEMAND_THREADS = 2;
 /** The memory pool in front of a spec's durable reserve, unless a pool size is configured. */
 const FRONT_POOL_SIZE = 4;
 
@@ -68,7 +67,12 @@ const FRONT_POOL_SIZE = 4;
  * This process's memory pools. A spec with a durable reserve gets a small pool in front of it,
  * filled by claiming from the reserve; the others generate their own pairs, as before.
  */
-export function createKeyPairPool(config: Config, logger: Logger, reserve?: KeyPairReserve, threads?: GenerationThreads): KeyPairPool {
+export function createKeyPairPool(
+  config: Config,
+  logger: Logger,
+  reserve?: KeyPairReserve,
+  generate: (params: KeyPairParams) => Promise<DerKeyPair> = generateKeyPair,
+): KeyPairPool {
   const specs = allDataKeyPairSpecs().map((spec): PoolSpec => {
     const configured = config.keyPairPool.perSpec[spec.name] ?? config.keyPairPool.all;
     const reserved = reserve !== undefined && reserveSizes(config, spec).ceiling > 0;
@@ -83,7 +87,6 @@ export function createKeyPairPool(config: Config, logger: Logger, reserve?: KeyP
     }
     return poolSpec;
   });
-  const generate = threads ? generatorOn(threads) : generatorOn(new GenerationThreads(ON_DEMAND_THREADS));
   return new KeyPairPool(specs, generate, config.keyPairPoolConcurrency, (err, spec) =>
     logger.error({ err, spec }, 'key pair generation for the pool failed'),
   );
@@ -148,8 +151,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const rootKeyFingerprint = rootKey.fingerprint();
   const clock = options.clock ?? systemClock;
   const reserve = keyPairReserve(store, rootKey, clock, logger);
-  const generationThreads = new GenerationThreads(ON_DEMAND_THREADS);
-  const keyPairs = createKeyPairPool(config, logger, reserve, generationThreads);
+  // On-demand RSA (pool misses, CreateKey) on threads of its own, off libuv's shared pool.
+  const generationThreads = config.keyGenerationThreads > 0 ? new GenerationThreads(config.keyGenerationThreads) : undefined;
+  const keyPairs = createKeyPairPool(config, logger, reserve, generationThreads ? generatorOn(generationThreads) : generateKeyPair);
   const refill = options.refillReserve === false ? undefined : startReserveRefiller(config, reserve, logger);
   const identities = new Identities(config.accounts);
   const services: Services = {
@@ -221,7 +225,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await http.close(); // requests in flight finish before the store closes
       await refill?.close();
       await keyPairs.close(); // pairs claimed from the reserve go back to it
-      await generationThreads.close();
+      await generationThreads?.close();
       await store.close();
       logger.info('stopped');
     },
