@@ -70,6 +70,7 @@ export class KeyPairPool {
   private readonly pools = new Map<string, Pool>();
   private running = 0;
   private closed = false;
+  private refillScheduled = false;
 
   constructor(
     specs: readonly PoolSpec[],
@@ -96,7 +97,7 @@ export class KeyPairPool {
     const pair = pool?.pairs.pop();
     if (pool && pair) {
       pool.hits++;
-      this.refill();
+      this.refillSoon();
       return pair;
     }
     const reserve = pool?.spec.reserve;
@@ -104,12 +105,12 @@ export class KeyPairPool {
       const [claimed] = await this.claimFrom(pool, reserve, 1);
       if (claimed) {
         pool.reserveHits++;
-        this.refill();
+        this.refillSoon();
         return claimed;
       }
     }
     if (pool) pool.misses++;
-    this.refill();
+    this.refillSoon();
     return this.generate(params);
   }
 
@@ -201,6 +202,19 @@ export class KeyPairPool {
       if (!best || pool.spec.cost < best.spec.cost) best = pool;
     }
     return best;
+  }
+
+  /**
+   * Refills once the current request has been answered: a claim from the reserve is a durable
+   * (fsynced) transaction, which the request that triggered it should not wait for.
+   */
+  private refillSoon(): void {
+    if (this.refillScheduled || this.closed) return;
+    this.refillScheduled = true;
+    setImmediate(() => {
+      this.refillScheduled = false;
+      this.refill();
+    });
   }
 
   private refill(): void {

@@ -101,6 +101,7 @@ describe('KeyPairPool', () => {
     await pool.whenFull();
     const handedOut = await pool.take('P256', P256);
     const copy = Buffer.from(handedOut.privateKey);
+    await new Promise((resolve) => setImmediate(resolve)); // the refill the take scheduled starts
     await pool.close();
     // Let the refill that the take started finish: a pair generated after close is wiped too.
     await new Promise((resolve) => setTimeout(resolve, 50));
