@@ -20,7 +20,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
@@ -45,6 +45,7 @@ const results: Record<string, unknown> = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
   workers,
+  loadAverageAtStart: loadavg()[0],
 };
 const root = mkdtempSync(join(tmpdir(), 'trent-bench-reserve-'));
 
@@ -382,11 +383,13 @@ async function scale(): Promise<void> {
 }
 
 try {
-  say(`Trent reserve and scale benchmark: ${workers} workers, ${cpus()[0]?.model ?? ''}, node ${process.version}`);
+  say(`Trent reserve and scale benchmark: ${workers} workers, ${cpus()[0]?.model ?? ''}, node ${process.version}, load average ${fmt(loadavg()[0] ?? NaN)}`);
   if (sections.has('restart') || sections.has('burst')) await restartAndBurst();
   if (sections.has('starve')) await starve();
   if (sections.has('refill')) await refill();
   if (sections.has('scale')) await scale();
+  results.loadAverage = { start: results.loadAverageAtStart, end: loadavg()[0] };
+  say(`\nload average at the end: ${fmt(loadavg()[0] ?? NaN)} (other work on the machine moves absolute figures; the ratios are side by side)`);
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, 'reserve.json'), JSON.stringify(results, null, 2) + '\n');
   say(`\nwrote bench/results/reserve.json`);
