@@ -203,7 +203,7 @@ describe('the data directory and the root key', { timeout: 60_000, skip: needsOw
       // Back to schema version 1, as an earlier Trent left it: no stored check value (and no
       // table of the later migrations).
       const db = new Database(join(dataDir, 'trent.db'));
-      db.exec('DROP TABLE IF EXISTS grants; DROP TABLE IF EXISTS settings; PRAGMA user_version = 1');
+      db.exec('DROP TABLE IF EXISTS reserved_pairs; DROP TABLE IF EXISTS grants; DROP TABLE IF EXISTS settings; PRAGMA user_version = 1');
       db.close();
     });
 
