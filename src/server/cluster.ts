@@ -17,13 +17,13 @@
  * server: the worker asks the primary, which gathers every worker's figures.
  */
 import cluster, { type Worker } from 'node:cluster';
-import type { Config } from '../config.js';
-import { processFigures, type ProcessFigures, type ServerFigures, type UnansweredProcess } from './health.js';
 import { pino } from 'pino';
+import type { Config } from '../config.js';
 import { systemClock } from '../domain/clock.js';
 import { openDataDir } from './data-dir.js';
+import { processFigures, type ProcessFigures, type ServerFigures, type UnansweredProcess } from './health.js';
 import { RestartPolicy } from './restart-policy.js';
-import { keyPairReserve, prepareDataDir, startReserveRefiller, startServer, stopOn, type RunningRefiller, type RunningServer } from './server.js';
+import { keyPairReserve, startReserveRefiller, startServer, stopOn, type RunningRefiller, type RunningServer } from './server.js';
 
 /** Messages between the primary and its workers. */
 type Message =
@@ -133,11 +133,13 @@ interface RunningWorker {
  * Stops (SIGTERM to every worker, then exit) on SIGTERM, SIGINT, SIGHUP or the returned stop().
  */
 export async function runPrimary(config: Config, onReady: (url: string) => void): Promise<{ stop(): void }> {
-  await prepareDataDir(config);
-  // The primary refills the durable reserve for every worker, through its own connection.
-  const logger = pino({ level: config.logLevel, base: { service: 'trent', role: 'primary' } }, pino.destination(2));
+  // Checks the data directory, creates the root key of a new database and applies migrations
+  // once, before any worker starts: a refusal (server/data-dir.ts) stops the primary with its
+  // message. The primary keeps its connection to refill the durable reserve for every worker.
   const dataDir = await openDataDir(config);
+  const logger = pino({ level: config.logLevel, base: { service: 'trent', role: 'primary' } }, pino.destination(2));
   const refill: RunningRefiller | undefined = startReserveRefiller(config, keyPairReserve(dataDir.store, dataDir.rootKey, systemClock, logger), logger);
+  if (!refill) await dataDir.store.close();
   let released = false;
   /** Stops refilling and closes the primary's connection, once, then exits. */
   const exit = (code: number) => {
