@@ -23,7 +23,7 @@ import { removeDataDir, spawnServer, tempDataDir, type SpawnedServer } from '../
 interface Health {
   pid: number;
   keyPairPool: Record<string, { ready: number; target: number; hits: number; misses: number; reserveHits?: number }>;
-  keyPairReserve: { paused: boolean; specs: Record<string, { ready: number; floor: number; ceiling: number; target: number }> } | null;
+  keyPairReserve: { paused: boolean; specs: Record<string, { ready: number; floor: number; ceiling: number; target: number; generated: number }> } | null;
 }
 
 async function health(url: string): Promise<Health> {
@@ -39,6 +39,18 @@ async function waitUntil(check: () => Promise<boolean>, what: string, ms = 120_0
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** How many threads of process `pid` run at nice 19 (Linux /proc): the refill's generation thread. */
+function nicedThreads(pid: number): number {
+  return readdirSync(`/proc/${pid}/task`).filter((tid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) === 19;
+    } catch {
+      return false; // the thread ended
+    }
+  }).length;
 }
 
 /** Stored pairs per spec, read from the database file by a connection of the test's own. */
@@ -110,6 +122,14 @@ describe('durable key-pair reserve', { skip: needsOwnServer('restarts its server
     await waitUntil(async () => (await health(url)).keyPairReserve?.specs.RSA_2048?.ready === 6, 'the reserve to fill');
     const reserve = (await health(url)).keyPairReserve;
     assert.deepEqual(Object.keys(reserve?.specs ?? {}), ['RSA_2048'], 'only the spec configured has a reserve');
+    assert.equal(reserve?.specs.RSA_2048?.generated, 6, 'the primary generated every pair');
+    if (process.platform === 'linux') {
+      const primary = server.process.pid as number;
+      const workers = execFileSync('pgrep', ['-P', String(primary)]).toString().trim().split('\n').map(Number);
+      assert.equal(workers.length, 2);
+      assert.equal(nicedThreads(primary), 1, 'the primary refills on one nice-19 thread');
+      assert.deepEqual(workers.map(nicedThreads), [0, 0], 'workers never refill');
+    }
     await server.stop();
     server = undefined;
     assert.deepEqual(storedPairs(dataDir), { RSA_2048: 6 }, 'one server-wide reserve of 6, not 6 per worker');
