@@ -6,9 +6,10 @@
  * (bench/run.ts, section `starve`).
  *
  * A `GenerationThreads` runs at most `size` generations at once, one per thread, in order of
- * arrival; threads start on first use and stay (unreferenced while idle, so they never keep the
- * process alive). With `lowPriority` each thread runs at nice 19 (generation-thread.ts): the
- * background refill of the durable reserve uses that, on-demand generation does not.
+ * arrival; threads start on first use and end after `idleMs` without work (each holds a V8
+ * isolate, megabytes of memory), and an idle thread never keeps the process alive. With
+ * `lowPriority` each thread runs at nice 19 (generation-thread.ts): the background refill of the
+ * durable reserve uses that, on-demand generation does not.
  */
 import { Worker } from 'node:worker_threads';
 import { generateKeyPair, type DerKeyPair, type KeyPairParams } from './asymmetric.js';
@@ -23,7 +24,12 @@ interface Job {
 interface Thread {
   worker: Worker;
   job?: Job & { id: number };
+  /** Ends the thread once it has been idle for idleMs. */
+  idleTimer?: NodeJS.Timeout;
 }
+
+/** How long a thread waits for work before it ends. */
+const DEFAULT_IDLE_MS = 10_000;
 
 const THREAD_SCRIPT = new URL('./generation-thread.js', import.meta.url);
 
@@ -35,7 +41,7 @@ export class GenerationThreads {
 
   constructor(
     private readonly size: number,
-    private readonly options: { lowPriority?: boolean } = {},
+    private readonly options: { lowPriority?: boolean; idleMs?: number } = {},
   ) {
     if (!Number.isInteger(size) || size < 1) throw new Error('GenerationThreads needs at least one thread');
   }
@@ -49,6 +55,11 @@ export class GenerationThreads {
     });
   }
 
+  /** Threads alive now. */
+  threadCount(): number {
+    return this.threads.length;
+  }
+
   /** Generations running or waiting. */
   pending(): number {
     return this.queue.length + this.threads.filter((t) => t.job).length;
@@ -60,6 +71,7 @@ export class GenerationThreads {
     for (const job of this.queue.splice(0)) job.reject(new Error('key generation threads are closed'));
     await Promise.all(
       this.threads.splice(0).map((thread) => {
+        clearTimeout(thread.idleTimer);
         thread.job?.reject(new Error('key generation threads are closed'));
         return thread.worker.terminate();
       }),
@@ -71,6 +83,7 @@ export class GenerationThreads {
       const thread = this.threads.find((t) => !t.job) ?? (this.threads.length < this.size ? this.spawn() : undefined);
       if (!thread) return;
       const job = this.queue.shift() as Job;
+      clearTimeout(thread.idleTimer);
       thread.job = { ...job, id: ++this.nextId };
       thread.worker.ref();
       thread.worker.postMessage({ id: thread.job.id, params: job.params } satisfies GenerationRequest);
@@ -88,9 +101,14 @@ export class GenerationThreads {
       if ('error' in reply) job.reject(new Error(`key generation failed: ${reply.error}`));
       else job.resolve({ publicKey: asBuffer(reply.publicKey), privateKey: asBuffer(reply.privateKey) });
       this.dispatch();
+      if (!thread.job) {
+        thread.idleTimer = setTimeout(() => this.retire(thread), this.options.idleMs ?? DEFAULT_IDLE_MS);
+        thread.idleTimer.unref();
+      }
     });
     // A thread that dies takes its job with it; the next job gets a new thread.
     const lost = (err: Error) => {
+      clearTimeout(thread.idleTimer);
       const index = this.threads.indexOf(thread);
       if (index >= 0) this.threads.splice(index, 1);
       thread.job?.reject(err);
@@ -101,6 +119,15 @@ export class GenerationThreads {
     thread.worker.on('exit', (code) => lost(new Error(`key generation thread exited with code ${code}`)));
     this.threads.push(thread);
     return thread;
+  }
+
+  /** Ends an idle thread; the next job starts another. */
+  private retire(thread: Thread): void {
+    if (thread.job) return;
+    const index = this.threads.indexOf(thread);
+    if (index >= 0) this.threads.splice(index, 1);
+    thread.worker.removeAllListeners('exit');
+    void thread.worker.terminate();
   }
 }
 

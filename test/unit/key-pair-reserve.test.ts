@@ -273,6 +273,20 @@ describe('GenerationThreads', () => {
     }
   });
 
+  it('ends a thread that has had no work for its idle time, and starts another for the next job', async () => {
+    const threads = new GenerationThreads(1, { idleMs: 20 });
+    try {
+      await threads.generate(P256);
+      assert.equal(threads.threadCount(), 1);
+      while (threads.threadCount() > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      const pair = await threads.generate({ kind: 'ec', namedCurve: 'secp384r1' });
+      assert.equal(createPrivateKey({ key: pair.privateKey, format: 'der', type: 'pkcs8' }).asymmetricKeyDetails?.namedCurve, 'secp384r1');
+      assert.equal(threads.threadCount(), 1);
+    } finally {
+      await threads.close();
+    }
+  });
+
   it('rejects what is waiting when closed', async () => {
     const threads = new GenerationThreads(1);
     const outcome = (p: Promise<DerKeyPair>) => p.then(() => 'resolved', (err: Error) => err.message);
