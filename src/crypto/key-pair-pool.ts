@@ -101,7 +101,8 @@ export class KeyPairPool {
       return pair;
     }
     const reserve = pool?.spec.reserve;
-    if (pool && reserve) {
+    // A reserve found empty a moment ago is not asked again until its retry timer: go generate.
+    if (pool && reserve && !pool.reserveDry) {
       const [claimed] = await this.claimFrom(pool, reserve, 1);
       if (claimed) {
         pool.reserveHits++;
