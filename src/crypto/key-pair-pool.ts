@@ -9,8 +9,8 @@
  *   event loop, with at most `refillConcurrency` generations at once; cheap specs before
  *   expensive ones whenever both are below target.
  * - A spec with a durable reserve (`PoolSpec.reserve`, domain/key-pair-reserve.ts) is never
- *   generated for here: its pool is a small cache in front of the reserve, refilled by claiming
- *   pairs from it in batches (one durable transaction each) once it is half empty, and a request
+ *   generated for here: its pool is a small cache in front of the reserve, topped up by claiming
+ *   pairs from it (one durable transaction per claim, after the request is answered), and a request
  *   that finds the cache empty claims one pair itself. The reserve is filled server-wide
  *   (server/reserve-refiller.ts), not by each process.
  * - Only when both are empty is a request a miss, not a failure: it generates its own pair at
@@ -174,11 +174,10 @@ export class KeyPairPool {
     return pairs;
   }
 
-  /** Tops up a reserve-backed pool once it is half empty, in one claim. */
+  /** Tops up a reserve-backed pool to its target, in one claim (one transaction) at a time. */
   private refillFromReserve(pool: Pool, reserve: ReserveSource): void {
-    const { target } = pool.spec;
-    if (pool.inFlight > 0 || pool.reserveDry || pool.pairs.length * 2 > target) return;
-    const wanted = target - pool.pairs.length;
+    if (pool.inFlight > 0 || pool.reserveDry) return;
+    const wanted = pool.spec.target - pool.pairs.length;
     if (wanted <= 0) return;
     pool.inFlight = wanted;
     void this.claimFrom(pool, reserve, wanted).then((pairs) => {

@@ -113,6 +113,21 @@ describe('KeyPairPool in front of a reserve', () => {
     await pool.close();
   });
 
+  it('tops its pool up to target as the reserve fills, however few pairs each claim found', async () => {
+    const { reserve } = reserveOver();
+    await reserve.put('ECC_NIST_P256', await pairs(3));
+    const { pool, generated } = backedPool(reserve, 4);
+    pool.start();
+    while ((pool.stats().ECC_NIST_P256?.ready ?? 0) < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    await reserve.put('ECC_NIST_P256', await pairs(5)); // the refiller catching up
+    // The pool asks an empty reserve again after half a second: allow it twenty times that.
+    for (let i = 0; i < 1000 && (pool.stats().ECC_NIST_P256?.ready ?? 0) < 4; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(pool.stats().ECC_NIST_P256?.ready, 4);
+    assert.deepEqual(await reserve.counts(), { ECC_NIST_P256: 4 });
+    assert.equal(generated.length, 0);
+    await pool.close();
+  });
+
   it('fills its pool by claiming from the reserve, never by generating, and gives unused pairs back at close', async () => {
     const { reserve } = reserveOver();
     await reserve.put('ECC_NIST_P256', await pairs(6));
