@@ -8,7 +8,8 @@
  *   2. throughput of ECC_NIST_P256 GenerateDataKeyPair, Encrypt, Decrypt and GenerateDataKey,
  *      each against the trivial server's ceiling
  *   3. sustained RSA_2048 GenerateDataKeyPair throughput against raw node:crypto generation
- *   4. per key pair spec, GenerateDataKeyPair latency from a warm pool and on demand
+ *   4. per key pair spec, GenerateDataKeyPair latency from a warm memory pool and on demand (no
+ *      durable reserve on either server: bench/reserve.ts measures the reserve)
  *   5. the cost of authentication: Decrypt throughput of a server that verifies every SigV4
  *      signature (accounts configured) against the same server in development mode
  *   6. throughput of Sign (ECC_NIST_P256, RSA_2048, ML_DSA_65) and GenerateMac, each against the
@@ -112,9 +113,9 @@ async function latencySection(): Promise<void> {
   const samples = (name: string, warm: boolean) =>
     name === 'RSA_4096' || name === 'RSA_3072' ? (warm ? 10 : quick ? 2 : 4) : name === 'RSA_2048' ? (warm ? 20 : 10) : 40;
   const poolSizes = specs.map((s) => `${s.name}=${samples(s.name, true) + 4}`).join(',');
-  const warmServer = await trent(join(root, 'warm'), { TRENT_KEY_PAIR_POOL: poolSizes, TRENT_KEY_PAIR_POOL_CONCURRENCY: '2' }, ['--workers', '1']);
+  const warmServer = await trent(join(root, 'warm'), { TRENT_KEY_PAIR_POOL: poolSizes, TRENT_KEY_PAIR_POOL_CONCURRENCY: '2', TRENT_KEY_PAIR_RESERVE: '0' }, ['--workers', '1']);
   await waitForFullPools(warmServer.url, 1);
-  const coldServer = await trent(join(root, 'cold'), { TRENT_KEY_PAIR_POOL: '0' }, ['--workers', '1']);
+  const coldServer = await trent(join(root, 'cold'), { TRENT_KEY_PAIR_POOL: '0', TRENT_KEY_PAIR_RESERVE: '0' }, ['--workers', '1']);
   const warmKey = ((await call(warmServer.url, 'CreateKey', {})) as { KeyMetadata: { KeyId: string } }).KeyMetadata.KeyId;
   const coldKey = ((await call(coldServer.url, 'CreateKey', {})) as { KeyMetadata: { KeyId: string } }).KeyMetadata.KeyId;
   say(`   ${'spec'.padEnd(22)} ${'warm p50'.padStart(9)} ${'warm p99'.padStart(9)} ${'cold p50'.padStart(9)} ${'cold p99'.padStart(9)} ${'cold/warm'.padStart(10)}  (ms; misses)`);
@@ -168,7 +169,7 @@ async function authSection(): Promise<void> {
   say(`\n5. the cost of authentication: Decrypt, SigV4 verified against development mode (${workers} workers each, alternating short runs)`);
   const configFile = join(root, 'accounts.yaml');
   writeFileSync(configFile, AUTH_CONFIG);
-  const quiet = { TRENT_KEY_PAIR_POOL: '0' };
+  const quiet = { TRENT_KEY_PAIR_POOL: '0', TRENT_KEY_PAIR_RESERVE: '0' };
   const development = await trent(join(root, 'auth-dev'), quiet);
   const authenticated = await trent(join(root, 'auth-verified'), { ...quiet, TRENT_CONFIG: configFile, TRENT_BENCH_USER_SECRET: AUTH_USER.secretAccessKey });
   const plaintext = Buffer.alloc(32, 7).toString('base64');
@@ -215,7 +216,7 @@ async function authSection(): Promise<void> {
  * which these operations do not use), against the trivial server measured before and after.
  */
 async function keyOperationsSection(): Promise<void> {
-  const server = await trent(join(root, 'keyops'), { TRENT_KEY_PAIR_POOL: '0' });
+  const server = await trent(join(root, 'keyops'), { TRENT_KEY_PAIR_POOL: '0', TRENT_KEY_PAIR_RESERVE: '0' });
   try {
     const createKey = async (input: object) => ((await call(server.url, 'CreateKey', input)) as { KeyMetadata: { KeyId: string } }).KeyMetadata.KeyId;
     const message = Buffer.from('a 32-byte message to be signed..').toString('base64');

@@ -18,6 +18,9 @@
  *   --seed        TRENT_SEED                 seed                none (a seed file: keys, aliases, grants; server/seed.ts)
  *                 TRENT_KEY_PAIR_POOL        keyPairPool         per-spec defaults (key-specs.ts)
  *                 TRENT_KEY_PAIR_POOL_CONCURRENCY keyPairPoolConcurrency 1
+ *                 TRENT_KEY_GENERATION_THREADS keyGenerationThreads 2 per process (0: libuv's shared pool)
+ *                 TRENT_KEY_PAIR_RESERVE     keyPairReserve      RSA_2048=128, RSA_3072=32, RSA_4096=32
+ *                 TRENT_KEY_PAIR_RESERVE_FLOOR keyPairReserveFloor a quarter of keyPairReserve
  *                 TRENT_MAX_CONCURRENT_REQUESTS maxConcurrentRequests 256 per worker
  *                 TRENT_HEADERS_TIMEOUT_MS   headersTimeoutMs    10000
  *                 TRENT_REQUEST_TIMEOUT_MS   requestTimeoutMs    30000
@@ -34,6 +37,10 @@
  * The key-pair pool size is one number for every spec (0 turns pooling off), sizes per spec, or
  * both: `0,RSA_4096=32,ECC_NIST_P256=128` in the environment; in the file a number or a mapping
  * of spec to size whose key `default` sets the others.
+ *
+ * The durable key-pair reserve (domain/key-pair-reserve.ts) takes sizes in the same forms:
+ * keyPairReserve is the most pairs kept per spec when demand is high (0 turns it off),
+ * keyPairReserveFloor the pairs always kept (at most keyPairReserve).
  *
  * loadConfig checks everything a server process would otherwise fail on later (pool spec names,
  * log level, root key format, the database, the accounts), so that `trent serve` refuses a bad
@@ -87,6 +94,15 @@ export interface Config {
   keyPairPool: { all?: number; perSpec: Record<string, number> };
   /** Background generations at once per process. */
   keyPairPoolConcurrency: number;
+  /**
+   * Threads of its own per process for on-demand RSA generation (crypto/generation-threads.ts);
+   * 0 generates on libuv's shared thread pool, as before they existed.
+   */
+  keyGenerationThreads: number;
+  /** The durable reserve's ceiling per spec; a spec not listed uses its default (key-specs.ts). */
+  keyPairReserve: { all?: number; perSpec: Record<string, number> };
+  /** The durable reserve's floor per spec; a spec not listed: a quarter of its ceiling. */
+  keyPairReserveFloor: { all?: number; perSpec: Record<string, number> };
   /** Requests handled at once per process; more are answered ThrottlingException. */
   maxConcurrentRequests: number;
   /** Slow clients: all headers within headersTimeoutMs, the whole request within requestTimeoutMs. */
@@ -281,6 +297,13 @@ export function isLoopbackHost(host: string): boolean {
   return false;
 }
 
+/** A spec's durable reserve: `ceiling` 0 means none. */
+export function reserveSizes(config: Pick<Config, 'keyPairReserve' | 'keyPairReserveFloor'>, spec: { name: string; defaultReserve?: number }): { floor: number; ceiling: number } {
+  const ceiling = config.keyPairReserve.perSpec[spec.name] ?? config.keyPairReserve.all ?? spec.defaultReserve ?? 0;
+  const floor = config.keyPairReserveFloor.perSpec[spec.name] ?? config.keyPairReserveFloor.all ?? Math.ceil(ceiling / 4);
+  return { floor: Math.min(floor, ceiling), ceiling };
+}
+
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
   const configPath = flags.config ?? env.TRENT_CONFIG;
   const file = configPath !== undefined ? readFile(configPath) : {};
@@ -319,6 +342,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     workers: integer(flags.workers, 'TRENT_WORKERS', 'workers', 1, availableParallelism()),
     keyPairPool: { perSpec: {} },
     keyPairPoolConcurrency: integer(undefined, 'TRENT_KEY_PAIR_POOL_CONCURRENCY', 'keyPairPoolConcurrency', 1, 1),
+    keyGenerationThreads: integer(undefined, 'TRENT_KEY_GENERATION_THREADS', 'keyGenerationThreads', 0, 2),
+    keyPairReserve: { perSpec: {} },
+    keyPairReserveFloor: { perSpec: {} },
     maxConcurrentRequests: integer(undefined, 'TRENT_MAX_CONCURRENT_REQUESTS', 'maxConcurrentRequests', 1, 256),
     headersTimeoutMs: integer(undefined, 'TRENT_HEADERS_TIMEOUT_MS', 'headersTimeoutMs', 1, 10_000),
     requestTimeoutMs: integer(undefined, 'TRENT_REQUEST_TIMEOUT_MS', 'requestTimeoutMs', 1, 30_000),
@@ -346,6 +372,15 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   if (pool) {
     config.keyPairPool = poolSizes(pool.value, pool.source);
     checkPoolSpecs(config.keyPairPool, pool.source);
+  }
+  for (const [envName, key] of [
+    ['TRENT_KEY_PAIR_RESERVE', 'keyPairReserve'],
+    ['TRENT_KEY_PAIR_RESERVE_FLOOR', 'keyPairReserveFloor'],
+  ] as const) {
+    const sizes = pick(undefined, envName, key);
+    if (!sizes) continue;
+    config[key] = poolSizes(sizes.value, sizes.source);
+    checkPoolSpecs(config[key], sizes.source);
   }
   const databaseUrlPick = pick(flags.databaseUrl, 'TRENT_DATABASE_URL', 'databaseUrl');
   if (databaseUrlPick) config.databaseUrl = databaseUrl(databaseUrlPick.value, databaseUrlPick.source);

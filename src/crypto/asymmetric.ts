@@ -8,7 +8,7 @@
  *
  * Which parameters a spec uses is decided by the descriptor tables in domain/key-specs.ts.
  */
-import { createECDH, generateKeyPair as nodeGenerateKeyPair, randomBytes, type ECDH } from 'node:crypto';
+import { createECDH, generateKeyPair as nodeGenerateKeyPair, generateKeyPairSync, randomBytes, type ECDH } from 'node:crypto';
 import { ml_kem512, ml_kem768, ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { encodeEcKeyPair, hasEcTemplate } from './ec-der.js';
@@ -111,5 +111,31 @@ export async function generateKeyPair(params: KeyPairParams): Promise<DerKeyPair
       secretKey.fill(0);
       return pair;
     }
+  }
+}
+
+/**
+ * The same pairs as generateKeyPair, made synchronously on the calling thread: for a thread of
+ * its own (generation-thread.ts), never for the event loop.
+ */
+export function generateKeyPairOnThisThread(params: KeyPairParams): DerKeyPair {
+  switch (params.kind) {
+    case 'rsa':
+      return generateKeyPairSync('rsa', {
+        modulusLength: params.modulusLength,
+        publicExponent: 0x10001,
+        publicKeyEncoding: DER.publicKeyEncoding,
+        privateKeyEncoding: DER.privateKeyEncoding,
+      });
+    case 'ec':
+      return generateKeyPairSync('ec', {
+        namedCurve: params.namedCurve,
+        publicKeyEncoding: DER.publicKeyEncoding,
+        privateKeyEncoding: DER.privateKeyEncoding,
+      });
+    case 'ed25519':
+      return generateKeyPairSync('ed25519', { publicKeyEncoding: DER.publicKeyEncoding, privateKeyEncoding: DER.privateKeyEncoding });
+    default:
+      throw new Error(`no synchronous generator for ${params.kind} keys`);
   }
 }

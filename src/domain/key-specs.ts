@@ -133,6 +133,12 @@ export interface DataKeyPairTraits {
   defaultPoolSize: number;
   /** Relative generation cost on one core (bench/key-generation.ts), for refill order. */
   cost: number;
+  /**
+   * Pairs the durable reserve (domain/key-pair-reserve.ts) keeps at most by default; its floor
+   * defaults to a quarter of that. Absent: no reserve by default (the spec is cheap enough to
+   * generate in each process's memory pool).
+   */
+  defaultReserve?: number;
 }
 
 export interface KeySpecDescriptor {
@@ -157,7 +163,7 @@ const RSA_SIGNING = [
   signing.RSASSA_PKCS1_V1_5_SHA_256, signing.RSASSA_PKCS1_V1_5_SHA_384, signing.RSASSA_PKCS1_V1_5_SHA_512,
 ];
 
-function rsa(bits: 2048 | 3072 | 4096, pool: { size: number; cost: number }): KeySpecDescriptor {
+function rsa(bits: 2048 | 3072 | 4096, pool: { size: number; cost: number; reserve: number }): KeySpecDescriptor {
   const params: KeyPairParams = { kind: 'rsa', modulusLength: bits };
   return {
     name: `RSA_${bits}`,
@@ -169,7 +175,7 @@ function rsa(bits: 2048 | 3072 | 4096, pool: { size: number; cost: number }): Ke
     },
     material: { kind: 'key-pair', params },
     chinaRegionsOnly: false,
-    dataKeyPair: { params, defaultPoolSize: pool.size, cost: pool.cost },
+    dataKeyPair: { params, defaultPoolSize: pool.size, cost: pool.cost, defaultReserve: pool.reserve },
   };
 }
 
@@ -236,10 +242,11 @@ const keySpecs: readonly KeySpecDescriptor[] = [
     chinaRegionsOnly: false,
   },
   // Pool sizes and costs: RSA generation costs seconds (bench/key-generation.ts), so fewer are
-  // kept and they are refilled last.
-  rsa(2048, { size: 32, cost: 400 }),
-  rsa(3072, { size: 16, cost: 1500 }),
-  rsa(4096, { size: 16, cost: 4000 }),
+  // kept and they are refilled last. Every RSA spec has a durable reserve by default, so its
+  // pairs survive restarts and are generated once per server, not once per worker.
+  rsa(2048, { size: 32, cost: 400, reserve: 128 }),
+  rsa(3072, { size: 16, cost: 1500, reserve: 32 }),
+  rsa(4096, { size: 16, cost: 4000, reserve: 32 }),
   ecc('ECC_NIST_P256', 'prime256v1', signing.ECDSA_SHA_256, true, 1),
   ecc('ECC_NIST_P384', 'secp384r1', signing.ECDSA_SHA_384, true, 3),
   ecc('ECC_NIST_P521', 'secp521r1', signing.ECDSA_SHA_512, true, 4),

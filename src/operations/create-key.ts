@@ -3,7 +3,6 @@
  * AWS's KeyUsage rules, Description, Tags and Policy; Origin EXTERNAL creates a key without
  * material in state PendingImport. Material is generated here and stored wrapped by the root key.
  */
-import { generateKeyPair } from '../crypto/asymmetric.js';
 import { randomId, secretBytes } from '../crypto/random.js';
 import { keyMetadata } from '../domain/key.js';
 import { checkNewKeyPolicy, defaultKeyPolicy } from '../domain/key-policy.js';
@@ -81,7 +80,7 @@ export async function createKey(input: CreateKeyRequest, ctx: RequestContext, fi
     if (spec.material.kind === 'secret') {
       secret = given !== undefined ? Buffer.from(given) : secretBytes(spec.material.bytes);
     } else {
-      const pair = await generateKeyPair(spec.material.params);
+      const pair = await ctx.services.keyPairs.fresh(spec.material.params); // RSA on threads of its own
       key.publicKey = pair.publicKey;
       secret = pair.privateKey;
     }

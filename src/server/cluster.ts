@@ -1,8 +1,9 @@
 /**
  * Serving on every core: the primary process prepares the data directory, forks `workers`
  * server processes that share the listening socket (node:cluster), and announces readiness once
- * all of them listen. Each worker has its own key-pair pool; they share the SQLite database
- * (WAL mode, busy timeout) and the root key.
+ * all of them listen. Each worker has its own in-memory key-pair pools; they share the SQLite
+ * database (WAL mode, busy timeout), the root key and the durable key-pair reserve, which the
+ * primary alone refills (server/reserve-refiller.ts), so the server spends one generation budget.
  *
  * Start-up: the primary has already loaded and checked the whole config and bound the address
  * once (serve.ts). Workers never parse config: each asks the primary for the resolved Config over
@@ -18,13 +19,15 @@
  * The primary also rotates the audit log, which every worker appends to (audit-log.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
+import { pino } from 'pino';
 import type { Config } from '../config.js';
+import { systemClock } from '../domain/clock.js';
+import { openDataDir } from './data-dir.js';
 import { Metrics } from './metrics.js';
 import { processFigures, type ProcessFigures, type ServerFigures, type UnansweredProcess } from './health.js';
 import { RestartPolicy } from './restart-policy.js';
-import { pino } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
-import { prepareDataDir, rotateAuditLogPeriodically, startServer, stopOn, type RunningServer } from './server.js';
+import { keyPairReserve, rotateAuditLogPeriodically, startReserveRefiller, startServer, stopOn, type RunningRefiller, type RunningServer } from './server.js';
 
 /** Messages between the primary and its workers. */
 type Message =
@@ -136,7 +139,7 @@ export async function runWorker(): Promise<void> {
   });
 
   try {
-    server = await startServer(config, { serverFigures: askPrimary, rotatesAuditLog: false, metrics, metricsText: askPrimaryForMetrics });
+    server = await startServer(config, { serverFigures: askPrimary, rotatesAuditLog: false, metrics, metricsText: askPrimaryForMetrics, refillReserve: false });
   } catch (err) {
     tell(process, { trent: 'failed', message: messageOf(err) }, () => process.exit(1));
     return;
@@ -160,9 +163,29 @@ interface RunningWorker {
  * Stops (SIGTERM to every worker, then exit) on SIGTERM, SIGINT, SIGHUP or the returned stop().
  */
 export async function runPrimary(config: Config, onReady: (url: string) => void): Promise<{ stop(): void }> {
-  await prepareDataDir(config);
-  rotateAuditLogPeriodically(config, pino({ level: config.logLevel, base: { service: 'trent' } }, pino.destination(2)));
+  // Checks the data directory, creates the root key of a new database and applies migrations
+  // once, before any worker starts: a refusal (server/data-dir.ts) stops the primary with its
+  // message. The primary keeps its connection to refill the durable reserve for every worker.
+  const dataDir = await openDataDir(config);
+  const logger = pino({ level: config.logLevel, base: { service: 'trent', role: 'primary' } }, pino.destination(2));
+  rotateAuditLogPeriodically(config, logger);
   const aggregator = new AggregatorRegistry();
+  const refill: RunningRefiller | undefined = startReserveRefiller(config, keyPairReserve(dataDir.store, dataDir.rootKey, systemClock, logger), logger);
+  if (!refill) await dataDir.store.close();
+  let released = false;
+  /** Stops refilling and closes the primary's connection, once, then exits. */
+  const exit = (code: number) => {
+    if (released) return;
+    released = true;
+    void (async () => {
+      try {
+        await refill?.close();
+        await dataDir.store.close();
+      } finally {
+        process.exit(code);
+      }
+    })();
+  };
   const policy = new RestartPolicy();
   const running = new Map<number, RunningWorker>();
   const restartTimers = new Set<NodeJS.Timeout>();
@@ -179,7 +202,7 @@ export async function runPrimary(config: Config, onReady: (url: string) => void)
     exitCode = code;
     for (const timer of restartTimers) clearTimeout(timer);
     restartTimers.clear();
-    if (running.size === 0) process.exit(code);
+    if (running.size === 0) exit(code);
     for (const { worker } of running.values()) worker.process.kill('SIGTERM');
   };
 
@@ -211,13 +234,14 @@ export async function runPrimary(config: Config, onReady: (url: string) => void)
       workersConfigured: config.workers,
       workerRestarts: restarts,
       processes: [processFigures('primary'), ...workers],
+      ...(refill && { keyPairReserve: refill.refiller.figures() }),
     };
   };
 
   const exited = (entry: RunningWorker, code: number | null, signal: string | null) => {
     running.delete(entry.worker.id);
     if (stopping) {
-      if (running.size === 0) process.exit(exitCode);
+      if (running.size === 0) exit(exitCode);
       return;
     }
     const pid = entry.worker.process.pid;

@@ -10,6 +10,7 @@
  * The HTTP status stays 200 either way: the body says what is wrong.
  */
 import type { PoolStats } from '../crypto/key-pair-pool.js';
+import type { ReserveFigures } from './reserve-refiller.js';
 import type { Store } from '../storage/types.js';
 import type { AuditLogStatus } from './audit-log.js';
 
@@ -41,6 +42,8 @@ export interface ServerFigures {
   /** Workers replaced since the server started. */
   workerRestarts: number;
   processes: Array<ProcessFigures | UnansweredProcess>;
+  /** The durable key-pair reserve, from the process that refills it; absent when off. */
+  keyPairReserve?: ReserveFigures;
 }
 
 export type DatabaseStatus = ({ engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string }) & {
@@ -64,6 +67,8 @@ export interface HealthReport extends Record<string, unknown> {
   workersConfigured: number;
   workerRestarts: number;
   keyPairPool: Record<string, PoolStats>;
+  /** The durable reserve's levels, demand, and whether refilling is paused; null when off. */
+  keyPairReserve: ReserveFigures | null;
   memory: { residentMiB: number; heapUsedMiB: number };
   processes: Array<Omit<ProcessFigures, 'keyPairPool'> | UnansweredProcess>;
   database: DatabaseStatus;
@@ -119,6 +124,7 @@ export function sumPools(pools: ReadonlyArray<Record<string, PoolStats>>): Recor
       total.target += stats.target;
       total.hits += stats.hits;
       total.misses += stats.misses;
+      if (stats.reserveHits !== undefined) total.reserveHits = (total.reserveHits ?? 0) + stats.reserveHits;
     }
   }
   return sum;
@@ -145,6 +151,7 @@ export function healthReport(parts: {
     workersConfigured: server.workersConfigured,
     workerRestarts: server.workerRestarts,
     keyPairPool: sumPools(figures.flatMap((p) => (p.keyPairPool ? [p.keyPairPool] : []))),
+    keyPairReserve: server.keyPairReserve ?? null,
     memory: {
       residentMiB: round(figures.reduce((total, p) => total + p.residentMiB, 0)),
       heapUsedMiB: round(figures.reduce((total, p) => total + p.heapUsedMiB, 0)),

@@ -336,7 +336,7 @@ export async function applySeed(config: Config, seed: Seed, logger: Logger): Pro
     logger.info({ seed: seed.source, created: report.created.length, unchanged: report.unchanged.length, differing: report.differing.length }, 'seed applied');
     return report;
   } finally {
-    keyPairs.close();
+    await keyPairs.close();
     await store.close();
   }
 }

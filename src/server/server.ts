@@ -7,21 +7,25 @@
 import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import type { Config } from '../config.js';
-import { generateKeyPair } from '../crypto/asymmetric.js';
+import { reserveSizes, type Config } from '../config.js';
+import { generateKeyPair, type DerKeyPair, type KeyPairParams } from '../crypto/asymmetric.js';
+import { GenerationThreads, generatorOn } from '../crypto/generation-threads.js';
 import { GrantTokenSigner } from '../crypto/grant-token.js';
-import { KeyPairPool } from '../crypto/key-pair-pool.js';
+import { KeyPairPool, type PoolSpec } from '../crypto/key-pair-pool.js';
+import type { RootKey } from '../crypto/root-key.js';
 import { accessControlFor } from '../domain/access.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { Identities } from '../domain/identities.js';
 import { KeyMaterials } from '../domain/key-material.js';
 import { loadAttestationRoots } from '../domain/attestation-roots.js';
 import { KeyUsageTracker } from '../domain/key-usage.js';
+import { KeyPairReserve } from '../domain/key-pair-reserve.js';
 import { deleteDueKeys } from '../domain/key-state.js';
 import { rotateDueKeys } from '../domain/rotation.js';
 import { expireDueMaterial } from '../domain/key-import.js';
 import { allDataKeyPairSpecs } from '../domain/key-specs.js';
 import type { Services } from '../operations/context.js';
+import type { Store } from '../storage/types.js';
 import { MAX_BODY_BYTES } from '../protocol/json11.js';
 import { version } from '../version.js';
 import { createKmsApp } from './app.js';
@@ -31,6 +35,7 @@ import { Metrics } from './metrics.js';
 import type { MetricsText } from './stages.js';
 import { databaseStatus, healthReport, processFigures, type ServerFigures } from './health.js';
 import { listen } from './node-http.js';
+import { ReserveRefiller } from './reserve-refiller.js';
 
 export { version };
 
@@ -52,6 +57,11 @@ export interface StartOptions {
   metricsText?: MetricsText;
   /** Whether this process rotates the audit log (the only process does; a cluster's primary does for its workers). */
   rotatesAuditLog?: boolean;
+  /**
+   * Whether this process refills the durable key-pair reserve (default true). A cluster worker
+   * does not: its primary refills for the whole server (startReserveRefiller).
+   */
+  refillReserve?: boolean;
 }
 
 /** How often the audit log's size is checked for rotation. */
@@ -89,30 +99,76 @@ export function rotateAuditLogPeriodically(config: Config, logger: Logger): () =
   return () => clearInterval(timer);
 }
 
-/**
- * Checks the data directory, creates the root key of a new database and applies migrations once,
- * before worker processes start: a refusal (server/data-dir.ts) stops the primary with its message.
- */
-export async function prepareDataDir(config: Config): Promise<void> {
-  await (await openDataDir(config)).store.close();
-}
-
 function databaseWhere(config: Config): { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string } {
   return config.databaseUrl !== undefined
     ? { engine: 'postgres', url: databaseLocation(config) }
     : { engine: 'sqlite', path: resolve(config.dataDir, 'trent.db') };
 }
 
-export function createKeyPairPool(config: Config, logger: Logger): KeyPairPool {
-  const specs = allDataKeyPairSpecs().map((spec) => ({
-    name: spec.name,
-    params: spec.params,
-    cost: spec.cost,
-    target: config.keyPairPool.perSpec[spec.name] ?? config.keyPairPool.all ?? spec.defaultPoolSize,
-  }));
-  return new KeyPairPool(specs, generateKeyPair, config.keyPairPoolConcurrency, (err, spec) =>
+/** The memory pool in front of a spec's durable reserve, unless a pool size is configured. */
+const FRONT_POOL_SIZE = 4;
+
+/**
+ * This process's memory pools. A spec with a durable reserve gets a small pool in front of it,
+ * filled by claiming from the reserve; the others generate their own pairs, as before.
+ */
+export function createKeyPairPool(
+  config: Config,
+  logger: Logger,
+  reserve?: KeyPairReserve,
+  generate: (params: KeyPairParams) => Promise<DerKeyPair> = generateKeyPair,
+): KeyPairPool {
+  const specs = allDataKeyPairSpecs().map((spec): PoolSpec => {
+    const configured = config.keyPairPool.perSpec[spec.name] ?? config.keyPairPool.all;
+    const reserved = reserve !== undefined && reserveSizes(config, spec).ceiling > 0;
+    const poolSpec: PoolSpec = {
+      name: spec.name,
+      params: spec.params,
+      cost: spec.cost,
+      target: configured ?? (reserved ? Math.min(FRONT_POOL_SIZE, spec.defaultPoolSize) : spec.defaultPoolSize),
+    };
+    if (reserve && reserved) {
+      poolSpec.reserve = { claim: (limit) => reserve.claim(spec.name, limit), restore: (pairs) => reserve.put(spec.name, pairs) };
+    }
+    return poolSpec;
+  });
+  return new KeyPairPool(specs, generate, config.keyPairPoolConcurrency, (err, spec) =>
     logger.error({ err, spec }, 'key pair generation for the pool failed'),
   );
+}
+
+/** The durable reserve over a store, logging (by id, never content) a pair that does not unwrap. */
+export function keyPairReserve(store: Store, rootKey: RootKey, clock: Clock, logger: Logger): KeyPairReserve {
+  return new KeyPairReserve(store, rootKey, clock, (spec, id) =>
+    logger.error({ spec, id }, 'a reserved key pair did not unwrap under the root key; dropped'),
+  );
+}
+
+export interface RunningRefiller {
+  refiller: ReserveRefiller;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts refilling the durable reserve for the whole server, one low-priority generation at a
+ * time (server/reserve-refiller.ts). Returns undefined when no spec has a reserve.
+ */
+export function startReserveRefiller(config: Config, reserve: KeyPairReserve, logger: Logger): RunningRefiller | undefined {
+  const specs = allDataKeyPairSpecs().map((spec) => ({ name: spec.name, params: spec.params, cost: spec.cost, ...reserveSizes(config, spec) }));
+  if (!specs.some((spec) => spec.ceiling > 0)) return undefined;
+  const threads = new GenerationThreads(1, { lowPriority: true });
+  const refiller = new ReserveRefiller(specs, reserve, (params) => threads.generate(params), {
+    onError: (err, spec) => logger.error({ err, spec }, 'refilling the key pair reserve failed'),
+  });
+  refiller.start();
+  return {
+    refiller,
+    async close() {
+      const closed = refiller.close();
+      await threads.close(); // a generation under way is abandoned, not awaited
+      await closed;
+    },
+  };
 }
 
 /**
@@ -145,8 +201,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const rootKeyFingerprint = rootKey.fingerprint();
   const clock = options.clock ?? systemClock;
   const auditLog = openAuditLog(config, logger);
-  const keyPairs = createKeyPairPool(config, logger);
   const stopRotation = options.rotatesAuditLog === false ? () => {} : rotateAuditLogPeriodically(config, logger);
+  const reserve = keyPairReserve(store, rootKey, clock, logger);
+  // On-demand RSA (pool misses, CreateKey) on threads of its own, off libuv's shared pool.
+  const generationThreads = config.keyGenerationThreads > 0 ? new GenerationThreads(config.keyGenerationThreads) : undefined;
+  const keyPairs = createKeyPairPool(config, logger, reserve, generationThreads ? generatorOn(generationThreads) : generateKeyPair);
+  const refill = options.refillReserve === false ? undefined : startReserveRefiller(config, reserve, logger);
   const identities = new Identities(config.accounts);
   const services: Services = {
     store,
@@ -168,6 +228,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       workersConfigured: 1,
       workerRestarts: 0,
       processes: [processFigures('worker', keyPairs.stats(), auditLog?.status())],
+      ...(refill && { keyPairReserve: refill.refiller.figures() }),
     }));
   metrics.observe({ keyPairPool: () => keyPairs.stats(), keysByState: () => store.countKeysByState(), auditLog: () => auditLog?.status() });
   const rootKeySource = config.rootKey === undefined ? 'file' : 'config';
@@ -240,7 +301,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       stopRotation();
       await http.close(); // requests in flight finish before the store closes
       await auditLog?.close();
-      keyPairs.close();
+      await refill?.close();
+      await keyPairs.close(); // pairs claimed from the reserve go back to it
+      await generationThreads?.close();
       await services.keyUsage.stop(); // the last uses are written before the store closes
       await store.close();
       logger.info('stopped');

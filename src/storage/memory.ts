@@ -7,7 +7,18 @@
  * and, if its function throws, puts back a copy taken when it began.
  */
 import { copyGrant, copyKey, grantIdentity, sameScope } from './records.js';
-import type { AliasRecord, ChangeListener, GrantRecord, KeyMaterialRecord, KeyRecord, KeyUsageRecord, PageRequest, Scope, Store } from './types.js';
+import type {
+  AliasRecord,
+  ChangeListener,
+  GrantRecord,
+  KeyMaterialRecord,
+  KeyRecord,
+  KeyUsageRecord,
+  PageRequest,
+  ReservedPairRecord,
+  Scope,
+  Store,
+} from './types.js';
 
 function page<T>(items: T[], name: (item: T) => string, request: PageRequest): T[] {
   const sorted = items.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
@@ -16,6 +27,11 @@ function page<T>(items: T[], name: (item: T) => string, request: PageRequest): T
 }
 
 const copyMaterial = (material: KeyMaterialRecord): KeyMaterialRecord => ({ ...material, wrapped: Buffer.from(material.wrapped) });
+const copyPair = (pair: ReservedPairRecord): ReservedPairRecord => ({
+  ...pair,
+  publicKey: Buffer.from(pair.publicKey),
+  wrapped: Buffer.from(pair.wrapped),
+});
 
 interface State {
   keys: Map<string, KeyRecord>;
@@ -25,6 +41,8 @@ interface State {
   grants: Map<string, GrantRecord>;
   /** The last use of each key, by key id. */
   usage: Map<string, KeyUsageRecord>;
+  /** The key-pair reserve by id, in insertion order (Map order): oldest first. */
+  reservedPairs: Map<string, ReservedPairRecord>;
   /** Called after every write: the change signal. */
   listeners: Set<ChangeListener>;
   /** The root key check value, once recorded. */
@@ -33,13 +51,14 @@ interface State {
   held?: Promise<void>;
 }
 
-function snapshot(state: State): Pick<State, 'keys' | 'materials' | 'aliases' | 'grants' | 'usage'> {
+function snapshot(state: State): Pick<State, 'keys' | 'materials' | 'aliases' | 'grants' | 'usage' | 'reservedPairs'> {
   return {
     usage: new Map([...state.usage].map(([id, u]) => [id, { ...u }])),
     keys: new Map([...state.keys].map(([id, key]) => [id, copyKey(key)])),
     materials: new Map([...state.materials].map(([id, m]) => [id, copyMaterial(m)])),
     aliases: new Map([...state.aliases].map(([id, a]) => [id, { ...a }])),
     grants: new Map([...state.grants].map(([id, g]) => [id, copyGrant(g)])),
+    reservedPairs: new Map([...state.reservedPairs].map(([id, p]) => [id, copyPair(p)])),
   };
 }
 
@@ -372,6 +391,36 @@ class MemoryAccess implements Store {
     return this.run(() => (this.state.rootKeyCheck ??= value));
   }
 
+  addReservedPairs(pairs: readonly ReservedPairRecord[]): Promise<void> {
+    return this.run(() => {
+      const ids = new Set(pairs.map((pair) => pair.id));
+      if (ids.size !== pairs.length || pairs.some((pair) => this.state.reservedPairs.has(pair.id))) {
+        throw new Error('a reserved pair with that id already exists');
+      }
+      for (const pair of pairs) this.state.reservedPairs.set(pair.id, copyPair(pair));
+    });
+  }
+
+  claimReservedPairs(spec: string, limit: number): Promise<ReservedPairRecord[]> {
+    return this.run(() => {
+      const claimed: ReservedPairRecord[] = [];
+      for (const pair of this.state.reservedPairs.values()) {
+        if (claimed.length >= limit) break;
+        if (pair.spec === spec) claimed.push(pair);
+      }
+      for (const pair of claimed) this.state.reservedPairs.delete(pair.id);
+      return claimed;
+    });
+  }
+
+  reservedPairCounts(): Promise<Record<string, number>> {
+    return this.run(() => {
+      const counts: Record<string, number> = {};
+      for (const pair of this.state.reservedPairs.values()) counts[pair.spec] = (counts[pair.spec] ?? 0) + 1;
+      return counts;
+    });
+  }
+
   /** Nothing to scrub: deleted records are unreachable, and nothing is on disk. */
   async scrubDeleted(): Promise<boolean> {
     return true;
@@ -382,6 +431,6 @@ class MemoryAccess implements Store {
 
 export class MemoryStore extends MemoryAccess {
   constructor() {
-    super({ keys: new Map(), materials: new Map(), aliases: new Map(), grants: new Map(), usage: new Map(), listeners: new Set() }, false);
+    super({ keys: new Map(), materials: new Map(), aliases: new Map(), grants: new Map(), usage: new Map(), reservedPairs: new Map(), listeners: new Set() }, false);
   }
 }

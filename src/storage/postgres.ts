@@ -41,6 +41,7 @@ import type {
   ChangeListener,
   ExpirationModel,
   KeyUsageRecord,
+  ReservedPairRecord,
   RotationType,
   GrantConstraintsRecord,
   GrantRecord,
@@ -800,6 +801,45 @@ class PostgresAccess implements Store {
     );
     const row = rows[0];
     return row && { keyId: row.key_id, operation: row.operation, at: row.used_at, requestId: row.request_id };
+  }
+
+  /** One statement for the batch: all pairs or none. Not announced: no key changed. */
+  async addReservedPairs(pairs: readonly ReservedPairRecord[]): Promise<void> {
+    await this.turn();
+    if (pairs.length === 0) return;
+    await query(
+      this.q,
+      `INSERT INTO reserved_pairs (id, spec, public_key, wrapped, created_at)
+       SELECT id, spec, public_key, wrapped, created_at
+       FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::bigint[]) WITH ORDINALITY AS p (id, spec, public_key, wrapped, created_at, n)
+       ORDER BY n`,
+      [pairs.map((p) => p.id), pairs.map((p) => p.spec), pairs.map((p) => p.publicKey), pairs.map((p) => p.wrapped), pairs.map((p) => p.createdAt)],
+    );
+  }
+
+  /**
+   * One statement: the rows it deletes are the rows it returns; SKIP LOCKED lets servers
+   * claiming at once take different pairs instead of waiting for each other.
+   */
+  async claimReservedPairs(spec: string, limit: number): Promise<ReservedPairRecord[]> {
+    await this.turn();
+    if (limit <= 0) return [];
+    const { rows } = await query<{ seq: number; id: string; spec: string; public_key: Buffer; wrapped: Buffer; created_at: number }>(
+      this.q,
+      `DELETE FROM reserved_pairs WHERE seq IN (
+         SELECT seq FROM reserved_pairs WHERE spec = $1 ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [spec, limit],
+    );
+    return rows
+      .sort((a, b) => a.seq - b.seq)
+      .map((row) => ({ id: row.id, spec: row.spec, publicKey: row.public_key, wrapped: row.wrapped, createdAt: row.created_at }));
+  }
+
+  async reservedPairCounts(): Promise<Record<string, number>> {
+    await this.turn();
+    const { rows } = await query<{ spec: string; n: number }>(this.q, 'SELECT spec, count(*) AS n FROM reserved_pairs GROUP BY spec');
+    return Object.fromEntries(rows.map((row) => [row.spec, Number(row.n)]));
   }
 
   async createAlias(alias: AliasRecord): Promise<boolean> {

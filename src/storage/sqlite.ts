@@ -30,6 +30,7 @@ import type {
   KeyUsageRecord,
   PageRequest,
   RotationType,
+  ReservedPairRecord,
   Scope,
   Store,
   Tag,
@@ -144,6 +145,19 @@ function materialFromRow(row: MaterialRow | undefined): KeyMaterialRecord | unde
 /** insertMaterial's parameters, in its column order. */
 function materialParams(m: KeyMaterialRecord): unknown[] {
   return [m.keyId, m.version, m.materialId, m.wrapped, m.createdAt, m.rotationType ?? null, m.importState ?? null, m.description ?? null];
+}
+
+interface ReservedPairRow {
+  seq: number;
+  id: string;
+  spec: string;
+  public_key: Buffer;
+  wrapped: Buffer;
+  created_at: number;
+}
+
+function reservedPairFromRow(row: ReservedPairRow): ReservedPairRecord {
+  return { id: row.id, spec: row.spec, publicKey: row.public_key, wrapped: row.wrapped, createdAt: row.created_at };
 }
 
 function aliasFromRow(row: AliasRow): AliasRecord {
@@ -326,6 +340,15 @@ function prepare(db: Database.Database) {
     expiredMaterial: db.prepare('SELECT * FROM keys WHERE valid_to <= ? ORDER BY valid_to LIMIT ?'),
     getSetting: db.prepare('SELECT value FROM settings WHERE name = ?').pluck(),
     insertSettingIfAbsent: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
+    insertReservedPair: db.prepare(
+      'INSERT INTO reserved_pairs (id, spec, public_key, wrapped, created_at) VALUES (@id, @spec, @publicKey, @wrapped, @createdAt)',
+    ),
+    // One statement: the rows it deletes are the rows it returns, so no two claims share one.
+    claimReservedPairs: db.prepare(
+      `DELETE FROM reserved_pairs WHERE seq IN (SELECT seq FROM reserved_pairs WHERE spec = ? ORDER BY seq LIMIT ?)
+       RETURNING *`,
+    ),
+    reservedPairCounts: db.prepare('SELECT spec, count(*) AS n FROM reserved_pairs GROUP BY spec'),
   };
 }
 
@@ -687,6 +710,31 @@ class SqliteAccess implements Store {
         return c.statements.getSetting.get(ROOT_KEY_CHECK) as string;
       }).immediate(),
     );
+  }
+
+  addReservedPairs(pairs: readonly ReservedPairRecord[]): Promise<void> {
+    return this.run((c) => {
+      c.db.transaction(() => {
+        for (const pair of pairs) c.statements.insertReservedPair.run(pair);
+      }).immediate();
+    });
+  }
+
+  claimReservedPairs(spec: string, limit: number): Promise<ReservedPairRecord[]> {
+    return this.run((c) => {
+      if (limit <= 0) return [];
+      // BEGIN IMMEDIATE ... COMMIT: with synchronous=FULL the deletion is on disk before the
+      // pairs are returned, so a pair handed out is never in the database after a crash.
+      const rows = c.db.transaction(() => c.statements.claimReservedPairs.all(spec, limit) as ReservedPairRow[]).immediate();
+      return rows.sort((a, b) => a.seq - b.seq).map(reservedPairFromRow);
+    });
+  }
+
+  reservedPairCounts(): Promise<Record<string, number>> {
+    return this.run((c) => {
+      const rows = c.statements.reservedPairCounts.all() as { spec: string; n: number }[];
+      return Object.fromEntries(rows.map((row) => [row.spec, row.n]));
+    });
   }
 
   /**

@@ -151,6 +151,23 @@ export interface PageRequest {
   after?: string;
 }
 
+/**
+ * A pre-generated key pair in the durable reserve (domain/key-pair-reserve.ts): made in the
+ * background, kept until one request claims it, then gone from the store.
+ */
+export interface ReservedPairRecord {
+  /** Random, unique in the store: 32 lowercase hex digits. */
+  id: string;
+  /** The DataKeyPairSpec, AWS spelling (`RSA_4096`). */
+  spec: string;
+  /** DER SubjectPublicKeyInfo. Not secret. */
+  publicKey: Buffer;
+  /** The DER PKCS#8 private key wrapped by the root key, bound to id, spec and public key. */
+  wrapped: Buffer;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+}
+
 /** Told of a change: the key written, or undefined when anything may have changed. */
 export type ChangeListener = (keyId: string | undefined) => void;
 
@@ -266,6 +283,23 @@ export interface Store {
    * its own value with what it gets back.
    */
   setRootKeyCheckIfAbsent(value: string): Promise<string>;
+
+  /**
+   * The durable key-pair reserve. Adds `pairs` (all or none), each with an id not yet stored.
+   * Pairs are not key records: this connection's adds and claims do not fire the change signal
+   * (another connection's may, as any commit it sees may).
+   */
+  addReservedPairs(pairs: readonly ReservedPairRecord[]): Promise<void>;
+  /**
+   * Claims up to `limit` pairs of `spec`, oldest first: deletes them and returns them in one
+   * atomic, durable step, so each stored pair is returned by exactly one call, whichever
+   * connection, process or server makes it, and a pair returned is gone even if the caller
+   * then dies. Returns [] when none is stored. (PostgreSQL: `DELETE ... WHERE id IN (SELECT id
+   * ... ORDER BY created_at LIMIT n FOR UPDATE SKIP LOCKED) RETURNING *`.)
+   */
+  claimReservedPairs(spec: string, limit: number): Promise<ReservedPairRecord[]>;
+  /** How many pairs the reserve holds per spec; specs with none are absent. */
+  reservedPairCounts(): Promise<Record<string, number>>;
 
   /**
    * Overwrites whatever deleted records left behind in the store's files (old page images of a

@@ -204,7 +204,7 @@ describe('the data directory and the root key', { timeout: 60_000, skip: needsOw
       // table of the later migrations).
       const db = new Database(join(dataDir, 'trent.db'));
       db.exec(
-        'DROP TABLE IF EXISTS grants; DROP TABLE IF EXISTS settings; DROP TABLE IF EXISTS key_usage; ' +
+        'DROP TABLE IF EXISTS reserved_pairs; DROP TABLE IF EXISTS grants; DROP TABLE IF EXISTS settings; DROP TABLE IF EXISTS key_usage; ' +
           'DROP INDEX IF EXISTS keys_due_for_rotation; ALTER TABLE keys DROP COLUMN rotation_period_days; ' +
           'ALTER TABLE keys DROP COLUMN next_rotation_date; ALTER TABLE keys DROP COLUMN usage_tracked_since; ' +
           'ALTER TABLE key_materials DROP COLUMN rotation_type; DROP INDEX IF EXISTS keys_material_expiry; ' +

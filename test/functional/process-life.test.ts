@@ -14,7 +14,7 @@ import { refused, serverProcesses, waitUntil } from '../helpers/processes.js';
 import { MAIN, removeDataDir, tempDataDir } from '../helpers/spawn-server.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
-const QUIET = { TRENT_LOG_LEVEL: 'warn', TRENT_KEY_PAIR_POOL: '0' };
+const QUIET = { TRENT_LOG_LEVEL: 'warn', TRENT_KEY_PAIR_POOL: '0', TRENT_KEY_PAIR_RESERVE: '0' };
 
 interface Finished {
   code: number | null;

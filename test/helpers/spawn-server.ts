@@ -34,9 +34,9 @@ export function removeDataDir(dir: string): void {
 export async function spawnServer(options: { dataDir?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<SpawnedServer> {
   const dataDir = options.dataDir ?? tempDataDir();
   const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dataDir, ...(options.args ?? [])], {
-    // One process and no key-pair pool unless a test asks: test servers must not compete for
+    // One process and no key-pair pool or reserve unless a test asks: test servers must not compete for
     // the machine's two cores by filling pools in the background.
-    env: { ...process.env, TRENT_LOG_LEVEL: 'warn', TRENT_WORKERS: '1', TRENT_KEY_PAIR_POOL: '0', ...options.env },
+    env: { ...process.env, TRENT_LOG_LEVEL: 'warn', TRENT_WORKERS: '1', TRENT_KEY_PAIR_POOL: '0', TRENT_KEY_PAIR_RESERVE: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

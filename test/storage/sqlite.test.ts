@@ -103,7 +103,7 @@ describe('SqliteStore specifics', () => {
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map(
       (t) => t.name,
     );
-    assert.deepEqual(tables, ['aliases', 'grants', 'key_materials', 'key_usage', 'keys', 'settings']);
+    assert.deepEqual(tables, ['aliases', 'grants', 'key_materials', 'key_usage', 'keys', 'reserved_pairs', 'settings']);
   });
 
   it('answers grantsForGrantee, which every access decision will read, from one index', () => {

@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { AliasRecord, GrantRecord, KeyMaterialRecord, KeyRecord, KeyUsageRecord, Scope, Store } from '../../src/storage/types.js';
+import type { AliasRecord, GrantRecord, KeyMaterialRecord, KeyRecord, KeyUsageRecord, ReservedPairRecord, Scope, Store } from '../../src/storage/types.js';
 
 const HOME: Scope = { account: '111122223333', region: 'us-east-1' };
 const OTHER_REGION: Scope = { account: '111122223333', region: 'eu-west-1' };
@@ -75,6 +75,17 @@ function grantRecord(n: number, keyId: string, scope: Scope = HOME, overrides: P
     issuingAccount: `arn:aws:iam::${scope.account}:root`,
     createdAt: T0 + n,
     ...overrides,
+  };
+}
+
+/** A reserved pair whose id and bytes follow `n`; `wrapped` holds every byte value. */
+function reservedPair(n: number, spec = 'RSA_2048'): ReservedPairRecord {
+  return {
+    id: n.toString(16).padStart(32, '0'),
+    spec,
+    publicKey: Buffer.from([0x30, n & 0xff, ...ALL_BYTES]),
+    wrapped: Buffer.concat([ALL_BYTES, Buffer.from([n & 0xff])]),
+    createdAt: T0 + n,
   };
 }
 
@@ -1198,6 +1209,91 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
           assert.deepEqual(await other.keysDueForRotation(T0, 10), []);
           assert.equal((await other.listMaterials(key.keyId, { limit: 10 })).length, 2);
           assert.equal((await other.getMaterial(key.keyId, 2))?.wrapped.toString(), 'a');
+        } finally {
+          await other.close();
+        }
+      });
+    });
+
+    describe('key-pair reserve', () => {
+      it('returns stored pairs byte-exact, oldest first, and each only once', async () => {
+        const pairs = [1, 2, 3].map((n) => reservedPair(n));
+        await store.addReservedPairs(pairs.slice(0, 2));
+        await store.addReservedPairs(pairs.slice(2));
+        assert.deepEqual(await store.claimReservedPairs('RSA_2048', 2), pairs.slice(0, 2));
+        assert.deepEqual(await store.claimReservedPairs('RSA_2048', 5), pairs.slice(2));
+        assert.deepEqual(await store.claimReservedPairs('RSA_2048', 5), []);
+      });
+
+      it('claims only the spec asked for, and counts what is left per spec', async () => {
+        await store.addReservedPairs([reservedPair(1, 'RSA_2048'), reservedPair(2, 'RSA_4096'), reservedPair(3, 'RSA_4096')]);
+        assert.deepEqual(await store.reservedPairCounts(), { RSA_2048: 1, RSA_4096: 2 });
+        assert.deepEqual(await store.claimReservedPairs('RSA_3072', 5), []);
+        assert.deepEqual(await store.claimReservedPairs('RSA_4096', 1), [reservedPair(2, 'RSA_4096')]);
+        assert.deepEqual(await store.reservedPairCounts(), { RSA_2048: 1, RSA_4096: 1 });
+        await store.claimReservedPairs('RSA_2048', 1);
+        assert.deepEqual(await store.reservedPairCounts(), { RSA_4096: 1 }, 'a spec with none left is absent');
+      });
+
+      it('claims nothing with a limit of 0', async () => {
+        await store.addReservedPairs([reservedPair(1)]);
+        assert.deepEqual(await store.claimReservedPairs('RSA_2048', 0), []);
+        assert.deepEqual(await store.reservedPairCounts(), { RSA_2048: 1 });
+      });
+
+      it('adds all pairs or none: an id already stored rejects the whole batch', async () => {
+        await store.addReservedPairs([reservedPair(1)]);
+        await assert.rejects(store.addReservedPairs([reservedPair(2), reservedPair(1)]));
+        assert.deepEqual(await store.reservedPairCounts(), { RSA_2048: 1 });
+      });
+
+      it('hands each pair to exactly one of many concurrent claims', async () => {
+        await store.addReservedPairs(Array.from({ length: 8 }, (_, i) => reservedPair(i + 1)));
+        const claims = await Promise.all(Array.from({ length: 20 }, () => store.claimReservedPairs('RSA_2048', 1)));
+        const ids = claims.flat().map((pair) => pair.id);
+        assert.equal(ids.length, 8);
+        assert.equal(new Set(ids).size, 8);
+      });
+
+      it('puts claimed pairs back when the transaction that claimed them fails', async () => {
+        await store.addReservedPairs([reservedPair(1), reservedPair(2)]);
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            assert.equal((await tx.claimReservedPairs('RSA_2048', 1)).length, 1);
+            throw new Error('abandoned');
+          }),
+        );
+        assert.deepEqual(await store.claimReservedPairs('RSA_2048', 5), [reservedPair(1), reservedPair(2)]);
+      });
+
+      it('returns copies: changing a returned pair changes nothing stored', async () => {
+        const pair = reservedPair(1);
+        await store.addReservedPairs([pair]);
+        pair.wrapped.fill(0);
+        const [claimed] = await store.claimReservedPairs('RSA_2048', 1);
+        assert.deepEqual(claimed, reservedPair(1));
+      });
+
+      it('does not fire the change signal for its own adds and claims', async () => {
+        const heard: (string | undefined)[] = [];
+        store.onChange((keyId) => heard.push(keyId));
+        await store.addReservedPairs([reservedPair(1)]);
+        await store.claimReservedPairs('RSA_2048', 1);
+        assert.deepEqual(heard, []);
+      });
+
+      it('never hands one pair to two connections sharing the data', { skip: noSibling }, async () => {
+        const other = await options.sibling?.(store);
+        assert.ok(other);
+        try {
+          await store.addReservedPairs(Array.from({ length: 12 }, (_, i) => reservedPair(i + 1)));
+          const claims = await Promise.all(
+            Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? store : other).claimReservedPairs('RSA_2048', 1)),
+          );
+          const ids = claims.flat().map((pair) => pair.id);
+          assert.equal(ids.length, 12);
+          assert.equal(new Set(ids).size, 12);
+          assert.deepEqual(await other.reservedPairCounts(), {});
         } finally {
           await other.close();
         }

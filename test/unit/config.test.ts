@@ -1,7 +1,11 @@
 /** Configuration rules beyond precedence (which key-lifecycle.test.ts covers). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, isLoopbackHost, loadConfig } from '../../src/config.js';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, isLoopbackHost, loadConfig, reserveSizes } from '../../src/config.js';
+import { allDataKeyPairSpecs } from '../../src/domain/key-specs.js';
 
 describe('listening address', () => {
   for (const host of ['127.0.0.1', '127.5.6.7', '::1', 'localhost']) {
@@ -33,6 +37,48 @@ describe('key-pair pool sizes', () => {
       assert.throws(() => loadConfig({}, { TRENT_KEY_PAIR_POOL: bad }), ConfigError);
     });
   }
+});
+
+describe('key-pair reserve sizes', () => {
+  const sizesOf = (env: Record<string, string>) =>
+    Object.fromEntries(allDataKeyPairSpecs().map((spec) => [spec.name, reserveSizes(loadConfig({}, env), spec)]).filter(([, s]) => (s as { ceiling: number }).ceiling > 0));
+
+  it('keeps a reserve for every RSA spec by default, its floor a quarter of its ceiling', () => {
+    assert.deepEqual(sizesOf({}), {
+      RSA_2048: { floor: 32, ceiling: 128 },
+      RSA_3072: { floor: 8, ceiling: 32 },
+      RSA_4096: { floor: 8, ceiling: 32 },
+    });
+  });
+  it('turns every reserve off with 0, and one on for any spec', () => {
+    assert.deepEqual(sizesOf({ TRENT_KEY_PAIR_RESERVE: '0' }), {});
+    assert.deepEqual(sizesOf({ TRENT_KEY_PAIR_RESERVE: '0,ECC_NIST_P521=10' }), { ECC_NIST_P521: { floor: 3, ceiling: 10 } });
+  });
+  it('takes floors per spec, never above the ceiling', () => {
+    assert.deepEqual(sizesOf({ TRENT_KEY_PAIR_RESERVE: '0,RSA_4096=20,RSA_2048=4', TRENT_KEY_PAIR_RESERVE_FLOOR: 'RSA_4096=20,RSA_2048=9' }), {
+      RSA_2048: { floor: 4, ceiling: 4 },
+      RSA_4096: { floor: 20, ceiling: 20 },
+    });
+  });
+  it('reads both from the config file, as mappings with a default', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trent-config-'));
+    try {
+      const file = join(dir, 'trent.yaml');
+      writeFileSync(file, 'keyPairReserve: { default: 0, RSA_3072: 12 }\nkeyPairReserveFloor: 2\n');
+      assert.deepEqual(sizesOf({ TRENT_CONFIG: file }), { RSA_3072: { floor: 2, ceiling: 12 } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('refuses an unknown spec or a bad size, naming the setting', () => {
+    assert.throws(() => loadConfig({}, { TRENT_KEY_PAIR_RESERVE: 'RSA_1024=3' }), /^Error: TRENT_KEY_PAIR_RESERVE: unknown key pair spec 'RSA_1024'/);
+    assert.throws(() => loadConfig({}, { TRENT_KEY_PAIR_RESERVE_FLOOR: '-2' }), ConfigError);
+  });
+  it('has 2 generation threads per process by default; 0 means libuv\'s pool', () => {
+    assert.equal(loadConfig({}, {}).keyGenerationThreads, 2);
+    assert.equal(loadConfig({}, { TRENT_KEY_GENERATION_THREADS: '0' }).keyGenerationThreads, 0);
+    assert.throws(() => loadConfig({}, { TRENT_KEY_GENERATION_THREADS: 'many' }), ConfigError);
+  });
 });
 
 describe('limits', () => {

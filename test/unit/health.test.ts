@@ -26,6 +26,24 @@ describe('/health report', () => {
     });
   });
 
+  it('sums reserve hits only for pools in front of a reserve', () => {
+    assert.deepEqual(sumPools([{ A: { ...pool(1, 4, 2, 0), reserveHits: 3 }, B: pool(1, 1, 1, 1) }, { A: { ...pool(2, 4, 1, 1), reserveHits: 4 } }]), {
+      A: { ...pool(3, 8, 3, 1), reserveHits: 7 },
+      B: pool(1, 1, 1, 1),
+    });
+  });
+
+  it("shows the reserve as the refilling process reports it, and null when there is none", () => {
+    const keyPairReserve = {
+      paused: false,
+      cpuBusy: 0.42,
+      specs: { RSA_4096: { ready: 7, floor: 8, ceiling: 32, target: 12, demandPerMinute: 5.5, claimed: 9, generated: 16 } },
+    };
+    const rootKey = { source: 'file' as const, fingerprint: '0894c155b07061e8' };
+    assert.deepEqual(healthReport({ version: '9.9.9', server: { ...server, keyPairReserve }, database, rootKey }).keyPairReserve, keyPairReserve);
+    assert.equal(healthReport({ version: '9.9.9', server, database, rootKey }).keyPairReserve, null);
+  });
+
   it('describes the whole server: workers, pools summed, memory per process and in total', () => {
     const report = healthReport({ version: '9.9.9', server, database, rootKey: { source: 'file', fingerprint: '0894c155b07061e8' } });
     assert.equal(report.status, 'ok');

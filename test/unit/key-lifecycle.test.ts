@@ -191,7 +191,7 @@ describe("the server's deletion sweep", () => {
 
   it("drops a deleted key's unwrapped material from the server's cache", async () => {
     const clock = new ManualClock();
-    const config = { ...loadConfig({ dataDir: dir, port: '0' }, { TRENT_KEY_PAIR_POOL: '0' }), deletionSweepMs: 10 };
+    const config = { ...loadConfig({ dataDir: dir, port: '0' }, { TRENT_KEY_PAIR_POOL: '0', TRENT_KEY_PAIR_RESERVE: '0' }), deletionSweepMs: 10 };
     const server = await startServer(config, { clock, logger: pino({ level: 'silent' }) });
     const kms = kmsClient(server.url);
     try {

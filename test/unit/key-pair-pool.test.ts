@@ -43,7 +43,7 @@ describe('KeyPairPool', () => {
     const stats = pool.stats().P256;
     assert.equal((stats?.hits ?? 0) + (stats?.misses ?? 0), 25);
     assert.ok((stats?.hits ?? 0) >= 10, `expected at least 10 hits, got ${stats?.hits}`);
-    pool.close();
+    await pool.close();
   });
 
   it('never runs more background generations than its concurrency', async () => {
@@ -60,7 +60,7 @@ describe('KeyPairPool', () => {
     await pool.whenFull();
     assert.equal(g.maxInFlight(), 3);
     assert.equal(g.made.length, 40);
-    pool.close();
+    await pool.close();
   });
 
   it('fills cheaper specs first', async () => {
@@ -79,7 +79,7 @@ describe('KeyPairPool', () => {
     pool.start();
     await pool.whenFull();
     assert.deepEqual(order, ['ec', 'ec', 'ec', 'ed25519', 'ed25519', 'ed25519']);
-    pool.close();
+    await pool.close();
   });
 
   it('serves with a pool of size zero, and specs it does not know, by generating on demand', async () => {
@@ -91,7 +91,7 @@ describe('KeyPairPool', () => {
     assert.notDeepEqual(a.privateKey, b.privateKey);
     assert.deepEqual(pool.stats().P256, { ready: 0, target: 0, hits: 0, misses: 1 });
     assert.equal(g.made.length, 2);
-    pool.close();
+    await pool.close();
   });
 
   it('overwrites every pooled private key on close and stops refilling', async () => {
@@ -101,7 +101,8 @@ describe('KeyPairPool', () => {
     await pool.whenFull();
     const handedOut = await pool.take('P256', P256);
     const copy = Buffer.from(handedOut.privateKey);
-    pool.close();
+    await new Promise((resolve) => setImmediate(resolve)); // the refill the take scheduled starts
+    await pool.close();
     // Let the refill that the take started finish: a pair generated after close is wiped too.
     await new Promise((resolve) => setTimeout(resolve, 50));
     const pooled = g.made.filter((p) => p !== handedOut);

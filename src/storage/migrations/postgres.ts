@@ -133,4 +133,21 @@ export const postgresMigrations: readonly Migration[] = [
       ALTER TABLE key_materials ADD COLUMN description TEXT;
     `,
   },
+  {
+    version: 3,
+    description: 'the durable key-pair reserve',
+    // seq orders claims oldest first; private keys are stored only wrapped by the root key. No
+    // change trigger: a reserved pair is no key's state.
+    sql: `
+      CREATE TABLE reserved_pairs (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        spec TEXT NOT NULL,
+        public_key BYTEA NOT NULL,
+        wrapped BYTEA NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE INDEX reserved_pairs_by_spec ON reserved_pairs (spec, seq);
+    `,
+  },
 ];

@@ -131,4 +131,20 @@ export const sqliteMigrations: readonly Migration[] = [
       ALTER TABLE key_materials ADD COLUMN description TEXT;
     `,
   },
+  {
+    version: 7,
+    description: 'the durable key-pair reserve',
+    // seq orders claims oldest first; private keys are stored only wrapped by the root key.
+    sql: `
+      CREATE TABLE reserved_pairs (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        spec TEXT NOT NULL,
+        public_key BLOB NOT NULL,
+        wrapped BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX reserved_pairs_by_spec ON reserved_pairs (spec, seq);
+    `,
+  },
 ];
