@@ -32,11 +32,11 @@ async function health(url: string): Promise<Health> {
   return (await res.json()) as Health;
 }
 
-async function waitUntil(check: () => Promise<boolean>, what: string, ms = 120_000): Promise<void> {
+async function waitUntil(check: () => Promise<boolean>, what: string, ms = 120_000, everyMs = 100): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   throw new Error(`timed out waiting for ${what}`);
 }
@@ -198,15 +198,17 @@ describe('durable key-pair reserve under kill -9', { skip: needsOwnServer('kills
   }
 
   it('never gives one pair to two requests, whatever a SIGKILL interrupts', { timeout: 240_000 }, async () => {
-    const env = { TRENT_WORKERS: '2', TRENT_KEY_PAIR_RESERVE: '0,RSA_2048=16', TRENT_KEY_PAIR_RESERVE_FLOOR: 'RSA_2048=16', TRENT_KEY_PAIR_POOL: '0,RSA_2048=2' };
+    // A reserve large enough, two clients and a close watch, so that the kill comes while the
+    // reserve still holds pairs however fast the machine serves them.
+    const env = { TRENT_WORKERS: '2', TRENT_KEY_PAIR_RESERVE: '0,RSA_2048=40', TRENT_KEY_PAIR_RESERVE_FLOOR: 'RSA_2048=40', TRENT_KEY_PAIR_POOL: '0,RSA_2048=2' };
     server = await spawnServer({ dataDir, env });
     const first = server;
     const keyId = (await kmsClient(first.url).send(new CreateKeyCommand({}))).KeyMetadata?.KeyId as string;
-    await waitUntil(async () => (await health(first.url)).keyPairReserve?.specs.RSA_2048?.ready === 16, 'the reserve to fill');
+    await waitUntil(async () => (await health(first.url)).keyPairReserve?.specs.RSA_2048?.ready === 40, 'the reserve to fill');
     const pairs: Buffer[] = [];
     let killed = false;
-    const driving = drive(kmsClient(first.url), keyId, 4, () => killed, pairs);
-    await waitUntil(async () => pairs.length >= 2, 'some pairs to be handed out');
+    const driving = drive(kmsClient(first.url), keyId, 2, () => killed, pairs);
+    await waitUntil(async () => pairs.length >= 2, 'some pairs to be handed out', 120_000, 5);
     // Workers first, then the primary: nothing gets to finish or give pairs back.
     const workers = execFileSync('pgrep', ['-P', String(first.process.pid)]).toString().trim().split('\n').map(Number);
     for (const pid of workers) process.kill(pid, 'SIGKILL');
