@@ -182,7 +182,8 @@ describe('durable key-pair reserve under kill -9', { skip: needsOwnServer('kills
   });
 
   /** Requests pairs from `clients` loops until `stop` says so; every pair answered is kept. */
-  async function drive(kms: KMSClient, keyId: string, clients: number, stop: () => boolean, into: Buffer[]): Promise<void> {
+  /** `clients` loops of GenerateDataKeyPair RSA_2048 until stop(), each pausing `pauseMs` between requests. */
+  async function drive(kms: KMSClient, keyId: string, clients: number, stop: () => boolean, into: Buffer[], pauseMs = 0): Promise<void> {
     await Promise.all(
       Array.from({ length: clients }, async () => {
         while (!stop()) {
@@ -192,14 +193,15 @@ describe('durable key-pair reserve under kill -9', { skip: needsOwnServer('kills
           } catch {
             return; // the server was killed under this request: whatever it had claimed is lost, never reused
           }
+          if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
         }
       }),
     );
   }
 
   it('never gives one pair to two requests, whatever a SIGKILL interrupts', { timeout: 240_000 }, async () => {
-    // A reserve large enough, two clients and a close watch, so that the kill comes while the
-    // reserve still holds pairs however fast the machine serves them.
+    // Two paced clients (a request each 20 ms or so) and a close watch, so that the kill comes
+    // while the reserve still holds pairs however fast the machine serves them.
     const env = { TRENT_WORKERS: '2', TRENT_KEY_PAIR_RESERVE: '0,RSA_2048=40', TRENT_KEY_PAIR_RESERVE_FLOOR: 'RSA_2048=40', TRENT_KEY_PAIR_POOL: '0,RSA_2048=2' };
     server = await spawnServer({ dataDir, env });
     const first = server;
@@ -207,7 +209,7 @@ describe('durable key-pair reserve under kill -9', { skip: needsOwnServer('kills
     await waitUntil(async () => (await health(first.url)).keyPairReserve?.specs.RSA_2048?.ready === 40, 'the reserve to fill');
     const pairs: Buffer[] = [];
     let killed = false;
-    const driving = drive(kmsClient(first.url), keyId, 2, () => killed, pairs);
+    const driving = drive(kmsClient(first.url), keyId, 2, () => killed, pairs, 20);
     await waitUntil(async () => pairs.length >= 2, 'some pairs to be handed out', 120_000, 5);
     // Workers first, then the primary: nothing gets to finish or give pairs back.
     const workers = execFileSync('pgrep', ['-P', String(first.process.pid)]).toString().trim().split('\n').map(Number);
