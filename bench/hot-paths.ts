@@ -16,45 +16,26 @@ import { verifyAttestationDocument } from '../src/domain/attestation.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { generateKeyPair } from '../src/crypto/asymmetric.js';
 import { open, seal } from '../src/crypto/envelope.js';
-import { KeyPairPool } from '../src/crypto/key-pair-pool.js';
-import { GrantTokenSigner } from '../src/crypto/grant-token.js';
-import { RootKey } from '../src/crypto/root-key.js';
-import { systemClock } from '../src/domain/clock.js';
-import { KeyMaterials } from '../src/domain/key-material.js';
-import { KeyUsageTracker } from '../src/domain/key-usage.js';
 import { kmsModel } from '../src/protocol/kms-model.generated.js';
 import { serializeOutput } from '../src/protocol/json11.js';
 import { validateInput } from '../src/protocol/validate.js';
-import type { Services } from '../src/operations/context.js';
 import { createKmsApp } from '../src/server/app.js';
-import { accessControlFor } from '../src/domain/access.js';
 import { loadAttestationRoots } from '../src/domain/attestation-roots.js';
 import { Identities } from '../src/domain/identities.js';
 import { SigV4Authenticator } from '../src/protocol/authenticate.js';
 import { prepare } from './load.js';
 import { SqliteStore } from '../src/storage/sqlite.js';
+import { benchServices } from './in-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trent-hot-'));
 const store = new SqliteStore(join(dir, 'trent.db'));
-const rootKey = RootKey.fromBytes(randomBytes(32));
 const kit = await initRoot(join(dir, 'kit'));
 const enclave = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const document = await createDocument({ rootDir: join(dir, 'kit'), publicKey: enclave.publicKey.export({ type: 'spki', format: 'der' }) });
-const services: Services = {
-  store,
-  materials: new KeyMaterials(store, rootKey),
-  keyUsage: new KeyUsageTracker(store, systemClock),
-  keyPairs: new KeyPairPool([], generateKeyPair, 1),
-  grantTokenSigner: GrantTokenSigner.fromRootKey(rootKey),
-  access: accessControlFor(store, systemClock),
-  clock: systemClock,
+const services = benchServices(store, {
   attestationRoots: [...loadAttestationRoots(undefined), ...parsePemCertificates(readFileSync(kit.rootPem, 'utf8'))],
-  config: { defaultAccount: '111122223333', defaultRegion: 'us-east-1', allowSm2Everywhere: false },
-  logger: pino({ level: 'silent' }),
-};
+});
 const app = createKmsApp(services);
 
 function request(operation: string, input: object) {

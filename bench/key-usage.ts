@@ -10,19 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { generateKeyPair } from '../src/crypto/asymmetric.js';
-import { GrantTokenSigner } from '../src/crypto/grant-token.js';
-import { KeyPairPool } from '../src/crypto/key-pair-pool.js';
-import { RootKey } from '../src/crypto/root-key.js';
-import { accessControlFor } from '../src/domain/access.js';
-import { loadAttestationRoots } from '../src/domain/attestation-roots.js';
 import { systemClock } from '../src/domain/clock.js';
-import { KeyMaterials } from '../src/domain/key-material.js';
 import { KeyUsageTracker } from '../src/domain/key-usage.js';
-import type { Services } from '../src/operations/context.js';
 import { createKmsApp } from '../src/server/app.js';
 import { SqliteStore } from '../src/storage/sqlite.js';
+import { benchServices } from './in-process.js';
 
 /** The baseline: a tracker that notes nothing (so never writes). */
 class NoTracking extends KeyUsageTracker {
@@ -31,18 +23,7 @@ class NoTracking extends KeyUsageTracker {
 
 const dir = mkdtempSync(join(tmpdir(), 'trent-usage-bench-'));
 const store = new SqliteStore(join(dir, 'trent.db'));
-const rootKey = RootKey.fromBytes(randomBytes(32));
-const base: Omit<Services, 'keyUsage'> = {
-  store,
-  materials: new KeyMaterials(store, rootKey),
-  keyPairs: new KeyPairPool([], generateKeyPair, 1),
-  grantTokenSigner: GrantTokenSigner.fromRootKey(rootKey),
-  access: accessControlFor(store, systemClock),
-  clock: systemClock,
-  config: { defaultAccount: '111122223333', defaultRegion: 'us-east-1', allowSm2Everywhere: false },
-  logger: pino({ level: 'silent' }),
-  attestationRoots: loadAttestationRoots(undefined),
-};
+const base = benchServices(store);
 const tracker = new KeyUsageTracker(store, systemClock);
 tracker.start();
 const tracked = createKmsApp({ ...base, keyUsage: tracker });
