@@ -42,3 +42,9 @@ export function parseKmsArn(text: string): ParsedArn | undefined {
   const [, partition = '', region = '', account = '', resource = ''] = match;
   return { partition, region, account, resource };
 }
+
+/** The key id of a key ARN (`arn:aws:kms:us-east-1:111122223333:key/<id>`); undefined for anything else. */
+export function keyIdOfArn(text: string): string | undefined {
+  const resource = parseKmsArn(text)?.resource;
+  return resource?.startsWith('key/') === true ? resource.slice('key/'.length) : undefined;
+}

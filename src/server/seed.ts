@@ -34,6 +34,7 @@ import { ConfigError, type Config } from '../config.js';
 import { sha256Hex } from '../crypto/sha256.js';
 import { GrantTokenSigner } from '../crypto/grant-token.js';
 import { accessControlFor, accountRoot } from '../domain/access.js';
+import { keyIdOfArn } from '../domain/arn.js';
 import { systemClock } from '../domain/clock.js';
 import { Identities } from '../domain/identities.js';
 import { KeyMaterials } from '../domain/key-material.js';
@@ -145,8 +146,7 @@ function derivedKeyId(account: string, region: string, index: number): string {
 
 /** The key id in a key id or key ARN (`arn:aws:kms:us-east-1:111122223333:key/<id>`). */
 function keyIdOf(text: string): string {
-  const at = text.startsWith('arn:') ? text.lastIndexOf(':key/') : -1;
-  return at < 0 ? text : text.slice(at + ':key/'.length);
+  return keyIdOfArn(text) ?? text;
 }
 
 function sameJson(a: string, b: string): boolean {

@@ -5,6 +5,7 @@
  */
 import { randomId } from '../crypto/random.js';
 import type { AccessControl } from '../domain/access.js';
+import { keyIdOfArn } from '../domain/arn.js';
 import { attestRecipient } from '../domain/attestation.js';
 import type { Clock } from '../domain/clock.js';
 import { checkGrantTokens } from '../domain/grants.js';
@@ -306,12 +307,6 @@ export function trackKeyUsage(services: Pick<Services, 'keyUsage'>): Stage {
       if (keyId !== undefined) services.keyUsage.record(keyId, operation.name, exchange.requestId);
     }
   };
-}
-
-/** The key id at the end of a key ARN (`arn:...:key/<id>`). */
-function keyIdOfArn(arn: string): string | undefined {
-  const at = arn.lastIndexOf(':key/');
-  return at === -1 ? undefined : arn.slice(at + ':key/'.length);
 }
 
 /**
