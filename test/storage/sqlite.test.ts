@@ -112,18 +112,18 @@ describe('SqliteStore specifics', () => {
     const source = connection.statements.listGrantsOfGrantee?.source;
     assert.ok(source);
     const plan = connection.db.prepare(`EXPLAIN QUERY PLAN ${source}`).all('k', 'a', 'r', 'p', '', -1) as { detail: string }[];
-    assert.deepEqual(plan.map((step) => step.detail), ['SEARCH grants USING INDEX grants_of_grantee (key_id=? AND grantee_principal=? AND grant_id>?)']);
+    assert.deepEqual(plan.map((step) => step.detail), ['SEARCH grants USING INDEX grants_of_grantee (key_id=? AND region=? AND grantee_principal=? AND grant_id>?)']);
   });
 
   it('reopens an existing database without re-running migrations, keeping its data', async () => {
     const first = store();
-    await first.createKey(keyRecord(), { keyId: KEY_ID, version: 1, materialId: 'a'.repeat(64), wrapped: Buffer.from([1, 2, 3]), createdAt: 5 });
+    await first.createKey(keyRecord(), { keyId: KEY_ID, region: SCOPE.region, version: 1, materialId: 'a'.repeat(64), wrapped: Buffer.from([1, 2, 3]), createdAt: 5 });
     await first.createAlias({ ...SCOPE, aliasName: 'alias/kept', targetKeyId: KEY_ID, createdAt: 6, updatedAt: 7 });
     await first.close();
 
     const second = store(); // would throw "table keys already exists" if migration 1 ran again
     assert.deepEqual(await second.getKey(SCOPE, KEY_ID), keyRecord());
-    assert.deepEqual((await second.getMaterial(KEY_ID, 1))?.wrapped, Buffer.from([1, 2, 3]));
+    assert.deepEqual((await second.getMaterial({ keyId: KEY_ID, region: SCOPE.region }, 1))?.wrapped, Buffer.from([1, 2, 3]));
     assert.equal((await second.getAlias(SCOPE, 'alias/kept'))?.targetKeyId, KEY_ID);
     assert.equal(inspect().pragma('user_version', { simple: true }), LATEST_MIGRATION);
   });
@@ -174,12 +174,12 @@ describe('SqliteStore specifics', () => {
     const since = read?.usageTrackedSince ?? 0;
     assert.ok(since >= Math.floor(beforeUpgrade / 1000) * 1000 && since <= Date.now(), String(since));
     assert.deepEqual(read, { ...key, usageTrackedSince: since });
-    assert.deepEqual(await upgraded.getMaterial(KEY_ID, 1), { keyId: KEY_ID, version: 1, materialId: 'c'.repeat(64), wrapped: Buffer.from([9, 8, 7]), createdAt: 11 });
+    assert.deepEqual(await upgraded.getMaterial(keyRecord(), 1), { keyId: KEY_ID, region: SCOPE.region, version: 1, materialId: 'c'.repeat(64), wrapped: Buffer.from([9, 8, 7]), createdAt: 11 });
     assert.equal(await upgraded.updateKey({ ...key, usageTrackedSince: since, rotationPeriodInDays: 365, nextRotationDate: 1000 }, 1), true);
     assert.deepEqual((await upgraded.keysDueForRotation(1000, 10)).map((k) => k.keyId), [KEY_ID]);
-    const rotated = { keyId: KEY_ID, version: 2, materialId: 'd'.repeat(64), wrapped: Buffer.from([1]), createdAt: 1000, rotationType: 'AUTOMATIC' as const };
+    const rotated = { keyId: KEY_ID, region: SCOPE.region, version: 2, materialId: 'd'.repeat(64), wrapped: Buffer.from([1]), createdAt: 1000, rotationType: 'AUTOMATIC' as const };
     assert.equal(await upgraded.addMaterial(SCOPE, rotated, 2), true);
-    assert.deepEqual(await upgraded.listMaterials(KEY_ID, { limit: 10, after: 1 }), [rotated]);
+    assert.deepEqual(await upgraded.listMaterials(keyRecord(), { limit: 10, after: 1 }), [rotated]);
   });
 
   it('creates missing parent directories of the database file', async () => {
@@ -218,7 +218,7 @@ describe('SqliteStore specifics', () => {
     const plaintext = randomBytes(32);
     const wrapped = rootKey.wrap(plaintext, KEY_ID, 1);
     const s = store();
-    await s.createKey(keyRecord(), { keyId: KEY_ID, version: 1, materialId: 'b'.repeat(64), wrapped, createdAt: 1 });
+    await s.createKey(keyRecord(), { keyId: KEY_ID, region: SCOPE.region, version: 1, materialId: 'b'.repeat(64), wrapped, createdAt: 1 });
 
     const onDisk = (): Buffer =>
       Buffer.concat(['', '-wal', '-journal'].map((suffix) => path + suffix).filter(existsSync).map((p) => readFileSync(p)));
@@ -228,7 +228,7 @@ describe('SqliteStore specifics', () => {
     assert.equal(onDisk().indexOf(plaintext), -1, 'plaintext key material found on disk');
     assert.equal(onDisk().indexOf(rootKeyBytes), -1, 'the root key found on disk');
 
-    const stored = await s.getMaterial(KEY_ID, 1);
+    const stored = await s.getMaterial(keyRecord(), 1);
     assert.ok(stored);
     assert.deepEqual(rootKey.unwrap(stored.wrapped, KEY_ID, 1), plaintext);
 
