@@ -57,6 +57,17 @@ describe('GetKeyLastUsage', () => {
     });
   });
 
+  it("a use is the key's in the Region of the ARN answered, outside us-east-1 too", async () => {
+    const t = createTestApp();
+    const west = { region: 'eu-west-1' };
+    const key = await t.createKey({}, west);
+    assert.equal(key.region, 'eu-west-1');
+    await t.ok('Encrypt', { KeyId: key.keyId, Plaintext: b64('x') }, west);
+    assert.equal(((await t.ok('GetKeyLastUsage', { KeyId: key.keyId }, west)).KeyLastUsage as { Operation?: string }).Operation, 'Encrypt');
+    await t.services.keyUsage.flush();
+    assert.equal((await t.services.store.getKeyUsage(key))?.operation, 'Encrypt', 'stored for the eu-west-1 record');
+  });
+
   it('failures, dry runs and reads are not uses; ReEncrypt is a use of both keys', async () => {
     const t = createTestApp();
     const key = await t.createKey();
