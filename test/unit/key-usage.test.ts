@@ -57,6 +57,17 @@ describe('GetKeyLastUsage', () => {
     });
   });
 
+  it("a use is the key's in the Region of the ARN answered, outside us-east-1 too", async () => {
+    const t = createTestApp();
+    const west = { region: 'eu-west-1' };
+    const key = await t.createKey({}, west);
+    assert.equal(key.region, 'eu-west-1');
+    await t.ok('Encrypt', { KeyId: key.keyId, Plaintext: b64('x') }, west);
+    assert.equal(((await t.ok('GetKeyLastUsage', { KeyId: key.keyId }, west)).KeyLastUsage as { Operation?: string }).Operation, 'Encrypt');
+    await t.services.keyUsage.flush();
+    assert.equal((await t.services.store.getKeyUsage(key))?.operation, 'Encrypt', 'stored for the eu-west-1 record');
+  });
+
   it('failures, dry runs and reads are not uses; ReEncrypt is a use of both keys', async () => {
     const t = createTestApp();
     const key = await t.createKey();
@@ -121,12 +132,12 @@ describe('batched writes', () => {
       await t.ok('Encrypt', { KeyId: b.keyId, Plaintext: b64('y') });
     }
     assert.equal(store.batches.length, 0, 'no write per request');
-    assert.equal(await store.getKeyUsage(a.keyId), undefined);
+    assert.equal(await store.getKeyUsage(a), undefined);
     assert.equal(((await t.ok('GetKeyLastUsage', { KeyId: a.keyId })).KeyLastUsage as { Operation?: string }).Operation, 'Encrypt', 'answered before any flush');
     await t.services.keyUsage.flush();
     assert.equal(store.batches.length, 1);
     assert.deepEqual(store.batches[0]?.map((u) => u.keyId).sort(), [a.keyId, b.keyId].sort());
-    assert.equal((await store.getKeyUsage(a.keyId))?.operation, 'Encrypt');
+    assert.equal((await store.getKeyUsage(a))?.operation, 'Encrypt');
     await t.services.keyUsage.flush();
     assert.equal(store.batches.length, 1, 'nothing pending, nothing written');
   });
@@ -135,8 +146,8 @@ describe('batched writes', () => {
     const store = new CountingStore();
     const clock = new ManualClock();
     const tracker = new KeyUsageTracker(store, clock);
-    const key = '1234abcd-12ab-34cd-56ef-1234567890ab';
-    await store.createKey({ account: 'a', region: 'r', keyId: key, createdAt: 0, description: '', keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', state: 'Enabled', policy: '{}', tags: [], currentMaterialVersion: 1, revision: 1 });
+    const key = { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', region: 'r' };
+    await store.createKey({ account: 'a', region: 'r', keyId: key.keyId, createdAt: 0, description: '', keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', state: 'Enabled', policy: '{}', tags: [], currentMaterialVersion: 1, revision: 1 });
     tracker.record(key, 'Encrypt', 'r1');
     store.failNext = true;
     await tracker.flush();
@@ -150,13 +161,33 @@ describe('batched writes', () => {
     assert.equal((await store.getKeyUsage(key))?.requestId, 'r2', 'stop() writes what is pending');
   });
 
+  it('tracks each Region of one key id on its own (a multi-Region key has a record, and a last use, per Region)', async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock();
+    const tracker = new KeyUsageTracker(store, clock);
+    const keyId = 'mrk-1234abcd12ab34cd56ef1234567890ab';
+    const east = { keyId, region: 'us-east-1' };
+    const west = { keyId, region: 'eu-west-1' };
+    for (const where of [east, west]) {
+      await store.createKey({ account: 'a', ...where, createdAt: 0, description: '', keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', state: 'Enabled', policy: '{}', tags: [], currentMaterialVersion: 1, revision: 1 });
+    }
+    const start = clock.now();
+    tracker.record(east, 'Encrypt', 'east');
+    clock.advance(5);
+    tracker.record(west, 'Decrypt', 'west');
+    assert.equal((await tracker.last(east))?.requestId, 'east', "the later use in another Region is not this Region's");
+    await tracker.flush();
+    assert.deepEqual(await store.getKeyUsage(east), { ...east, operation: 'Encrypt', at: start, requestId: 'east' });
+    assert.deepEqual(await store.getKeyUsage(west), { ...west, operation: 'Decrypt', at: start + 5, requestId: 'west' });
+  });
+
   it("another server's later use, already stored, wins over this one's older unwritten use", async () => {
     const store = new MemoryStore();
     const clock = new ManualClock();
     const mine = new KeyUsageTracker(store, clock);
     const theirs = new KeyUsageTracker(store, clock);
-    const key = '1234abcd-12ab-34cd-56ef-1234567890ab';
-    await store.createKey({ account: 'a', region: 'r', keyId: key, createdAt: 0, description: '', keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', state: 'Enabled', policy: '{}', tags: [], currentMaterialVersion: 1, revision: 1 });
+    const key = { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', region: 'r' };
+    await store.createKey({ account: 'a', region: 'r', keyId: key.keyId, createdAt: 0, description: '', keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', state: 'Enabled', policy: '{}', tags: [], currentMaterialVersion: 1, revision: 1 });
     mine.record(key, 'Encrypt', 'mine');
     clock.advance(10);
     theirs.record(key, 'Decrypt', 'theirs');
