@@ -4,13 +4,17 @@
  * (an AES-256 key wrapped by `openssl pkeyutl`, the material by `openssl enc
  * -id-aes256-wrap-pad`, RFC 5649). Then: the key encrypts; a ciphertext made before
  * DeleteImportedKeyMaterial decrypts after importing the same material again; different material
- * is IncorrectKeyMaterialException; an expired or foreign import token is refused. The error
- * rows run in-process in test/operations/key-import.test.ts.
+ * is IncorrectKeyMaterialException; an expired or foreign import token is refused; new material
+ * imported for an on-demand rotation waits PENDING_ROTATION until RotateKeyOnDemand, which an
+ * independent opener of the envelope (test/checkers/envelope_open.py, Python `cryptography`)
+ * confirms: ciphertexts open under the material they should. The error rows run in-process in
+ * test/operations/key-import.test.ts.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -23,6 +27,7 @@ import {
   GetPublicKeyCommand,
   ImportKeyMaterialCommand,
   ListKeyRotationsCommand,
+  RotateKeyOnDemandCommand,
   SignCommand,
   type AlgorithmSpec,
   type WrappingKeySpec,
@@ -219,4 +224,59 @@ describe('asymmetric key material made and wrapped by the openssl CLI', () => {
       assert.match(verified, /Verified OK/);
     });
   }
+});
+
+const ENVELOPE_OPENER = fileURLToPath(new URL('../../../test/checkers/envelope_open.py', import.meta.url));
+
+/** Which of `materials` opens `blob` outside Trent (Python `cryptography`), and the version it names. */
+function openOutside(blob: Uint8Array | undefined, materials: Record<string, Buffer>): { version: number; opened: string | null; plaintext: string | null } {
+  const request = { blob: Buffer.from(blob ?? []).toString('base64'), materials: Object.fromEntries(Object.entries(materials).map(([name, m]) => [name, m.toString('hex')])) };
+  const answer = JSON.parse(execFileSync('python3', [ENVELOPE_OPENER], { input: JSON.stringify(request) }).toString()) as { version: number; opened: string | null; plaintext: string | null };
+  return { ...answer, plaintext: answer.plaintext === null ? null : Buffer.from(answer.plaintext, 'base64').toString() };
+}
+
+describe('on-demand rotation with new imported material (ImportType NEW_KEY_MATERIAL)', () => {
+  test('material wrapped by openssl waits PENDING_ROTATION; RotateKeyOnDemand makes it current; ciphertexts open outside Trent under the material they should', async () => {
+    const key = await createKey(server.kms, { Origin: 'EXTERNAL' });
+    const materials = { first: randomBytes(32), second: randomBytes(32) };
+    const first = await importMaterial(key.KeyId, 'RSAES_OAEP_SHA_256', materials.first);
+    const before = await server.kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('before') }));
+
+    const second = await importMaterial(key.KeyId, 'RSA_AES_KEY_WRAP_SHA_256', materials.second, { ImportType: 'NEW_KEY_MATERIAL', KeyMaterialDescription: 'second' }, 'RSA_4096');
+    assert.notEqual(second.KeyMaterialId, first.KeyMaterialId);
+    const pending = await server.kms.send(new ListKeyRotationsCommand({ KeyId: key.KeyId, IncludeKeyMaterial: 'ALL_KEY_MATERIAL' }));
+    assert.deepEqual(
+      pending.Rotations?.map((r) => [r.KeyMaterialId, r.KeyMaterialState, r.ImportState, r.RotationType]),
+      [
+        [first.KeyMaterialId, 'CURRENT', 'IMPORTED', undefined],
+        [second.KeyMaterialId, 'PENDING_ROTATION', 'IMPORTED', undefined],
+      ],
+    );
+    const whilePending = await server.kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('while pending') }));
+    assert.deepEqual(openOutside(whilePending.CiphertextBlob, materials), { version: 1, opened: 'first', plaintext: 'while pending' });
+
+    const rotated = await server.kms.send(new RotateKeyOnDemandCommand({ KeyId: key.KeyId }));
+    assert.equal(rotated.KeyId, keyArn(key.KeyId));
+    const { KeyMetadata } = await server.kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }));
+    assert.equal(KeyMetadata?.CurrentKeyMaterialId, second.KeyMaterialId);
+    const { Rotations } = await server.kms.send(new ListKeyRotationsCommand({ KeyId: key.KeyId }));
+    assert.deepEqual(Rotations?.map((r) => [r.KeyMaterialId, r.KeyMaterialState, r.RotationType, r.KeyMaterialDescription]), [[second.KeyMaterialId, 'CURRENT', 'ON_DEMAND', 'second']]);
+    assert.ok(Rotations?.[0]?.RotationDate instanceof Date);
+
+    const after = await server.kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('after') }));
+    assert.deepEqual(openOutside(after.CiphertextBlob, materials), { version: 2, opened: 'second', plaintext: 'after' });
+    assert.deepEqual(openOutside(before.CiphertextBlob, materials), { version: 1, opened: 'first', plaintext: 'before' });
+    for (const [blob, text, materialId] of [
+      [before.CiphertextBlob, 'before', first.KeyMaterialId],
+      [after.CiphertextBlob, 'after', second.KeyMaterialId],
+    ] as const) {
+      const decrypted = await server.kms.send(new DecryptCommand({ CiphertextBlob: blob }));
+      assert.deepEqual([Buffer.from(decrypted.Plaintext ?? []).toString(), decrypted.KeyMaterialId], [text, materialId]);
+    }
+    assert.deepEqual(await awsError(() => server.kms.send(new RotateKeyOnDemandCommand({ KeyId: key.KeyId }))), {
+      name: 'KMSInvalidStateException',
+      message: `No available key material pending rotation for the key: ${keyArn(key.KeyId)}.`,
+      status: 400,
+    });
+  });
 });
