@@ -21,8 +21,10 @@
  * several takes none that expires (UnsupportedOperationException, messages.expiryPerMaterial).
  * Every imported material of a key with several therefore does not expire.
  *
- * Trent imports symmetric encryption, HMAC, RSA and ECC (NIST and secp256k1) key material; SM2,
- * Ed25519 and post-quantum material are not served yet, nor new material for multi-Region keys.
+ * Trent imports key material of every key spec it serves: symmetric encryption and HMAC keys
+ * take secret bytes, asymmetric keys (RSA, ECC NIST and secp256k1, SM2 where SM2 is served,
+ * Ed25519, ML-DSA, ML-KEM) their PKCS#8 private key. New material for multi-Region keys is not
+ * served yet.
  */
 import {
   IncorrectKeyMaterialException,
@@ -44,7 +46,7 @@ const MAX_VALID_TO_MS = 365 * DAY_MS;
 /**
  * The material lengths (bytes) a key spec takes on import: 256 bits for symmetric encryption
  * keys; for HMAC keys, AWS's ranges (at least the digest's length, at most the hash's block
- * size). Undefined for specs Trent does not import yet (asymmetric).
+ * size). Undefined for asymmetric specs, which take a private key.
  */
 const IMPORT_LENGTHS: Readonly<Record<string, { min: number; max: number }>> = {
   SYMMETRIC_DEFAULT: { min: 32, max: 32 },
@@ -58,14 +60,15 @@ const IMPORT_LENGTHS: Readonly<Record<string, { min: number; max: number }>> = {
 export type ImportShape = { kind: 'secret'; min: number; max: number } | { kind: 'key-pair'; params: KeyPairParams };
 
 /**
- * What `key` takes, refusing the specs Trent does not import: RSA and NIST/SECG curve keys take
- * their PKCS#8 private key; Ed25519, ML-DSA, ML-KEM and SM2 material is not imported yet.
+ * What `key` takes: secret bytes for symmetric encryption and HMAC keys; for every asymmetric
+ * key spec its PKCS#8 private key (AWS: key material can be imported into KMS keys of every
+ * type; crypto/key-import.ts reads each kind).
  */
 export function importShape(key: KeyRecord): ImportShape {
   const lengths = Object.hasOwn(IMPORT_LENGTHS, key.keySpec) ? IMPORT_LENGTHS[key.keySpec] : undefined;
   if (lengths !== undefined) return { kind: 'secret', ...lengths };
   const params = keyPairParams(keySpec(key.keySpec));
-  if (params !== undefined && key.keySpec !== 'SM2' && (params.kind === 'rsa' || params.kind === 'ec')) return { kind: 'key-pair', params };
+  if (params !== undefined) return { kind: 'key-pair', params };
   throw new UnsupportedOperationException(messages.importNotServed(key.keySpec));
 }
 

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { constants, createHmac, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { expireDueMaterial } from '../../src/domain/key-import.js';
+import { encodeSeedPkcs8 } from '../../src/crypto/post-quantum-der.js';
 import { messages } from '../../src/errors.js';
 import { b64, clientError, createTestApp, keyArn, type TestApp } from '../helpers/in-process.js';
 
@@ -87,11 +88,11 @@ describe('import refusals', () => {
       await t.error('GetParametersForImport', { KeyId: keyId, WrappingAlgorithm: 'RSAES_PKCS1_V1_5', WrappingKeySpec: 'RSA_2048' }),
       clientError('UnsupportedOperationException', 'The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported. Choose an RSAES_OAEP or RSA_AES_KEY_WRAP algorithm.'),
     );
-    assert.deepEqual(
-      await t.error('ImportKeyMaterial', await importBody(t, ed25519.keyId, material)),
-      clientError('UnsupportedOperationException', 'Importing key material into ECC_NIST_EDWARDS25519 KMS keys is not supported by this Trent server yet.'),
-    );
     const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey.export({ type: 'pkcs8', format: 'der' });
+    assert.deepEqual(
+      await t.error('ImportKeyMaterial', await importBody(t, ed25519.keyId, p384)),
+      clientError('ValidationException', 'The key material is not a DER PKCS#8 private key of key spec ECC_NIST_EDWARDS25519.'),
+    );
     for (const wrong of [material, p384]) {
       assert.deepEqual(
         await t.error('ImportKeyMaterial', await importBody(t, p256.keyId, wrong)),
@@ -357,5 +358,38 @@ describe('new key material and on-demand rotation (ImportType NEW_KEY_MATERIAL)'
       clientError('LimitExceededException', `The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: ${arnOf(limited.keyId)}`),
     );
     assert.equal((await rotations(t, limited.keyId, false)).length, 25);
+  });
+});
+
+describe('asymmetric key material that is not what the key spec takes', () => {
+  const notPkcs8 = (spec: string) => clientError('ValidationException', `The key material is not a DER PKCS#8 private key of key spec ${spec}.`);
+
+  it('ML-DSA and ML-KEM: only the seed form of the key\'s own parameter set', async () => {
+    const t = createTestApp();
+    const mlDsaKey = await t.createKey({ Origin: 'EXTERNAL', KeySpec: 'ML_DSA_44', KeyUsage: 'SIGN_VERIFY' });
+    const mlKem768 = await t.createKey({ Origin: 'EXTERNAL', KeySpec: 'ML_KEM_768', KeyUsage: 'ENCAPSULATE_DECAPSULATE' });
+    const mlDsa65Seed = encodeSeedPkcs8('ML-DSA-65', randomBytes(32));
+    const mlDsa44Seed = randomBytes(32);
+    const mlDsa44 = encodeSeedPkcs8('ML-DSA-44', mlDsa44Seed);
+    // The expanded form (RFC 9881's expandedKey OCTET STRING) is refused: only the seed is taken.
+    const expanded = Buffer.concat([mlDsa44.subarray(0, 2), Buffer.from([0x04, 0x20]), mlDsa44Seed]);
+    for (const wrong of [mlDsa65Seed, mlDsa44.subarray(0, mlDsa44.length - 1), expanded, randomBytes(32)]) {
+      assert.deepEqual(await t.error('ImportKeyMaterial', await importBody(t, mlDsaKey.keyId, wrong)), notPkcs8('ML_DSA_44'));
+    }
+    assert.deepEqual(await t.error('ImportKeyMaterial', await importBody(t, mlKem768.keyId, encodeSeedPkcs8('ML-KEM-512', randomBytes(64)))), notPkcs8('ML_KEM_768'));
+    await t.ok('ImportKeyMaterial', await importBody(t, mlDsaKey.keyId, mlDsa44));
+    assert.equal(((await t.ok('GetPublicKey', { KeyId: mlDsaKey.keyId })).KeySpec as string), 'ML_DSA_44');
+  });
+
+  it('SM2: the public point the PKCS#8 carries must be the private key\'s', async () => {
+    const t = createTestApp({ allowSm2Everywhere: true });
+    const key = await t.createKey({ Origin: 'EXTERNAL', KeySpec: 'SM2', KeyUsage: 'SIGN_VERIFY' });
+    const [one, two] = [generateKeyPairSync('ec', { namedCurve: 'SM2' }), generateKeyPairSync('ec', { namedCurve: 'SM2' })];
+    const pkcs8 = one.privateKey.export({ type: 'pkcs8', format: 'der' });
+    const otherPoint = two.publicKey.export({ type: 'spki', format: 'der' }).subarray(-65);
+    const spliced = Buffer.concat([pkcs8.subarray(0, pkcs8.length - 65), otherPoint]);
+    assert.deepEqual(await t.error('ImportKeyMaterial', await importBody(t, key.keyId, spliced)), notPkcs8('SM2'));
+    await t.ok('ImportKeyMaterial', await importBody(t, key.keyId, pkcs8));
+    assert.equal((await t.ok('GetPublicKey', { KeyId: key.keyId })).PublicKey, one.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'));
   });
 });
