@@ -1,6 +1,7 @@
 /**
- * ImportKeyMaterial: symmetric encryption, HMAC, RSA or ECC (PKCS#8) key material wrapped under GetParametersForImport's public key
- * (RSAES_OAEP_SHA_1/256, RSA_AES_KEY_WRAP_SHA_1/256), with ExpirationModel (default
+ * ImportKeyMaterial: key material (secret bytes, or an asymmetric key's PKCS#8 private key,
+ * crypto/key-import.ts) wrapped under GetParametersForImport's public key (RSAES_OAEP_SHA_1/256,
+ * RSA_AES_KEY_WRAP_SHA_1/256), with ExpirationModel (default
  * KEY_MATERIAL_EXPIRES, which needs ValidTo, at most 365 days ahead), ImportType,
  * KeyMaterialDescription and KeyMaterialId (domain/key-import.ts). A first import, or the last
  * missing material imported again, makes the key Enabled; NEW_KEY_MATERIAL into a symmetric key
