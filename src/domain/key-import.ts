@@ -225,16 +225,18 @@ function deletedMaterial(material: KeyMaterialRecord): KeyMaterialRecord {
 
 /**
  * DeleteImportedKeyMaterial, in one transaction: the current (or named) imported material loses
- * its secret. Deleting a permanently associated material makes the key PendingImport; deleting
- * the material pending rotation leaves the key as it is (that material is not associated with
- * it, and new material may take its place). Returns the deleted material's id.
+ * its secret. Deleting a permanently associated material makes the key PendingImport (a key
+ * pending deletion stays so, as AWS documents); deleting the material pending rotation leaves
+ * the key as it is (that material is not associated with it, and new material may take its
+ * place). A key already PendingImport, one of its materials missing, may lose another. Returns
+ * the deleted material's id.
  */
 export async function deleteImportedMaterial(store: Store, key: KeyRecord, materialId: string | undefined): Promise<string> {
   return store.transaction(async (tx) => {
     const current = await tx.getKey(key, key.keyId);
     if (!current) throw new KMSInvalidStateException(`${arnOf(key)} was deleted while its key material was being deleted.`);
     assertExternal(current);
-    if (current.state !== 'Enabled' && current.state !== 'Disabled') throw stateError(current);
+    if (current.state === 'Unavailable') throw stateError(current);
     let material: KeyMaterialRecord | undefined;
     if (materialId === undefined) {
       material = await tx.getMaterial(current.keyId, current.currentMaterialVersion);
@@ -246,7 +248,7 @@ export async function deleteImportedMaterial(store: Store, key: KeyRecord, mater
     if (!material || material.importState !== 'IMPORTED') throw stateError(current);
     await tx.putMaterial(deletedMaterial(material));
     if (isPendingRotation(current, material)) return material.materialId;
-    const next = material.version === current.currentMaterialVersion ? withoutMaterial(current) : { ...current, state: 'PendingImport' as const };
+    const next = material.version === current.currentMaterialVersion ? withoutMaterial(current) : { ...current, state: withoutMaterial(current).state };
     if (!(await tx.updateKey(next, current.revision))) throw new Error(`key ${current.keyId} changed inside its transaction`);
     return material.materialId;
   });

@@ -15,6 +15,10 @@ import { b64, clientError, createTestApp, keyArn, type TestApp } from '../helper
 
 const DAY_MS = 86_400_000;
 
+async function currentId(t: TestApp, keyId: string): Promise<unknown> {
+  return ((await t.ok('DescribeKey', { KeyId: keyId })).KeyMetadata as { CurrentKeyMaterialId: unknown }).CurrentKeyMaterialId;
+}
+
 async function params(t: TestApp, keyId: string, algorithm = 'RSAES_OAEP_SHA_256') {
   const answer = await t.ok('GetParametersForImport', { KeyId: keyId, WrappingAlgorithm: algorithm, WrappingKeySpec: 'RSA_2048' });
   return { token: answer.ImportToken as string, publicKey: Buffer.from(answer.PublicKey as string, 'base64') };
@@ -198,6 +202,24 @@ describe('expiry', () => {
     await t.ok('ScheduleKeyDeletion', { KeyId: keyId });
     await t.ok('CancelKeyDeletion', { KeyId: keyId });
     assert.equal(((await t.ok('DescribeKey', { KeyId: keyId })).KeyMetadata as { KeyState: string }).KeyState, 'PendingImport');
+  });
+
+  it('DeleteImportedKeyMaterial of a key pending deletion leaves it so (AWS: "does not change the KMS key\'s state"); a PendingImport key may lose another material', async () => {
+    const t = createTestApp();
+    const { keyId } = await t.createKey({ Origin: 'EXTERNAL' });
+    const arn = keyArn(keyId);
+    const state = async () => ((await t.ok('DescribeKey', { KeyId: keyId })).KeyMetadata as { KeyState: string }).KeyState;
+    const first = (await t.ok('ImportKeyMaterial', await importBody(t, keyId, randomBytes(32)))).KeyMaterialId;
+    await t.ok('ImportKeyMaterial', await importBody(t, keyId, randomBytes(32), { ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', ImportType: 'NEW_KEY_MATERIAL' }));
+    await t.ok('RotateKeyOnDemand', { KeyId: keyId });
+    await t.ok('ScheduleKeyDeletion', { KeyId: keyId });
+    assert.deepEqual(await t.ok('DeleteImportedKeyMaterial', { KeyId: keyId }), { KeyId: arn, KeyMaterialId: await currentId(t, keyId) });
+    assert.equal(await state(), 'PendingDeletion');
+    await t.ok('CancelKeyDeletion', { KeyId: keyId });
+    assert.equal(await state(), 'PendingImport');
+    assert.deepEqual(await t.error('DeleteImportedKeyMaterial', { KeyId: keyId }), clientError('KMSInvalidStateException', `${arn} is pending import.`), 'the current material is already gone');
+    await t.ok('DeleteImportedKeyMaterial', { KeyId: keyId, KeyMaterialId: first });
+    assert.equal(await state(), 'PendingImport');
   });
 });
 
