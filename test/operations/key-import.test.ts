@@ -335,6 +335,21 @@ describe('new key material and on-demand rotation (ImportType NEW_KEY_MATERIAL)'
     assert.deepEqual(await decrypt(t, after), ['under the second', second]);
   });
 
+  it('concurrent requests: of two NEW_KEY_MATERIAL imports one is taken, of two RotateKeyOnDemand one rotates', async () => {
+    const t = createTestApp();
+    const { keyId } = await t.createKey({ Origin: 'EXTERNAL' });
+    await t.ok('ImportKeyMaterial', await importBody(t, keyId, randomBytes(32)));
+    const newType = { ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', ImportType: 'NEW_KEY_MATERIAL' };
+    const bodies = [await importBody(t, keyId, randomBytes(32), newType), await importBody(t, keyId, randomBytes(32), newType)];
+    const imports = await Promise.all(bodies.map((body) => t.call('ImportKeyMaterial', body)));
+    assert.deepEqual(imports.map((r) => r.status).sort(), [200, 400]);
+    assert.equal(imports.find((r) => r.status === 400)?.body.__type, 'KMSInvalidStateException');
+    const rotated = await Promise.all([t.call('RotateKeyOnDemand', { KeyId: keyId }), t.call('RotateKeyOnDemand', { KeyId: keyId })]);
+    assert.deepEqual(rotated.map((r) => r.status).sort(), [200, 400]);
+    assert.equal(rotated.find((r) => r.status === 400)?.body.message, `No available key material pending rotation for the key: ${arnOf(keyId)}.`);
+    assert.deepEqual((await rotations(t, keyId)).map((r) => r.KeyMaterialState), ['NON_CURRENT', 'CURRENT']);
+  });
+
   it('refusals: expiring material, material already associated, keys that are not symmetric, state, and the quota of 25', async () => {
     const t = createTestApp();
     const newType = { ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', ImportType: 'NEW_KEY_MATERIAL' };
