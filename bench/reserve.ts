@@ -278,7 +278,7 @@ async function seedKeys(dir: string, template: string, n: number): Promise<void>
         const keyId = randomUUID();
         const secret = randomBytes(32);
         const now = Date.now();
-        await tx.createKey({ ...model, keyId, createdAt: now, tags: [], revision: 1 }, materials.wrap(keyId, 1, secret, now));
+        await tx.createKey({ ...model, keyId, createdAt: now, tags: [], revision: 1 }, materials.wrap({ keyId, region: model.region }, 1, secret, now));
         secret.fill(0);
       }
     });

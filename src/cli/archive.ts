@@ -15,22 +15,29 @@
  * present (by key id, alias name, grant id) is left as it is and counted as present, so a second
  * import of one archive changes nothing.
  *
- * Format (JSON, buffers in base64): { format: "trent-archive", version: 1, exportedAt,
- * rootKeyCheck, keys: [{ key, materials: [...] }], aliases: [...], grants: [...] }.
+ * Format (JSON, buffers in base64): { format: "trent-archive", version: 2, exportedAt,
+ * rootKeyCheck, keys: [{ key, materials: [...] }], aliases: [...], grants: [...] }. Each entry of
+ * `keys` is one regional key record (a multi-Region key has one per Region, with one key id)
+ * with its own material versions, each naming its Region. Version 1, written before keys had
+ * Regional records of their own, still imports: its materials carry no Region and are the
+ * record's they are listed with.
  */
 import { closeSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { fingerprintOf, type RootKey } from '../crypto/root-key.js';
-import type { AliasRecord, GrantRecord, KeyMaterialRecord, KeyRecord, Scope, Store } from '../storage/types.js';
+import type { AliasRecord, GrantRecord, KeyLocation, KeyMaterialRecord, KeyRecord, Scope, Store } from '../storage/types.js';
 
 export const ARCHIVE_FORMAT = 'trent-archive';
-export const ARCHIVE_VERSION = 1;
+export const ARCHIVE_VERSION = 2;
+/** Archive versions import reads: 1 (materials without a Region) and the current one. */
+const READABLE_VERSIONS: readonly number[] = [1, ARCHIVE_VERSION];
 const PAGE = 500;
 
 type Base64<T, K extends keyof T> = Omit<T, K> & { [P in K]: T[P] extends Buffer | undefined ? string : never };
 
 export interface ArchivedKey {
   key: Base64<KeyRecord, 'publicKey'> | Omit<KeyRecord, 'publicKey'>;
-  materials: Array<Base64<KeyMaterialRecord, 'wrapped'>>;
+  /** Version 1 archives' materials have no region: they are the listed key record's. */
+  materials: Array<Base64<Omit<KeyMaterialRecord, 'region'>, 'wrapped'> & { region?: string }>;
 }
 
 export interface Archive {
@@ -61,14 +68,14 @@ export async function exportArchive(store: Store, rootKey: RootKey, now: Date = 
     const aliases: AliasRecord[] = [];
     const grants: GrantRecord[] = [];
     const scopes = new Map<string, Scope>();
-    for (let after: string | undefined; ; ) {
+    for (let after: KeyLocation | undefined; ; ) {
       const page = await tx.listAllKeys({ limit: PAGE, ...(after !== undefined && { after }) });
       for (const key of page) {
         scopes.set(scopeKey(key), { account: key.account, region: key.region });
         // Every version: older ones still decrypt, imported ones may be re-imported.
         const materials: ArchivedKey['materials'] = [];
         for (let versionAfter = 0; ; ) {
-          const versions = await tx.listMaterials(key.keyId, { limit: PAGE, after: versionAfter });
+          const versions = await tx.listMaterials(key, { limit: PAGE, after: versionAfter });
           materials.push(...versions.map((m) => ({ ...m, wrapped: m.wrapped.toString('base64') })));
           if (versions.length < PAGE) break;
           versionAfter = versions[versions.length - 1]?.version ?? versionAfter;
@@ -83,7 +90,8 @@ export async function exportArchive(store: Store, rootKey: RootKey, now: Date = 
         }
       }
       if (page.length < PAGE) break;
-      after = page[page.length - 1]?.keyId;
+      const last = page[page.length - 1] as KeyRecord;
+      after = { keyId: last.keyId, region: last.region };
     }
     for (const scope of scopes.values()) {
       for (let after: string | undefined; ; ) {
@@ -116,8 +124,8 @@ export function parseArchive(text: string): Archive {
   if (archive === null || typeof archive !== 'object' || archive.format !== ARCHIVE_FORMAT) {
     throw new ArchiveError('the file is not a Trent archive (no "format": "trent-archive")');
   }
-  if (archive.version !== ARCHIVE_VERSION) {
-    throw new ArchiveError(`the archive is version ${String(archive.version)}; this Trent reads version ${ARCHIVE_VERSION}`);
+  if (typeof archive.version !== 'number' || !READABLE_VERSIONS.includes(archive.version)) {
+    throw new ArchiveError(`the archive is version ${String(archive.version)}; this Trent reads versions ${READABLE_VERSIONS.join(' and ')}`);
   }
   if (typeof archive.rootKeyCheck !== 'string' || !Array.isArray(archive.keys) || !Array.isArray(archive.aliases) || !Array.isArray(archive.grants)) {
     throw new ArchiveError('the archive is incomplete: it needs rootKeyCheck, keys, aliases and grants');
@@ -130,8 +138,9 @@ function keyFromArchive(archived: ArchivedKey): KeyRecord {
   return publicKey === undefined ? { ...rest } : { ...rest, publicKey: Buffer.from(publicKey, 'base64') };
 }
 
-function materialFromArchive(material: ArchivedKey['materials'][number]): KeyMaterialRecord {
-  return { ...material, wrapped: Buffer.from(material.wrapped, 'base64') };
+/** A material of the archived key record `key`: its Region is the record's (version 1 had none). */
+function materialFromArchive(material: ArchivedKey['materials'][number], key: KeyLocation): KeyMaterialRecord {
+  return { ...material, region: key.region, wrapped: Buffer.from(material.wrapped, 'base64') };
 }
 
 /**
@@ -163,7 +172,7 @@ export async function importArchive(store: Store, rootKey: RootKey, archive: Arc
         report.keys.present++;
         continue;
       }
-      const materials = archived.materials.map(materialFromArchive).sort((a, b) => a.version - b.version);
+      const materials = archived.materials.map((m) => materialFromArchive(m, key)).sort((a, b) => a.version - b.version);
       const [first, ...later] = materials;
       // The first version with the key, each later one as a new current version (moving the
       // revision), then the record as archived, so its current version is what it was.

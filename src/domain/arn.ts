@@ -2,7 +2,7 @@
  * ARNs of keys and aliases. The partition follows the region: `aws-cn` for China Regions
  * (cn-*), `aws-us-gov` for GovCloud, `aws` elsewhere.
  */
-import type { Scope } from '../storage/types.js';
+import type { KeyLocation, Scope } from '../storage/types.js';
 
 export function partitionOf(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';
@@ -47,4 +47,11 @@ export function parseKmsArn(text: string): ParsedArn | undefined {
 export function keyIdOfArn(text: string): string | undefined {
   const resource = parseKmsArn(text)?.resource;
   return resource?.startsWith('key/') === true ? resource.slice('key/'.length) : undefined;
+}
+
+/** The regional key a key ARN names (its key id and Region); undefined for anything else. */
+export function keyLocationOfArn(text: string): KeyLocation | undefined {
+  const keyId = keyIdOfArn(text);
+  const region = parseKmsArn(text)?.region;
+  return keyId === undefined || region === undefined ? undefined : { keyId, region };
 }

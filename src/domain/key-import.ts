@@ -146,7 +146,7 @@ export async function deleteImportedMaterial(store: Store, key: KeyRecord, mater
     if (!current) throw new KMSInvalidStateException(`${arnOf(key)} was deleted while its key material was being deleted.`);
     assertExternal(current);
     if (current.state !== 'Enabled' && current.state !== 'Disabled') throw stateError(current);
-    const material = await tx.getMaterial(current.keyId, current.currentMaterialVersion);
+    const material = await tx.getMaterial(current, current.currentMaterialVersion);
     if (!material || material.importState !== 'IMPORTED') throw stateError(current);
     if (materialId !== undefined && materialId !== material.materialId) {
       throw new ValidationException(messages.unknownMaterialId(materialId, arnOf(current)));
@@ -170,7 +170,7 @@ export async function expireDueMaterial(store: Store, now: number): Promise<stri
       const done = await store.transaction(async (tx) => {
         const key = await tx.getKey(seen, seen.keyId);
         if (!key || key.validTo === undefined || key.validTo > now) return false;
-        const material = await tx.getMaterial(key.keyId, key.currentMaterialVersion);
+        const material = await tx.getMaterial(key, key.currentMaterialVersion);
         if (material?.importState === 'IMPORTED') await tx.putMaterial(deletedMaterial(material));
         return tx.updateKey(withoutMaterial(key), key.revision);
       });

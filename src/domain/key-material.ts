@@ -9,6 +9,10 @@
  * The cache follows the store's change signal (Store.onChange): whatever is committed, by this
  * process or another sharing the database (a key deleted, material added or removed), empties
  * it before a request can act on the change, so no process serves material another removed.
+ *
+ * Material belongs to one regional key (a multi-Region key's replicas hold copies of their
+ * own), so the caches are keyed by key id, Region and version: deleting one Region's record
+ * never leaves another Region answering from material it no longer holds, nor the reverse.
  */
 import { secretBytes } from '../crypto/random.js';
 import type { RootKey } from '../crypto/root-key.js';
@@ -16,7 +20,7 @@ import { secretKey, type SecretKey } from '../crypto/symmetric.js';
 import { InvalidCiphertextError } from '../crypto/envelope.js';
 import { KeyImporter } from '../crypto/key-import.js';
 import { loadPrivateKey, loadPublicKey, type PrivateKeyHandle, type PublicKeyHandle } from '../crypto/key-objects.js';
-import type { KeyMaterialRecord, KeyRecord, Store } from '../storage/types.js';
+import type { KeyLocation, KeyMaterialRecord, KeyRecord, Store } from '../storage/types.js';
 import { keyPairParams, keySpec } from './key-specs.js';
 
 export interface UnwrappedMaterial {
@@ -32,6 +36,9 @@ export interface PrivateMaterial {
 }
 
 const CACHE_LIMIT = 10_000;
+
+/** The cache key of one material version of one regional key; forget() drops by its prefix. */
+const materialCacheKey = (key: KeyLocation, version: number) => `${key.keyId}/${key.region}/${version}`;
 
 /** Adds to a bounded map, dropping its oldest entry when full. */
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
@@ -67,30 +74,35 @@ export class KeyMaterials {
     });
   }
 
-  /** Wraps given material for storage as version `version` of a key (with its id, if imported). */
-  wrap(keyId: string, version: number, material: Buffer, createdAt: number, materialId?: string): KeyMaterialRecord {
+  /**
+   * Wraps given material for storage as version `version` of a regional key (with its id, if
+   * imported). The wrapping binds key id and version, not the Region: a replica's copy is the
+   * same bytes.
+   */
+  wrap(key: KeyLocation, version: number, material: Buffer, createdAt: number, materialId?: string): KeyMaterialRecord {
     return {
-      keyId,
+      keyId: key.keyId,
+      region: key.region,
       version,
       materialId: materialId ?? secretBytes(32).toString('hex'),
-      wrapped: this.rootKey.wrap(material, keyId, version),
+      wrapped: this.rootKey.wrap(material, key.keyId, version),
       createdAt,
     };
   }
 
   /**
-   * The unwrapped symmetric material of (keyId, version). A missing version means the
-   * ciphertext naming it is not ours: InvalidCiphertextError.
+   * The unwrapped symmetric material of version `version` of a regional key. A missing version
+   * means the ciphertext naming it is not ours: InvalidCiphertextError.
    */
-  async symmetric(keyId: string, version: number): Promise<UnwrappedMaterial> {
-    const cacheKey = `${keyId}/${version}`;
+  async symmetric(key: KeyLocation, version: number): Promise<UnwrappedMaterial> {
+    const cacheKey = materialCacheKey(key, version);
     const cached = this.cache.get(cacheKey);
     if (cached) return cached;
     const generation = this.generation;
-    const record = await this.store.getMaterial(keyId, version);
+    const record = await this.store.getMaterial(key, version);
     // An imported material that was deleted keeps its record, without the material.
     if (!record || record.wrapped.length === 0) throw new InvalidCiphertextError();
-    const raw = this.rootKey.unwrap(record.wrapped, keyId, version);
+    const raw = this.rootKey.unwrap(record.wrapped, key.keyId, version);
     const entry = { secret: secretKey(raw), materialId: record.materialId };
     raw.fill(0);
     // Cache only what was read since the last change signal: had one come while the record was
@@ -108,11 +120,11 @@ export class KeyMaterials {
     const params = keyPairParams(keySpec(key.keySpec));
     if (!params) throw new Error(`${key.keySpec} keys have no private key`);
     const version = key.currentMaterialVersion;
-    const cacheKey = `${key.keyId}/${version}`;
+    const cacheKey = materialCacheKey(key, version);
     const cached = this.privateKeys.get(cacheKey);
     if (cached) return cached;
     const generation = this.generation;
-    const record = await this.store.getMaterial(key.keyId, version);
+    const record = await this.store.getMaterial(key, version);
     if (!record) throw new Error(`key ${key.keyId} has no material version ${version}`);
     const raw = this.rootKey.unwrap(record.wrapped, key.keyId, version);
     let entry: PrivateMaterial;
@@ -137,16 +149,17 @@ export class KeyMaterials {
   }
 
   /**
-   * The public KeyMaterialId of (keyId, version), read without unwrapping the material: showing
-   * an identifier must not put a secret in memory. Undefined if there is no such version.
+   * The public KeyMaterialId of version `version` of a regional key, read without unwrapping
+   * the material: showing an identifier must not put a secret in memory. Undefined if there is
+   * no such version.
    */
-  async materialId(keyId: string, version: number): Promise<string | undefined> {
-    const cached = this.cache.get(`${keyId}/${version}`);
+  async materialId(key: KeyLocation, version: number): Promise<string | undefined> {
+    const cached = this.cache.get(materialCacheKey(key, version));
     if (cached) return cached.materialId;
-    return (await this.store.getMaterial(keyId, version))?.materialId;
+    return (await this.store.getMaterial(key, version))?.materialId;
   }
 
-  /** Drops a deleted key's material from the cache. */
+  /** Drops a key id's material, in every Region, from the cache. */
   forget(keyId: string): void {
     for (const cacheKey of [...this.cache.keys()]) if (cacheKey.startsWith(`${keyId}/`)) this.cache.delete(cacheKey);
     for (const cacheKey of [...this.privateKeys.keys()]) if (cacheKey.startsWith(`${keyId}/`)) this.privateKeys.delete(cacheKey);

@@ -9,7 +9,7 @@
  */
 import type { KeyLastUsageTrackingOperation } from '../kms-types.generated.js';
 import type { Clock } from './clock.js';
-import type { KeyUsageRecord, Store } from '../storage/types.js';
+import type { KeyLocation, KeyUsageRecord, Store } from '../storage/types.js';
 
 /**
  * The operations AWS counts as a key's use: the model's KeyLastUsageTrackingOperation values
@@ -32,8 +32,11 @@ export const TRACKED_OPERATIONS: ReadonlySet<KeyLastUsageTrackingOperation> = ne
 
 export const DEFAULT_USAGE_FLUSH_MS = 1000;
 
+/** The pending map's key: each regional key (a multi-Region key's replica too) has its own last use. */
+const pendingKey = (key: KeyLocation) => `${key.keyId} ${key.region}`;
+
 export class KeyUsageTracker {
-  /** Uses not yet written, by key id. */
+  /** Uses not yet written, by pendingKey. */
   private pending = new Map<string, KeyUsageRecord>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
@@ -44,15 +47,15 @@ export class KeyUsageTracker {
     private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
-  /** Notes a successful cryptographic operation with a key. */
-  record(keyId: string, operation: string, requestId: string): void {
-    this.pending.set(keyId, { keyId, operation, at: this.clock.now(), requestId });
+  /** Notes a successful cryptographic operation with a regional key. */
+  record(key: KeyLocation, operation: string, requestId: string): void {
+    this.pending.set(pendingKey(key), { keyId: key.keyId, region: key.region, operation, at: this.clock.now(), requestId });
   }
 
   /** The key's last use: this process's unwritten one, or the stored one, whichever is later. */
-  async last(keyId: string): Promise<KeyUsageRecord | undefined> {
-    const stored = await this.store.getKeyUsage(keyId);
-    const mine = this.pending.get(keyId);
+  async last(key: KeyLocation): Promise<KeyUsageRecord | undefined> {
+    const stored = await this.store.getKeyUsage(key);
+    const mine = this.pending.get(pendingKey(key));
     if (mine === undefined) return stored;
     return stored !== undefined && stored.at > mine.at ? stored : { ...mine };
   }
@@ -71,7 +74,7 @@ export class KeyUsageTracker {
       await this.store.recordKeyUsage([...batch.values()]);
     } catch (err) {
       // Put back what no newer use replaced meanwhile, for the next flush.
-      for (const [keyId, usage] of batch) if (!this.pending.has(keyId)) this.pending.set(keyId, usage);
+      for (const [id, usage] of batch) if (!this.pending.has(id)) this.pending.set(id, usage);
       this.onError(err);
     }
   }

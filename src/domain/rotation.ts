@@ -105,14 +105,14 @@ async function rotateInTransaction(
   return store.transaction(async (tx) => {
     const key = await tx.getKey(scopeAndId, scopeAndId.keyId);
     if (!key) return undefined;
-    const versions = await tx.listMaterials(key.keyId, { limit: MATERIAL_VERSION_SCAN });
+    const versions = await tx.listMaterials(key, { limit: MATERIAL_VERSION_SCAN });
     const change = decide(key, versions);
     if (change === undefined) return undefined;
     const version = Math.max(0, ...versions.map((m) => m.version)) + 1;
     const secret = secretBytes(32);
     let material: KeyMaterialRecord;
     try {
-      material = { ...materials.wrap(key.keyId, version, secret, now), rotationType: type };
+      material = { ...materials.wrap(key, version, secret, now), rotationType: type };
     } finally {
       secret.fill(0);
     }

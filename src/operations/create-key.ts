@@ -84,7 +84,7 @@ export async function createKey(input: CreateKeyRequest, ctx: RequestContext, fi
       key.publicKey = pair.publicKey;
       secret = pair.privateKey;
     }
-    material = ctx.services.materials.wrap(keyId, 1, secret, now);
+    material = ctx.services.materials.wrap(key, 1, secret, now);
     secret.fill(0);
   }
   await ctx.services.store.createKey(key, material);

@@ -6,7 +6,7 @@ import { useKey } from './core/keys.js';
 export const describeKeyOperation = defineOperation('DescribeKey', { readOnly: true, resources: ['key'] }, async (input, ctx) => {
   const key = await useKey(ctx, input.KeyId, { allowAlias: true });
   const materialId = showsKeyMaterialId(key)
-    ? await ctx.services.materials.materialId(key.keyId, key.currentMaterialVersion)
+    ? await ctx.services.materials.materialId(key, key.currentMaterialVersion)
     : undefined;
   return { KeyMetadata: keyMetadata(key, materialId) };
 });

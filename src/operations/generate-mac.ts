@@ -10,6 +10,6 @@ export const generateMacOperation = defineOperation('GenerateMac', { readOnly: t
   const { key, spec } = await resolveKeyFor(ctx, input.KeyId, 'GENERATE_VERIFY_MAC', { macAlgorithm: input.MacAlgorithm });
   const algorithm = supported(macAlgorithm(spec, key.keyUsage, input.MacAlgorithm), input.MacAlgorithm, spec);
   finishDryRun(input.DryRun);
-  const material = await ctx.services.materials.symmetric(key.keyId, key.currentMaterialVersion);
+  const material = await ctx.services.materials.symmetric(key, key.currentMaterialVersion);
   return { Mac: hmac(material.secret, algorithm.hash, input.Message), MacAlgorithm: algorithm.name, KeyId: arnOf(key) };
 });

@@ -12,7 +12,7 @@ import { useKey } from './core/keys.js';
 
 export const getKeyLastUsageOperation = defineOperation('GetKeyLastUsage', { readOnly: true, resources: ['key'] }, async (input, ctx) => {
   const key = await useKey(ctx, input.KeyId, { allowAlias: false });
-  const usage = await ctx.services.keyUsage.last(key.keyId);
+  const usage = await ctx.services.keyUsage.last(key);
   const lastUsage: KeyLastUsageData = {};
   if (usage !== undefined) {
     lastUsage.Operation = usage.operation as KeyLastUsageTrackingOperation;

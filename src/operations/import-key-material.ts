@@ -59,11 +59,11 @@ export const importKeyMaterialOperation = defineOperation('ImportKeyMaterial', {
     const materialId = await ctx.services.store.transaction(async (tx) => {
       const current = await tx.getKey(key, key.keyId);
       if (!current) throw new Error(`key ${key.keyId} was deleted during its import`);
-      const versions = await tx.listMaterials(current.keyId, { limit: 10_000 });
+      const versions = await tx.listMaterials(current, { limit: 10_000 });
       const target = importTarget(current, versions, computedId, request);
       const description = input.KeyMaterialDescription ?? target.existing?.description;
       const record = {
-        ...ctx.services.materials.wrap(current.keyId, target.version, material, target.existing?.createdAt ?? now, computedId),
+        ...ctx.services.materials.wrap(current, target.version, material, target.existing?.createdAt ?? now, computedId),
         importState: 'IMPORTED' as const,
         ...(description !== undefined && { description }),
       };

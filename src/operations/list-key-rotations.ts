@@ -47,7 +47,7 @@ export const listKeyRotationsOperation = defineOperation('ListKeyRotations', { r
   const listed: KeyMaterialRecord[] = [];
   let position = after === undefined ? undefined : Number(after);
   for (;;) {
-    const batch = await ctx.services.store.listMaterials(key.keyId, { limit: limit + 1, ...(position !== undefined && { after: position }) });
+    const batch = await ctx.services.store.listMaterials(key, { limit: limit + 1, ...(position !== undefined && { after: position }) });
     listed.push(...batch.filter((m) => all || m.rotationType !== undefined));
     if (batch.length < limit + 1 || listed.length > limit) break;
     position = (batch[batch.length - 1] as KeyMaterialRecord).version;

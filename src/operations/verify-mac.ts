@@ -14,7 +14,7 @@ export const verifyMacOperation = defineOperation('VerifyMac', { readOnly: true,
   const { key, spec } = await resolveKeyFor(ctx, input.KeyId, 'GENERATE_VERIFY_MAC', { macAlgorithm: input.MacAlgorithm });
   const algorithm = supported(macAlgorithm(spec, key.keyUsage, input.MacAlgorithm), input.MacAlgorithm, spec);
   finishDryRun(input.DryRun);
-  const material = await ctx.services.materials.symmetric(key.keyId, key.currentMaterialVersion);
+  const material = await ctx.services.materials.symmetric(key, key.currentMaterialVersion);
   if (!hmacMatches(material.secret, algorithm.hash, input.Message, input.Mac)) throw new KMSInvalidMacException('');
   return { KeyId: arnOf(key), MacValid: true, MacAlgorithm: algorithm.name };
 });

@@ -247,7 +247,7 @@ class Seeder {
     if (input.Policy !== undefined && !sameJson(input.Policy, stored.policy)) differences.push('policy');
     if (material !== undefined) {
       // The stored key's first material, compared in this process only; neither is logged.
-      const current = material.length === 32 && stored.currentMaterialVersion > 0 ? await this.services.materials.symmetric(stored.keyId, 1) : undefined;
+      const current = material.length === 32 && stored.currentMaterialVersion > 0 ? await this.services.materials.symmetric(stored, 1) : undefined;
       const bytes = current?.secret.export();
       if (!bytes || !bytes.equals(material)) differences.push('keyMaterial');
       bytes?.fill(0);

@@ -5,7 +5,7 @@
  */
 import { randomId } from '../crypto/random.js';
 import type { AccessControl } from '../domain/access.js';
-import { keyIdOfArn } from '../domain/arn.js';
+import { keyLocationOfArn } from '../domain/arn.js';
 import { attestRecipient } from '../domain/attestation.js';
 import type { Clock } from '../domain/clock.js';
 import { checkGrantTokens } from '../domain/grants.js';
@@ -303,8 +303,8 @@ export function trackKeyUsage(services: Pick<Services, 'keyUsage'>): Stage {
     const output = exchange.output as { KeyId?: unknown; SourceKeyId?: unknown } | undefined;
     if (output === undefined || operation === undefined || !TRACKED_OPERATIONS.has(operation.name as KeyLastUsageTrackingOperation)) return;
     for (const arn of new Set([output.KeyId, output.SourceKeyId])) {
-      const keyId = typeof arn === 'string' ? keyIdOfArn(arn) : undefined;
-      if (keyId !== undefined) services.keyUsage.record(keyId, operation.name, exchange.requestId);
+      const key = typeof arn === 'string' ? keyLocationOfArn(arn) : undefined;
+      if (key !== undefined) services.keyUsage.record(key, operation.name, exchange.requestId);
     }
   };
 }

@@ -5,12 +5,16 @@
  *
  * A transaction holds the store: other callers wait until it ends. It works on the live maps
  * and, if its function throws, puts back a copy taken when it began.
+ *
+ * Keys, their material and their usage are keyed by key id and Region (a multi-Region key has a
+ * record per Region), as the SQL stores' primary keys are.
  */
 import { copyGrant, copyKey, grantIdentity, sameScope } from './records.js';
 import type {
   AliasRecord,
   ChangeListener,
   GrantRecord,
+  KeyLocation,
   KeyMaterialRecord,
   KeyRecord,
   KeyUsageRecord,
@@ -26,6 +30,15 @@ function page<T>(items: T[], name: (item: T) => string, request: PageRequest): T
   return (after === undefined ? sorted : sorted.filter((item) => name(item) > after)).slice(0, request.limit);
 }
 
+/** Orders by key id, then Region: the order of listAllKeys (and of the SQL stores' primary key). */
+function compareLocations(a: KeyLocation, b: KeyLocation): number {
+  if (a.keyId !== b.keyId) return a.keyId < b.keyId ? -1 : 1;
+  return a.region < b.region ? -1 : a.region > b.region ? 1 : 0;
+}
+
+/** The map key of a regional key: neither key ids nor Regions contain a space. */
+const locationKey = (key: KeyLocation): string => `${key.keyId} ${key.region}`;
+
 const copyMaterial = (material: KeyMaterialRecord): KeyMaterialRecord => ({ ...material, wrapped: Buffer.from(material.wrapped) });
 const copyPair = (pair: ReservedPairRecord): ReservedPairRecord => ({
   ...pair,
@@ -34,12 +47,14 @@ const copyPair = (pair: ReservedPairRecord): ReservedPairRecord => ({
 });
 
 interface State {
+  /** By locationKey. */
   keys: Map<string, KeyRecord>;
+  /** By locationKey and version. */
   materials: Map<string, KeyMaterialRecord>;
   aliases: Map<string, AliasRecord>;
   /** By grant id. */
   grants: Map<string, GrantRecord>;
-  /** The last use of each key, by key id. */
+  /** The last use of each regional key, by locationKey. */
   usage: Map<string, KeyUsageRecord>;
   /** The key-pair reserve by id, in insertion order (Map order): oldest first. */
   reservedPairs: Map<string, ReservedPairRecord>;
@@ -73,8 +88,14 @@ class MemoryAccess implements Store {
     return `${scope.account}/${scope.region}/${name}`;
   }
 
-  private static materialKey(keyId: string, version: number): string {
-    return `${keyId}/${version}`;
+  private static materialKey(key: KeyLocation, version: number): string {
+    return `${locationKey(key)} ${version}`;
+  }
+
+  /** The regional key at `location` if it is in `scope`'s account (and Region). */
+  private keyIn(scope: Scope, location: KeyLocation): KeyRecord | undefined {
+    const key = this.state.keys.get(locationKey(location));
+    return key && sameScope(key, scope) ? key : undefined;
   }
 
   /**
@@ -124,25 +145,26 @@ class MemoryAccess implements Store {
 
   createKey(key: KeyRecord, material?: KeyMaterialRecord): Promise<void> {
     return this.run(() => {
-      if (this.state.keys.has(key.keyId)) throw new Error(`key ${key.keyId} already exists`);
-      this.state.keys.set(key.keyId, copyKey(key));
-      if (material) this.state.materials.set(MemoryAccess.materialKey(material.keyId, material.version), copyMaterial(material));
+      if (this.state.keys.has(locationKey(key))) throw new Error(`key ${key.keyId} already exists in ${key.region}`);
+      this.state.keys.set(locationKey(key), copyKey(key));
+      // The first material is the new record's, in its Region.
+      if (material) this.state.materials.set(MemoryAccess.materialKey(key, material.version), copyMaterial({ ...material, region: key.region }));
       this.changed(key.keyId);
     });
   }
 
   getKey(scope: Scope, keyId: string): Promise<KeyRecord | undefined> {
     return this.run(() => {
-      const key = this.state.keys.get(keyId);
-      return key && sameScope(key, scope) ? copyKey(key) : undefined;
+      const key = this.keyIn(scope, { keyId, region: scope.region });
+      return key && copyKey(key);
     });
   }
 
   updateKey(key: KeyRecord, expectedRevision: number): Promise<boolean> {
     return this.run(() => {
-      const stored = this.state.keys.get(key.keyId);
-      if (!stored || !sameScope(stored, key) || stored.revision !== expectedRevision) return false;
-      this.state.keys.set(key.keyId, { ...copyKey(key), revision: expectedRevision + 1 });
+      const stored = this.keyIn(key, key);
+      if (!stored || stored.revision !== expectedRevision) return false;
+      this.state.keys.set(locationKey(key), { ...copyKey(key), revision: expectedRevision + 1 });
       this.changed(key.keyId);
       return true;
     });
@@ -150,14 +172,16 @@ class MemoryAccess implements Store {
 
   deleteKey(scope: Scope, keyId: string, expectedRevision?: number): Promise<boolean> {
     return this.run(() => {
-      const stored = this.state.keys.get(keyId);
-      if (!stored || !sameScope(stored, scope)) return false;
+      const location = { keyId, region: scope.region };
+      const stored = this.keyIn(scope, location);
+      if (!stored) return false;
       if (expectedRevision !== undefined && stored.revision !== expectedRevision) return false;
-      this.state.keys.delete(keyId);
-      for (const id of [...this.state.materials.keys()]) if (id.startsWith(`${keyId}/`)) this.state.materials.delete(id);
-      for (const [id, alias] of [...this.state.aliases]) if (alias.targetKeyId === keyId) this.state.aliases.delete(id);
-      for (const [id, grant] of [...this.state.grants]) if (grant.keyId === keyId) this.state.grants.delete(id);
-      this.state.usage.delete(keyId);
+      // Only this Region's record and what it owns: the key id's other Regions keep theirs.
+      this.state.keys.delete(locationKey(location));
+      for (const [id, m] of [...this.state.materials]) if (m.keyId === keyId && m.region === scope.region) this.state.materials.delete(id);
+      for (const [id, a] of [...this.state.aliases]) if (a.targetKeyId === keyId && a.region === scope.region) this.state.aliases.delete(id);
+      for (const [id, g] of [...this.state.grants]) if (g.keyId === keyId && g.region === scope.region) this.state.grants.delete(id);
+      this.state.usage.delete(locationKey(location));
       this.changed(keyId);
       return true;
     });
@@ -170,8 +194,24 @@ class MemoryAccess implements Store {
     });
   }
 
-  listAllKeys(request: PageRequest): Promise<KeyRecord[]> {
-    return this.run(() => page([...this.state.keys.values()], (k) => k.keyId, request).map(copyKey));
+  listAllKeys(request: { limit: number; after?: KeyLocation }): Promise<KeyRecord[]> {
+    return this.run(() => {
+      const after = request.after;
+      return [...this.state.keys.values()]
+        .filter((k) => after === undefined || compareLocations(k, after) > 0)
+        .sort(compareLocations)
+        .slice(0, request.limit)
+        .map(copyKey);
+    });
+  }
+
+  keyRegions(account: string, keyId: string): Promise<KeyRecord[]> {
+    return this.run(() =>
+      [...this.state.keys.values()]
+        .filter((k) => k.keyId === keyId && k.account === account)
+        .sort(compareLocations)
+        .map(copyKey),
+    );
   }
 
   keysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]> {
@@ -191,29 +231,30 @@ class MemoryAccess implements Store {
     });
   }
 
-  getMaterial(keyId: string, version: number): Promise<KeyMaterialRecord | undefined> {
+  getMaterial(key: KeyLocation, version: number): Promise<KeyMaterialRecord | undefined> {
     return this.run(() => {
-      const material = this.state.materials.get(MemoryAccess.materialKey(keyId, version));
+      const material = this.state.materials.get(MemoryAccess.materialKey(key, version));
       return material && copyMaterial(material);
     });
   }
 
   addMaterial(scope: Scope, material: KeyMaterialRecord, expectedRevision: number): Promise<boolean> {
     return this.run(() => {
-      const stored = this.state.keys.get(material.keyId);
-      const id = MemoryAccess.materialKey(material.keyId, material.version);
-      if (!stored || !sameScope(stored, scope) || stored.revision !== expectedRevision || this.state.materials.has(id)) return false;
-      this.state.materials.set(id, copyMaterial(material));
-      this.state.keys.set(material.keyId, { ...copyKey(stored), currentMaterialVersion: material.version, revision: expectedRevision + 1 });
+      const location = { keyId: material.keyId, region: scope.region };
+      const stored = this.keyIn(scope, location);
+      const id = MemoryAccess.materialKey(location, material.version);
+      if (!stored || stored.revision !== expectedRevision || this.state.materials.has(id)) return false;
+      this.state.materials.set(id, copyMaterial({ ...material, region: scope.region }));
+      this.state.keys.set(locationKey(location), { ...copyKey(stored), currentMaterialVersion: material.version, revision: expectedRevision + 1 });
       this.changed(material.keyId);
       return true;
     });
   }
 
-  listMaterials(keyId: string, request: { limit: number; after?: number }): Promise<KeyMaterialRecord[]> {
+  listMaterials(key: KeyLocation, request: { limit: number; after?: number }): Promise<KeyMaterialRecord[]> {
     return this.run(() =>
       [...this.state.materials.values()]
-        .filter((m) => m.keyId === keyId && (request.after === undefined || m.version > request.after))
+        .filter((m) => m.keyId === key.keyId && m.region === key.region && (request.after === undefined || m.version > request.after))
         .sort((a, b) => a.version - b.version)
         .slice(0, request.limit)
         .map(copyMaterial),
@@ -232,8 +273,8 @@ class MemoryAccess implements Store {
 
   putMaterial(material: KeyMaterialRecord): Promise<boolean> {
     return this.run(() => {
-      if (!this.state.keys.has(material.keyId)) return false;
-      this.state.materials.set(MemoryAccess.materialKey(material.keyId, material.version), copyMaterial(material));
+      if (!this.state.keys.has(locationKey(material))) return false;
+      this.state.materials.set(MemoryAccess.materialKey(material, material.version), copyMaterial(material));
       this.changed(material.keyId);
       return true;
     });
@@ -252,16 +293,17 @@ class MemoryAccess implements Store {
   recordKeyUsage(usages: readonly KeyUsageRecord[]): Promise<void> {
     return this.run(() => {
       for (const usage of usages) {
-        if (!this.state.keys.has(usage.keyId)) continue;
-        const stored = this.state.usage.get(usage.keyId);
-        if (stored === undefined || stored.at <= usage.at) this.state.usage.set(usage.keyId, { ...usage });
+        const id = locationKey(usage);
+        if (!this.state.keys.has(id)) continue;
+        const stored = this.state.usage.get(id);
+        if (stored === undefined || stored.at <= usage.at) this.state.usage.set(id, { ...usage });
       }
     });
   }
 
-  getKeyUsage(keyId: string): Promise<KeyUsageRecord | undefined> {
+  getKeyUsage(key: KeyLocation): Promise<KeyUsageRecord | undefined> {
     return this.run(() => {
-      const usage = this.state.usage.get(keyId);
+      const usage = this.state.usage.get(locationKey(key));
       return usage && { ...usage };
     });
   }
@@ -318,8 +360,7 @@ class MemoryAccess implements Store {
 
   createGrant(grant: GrantRecord): Promise<GrantRecord | undefined> {
     return this.run(() => {
-      const key = this.state.keys.get(grant.keyId);
-      if (!key || !sameScope(key, grant)) return undefined;
+      if (!this.keyIn(grant, grant)) return undefined;
       if (grant.name !== undefined) {
         const identity = grantIdentity(grant);
         const existing = this.grantsOfKey(grant, grant.keyId).find((g) => g.name === grant.name && grantIdentity(g) === identity);

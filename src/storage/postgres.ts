@@ -7,6 +7,8 @@
  * - Migrations (migrations/postgres.ts) run once, however many servers start together: the
  *   starting server takes a session advisory lock, reads which versions `trent_migrations`
  *   holds and applies the others, each in its own transaction.
+ * - A key is a row per (key_id, region) (a multi-Region key has one per Region); its material,
+ *   aliases, grants and usage rows name the Region of their record, under composite foreign keys.
  * - Key records are cached in the process, since every request reads one, and a cached read
  *   costs no round trip. A trigger on every table sends NOTIFY in the writer's transaction, and
  *   one dedicated connection per store LISTENs: a change committed by another server drops the
@@ -39,6 +41,7 @@ import { aliasFromRow, grantFromRow, keyFromRow, materialFromRow, type AliasRow,
 import type {
   AliasRecord,
   ChangeListener,
+  KeyLocation,
   KeyUsageRecord,
   ReservedPairRecord,
   GrantRecord,
@@ -84,16 +87,17 @@ function keyValues(key: KeyRecord): unknown[] {
     key.usageTrackedSince ?? null,
     key.expirationModel ?? null,
     key.validTo ?? null,
+    key.primaryRegion ?? null,
     key.revision,
   ];
 }
 
 /** A material's columns in MATERIAL_COLUMNS order. */
 function materialValues(m: KeyMaterialRecord): unknown[] {
-  return [m.keyId, m.version, m.materialId, m.wrapped, m.createdAt, m.rotationType ?? null, m.importState ?? null, m.description ?? null];
+  return [m.keyId, m.region, m.version, m.materialId, m.wrapped, m.createdAt, m.rotationType ?? null, m.importState ?? null, m.description ?? null];
 }
 
-const MATERIAL_COLUMNS = 'key_id, version, material_id, wrapped, created_at, rotation_type, import_state, description';
+const MATERIAL_COLUMNS = 'key_id, region, version, material_id, wrapped, created_at, rotation_type, import_state, description';
 
 /** A grant's columns in GRANT_COLUMNS order. */
 function grantValues(grant: GrantRecord): unknown[] {
@@ -118,7 +122,7 @@ function grantValues(grant: GrantRecord): unknown[] {
 const KEY_COLUMNS =
   'key_id, account, region, created_at, description, key_spec, key_usage, origin, state, deletion_date, ' +
   'pending_window_days, policy, tags, current_material_version, public_key, rotation_period_days, next_rotation_date, ' +
-  'usage_tracked_since, expiration_model, valid_to, revision';
+  'usage_tracked_since, expiration_model, valid_to, primary_region, revision';
 const GRANT_COLUMNS =
   'grant_id, key_id, account, region, name, grantee_principal, retiring_principal, grantee_service_principal, ' +
   'retiring_service_principal, operations, constraints, issuing_account, created_at, identity';
@@ -143,7 +147,7 @@ const MIGRATION_LOCK = "hashtextextended('trent migrations ' || current_schema()
 /** The named, parameterised statements of the hot paths (prepared once per connection). */
 const SQL = {
   getKey: { name: 'trent_get_key', text: 'SELECT * FROM keys WHERE key_id = $1 AND account = $2 AND region = $3' },
-  getMaterial: { name: 'trent_get_material', text: 'SELECT * FROM key_materials WHERE key_id = $1 AND version = $2' },
+  getMaterial: { name: 'trent_get_material', text: 'SELECT * FROM key_materials WHERE key_id = $1 AND region = $2 AND version = $3' },
   getAlias: { name: 'trent_get_alias', text: 'SELECT * FROM aliases WHERE account = $1 AND region = $2 AND alias_name = $3' },
   grantsOfGrantee: {
     name: 'trent_grants_of_grantee',
@@ -174,7 +178,8 @@ interface Shared {
   schema: string;
   /** This store's application_name: notifications carrying it are its own writes. */
   writer: string;
-  keyCache: Map<string, KeyRecord>;
+  /** By key id, then Region: a key id's change (a notification names no Region) drops them all. */
+  keyCache: Map<string, Map<string, KeyRecord>>;
   /** Moves on every invalidation, so a read that raced one does not fill the cache. */
   generation: number;
   /** True while the listening connection is up and LISTENing. */
@@ -472,10 +477,10 @@ class PostgresAccess implements Store {
     // One statement, so the key and its material commit together without a transaction's round trips.
     await this.write(key.keyId, (q) => query(
       q,
-      `WITH k AS (${insertKey} RETURNING key_id)
+      `WITH k AS (${insertKey} RETURNING key_id, region)
        INSERT INTO key_materials (${MATERIAL_COLUMNS})
-       SELECT key_id, $22::integer, $23::text, $24::bytea, $25::bigint, $26::text, $27::text, $28::text FROM k`,
-      [...keyValues(key), ...materialValues(material).slice(1)],
+       SELECT key_id, region, $23::integer, $24::text, $25::bytea, $26::bigint, $27::text, $28::text, $29::text FROM k`,
+      [...keyValues(key), ...materialValues(material).slice(2)],
     ));
   }
 
@@ -485,7 +490,7 @@ class PostgresAccess implements Store {
     const useCache = !this.client && cacheUsable(s);
     if (useCache) {
       // No round trip: another server's change was taken in before it was acknowledged (fence()).
-      const cached = s.keyCache.get(keyId);
+      const cached = s.keyCache.get(keyId)?.get(scope.region);
       if (cached) return sameScope(cached, scope) ? copyKey(cached) : undefined;
     }
     const generation = s.generation;
@@ -495,7 +500,9 @@ class PostgresAccess implements Store {
     const key = keyFromRow(row);
     if (useCache && cacheUsable(s) && generation === s.generation) {
       if (s.keyCache.size >= KEY_CACHE_LIMIT) s.keyCache.clear();
-      s.keyCache.set(keyId, key);
+      const regions = s.keyCache.get(keyId) ?? new Map<string, KeyRecord>();
+      regions.set(key.region, key);
+      s.keyCache.set(keyId, regions);
       return copyKey(key);
     }
     return key;
@@ -507,14 +514,14 @@ class PostgresAccess implements Store {
       `UPDATE keys SET description = $4, key_spec = $5, key_usage = $6, origin = $7, state = $8, deletion_date = $9,
          pending_window_days = $10, policy = $11, tags = $12, current_material_version = $13, public_key = $14,
          rotation_period_days = $16, next_rotation_date = $17, usage_tracked_since = $18, expiration_model = $19, valid_to = $20,
-         revision = $15 + 1
+         primary_region = $21, revision = $15 + 1
        WHERE key_id = $1 AND account = $2 AND region = $3 AND revision = $15`,
       [
         key.keyId, key.account, key.region, key.description, key.keySpec, key.keyUsage, key.origin, key.state,
         key.deletionDate ?? null, key.pendingWindowInDays ?? null, key.policy, JSON.stringify(key.tags),
         key.currentMaterialVersion, key.publicKey ?? null, expectedRevision,
         key.rotationPeriodInDays ?? null, key.nextRotationDate ?? null, key.usageTrackedSince ?? null,
-        key.expirationModel ?? null, key.validTo ?? null,
+        key.expirationModel ?? null, key.validTo ?? null, key.primaryRegion ?? null,
       ],
     ));
     return result.rowCount === 1;
@@ -541,9 +548,19 @@ class PostgresAccess implements Store {
     return rows.map(keyFromRow);
   }
 
-  async listAllKeys(page: PageRequest): Promise<KeyRecord[]> {
+  async listAllKeys(page: { limit: number; after?: KeyLocation }): Promise<KeyRecord[]> {
     await this.turn();
-    const { rows } = await query<KeyRow>(this.q, 'SELECT * FROM keys WHERE key_id > $1 ORDER BY key_id LIMIT $2', [page.after ?? '', page.limit]);
+    const { rows } = await query<KeyRow>(
+      this.q,
+      'SELECT * FROM keys WHERE (key_id, region) > ($1, $2) ORDER BY key_id, region LIMIT $3',
+      [page.after?.keyId ?? '', page.after?.region ?? '', page.limit],
+    );
+    return rows.map(keyFromRow);
+  }
+
+  async keyRegions(account: string, keyId: string): Promise<KeyRecord[]> {
+    await this.turn();
+    const { rows } = await query<KeyRow>(this.q, 'SELECT * FROM keys WHERE key_id = $1 AND account = $2 ORDER BY region', [keyId, account]);
     return rows.map(keyFromRow);
   }
 
@@ -563,9 +580,9 @@ class PostgresAccess implements Store {
     return rows.map(keyFromRow);
   }
 
-  async getMaterial(keyId: string, version: number): Promise<KeyMaterialRecord | undefined> {
+  async getMaterial(key: KeyLocation, version: number): Promise<KeyMaterialRecord | undefined> {
     await this.turn();
-    const { rows } = await query<MaterialRow>(this.q, SQL.getMaterial, [keyId, version]);
+    const { rows } = await query<MaterialRow>(this.q, SQL.getMaterial, [key.keyId, key.region, version]);
     return materialFromRow(rows[0]);
   }
 
@@ -579,10 +596,10 @@ class PostgresAccess implements Store {
         `WITH moved AS (
            UPDATE keys SET current_material_version = $2, revision = revision + 1
            WHERE key_id = $1 AND account = $3 AND region = $4 AND revision = $5
-             AND NOT EXISTS (SELECT 1 FROM key_materials WHERE key_id = $1 AND version = $2)
-           RETURNING key_id)
+             AND NOT EXISTS (SELECT 1 FROM key_materials WHERE key_id = $1 AND region = $4 AND version = $2)
+           RETURNING key_id, region)
          INSERT INTO key_materials (${MATERIAL_COLUMNS})
-         SELECT key_id, $2::integer, $6::text, $7::bytea, $8::bigint, $9::text, $10::text, $11::text FROM moved`,
+         SELECT key_id, region, $2::integer, $6::text, $7::bytea, $8::bigint, $9::text, $10::text, $11::text FROM moved`,
         [
           material.keyId, material.version, scope.account, scope.region, expectedRevision, material.materialId, material.wrapped,
           material.createdAt, material.rotationType ?? null, material.importState ?? null, material.description ?? null,
@@ -595,12 +612,12 @@ class PostgresAccess implements Store {
     }
   }
 
-  async listMaterials(keyId: string, page: { limit: number; after?: number }): Promise<KeyMaterialRecord[]> {
+  async listMaterials(key: KeyLocation, page: { limit: number; after?: number }): Promise<KeyMaterialRecord[]> {
     await this.turn();
     const { rows } = await query<MaterialRow>(
       this.q,
-      'SELECT * FROM key_materials WHERE key_id = $1 AND version > $2 ORDER BY version LIMIT $3',
-      [keyId, page.after ?? 0, page.limit],
+      'SELECT * FROM key_materials WHERE key_id = $1 AND region = $2 AND version > $3 ORDER BY version LIMIT $4',
+      [key.keyId, key.region, page.after ?? 0, page.limit],
     );
     return rows.map((row) => materialFromRow(row) as KeyMaterialRecord);
   }
@@ -620,9 +637,9 @@ class PostgresAccess implements Store {
       query(
         q,
         `INSERT INTO key_materials (${MATERIAL_COLUMNS})
-         SELECT $1::text, $2::integer, $3::text, $4::bytea, $5::bigint, $6::text, $7::text, $8::text
-         WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = $1)
-         ON CONFLICT (key_id, version) DO UPDATE SET material_id = excluded.material_id, wrapped = excluded.wrapped,
+         SELECT $1::text, $2::text, $3::integer, $4::text, $5::bytea, $6::bigint, $7::text, $8::text, $9::text
+         WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = $1 AND region = $2)
+         ON CONFLICT (key_id, region, version) DO UPDATE SET material_id = excluded.material_id, wrapped = excluded.wrapped,
            created_at = excluded.created_at, rotation_type = excluded.rotation_type, import_state = excluded.import_state,
            description = excluded.description`,
         materialValues(material),
@@ -641,34 +658,35 @@ class PostgresAccess implements Store {
   async recordKeyUsage(usages: readonly KeyUsageRecord[]): Promise<void> {
     await this.turn();
     if (usages.length === 0) return;
-    // The latest use per key in this batch, so one statement never touches a row twice.
+    // The latest use per regional key in this batch, so one statement never touches a row twice.
     const latest = new Map<string, KeyUsageRecord>();
     for (const u of usages) {
-      const seen = latest.get(u.keyId);
-      if (!seen || u.at >= seen.at) latest.set(u.keyId, u);
+      const id = `${u.keyId} ${u.region}`;
+      const seen = latest.get(id);
+      if (!seen || u.at >= seen.at) latest.set(id, u);
     }
     const batch = [...latest.values()];
     await query(
       this.q,
-      `INSERT INTO key_usage (key_id, operation, used_at, request_id)
-       SELECT u.key_id, u.operation, u.used_at, u.request_id
-       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS u (key_id, operation, used_at, request_id)
-       WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = u.key_id)
-       ON CONFLICT (key_id) DO UPDATE SET operation = excluded.operation, used_at = excluded.used_at, request_id = excluded.request_id
+      `INSERT INTO key_usage (key_id, region, operation, used_at, request_id)
+       SELECT u.key_id, u.region, u.operation, u.used_at, u.request_id
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[]) AS u (key_id, region, operation, used_at, request_id)
+       WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = u.key_id AND region = u.region)
+       ON CONFLICT (key_id, region) DO UPDATE SET operation = excluded.operation, used_at = excluded.used_at, request_id = excluded.request_id
        WHERE excluded.used_at >= key_usage.used_at`,
-      [batch.map((u) => u.keyId), batch.map((u) => u.operation), batch.map((u) => u.at), batch.map((u) => u.requestId)],
+      [batch.map((u) => u.keyId), batch.map((u) => u.region), batch.map((u) => u.operation), batch.map((u) => u.at), batch.map((u) => u.requestId)],
     );
   }
 
-  async getKeyUsage(keyId: string): Promise<KeyUsageRecord | undefined> {
+  async getKeyUsage(key: KeyLocation): Promise<KeyUsageRecord | undefined> {
     await this.turn();
-    const { rows } = await query<{ key_id: string; operation: string; used_at: number; request_id: string }>(
+    const { rows } = await query<{ key_id: string; region: string; operation: string; used_at: number; request_id: string }>(
       this.q,
-      'SELECT * FROM key_usage WHERE key_id = $1',
-      [keyId],
+      'SELECT * FROM key_usage WHERE key_id = $1 AND region = $2',
+      [key.keyId, key.region],
     );
     const row = rows[0];
-    return row && { keyId: row.key_id, operation: row.operation, at: row.used_at, requestId: row.request_id };
+    return row && { keyId: row.key_id, region: row.region, operation: row.operation, at: row.used_at, requestId: row.request_id };
   }
 
   /** One statement for the batch: all pairs or none. Not announced: no key changed. */
@@ -768,7 +786,7 @@ class PostgresAccess implements Store {
       this.q,
       `INSERT INTO grants (${GRANT_COLUMNS})
        SELECT ${GRANT_PLACEHOLDERS_TYPED} WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = $2 AND account = $3 AND region = $4)
-       ON CONFLICT (key_id, name, identity) WHERE name IS NOT NULL DO NOTHING
+       ON CONFLICT (key_id, region, name, identity) WHERE name IS NOT NULL DO NOTHING
        RETURNING *`,
       values,
     );

@@ -36,11 +36,13 @@ export interface KeyRow {
   usage_tracked_since: number | null;
   expiration_model: string | null;
   valid_to: number | null;
+  primary_region: string | null;
   revision: number;
 }
 
 export interface MaterialRow {
   key_id: string;
+  region: string;
   version: number;
   material_id: string;
   wrapped: Buffer;
@@ -100,12 +102,20 @@ export function keyFromRow(row: KeyRow): KeyRecord {
   if (row.usage_tracked_since !== null) key.usageTrackedSince = row.usage_tracked_since;
   if (row.expiration_model !== null) key.expirationModel = row.expiration_model as ExpirationModel;
   if (row.valid_to !== null) key.validTo = row.valid_to;
+  if (row.primary_region !== null) key.primaryRegion = row.primary_region;
   return key;
 }
 
 export function materialFromRow(row: MaterialRow | undefined): KeyMaterialRecord | undefined {
   if (!row) return undefined;
-  const material: KeyMaterialRecord = { keyId: row.key_id, version: row.version, materialId: row.material_id, wrapped: row.wrapped, createdAt: row.created_at };
+  const material: KeyMaterialRecord = {
+    keyId: row.key_id,
+    region: row.region,
+    version: row.version,
+    materialId: row.material_id,
+    wrapped: row.wrapped,
+    createdAt: row.created_at,
+  };
   if (row.rotation_type !== null) material.rotationType = row.rotation_type as RotationType;
   if (row.import_state !== null) material.importState = row.import_state as KeyMaterialRecord['importState'] & string;
   if (row.description !== null) material.description = row.description;

@@ -9,6 +9,10 @@
  * quarter of reading the row (bench/hot-paths.ts), and no read ever sees a stale record. The same
  * check, and this connection's own writes, drive the store's change signal (onChange).
  *
+ * Keys are stored per (key_id, region) since migration 8: a multi-Region key has a row per
+ * Region, and its material, aliases, grants and usage rows name the Region of the record they
+ * belong to (composite foreign keys, so deleting one Region's row cascades to its own only).
+ *
  * One connection serves the whole process, so a transaction (BEGIN IMMEDIATE ... COMMIT) holds
  * it: other callers wait until it ends, or their statements would join it.
  */
@@ -22,6 +26,7 @@ import type {
   AliasRecord,
   ChangeListener,
   GrantRecord,
+  KeyLocation,
   KeyMaterialRecord,
   KeyRecord,
   KeyUsageRecord,
@@ -53,13 +58,14 @@ function keyToRow(key: KeyRecord): KeyRow {
     usage_tracked_since: key.usageTrackedSince ?? null,
     expiration_model: key.expirationModel ?? null,
     valid_to: key.validTo ?? null,
+    primary_region: key.primaryRegion ?? null,
     revision: key.revision,
   };
 }
 
 /** insertMaterial's parameters, in its column order. */
 function materialParams(m: KeyMaterialRecord): unknown[] {
-  return [m.keyId, m.version, m.materialId, m.wrapped, m.createdAt, m.rotationType ?? null, m.importState ?? null, m.description ?? null];
+  return [m.keyId, m.region, m.version, m.materialId, m.wrapped, m.createdAt, m.rotationType ?? null, m.importState ?? null, m.description ?? null];
 }
 
 interface ReservedPairRow {
@@ -106,14 +112,15 @@ const ROOT_KEY_CHECK = 'root_key_check';
 const KEY_COLUMNS =
   'key_id, account, region, created_at, description, key_spec, key_usage, origin, state, deletion_date, ' +
   'pending_window_days, policy, tags, current_material_version, public_key, rotation_period_days, next_rotation_date, usage_tracked_since, ' +
-  'expiration_model, valid_to, revision';
+  'expiration_model, valid_to, primary_region, revision';
 const KEY_PARAMS = KEY_COLUMNS.split(', ').map((c) => `@${c}`).join(', ');
 
 /** What a store and the transaction views over it share: one connection and its caches. */
 interface Connection {
   db: Database.Database;
   statements: ReturnType<typeof prepare>;
-  keyCache: Map<string, KeyRecord>;
+  /** By key id, then Region. */
+  keyCache: Map<string, Map<string, KeyRecord>>;
   cachedDataVersion: number;
   /** Change-signal listeners: told of own writes, and of others' commits data_version shows. */
   listeners: Set<ChangeListener>;
@@ -125,14 +132,14 @@ function prepare(db: Database.Database) {
   return {
     insertKey: db.prepare(`INSERT INTO keys (${KEY_COLUMNS}) VALUES (${KEY_PARAMS})`),
     insertMaterial: db.prepare(
-      `INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at, rotation_type, import_state, description)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO key_materials (key_id, region, version, material_id, wrapped, created_at, rotation_type, import_state, description)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
     putMaterial: db.prepare(
-      `INSERT INTO key_materials (key_id, version, material_id, wrapped, created_at, rotation_type, import_state, description)
-       SELECT @key_id, @version, @material_id, @wrapped, @created_at, @rotation_type, @import_state, @description
-       WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = @key_id)
-       ON CONFLICT (key_id, version) DO UPDATE SET material_id = excluded.material_id, wrapped = excluded.wrapped,
+      `INSERT INTO key_materials (key_id, region, version, material_id, wrapped, created_at, rotation_type, import_state, description)
+       SELECT @key_id, @region, @version, @material_id, @wrapped, @created_at, @rotation_type, @import_state, @description
+       WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = @key_id AND region = @region)
+       ON CONFLICT (key_id, region, version) DO UPDATE SET material_id = excluded.material_id, wrapped = excluded.wrapped,
          created_at = excluded.created_at, rotation_type = excluded.rotation_type, import_state = excluded.import_state,
          description = excluded.description`,
     ),
@@ -144,7 +151,7 @@ function prepare(db: Database.Database) {
          tags = @tags, current_material_version = @current_material_version, public_key = @public_key,
          rotation_period_days = @rotation_period_days, next_rotation_date = @next_rotation_date,
          usage_tracked_since = @usage_tracked_since, expiration_model = @expiration_model, valid_to = @valid_to,
-         revision = @expected + 1
+         primary_region = @primary_region, revision = @expected + 1
        WHERE key_id = @key_id AND account = @account AND region = @region AND revision = @expected`,
     ),
     moveCurrentMaterial: db.prepare(
@@ -154,13 +161,14 @@ function prepare(db: Database.Database) {
     deleteKey: db.prepare('DELETE FROM keys WHERE key_id = ? AND account = ? AND region = ?'),
     deleteKeyAtRevision: db.prepare('DELETE FROM keys WHERE key_id = ? AND account = ? AND region = ? AND revision = ?'),
     listKeys: db.prepare('SELECT * FROM keys WHERE account = ? AND region = ? AND key_id > ? ORDER BY key_id LIMIT ?'),
-    listAllKeys: db.prepare('SELECT * FROM keys WHERE key_id > ? ORDER BY key_id LIMIT ?'),
+    listAllKeys: db.prepare('SELECT * FROM keys WHERE (key_id, region) > (?, ?) ORDER BY key_id, region LIMIT ?'),
+    keyRegions: db.prepare('SELECT * FROM keys WHERE key_id = ? AND account = ? ORDER BY region'),
     dueForDeletion: db.prepare(
       "SELECT * FROM keys WHERE state = 'PendingDeletion' AND deletion_date <= ? ORDER BY deletion_date LIMIT ?",
     ),
     countKeysByState: db.prepare('SELECT state, COUNT(*) AS count FROM keys GROUP BY state'),
-    getMaterial: db.prepare('SELECT * FROM key_materials WHERE key_id = ? AND version = ?'),
-    listMaterials: db.prepare('SELECT * FROM key_materials WHERE key_id = ? AND version > ? ORDER BY version LIMIT ?'),
+    getMaterial: db.prepare('SELECT * FROM key_materials WHERE key_id = ? AND region = ? AND version = ?'),
+    listMaterials: db.prepare('SELECT * FROM key_materials WHERE key_id = ? AND region = ? AND version > ? ORDER BY version LIMIT ?'),
     dueForRotation: db.prepare(
       "SELECT * FROM keys WHERE state = 'Enabled' AND next_rotation_date <= ? ORDER BY next_rotation_date LIMIT ?",
     ),
@@ -182,8 +190,8 @@ function prepare(db: Database.Database) {
        ORDER BY alias_name LIMIT ?`,
     ),
     keyInScope: db.prepare('SELECT 1 FROM keys WHERE key_id = ? AND account = ? AND region = ?').pluck(),
-    insertGrant: db.prepare(`INSERT INTO grants (${GRANT_COLUMNS}) VALUES (${GRANT_PARAMS}) ON CONFLICT (key_id, name, identity) WHERE name IS NOT NULL DO NOTHING`),
-    sameNamedGrant: db.prepare('SELECT * FROM grants WHERE key_id = ? AND name = ? AND identity = ?'),
+    insertGrant: db.prepare(`INSERT INTO grants (${GRANT_COLUMNS}) VALUES (${GRANT_PARAMS}) ON CONFLICT (key_id, region, name, identity) WHERE name IS NOT NULL DO NOTHING`),
+    sameNamedGrant: db.prepare('SELECT * FROM grants WHERE key_id = ? AND region = ? AND name = ? AND identity = ?'),
     getGrant: db.prepare('SELECT * FROM grants WHERE grant_id = ? AND key_id = ? AND account = ? AND region = ?'),
     listGrants: db.prepare(
       'SELECT * FROM grants WHERE key_id = ? AND account = ? AND region = ? AND grant_id > ? ORDER BY grant_id LIMIT ?',
@@ -199,12 +207,13 @@ function prepare(db: Database.Database) {
     anyMaterial: db.prepare('SELECT * FROM key_materials LIMIT 1'),
     // A use of a deleted key is dropped (WHERE EXISTS); an older use never replaces a newer one.
     recordUsage: db.prepare(
-      `INSERT INTO key_usage (key_id, operation, used_at, request_id)
-       SELECT @key_id, @operation, @used_at, @request_id WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = @key_id)
-       ON CONFLICT (key_id) DO UPDATE SET operation = excluded.operation, used_at = excluded.used_at, request_id = excluded.request_id
+      `INSERT INTO key_usage (key_id, region, operation, used_at, request_id)
+       SELECT @key_id, @region, @operation, @used_at, @request_id
+       WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = @key_id AND region = @region)
+       ON CONFLICT (key_id, region) DO UPDATE SET operation = excluded.operation, used_at = excluded.used_at, request_id = excluded.request_id
        WHERE excluded.used_at >= key_usage.used_at`,
     ),
-    getUsage: db.prepare('SELECT * FROM key_usage WHERE key_id = ?'),
+    getUsage: db.prepare('SELECT * FROM key_usage WHERE key_id = ? AND region = ?'),
     expiredMaterial: db.prepare('SELECT * FROM keys WHERE valid_to <= ? ORDER BY valid_to LIMIT ?'),
     getSetting: db.prepare('SELECT value FROM settings WHERE name = ?').pluck(),
     insertSettingIfAbsent: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
@@ -224,11 +233,24 @@ function prepare(db: Database.Database) {
  * several processes opening one new database cannot apply a migration twice. */
 function migrate(db: Database.Database): void {
   for (const migration of sqliteMigrations) {
-    db.transaction(() => {
-      if ((db.pragma('user_version', { simple: true }) as number) >= migration.version) return;
-      db.exec(migration.sql);
-      db.pragma(`user_version = ${migration.version}`);
-    }).immediate();
+    // SQLite's procedure for rebuilding tables: foreign keys off outside the transaction (the
+    // pragma does nothing inside one), checked before the commit, on again after it.
+    if (migration.rebuildsTables) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        if ((db.pragma('user_version', { simple: true }) as number) >= migration.version) return;
+        db.exec(migration.sql);
+        if (migration.rebuildsTables) {
+          const violations = db.pragma('foreign_key_check') as unknown[];
+          if (violations.length > 0) {
+            throw new Error(`migration ${migration.version} left ${violations.length} rows whose key is missing: ${JSON.stringify(violations.slice(0, 5))}`);
+          }
+        }
+        db.pragma(`user_version = ${migration.version}`);
+      }).immediate();
+    } finally {
+      if (migration.rebuildsTables) db.pragma('foreign_keys = ON');
+    }
   }
 }
 
@@ -309,7 +331,7 @@ class SqliteAccess implements Store {
    * The cache, emptied first if another connection has committed since it was filled; such a
    * commit is also announced to the change-signal listeners.
    */
-  private static freshKeyCache(c: Connection): Map<string, KeyRecord> {
+  private static freshKeyCache(c: Connection): Map<string, Map<string, KeyRecord>> {
     const version = c.statements.dataVersion.get() as number;
     if (version !== c.cachedDataVersion) {
       c.keyCache.clear();
@@ -321,7 +343,7 @@ class SqliteAccess implements Store {
     return c.keyCache;
   }
 
-  /** Forgets a key this connection is about to change, and announces the write. */
+  /** Forgets a key id (in every Region) this connection is about to change, and announces the write. */
   private static written(c: Connection, keyId?: string): void {
     if (keyId !== undefined) c.keyCache.delete(keyId);
     SqliteAccess.changed(c, keyId);
@@ -333,7 +355,7 @@ class SqliteAccess implements Store {
       c.db.transaction(() => {
         c.statements.insertKey.run(keyToRow(key));
         if (material) {
-          c.statements.insertMaterial.run(...materialParams(material));
+          c.statements.insertMaterial.run(...materialParams({ ...material, region: key.region })); // the new record's, in its Region
         }
       }).immediate();
     });
@@ -342,12 +364,14 @@ class SqliteAccess implements Store {
   getKey(scope: Scope, keyId: string): Promise<KeyRecord | undefined> {
     return this.run((c) => {
       const cache = SqliteAccess.freshKeyCache(c);
-      let key = cache.get(keyId);
+      let key = cache.get(keyId)?.get(scope.region);
       if (!key) {
         const row = c.statements.getKey.get(keyId, scope.account, scope.region) as KeyRow | undefined;
         if (!row) return undefined;
         key = keyFromRow(row);
-        cache.set(keyId, key);
+        const regions = cache.get(keyId) ?? new Map<string, KeyRecord>();
+        regions.set(key.region, key);
+        cache.set(keyId, regions);
       }
       return sameScope(key, scope) ? copyKey(key) : undefined;
     });
@@ -378,8 +402,14 @@ class SqliteAccess implements Store {
     });
   }
 
-  listAllKeys(page: PageRequest): Promise<KeyRecord[]> {
-    return this.run((c) => (c.statements.listAllKeys.all(page.after ?? '', page.limit) as KeyRow[]).map(keyFromRow));
+  listAllKeys(page: { limit: number; after?: KeyLocation }): Promise<KeyRecord[]> {
+    return this.run((c) =>
+      (c.statements.listAllKeys.all(page.after?.keyId ?? '', page.after?.region ?? '', page.limit) as KeyRow[]).map(keyFromRow),
+    );
+  }
+
+  keyRegions(account: string, keyId: string): Promise<KeyRecord[]> {
+    return this.run((c) => (c.statements.keyRegions.all(keyId, account) as KeyRow[]).map(keyFromRow));
   }
 
   keysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]> {
@@ -393,8 +423,8 @@ class SqliteAccess implements Store {
     });
   }
 
-  getMaterial(keyId: string, version: number): Promise<KeyMaterialRecord | undefined> {
-    return this.run((c) => materialFromRow(c.statements.getMaterial.get(keyId, version) as MaterialRow | undefined));
+  getMaterial(key: KeyLocation, version: number): Promise<KeyMaterialRecord | undefined> {
+    return this.run((c) => materialFromRow(c.statements.getMaterial.get(key.keyId, key.region, version) as MaterialRow | undefined));
   }
 
   addMaterial(scope: Scope, material: KeyMaterialRecord, expectedRevision: number): Promise<boolean> {
@@ -403,7 +433,7 @@ class SqliteAccess implements Store {
       return c.db.transaction(() => {
         const moved = c.statements.moveCurrentMaterial.run(material.version, material.keyId, scope.account, scope.region, expectedRevision);
         if (moved.changes !== 1) return false;
-        const inserted = c.statements.insertMaterial.run(...materialParams(material));
+        const inserted = c.statements.insertMaterial.run(...materialParams({ ...material, region: scope.region }));
         // An existing version: undo the move (throwing rolls the savepoint back).
         if (inserted.changes !== 1) throw new VersionExists();
         return true;
@@ -414,9 +444,9 @@ class SqliteAccess implements Store {
     });
   }
 
-  listMaterials(keyId: string, page: { limit: number; after?: number }): Promise<KeyMaterialRecord[]> {
+  listMaterials(key: KeyLocation, page: { limit: number; after?: number }): Promise<KeyMaterialRecord[]> {
     return this.run((c) =>
-      (c.statements.listMaterials.all(keyId, page.after ?? 0, page.limit) as MaterialRow[]).map((row) => materialFromRow(row) as KeyMaterialRecord),
+      (c.statements.listMaterials.all(key.keyId, key.region, page.after ?? 0, page.limit) as MaterialRow[]).map((row) => materialFromRow(row) as KeyMaterialRecord),
     );
   }
 
@@ -427,8 +457,8 @@ class SqliteAccess implements Store {
   putMaterial(material: KeyMaterialRecord): Promise<boolean> {
     return this.run((c) => {
       SqliteAccess.written(c, material.keyId);
-      const [key_id, version, material_id, wrapped, created_at, rotation_type, import_state, description] = materialParams(material);
-      const row = { key_id, version, material_id, wrapped, created_at, rotation_type, import_state, description };
+      const [key_id, region, version, material_id, wrapped, created_at, rotation_type, import_state, description] = materialParams(material);
+      const row = { key_id, region, version, material_id, wrapped, created_at, rotation_type, import_state, description };
       return c.statements.putMaterial.run(row).changes === 1;
     });
   }
@@ -442,15 +472,19 @@ class SqliteAccess implements Store {
     return this.run((c) => {
       if (usages.length === 0) return;
       c.db.transaction(() => {
-        for (const u of usages) c.statements.recordUsage.run({ key_id: u.keyId, operation: u.operation, used_at: u.at, request_id: u.requestId });
+        for (const u of usages) {
+          c.statements.recordUsage.run({ key_id: u.keyId, region: u.region, operation: u.operation, used_at: u.at, request_id: u.requestId });
+        }
       }).immediate();
     });
   }
 
-  getKeyUsage(keyId: string): Promise<KeyUsageRecord | undefined> {
+  getKeyUsage(key: KeyLocation): Promise<KeyUsageRecord | undefined> {
     return this.run((c) => {
-      const row = c.statements.getUsage.get(keyId) as { key_id: string; operation: string; used_at: number; request_id: string } | undefined;
-      return row && { keyId: row.key_id, operation: row.operation, at: row.used_at, requestId: row.request_id };
+      const row = c.statements.getUsage.get(key.keyId, key.region) as
+        | { key_id: string; region: string; operation: string; used_at: number; request_id: string }
+        | undefined;
+      return row && { keyId: row.key_id, region: row.region, operation: row.operation, at: row.used_at, requestId: row.request_id };
     });
   }
 
@@ -511,7 +545,7 @@ class SqliteAccess implements Store {
           return grantFromRow(row);
         }
         // The same named grant exists already (the unique index on key, name and identity).
-        return grantFromRow(c.statements.sameNamedGrant.get(grant.keyId, row.name, row.identity) as GrantRow);
+        return grantFromRow(c.statements.sameNamedGrant.get(grant.keyId, grant.region, row.name, row.identity) as GrantRow);
       }).immediate();
     });
   }

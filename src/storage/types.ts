@@ -17,14 +17,33 @@
  *
  * Key material is stored only wrapped by the root key (crypto/root-key.ts). Enums are stored as
  * their AWS spellings.
+ *
+ * A key is identified by its key id and its Region (KeyLocation). A single-Region key has one
+ * record; a multi-Region key (id `mrk-...`) has one record per Region, its primary and its
+ * replicas, all in one account. Everything a key owns (material versions, aliases, grants, last
+ * use) belongs to one regional record and goes when that record is deleted; the other Regions'
+ * records of the same id are untouched.
  */
 import type { GrantOperation, KeySpec, KeyUsageType } from '../kms-types.generated.js';
 
 
-export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport' | 'Unavailable';
+export type KeyState =
+  | 'Enabled'
+  | 'Disabled'
+  | 'PendingDeletion'
+  | 'PendingImport'
+  | 'Unavailable'
+  /** A multi-Region primary key whose deletion waits for its replicas to be deleted. */
+  | 'PendingReplicaDeletion';
 
 export interface Scope {
   account: string;
+  region: string;
+}
+
+/** One regional key: a multi-Region key has one record per Region, all with one key id. */
+export interface KeyLocation {
+  keyId: string;
   region: string;
 }
 
@@ -63,12 +82,23 @@ export interface KeyRecord extends Scope {
   /** Imported material (Origin EXTERNAL): whether the current material expires, and when (ms). */
   expirationModel?: ExpirationModel;
   validTo?: number;
+  /**
+   * Multi-Region keys only: the Region of the primary key of this key id (the record is the
+   * primary when primaryRegion === region). Absent for single-Region keys.
+   */
+  primaryRegion?: string;
   /** Incremented by every update; see updateKey. */
   revision: number;
 }
 
 export interface KeyMaterialRecord {
   keyId: string;
+  /**
+   * The Region of the key record that owns this version. A multi-Region replica holds its own
+   * copy of the (identical) wrapped material: the root key's wrapping binds key id and version,
+   * not the Region.
+   */
+  region: string;
   version: number;
   /** AWS's KeyMaterialId: 64 lowercase hex characters, not secret. */
   materialId: string;
@@ -96,6 +126,8 @@ export type ExpirationModel = 'KEY_MATERIAL_EXPIRES' | 'KEY_MATERIAL_DOES_NOT_EX
  */
 export interface KeyUsageRecord {
   keyId: string;
+  /** The Region of the key record used: each regional record has its own last use. */
+  region: string;
   /** The operation's name, as AWS spells it (Encrypt, Decrypt, ...). */
   operation: string;
   /** When it succeeded (ms since the epoch). */
@@ -110,6 +142,7 @@ export type RotationType = 'AUTOMATIC' | 'ON_DEMAND';
 export interface AliasRecord extends Scope {
   /** Full name, `alias/...`. */
   aliasName: string;
+  /** The key's id; the key is the record in the alias's Region, and deleting it deletes the alias. */
   targetKeyId: string;
   createdAt: number;
   updatedAt: number;
@@ -124,7 +157,8 @@ export interface GrantConstraintsRecord {
 }
 
 /**
- * A grant on one key (domain/grants.ts). Its scope is the key's; grants go when their key does.
+ * A grant on one regional key (domain/grants.ts). Its scope is the key's; grants go when their
+ * key record (keyId, region) does.
  * A grant to a service principal (newest API) has it as granteePrincipal too, as ListGrants shows
  * it, and in granteeServicePrincipal.
  */
@@ -181,42 +215,59 @@ export interface Store {
   /** Subscribes to the change signal; returns the function that unsubscribes. */
   onChange(listener: ChangeListener): () => void;
 
-  /** Inserts a key and its first material (absent for keys pending import) atomically. */
+  /**
+   * Inserts a key and its first material (absent for keys pending import) atomically; the
+   * material is stored as the new record's, in key.region. Throws if a record with the same key
+   * id exists in the key's Region (another Region's is fine).
+   */
   createKey(key: KeyRecord, material?: KeyMaterialRecord): Promise<void>;
+  /** The record of `keyId` in scope.region, if it is in scope.account. */
   getKey(scope: Scope, keyId: string): Promise<KeyRecord | undefined>;
   /**
-   * Replaces a key if its stored revision equals `expectedRevision`, storing
-   * `key.revision = expectedRevision + 1`. Returns false (and writes nothing) otherwise.
+   * Replaces the record at (key.keyId, key.region) in key.account if its stored revision equals
+   * `expectedRevision`, storing `key.revision = expectedRevision + 1`. Returns false (and writes
+   * nothing) otherwise. Each regional record has its own revision.
    */
   updateKey(key: KeyRecord, expectedRevision: number): Promise<boolean>;
   /**
-   * Deletes a key with its material, aliases and grants. With `expectedRevision`, only if the key is
-   * still at that revision (so a deletion never overrides a change made since it was decided).
-   * Returns false if nothing was deleted.
+   * Deletes the record of `keyId` in scope.region with its material, aliases, grants and usage;
+   * the same key id's records in other Regions, and what they own, are untouched. With
+   * `expectedRevision`, only if the record is still at that revision (so a deletion never
+   * overrides a change made since it was decided). Returns false if nothing was deleted.
    */
   deleteKey(scope: Scope, keyId: string, expectedRevision?: number): Promise<boolean>;
   /** Keys of one scope ordered by key id. */
   listKeys(scope: Scope, page: PageRequest): Promise<KeyRecord[]>;
-  /** Keys of every scope ordered by key id (what `trent export` reads). */
-  listAllKeys(page: PageRequest): Promise<KeyRecord[]>;
+  /**
+   * Key records of every scope ordered by (key id, Region), those strictly after `after` (what
+   * `trent export` reads).
+   */
+  listAllKeys(page: { limit: number; after?: KeyLocation }): Promise<KeyRecord[]>;
+  /**
+   * Every regional record of one key id in one account, ordered by Region: a multi-Region key's
+   * primary and replicas. Empty if there is none.
+   */
+  keyRegions(account: string, keyId: string): Promise<KeyRecord[]>;
   /** Keys in any scope pending deletion with a deletion date at or before `now`. */
   keysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]>;
   /** How many keys, in every scope, are in each key state (states with none are absent). */
   countKeysByState(): Promise<Record<string, number>>;
 
-  getMaterial(keyId: string, version: number): Promise<KeyMaterialRecord | undefined>;
+  /** One material version of one regional key. */
+  getMaterial(key: KeyLocation, version: number): Promise<KeyMaterialRecord | undefined>;
   /**
-   * Appends `material` as a new version of its key and makes it the current one, in one step:
-   * the key's currentMaterialVersion becomes material.version and its revision
-   * `expectedRevision + 1`. Writes nothing and returns false if the key is not at
-   * `expectedRevision` (or is gone) or the version already exists.
+   * Appends `material` as a new version of its key (material.keyId in scope.region; material.
+   * region must be scope.region) and makes it the current one, in one step: the key's
+   * currentMaterialVersion becomes material.version and its revision `expectedRevision + 1`.
+   * Writes nothing and returns false if the key is not at `expectedRevision` (or is gone) or the
+   * version already exists.
    */
   addMaterial(scope: Scope, material: KeyMaterialRecord, expectedRevision: number): Promise<boolean>;
   /**
-   * A key's material versions in version order, those after version `after` (all when absent),
-   * at most `limit` (ListKeyRotations pages through them). Wrapped material as stored.
+   * A regional key's material versions in version order, those after version `after` (all when
+   * absent), at most `limit` (ListKeyRotations pages through them). Wrapped material as stored.
    */
-  listMaterials(keyId: string, page: { limit: number; after?: number }): Promise<KeyMaterialRecord[]>;
+  listMaterials(key: KeyLocation, page: { limit: number; after?: number }): Promise<KeyMaterialRecord[]>;
   /**
    * Enabled keys in any scope with a nextRotationDate at or before `now`, soonest first: what
    * the rotation sweep rotates (domain/rotation.ts). A rotation itself is a transaction of
@@ -226,22 +277,23 @@ export interface Store {
   keysDueForRotation(now: number, limit: number): Promise<KeyRecord[]>;
 
   /**
-   * Stores a batch of key uses in one write: for each key, the use replaces the stored one
-   * unless that one is later (several servers flush out of order). Uses of keys that no longer
-   * exist are dropped. Not announced on the change signal.
+   * Stores a batch of key uses in one write: for each regional key (keyId, region), the use
+   * replaces the stored one unless that one is later (several servers flush out of order). Uses
+   * of regional keys that no longer exist are dropped. Not announced on the change signal.
    */
   recordKeyUsage(usages: readonly KeyUsageRecord[]): Promise<void>;
 
   /**
-   * Writes a material version whether or not it exists (imported material: imported again,
-   * deleted, expired), leaving the key record alone; run it in a transaction with the key's
-   * updateKey. Returns false, writing nothing, if the key does not exist.
+   * Writes a material version of (material.keyId, material.region) whether or not it exists
+   * (imported material: imported again, deleted, expired; a replica's copy), leaving the key
+   * record alone; run it in a transaction with the key's updateKey. Returns false, writing
+   * nothing, if that regional key does not exist.
    */
   putMaterial(material: KeyMaterialRecord): Promise<boolean>;
   /** Keys in any scope whose imported material's validTo is at or before `now`, soonest first. */
   keysWithExpiredMaterial(now: number, limit: number): Promise<KeyRecord[]>;
-  /** The stored last use of a key; deleted with the key. */
-  getKeyUsage(keyId: string): Promise<KeyUsageRecord | undefined>;
+  /** The stored last use of a regional key; deleted with that record. */
+  getKeyUsage(key: KeyLocation): Promise<KeyUsageRecord | undefined>;
 
   /** Inserts an alias; returns false if the name is taken in that scope. */
   createAlias(alias: AliasRecord): Promise<boolean>;

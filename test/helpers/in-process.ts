@@ -46,6 +46,8 @@ export interface WireError {
 
 export interface CreatedKey {
   keyId: string;
+  /** The Region the key was created in (its ARN's): with keyId, where the store keeps it. */
+  region: string;
   arn: string;
   /** CurrentKeyMaterialId: only symmetric encryption keys with material have one. */
   materialId: string | undefined;
@@ -164,7 +166,8 @@ export function createTestApp(options: TestAppOptions = {}): TestApp {
     },
     async createKey(body = {}, callOptions) {
       const metadata = (await ok('CreateKey', body, callOptions)).KeyMetadata as { KeyId: string; Arn: string; CurrentKeyMaterialId?: string };
-      return { keyId: metadata.KeyId, arn: metadata.Arn, materialId: metadata.CurrentKeyMaterialId };
+      const region = metadata.Arn.split(':')[3] as string;
+      return { keyId: metadata.KeyId, region, arn: metadata.Arn, materialId: metadata.CurrentKeyMaterialId };
     },
   };
 }

@@ -182,13 +182,13 @@ describe('expiry', () => {
     assert.equal(after.ExpirationModel, undefined);
     assert.equal(after.ValidTo, undefined);
     assert.deepEqual(await t.error('Decrypt', { CiphertextBlob: blob }), clientError('KMSInvalidStateException', `${keyArn(keyId)} is pending import.`));
-    const stored = await t.services.store.getMaterial(keyId, 1);
+    const stored = await t.services.store.getMaterial({ keyId, region: 'us-east-1' }, 1);
     assert.equal(stored?.wrapped.length, 0, 'the wrapped material is gone from the store');
     assert.equal(stored?.importState, 'PENDING_IMPORT');
 
     await t.ok('ImportKeyMaterial', await importBody(t, keyId, material));
     assert.equal(Buffer.from((await t.ok('Decrypt', { CiphertextBlob: blob })).Plaintext as string, 'base64').toString(), 'kept');
-    assert.equal((await t.services.store.getMaterial(keyId, 1))?.description, 'expires', 'the description is kept when not given again');
+    assert.equal((await t.services.store.getMaterial({ keyId, region: 'us-east-1' }, 1))?.description, 'expires', 'the description is kept when not given again');
   });
 
   it('CancelKeyDeletion of a key whose material was deleted leaves it PendingImport', async () => {

@@ -28,7 +28,7 @@ describe('envelope format 1 ciphertexts still decrypt', () => {
   it('Decrypt and ReEncrypt open a format-1 blob; ReEncrypt answers a format-2 blob', async () => {
     const t = createTestApp();
     const key = await t.createKey();
-    const { secret } = await t.services.materials.symmetric(key.keyId, 1);
+    const { secret } = await t.services.materials.symmetric(key, 1);
     const material = secret.export();
     const context = { purpose: 'format one' };
     const old = formatOneBlob(material, key.keyId, 1, Buffer.from('written by an earlier Trent'), context);
@@ -267,7 +267,7 @@ describe('rotation errors', () => {
     const rotations = await t.ok('ListKeyRotations', { KeyId: f.exhausted.keyId, Limit: 1000 });
     assert.equal((rotations.Rotations as unknown[]).length, 25);
     for (const which of ['key', 'disabled', 'pendingDeletion'] as const) {
-      assert.deepEqual((await t.services.store.listMaterials(f[which].keyId, { limit: 10 })).length, 1, which);
+      assert.deepEqual((await t.services.store.listMaterials(f[which], { limit: 10 })).length, 1, which);
     }
   });
 });

@@ -16,7 +16,7 @@ import { testKeyRecord } from '../helpers/records.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const keyIdOf = (n: number) => `${n.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`;
-const material = (keyId: string): KeyMaterialRecord => ({ keyId, version: 1, materialId: 'c'.repeat(64), wrapped: Buffer.from('wrapped'), createdAt: 1 });
+const material = (keyId: string): KeyMaterialRecord => ({ keyId, region: 'us-east-1', version: 1, materialId: 'c'.repeat(64), wrapped: Buffer.from('wrapped'), createdAt: 1 });
 
 describe('PostgreSQL shared by several servers', { skip: postgresSkipReason, timeout: 60_000 }, () => {
   const stores: PostgresStore[] = [];

@@ -23,7 +23,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const keyRecord = (keyId: string): KeyRecord => testKeyRecord(keyId, { ...SCOPE, createdAt: Date.UTC(2026, 0, 1), description: 'deletion test key' });
 
 function material(keyId: string): KeyMaterialRecord {
-  return { keyId, version: 1, materialId: 'e'.repeat(64), wrapped: randomBytes(60), createdAt: 1 };
+  return { keyId, region: SCOPE.region, version: 1, materialId: 'e'.repeat(64), wrapped: randomBytes(60), createdAt: 1 };
 }
 
 const tempDirs: string[] = [];
@@ -100,7 +100,7 @@ describe('SQLite: root key check value, schema upgrade, deleted material', () =>
     for (const file of files()) assert.equal(readFileSync(file).indexOf(doomed.wrapped), -1, `deleted material found in ${file}`);
     assert.equal(statSync(`${path}-wal`).size, 0, 'the WAL is cut to zero bytes');
     assert.notEqual(onDisk().indexOf(kept.wrapped), -1, "the kept key's material is still there");
-    assert.deepEqual((await s.getMaterial('kept', 1))?.wrapped, kept.wrapped);
+    assert.deepEqual((await s.getMaterial({ keyId: 'kept', region: SCOPE.region }, 1))?.wrapped, kept.wrapped);
 
     await s.close();
     assert.equal(onDisk().indexOf(doomed.wrapped), -1, 'deleted material found after closing');

@@ -14,7 +14,17 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { AliasRecord, GrantRecord, KeyMaterialRecord, KeyRecord, KeyUsageRecord, ReservedPairRecord, Scope, Store } from '../../src/storage/types.js';
+import type {
+  AliasRecord,
+  GrantRecord,
+  KeyLocation,
+  KeyMaterialRecord,
+  KeyRecord,
+  KeyUsageRecord,
+  ReservedPairRecord,
+  Scope,
+  Store,
+} from '../../src/storage/types.js';
 
 const HOME: Scope = { account: '111122223333', region: 'us-east-1' };
 const OTHER_REGION: Scope = { account: '111122223333', region: 'eu-west-1' };
@@ -49,8 +59,18 @@ function keyRecord(keyId: string, scope: Scope = HOME, overrides: Partial<KeyRec
 /** Every byte value, so an encoding that mangles any of them is caught. */
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
-function material(keyId: string, version = 1, wrapped: Buffer = Buffer.concat([ALL_BYTES, Buffer.from([version])])): KeyMaterialRecord {
-  return { keyId, version, materialId: `${version.toString(16)}`.padStart(64, 'a'), wrapped, createdAt: T0 + version };
+/** The regional key `keyId` in `scope`'s Region. */
+function at(keyId: string, scope: Scope = HOME): KeyLocation {
+  return { keyId, region: scope.region };
+}
+
+function material(
+  keyId: string,
+  version = 1,
+  wrapped: Buffer = Buffer.concat([ALL_BYTES, Buffer.from([version])]),
+  scope: Scope = HOME,
+): KeyMaterialRecord {
+  return { keyId, region: scope.region, version, materialId: `${version.toString(16)}`.padStart(64, 'a'), wrapped, createdAt: T0 + version };
 }
 
 function aliasRecord(aliasName: string, targetKeyId: string, scope: Scope = HOME, at = T0): AliasRecord {
@@ -140,8 +160,8 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
         const key = keyRecord(keyIdOf(1), HOME, { origin: 'EXTERNAL', state: 'PendingImport', currentMaterialVersion: 0 });
         await store.createKey(key);
         assert.deepEqual(await store.getKey(HOME, key.keyId), key);
-        assert.equal(await store.getMaterial(key.keyId, 0), undefined);
-        assert.equal(await store.getMaterial(key.keyId, 1), undefined);
+        assert.equal(await store.getMaterial(key, 0), undefined);
+        assert.equal(await store.getMaterial(key, 1), undefined);
       });
 
       it('rejects a second key with the same id atomically: neither its record nor its material is written', async () => {
@@ -150,8 +170,8 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
         const second = keyRecord(keyIdOf(1), HOME, { description: 'second', currentMaterialVersion: 2 });
         await assert.rejects(store.createKey(second, material(second.keyId, 2)));
         assert.deepEqual(await store.getKey(HOME, first.keyId), first);
-        assert.equal(await store.getMaterial(first.keyId, 2), undefined);
-        assert.deepEqual(await store.getMaterial(first.keyId, 1), material(first.keyId, 1));
+        assert.equal(await store.getMaterial(first, 2), undefined);
+        assert.deepEqual(await store.getMaterial(first, 1), material(first.keyId, 1));
       });
 
       const invisible: { name: string; scope: Scope }[] = [
@@ -243,7 +263,7 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
         assert.equal(await store.deleteKey(HOME, doomed.keyId), true);
 
         assert.equal(await store.getKey(HOME, doomed.keyId), undefined);
-        assert.equal(await store.getMaterial(doomed.keyId, 1), undefined);
+        assert.equal(await store.getMaterial(doomed, 1), undefined);
         assert.equal(await store.getAlias(HOME, 'alias/doomed-1'), undefined);
         assert.equal(await store.getAlias(HOME, 'alias/doomed-2'), undefined);
         assert.deepEqual(
@@ -251,7 +271,7 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
           ['alias/kept'],
         );
         assert.deepEqual(await store.getKey(HOME, kept.keyId), kept);
-        assert.deepEqual(await store.getMaterial(kept.keyId, 1), material(kept.keyId, 1));
+        assert.deepEqual(await store.getMaterial(kept, 1), material(kept.keyId, 1));
       });
 
       it('returns false for an unknown key', async () => {
@@ -269,7 +289,7 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
           await store.createAlias(aliasRecord('alias/stays', key.keyId));
           assert.equal(await store.deleteKey(row.scope, key.keyId), false);
           assert.deepEqual(await store.getKey(HOME, key.keyId), key);
-          assert.ok(await store.getMaterial(key.keyId, 1));
+          assert.ok(await store.getMaterial(key, 1));
           assert.ok(await store.getAlias(HOME, 'alias/stays'));
         });
       }
@@ -341,8 +361,8 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
           keyRecord(keyIdOf(4), HOME),
         ]);
         assert.deepEqual((await store.listAllKeys({ limit: 2 })).map((k) => k.keyId), [keyIdOf(1), keyIdOf(2)]);
-        assert.deepEqual((await store.listAllKeys({ limit: 2, after: keyIdOf(2) })).map((k) => k.keyId), [keyIdOf(3), keyIdOf(4)]);
-        assert.deepEqual(await store.listAllKeys({ limit: 2, after: keyIdOf(4) }), []);
+        assert.deepEqual((await store.listAllKeys({ limit: 2, after: at(keyIdOf(2), OTHER_REGION) })).map((k) => k.keyId), [keyIdOf(3), keyIdOf(4)]);
+        assert.deepEqual(await store.listAllKeys({ limit: 2, after: at(keyIdOf(4)) }), []);
       });
     });
 
@@ -398,7 +418,7 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
         const key = keyRecord(keyIdOf(1));
         const m = material(key.keyId, 1);
         await store.createKey(key, m);
-        const stored = await store.getMaterial(key.keyId, 1);
+        const stored = await store.getMaterial(key, 1);
         assert.deepEqual(stored, m);
         assert.ok(stored && Buffer.isBuffer(stored.wrapped));
         assert.equal(stored?.wrapped.toString('hex'), m.wrapped.toString('hex'));
@@ -409,11 +429,15 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
         { name: 'version 0', keyId: keyIdOf(1), version: 0 },
         { name: 'another key', keyId: keyIdOf(2), version: 1 },
       ];
+      it('returns undefined for the same key id and version in another Region', async () => {
+        await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1), 1));
+        assert.equal(await store.getMaterial(at(keyIdOf(1), OTHER_REGION), 1), undefined);
+      });
       for (const row of misses) {
         it(`returns undefined for ${row.name}`, async () => {
           await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1), 1));
           await store.createKey(keyRecord(keyIdOf(3)), material(keyIdOf(3), 2));
-          assert.equal(await store.getMaterial(row.keyId, row.version), undefined);
+          assert.equal(await store.getMaterial(at(row.keyId), row.version), undefined);
         });
       }
     });
@@ -488,7 +512,7 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
         assert.equal(await store.scrubDeleted(), true);
         assert.equal(await store.getKey(HOME, keyIdOf(1)), undefined);
         assert.deepEqual(await store.getKey(HOME, keyIdOf(2)), keyRecord(keyIdOf(2)));
-        assert.deepEqual(await store.getMaterial(keyIdOf(2), 1), material(keyIdOf(2)));
+        assert.deepEqual(await store.getMaterial(at(keyIdOf(2)), 1), material(keyIdOf(2)));
         assert.deepEqual(await store.getAlias(HOME, 'alias/kept'), aliasRecord('alias/kept', keyIdOf(2)));
         assert.equal(await store.rootKeyCheck(), 'c'.repeat(64));
         assert.equal(await store.scrubDeleted(), true, 'and again, with nothing new deleted');
@@ -905,11 +929,11 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
         await store.createKey(key, m);
         m.wrapped.fill(0);
         m.materialId = 'mutated';
-        const first = await store.getMaterial(key.keyId, 1);
+        const first = await store.getMaterial(key, 1);
         assert.ok(first);
         first.wrapped.fill(0xff);
         first.materialId = 'mutated again';
-        assert.deepEqual(await store.getMaterial(key.keyId, 1), material(key.keyId, 1));
+        assert.deepEqual(await store.getMaterial(key, 1), material(key.keyId, 1));
       });
 
       it('mutating an alias after createAlias, or as returned by getAlias/listAliases, changes nothing stored', async () => {
@@ -937,7 +961,7 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
           const key = keyRecord(keyIdOf(1), HOME, { publicKey: Buffer.from(row.bytes) });
           await store.createKey(key, material(key.keyId, 1, Buffer.from(row.bytes)));
           const storedKey = await store.getKey(HOME, key.keyId);
-          const storedMaterial = await store.getMaterial(key.keyId, 1);
+          const storedMaterial = await store.getMaterial(key, 1);
           assert.ok(storedKey?.publicKey && Buffer.isBuffer(storedKey.publicKey));
           assert.ok(storedMaterial && Buffer.isBuffer(storedMaterial.wrapped));
           assert.equal(Buffer.compare(storedKey.publicKey, row.bytes), 0);
@@ -980,11 +1004,11 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
           (err) => err === failure,
         );
         assert.equal(await store.getKey(HOME, keyIdOf(2)), undefined);
-        assert.equal(await store.getMaterial(keyIdOf(2), 1), undefined);
+        assert.equal(await store.getMaterial(at(keyIdOf(2)), 1), undefined);
         const kept = await store.getKey(HOME, keyIdOf(1));
         assert.equal(kept?.description, `key ${keyIdOf(1)}`);
         assert.equal(kept?.revision, 1);
-        assert.ok(await store.getMaterial(keyIdOf(1), 1));
+        assert.ok(await store.getMaterial(at(keyIdOf(1)), 1));
       });
 
       it('makes other callers wait until it ends: none of their writes lands inside it', async () => {
@@ -1043,8 +1067,8 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
         const key = await store.getKey(HOME, keyIdOf(1));
         assert.equal(key?.currentMaterialVersion, 2);
         assert.equal(key?.revision, 2);
-        assert.deepEqual(await store.getMaterial(keyIdOf(1), 2), material(keyIdOf(1), 2));
-        assert.deepEqual(await store.getMaterial(keyIdOf(1), 1), material(keyIdOf(1), 1), 'older versions stay');
+        assert.deepEqual(await store.getMaterial(at(keyIdOf(1)), 2), material(keyIdOf(1), 2));
+        assert.deepEqual(await store.getMaterial(at(keyIdOf(1)), 1), material(keyIdOf(1), 1), 'older versions stay');
       });
 
       it('gives a key pending import its first material', async () => {
@@ -1070,8 +1094,8 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
           const key = await store.getKey(HOME, keyIdOf(1));
           assert.equal(key?.currentMaterialVersion, 1);
           assert.equal(key?.revision, 1);
-          assert.deepEqual(await store.getMaterial(keyIdOf(1), 1), material(keyIdOf(1), 1));
-          if (version !== 1) assert.equal(await store.getMaterial(keyIdOf(1), version), undefined);
+          assert.deepEqual(await store.getMaterial(at(keyIdOf(1)), 1), material(keyIdOf(1), 1));
+          if (version !== 1) assert.equal(await store.getMaterial(at(keyIdOf(1)), version), undefined);
         });
       }
 
@@ -1083,7 +1107,7 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
         ]);
         assert.deepEqual([...results].sort(), [false, true]);
         const winner = results[0] ? 'first' : 'second';
-        assert.equal((await store.getMaterial(keyIdOf(1), 2))?.wrapped.toString(), winner);
+        assert.equal((await store.getMaterial(at(keyIdOf(1)), 2))?.wrapped.toString(), winner);
       });
     });
 
@@ -1108,9 +1132,9 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
         const automatic: KeyMaterialRecord = { ...material(keyIdOf(1), 3), rotationType: 'AUTOMATIC' };
         assert.equal(await store.addMaterial(HOME, onDemand, 1), true);
         assert.equal(await store.addMaterial(HOME, automatic, 2), true);
-        assert.deepEqual(await store.getMaterial(keyIdOf(1), 2), onDemand);
-        assert.deepEqual(await store.getMaterial(keyIdOf(1), 3), automatic);
-        const first = await store.getMaterial(keyIdOf(1), 1);
+        assert.deepEqual(await store.getMaterial(at(keyIdOf(1)), 2), onDemand);
+        assert.deepEqual(await store.getMaterial(at(keyIdOf(1)), 3), automatic);
+        const first = await store.getMaterial(at(keyIdOf(1)), 1);
         assert.ok(first);
         assert.equal(Object.hasOwn(first, 'rotationType'), false);
       });
@@ -1122,23 +1146,23 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
           assert.equal(await store.addMaterial(HOME, { ...material(keyIdOf(1), version), rotationType: 'ON_DEMAND' }, version - 1), true);
         }
         const versions = (list: KeyMaterialRecord[]) => list.map((m) => m.version);
-        assert.deepEqual(versions(await store.listMaterials(keyIdOf(1), { limit: 10 })), [1, 2, 3, 4, 5]);
-        assert.deepEqual(versions(await store.listMaterials(keyIdOf(1), { limit: 2 })), [1, 2]);
-        assert.deepEqual(versions(await store.listMaterials(keyIdOf(1), { limit: 2, after: 2 })), [3, 4]);
-        assert.deepEqual(versions(await store.listMaterials(keyIdOf(1), { limit: 2, after: 4 })), [5]);
-        assert.deepEqual(await store.listMaterials(keyIdOf(1), { limit: 2, after: 5 }), []);
-        assert.deepEqual(versions(await store.listMaterials(keyIdOf(2), { limit: 10 })), [1]);
-        assert.deepEqual(await store.listMaterials(keyIdOf(9), { limit: 10 }), []);
-        assert.deepEqual((await store.listMaterials(keyIdOf(1), { limit: 10 }))[3], { ...material(keyIdOf(1), 4), rotationType: 'ON_DEMAND' });
+        assert.deepEqual(versions(await store.listMaterials(at(keyIdOf(1)), { limit: 10 })), [1, 2, 3, 4, 5]);
+        assert.deepEqual(versions(await store.listMaterials(at(keyIdOf(1)), { limit: 2 })), [1, 2]);
+        assert.deepEqual(versions(await store.listMaterials(at(keyIdOf(1)), { limit: 2, after: 2 })), [3, 4]);
+        assert.deepEqual(versions(await store.listMaterials(at(keyIdOf(1)), { limit: 2, after: 4 })), [5]);
+        assert.deepEqual(await store.listMaterials(at(keyIdOf(1)), { limit: 2, after: 5 }), []);
+        assert.deepEqual(versions(await store.listMaterials(at(keyIdOf(2)), { limit: 10 })), [1]);
+        assert.deepEqual(await store.listMaterials(at(keyIdOf(9)), { limit: 10 }), []);
+        assert.deepEqual((await store.listMaterials(at(keyIdOf(1)), { limit: 10 }))[3], { ...material(keyIdOf(1), 4), rotationType: 'ON_DEMAND' });
       });
 
       it('listMaterials returns copies', async () => {
         await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1), 1));
-        const [listed] = await store.listMaterials(keyIdOf(1), { limit: 1 });
+        const [listed] = await store.listMaterials(at(keyIdOf(1)), { limit: 1 });
         assert.ok(listed);
         listed.wrapped.fill(0);
         listed.materialId = 'changed';
-        assert.deepEqual(await store.getMaterial(keyIdOf(1), 1), material(keyIdOf(1), 1));
+        assert.deepEqual(await store.getMaterial(at(keyIdOf(1)), 1), material(keyIdOf(1), 1));
       });
 
       it('keysDueForRotation: Enabled keys of every scope whose next rotation date has come, soonest first, at most `limit`', async () => {
@@ -1182,7 +1206,7 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
         assert.equal(stored?.currentMaterialVersion, 2);
         assert.equal(stored?.nextRotationDate, T0 + 90 * DAY_MS);
         assert.equal(stored?.revision, 3);
-        assert.equal((await store.listMaterials(key.keyId, { limit: 10 })).length, 2);
+        assert.equal((await store.listMaterials(key, { limit: 10 })).length, 2);
       });
 
       it('a rotation through another connection (another server sweeping) is seen: the key is rotated once', { skip: noSibling }, async () => {
@@ -1207,8 +1231,8 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
           assert.equal(await rotate(store, 'a', key), true);
           assert.equal(await rotate(other, 'b', key), false);
           assert.deepEqual(await other.keysDueForRotation(T0, 10), []);
-          assert.equal((await other.listMaterials(key.keyId, { limit: 10 })).length, 2);
-          assert.equal((await other.getMaterial(key.keyId, 2))?.wrapped.toString(), 'a');
+          assert.equal((await other.listMaterials(key, { limit: 10 })).length, 2);
+          assert.equal((await other.getMaterial(key, 2))?.wrapped.toString(), 'a');
         } finally {
           await other.close();
         }
@@ -1306,7 +1330,7 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
         const imported: KeyMaterialRecord = { ...material(key.keyId, 1), importState: 'IMPORTED', description: 'from the HSM' };
         await store.createKey(key, imported);
         assert.deepEqual(await store.getKey(HOME, key.keyId), key);
-        assert.deepEqual(await store.getMaterial(key.keyId, 1), imported);
+        assert.deepEqual(await store.getMaterial(key, 1), imported);
       });
 
       it('putMaterial replaces a version (deleted, then imported again) and inserts a new one, leaving the key alone', async () => {
@@ -1315,15 +1339,15 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
         await store.createKey(key, imported);
         const deleted: KeyMaterialRecord = { ...imported, wrapped: Buffer.alloc(0), importState: 'PENDING_IMPORT' };
         assert.equal(await store.putMaterial(deleted), true);
-        assert.deepEqual(await store.getMaterial(key.keyId, 1), deleted);
+        assert.deepEqual(await store.getMaterial(key, 1), deleted);
         assert.equal(await store.putMaterial(imported), true);
-        assert.deepEqual(await store.getMaterial(key.keyId, 1), imported);
+        assert.deepEqual(await store.getMaterial(key, 1), imported);
         const second: KeyMaterialRecord = { ...material(key.keyId, 2), importState: 'IMPORTED' };
         assert.equal(await store.putMaterial(second), true);
-        assert.deepEqual(await store.listMaterials(key.keyId, { limit: 10 }), [imported, second]);
+        assert.deepEqual(await store.listMaterials(key, { limit: 10 }), [imported, second]);
         assert.deepEqual(await store.getKey(HOME, key.keyId), key, 'the key record is unchanged');
         assert.equal(await store.putMaterial(material(keyIdOf(9), 1)), false, 'no such key');
-        assert.equal(await store.getMaterial(keyIdOf(9), 1), undefined);
+        assert.equal(await store.getMaterial(at(keyIdOf(9)), 1), undefined);
       });
 
       it('keysWithExpiredMaterial: keys of every scope whose validTo has come, soonest first, at most `limit`', async () => {
@@ -1339,32 +1363,38 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
     });
 
     describe('key usage (GetKeyLastUsage)', () => {
-      const use = (n: number, at: number, operation = 'Encrypt'): KeyUsageRecord => ({ keyId: keyIdOf(n), operation, at, requestId: `request-${n}-${at}` });
+      const use = (n: number, at: number, operation = 'Encrypt'): KeyUsageRecord => ({
+        keyId: keyIdOf(n),
+        region: HOME.region,
+        operation,
+        at,
+        requestId: `request-${n}-${at}`,
+      });
 
       it('stores a batch of uses, one per key, and returns each', async () => {
         for (const n of [1, 2]) await store.createKey(keyRecord(keyIdOf(n)), material(keyIdOf(n)));
-        assert.equal(await store.getKeyUsage(keyIdOf(1)), undefined);
+        assert.equal(await store.getKeyUsage(at(keyIdOf(1))), undefined);
         await store.recordKeyUsage([use(1, T0 + 5), use(2, T0 + 6, 'Decrypt')]);
-        assert.deepEqual(await store.getKeyUsage(keyIdOf(1)), use(1, T0 + 5));
-        assert.deepEqual(await store.getKeyUsage(keyIdOf(2)), use(2, T0 + 6, 'Decrypt'));
+        assert.deepEqual(await store.getKeyUsage(at(keyIdOf(1))), use(1, T0 + 5));
+        assert.deepEqual(await store.getKeyUsage(at(keyIdOf(2))), use(2, T0 + 6, 'Decrypt'));
         await store.recordKeyUsage([]);
-        assert.deepEqual(await store.getKeyUsage(keyIdOf(1)), use(1, T0 + 5));
+        assert.deepEqual(await store.getKeyUsage(at(keyIdOf(1))), use(1, T0 + 5));
       });
 
       it('a later use replaces an earlier one, never the other way round (servers flush out of order)', async () => {
         await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1)));
         await store.recordKeyUsage([use(1, T0 + 10, 'Sign')]);
         await store.recordKeyUsage([use(1, T0 + 5, 'Verify')]);
-        assert.deepEqual(await store.getKeyUsage(keyIdOf(1)), use(1, T0 + 10, 'Sign'));
+        assert.deepEqual(await store.getKeyUsage(at(keyIdOf(1))), use(1, T0 + 10, 'Sign'));
         await store.recordKeyUsage([use(1, T0 + 11, 'GenerateMac')]);
-        assert.deepEqual(await store.getKeyUsage(keyIdOf(1)), use(1, T0 + 11, 'GenerateMac'));
+        assert.deepEqual(await store.getKeyUsage(at(keyIdOf(1))), use(1, T0 + 11, 'GenerateMac'));
       });
 
       it('drops the use of a key that does not exist, keeping the rest of the batch', async () => {
         await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1)));
         await store.recordKeyUsage([use(9, T0), use(1, T0)]);
-        assert.equal(await store.getKeyUsage(keyIdOf(9)), undefined);
-        assert.deepEqual(await store.getKeyUsage(keyIdOf(1)), use(1, T0));
+        assert.equal(await store.getKeyUsage(at(keyIdOf(9))), undefined);
+        assert.deepEqual(await store.getKeyUsage(at(keyIdOf(1))), use(1, T0));
       });
 
       it('goes with its key, and is not announced on the change signal', async () => {
@@ -1375,13 +1405,216 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
         assert.deepEqual(heard, [], 'a use changes no key: caches keep their entries');
         stop();
         assert.equal(await store.deleteKey(HOME, keyIdOf(1)), true);
-        assert.equal(await store.getKeyUsage(keyIdOf(1)), undefined);
+        assert.equal(await store.getKeyUsage(at(keyIdOf(1))), undefined);
       });
 
       it('keeps usageTrackedSince on a key record', async () => {
         const key = keyRecord(keyIdOf(1), HOME, { usageTrackedSince: T0 + DAY_MS });
         await store.createKey(key, material(key.keyId));
         assert.deepEqual(await store.getKey(HOME, key.keyId), key);
+      });
+    });
+
+    describe('regional records (multi-Region keys: one key id, a record per Region)', () => {
+      const MRK = `mrk-${'0123456789abcdef'.repeat(2)}`;
+      /** A Region of its own for a third regional record. */
+      const THIRD: Scope = { account: HOME.account, region: 'ap-southeast-2' };
+      const replica = (scope: Scope, overrides: Partial<KeyRecord> = {}) =>
+        keyRecord(MRK, scope, { primaryRegion: HOME.region, description: `mrk in ${scope.region}`, ...overrides });
+      const bytes = (text: string) => Buffer.from(text);
+
+      /** The primary in HOME and a replica in OTHER_REGION, each with its own material version 1. */
+      async function twoRegions(): Promise<{ primary: KeyRecord; west: KeyRecord }> {
+        const primary = replica(HOME);
+        const west = replica(OTHER_REGION);
+        await store.createKey(primary, material(MRK, 1, bytes('primary v1')));
+        await store.createKey(west, material(MRK, 1, bytes('replica v1'), OTHER_REGION));
+        return { primary, west };
+      }
+
+      it('keeps two records of one key id in two Regions, each read and updated on its own (a revision per Region)', async () => {
+        const { primary, west } = await twoRegions();
+        assert.deepEqual(await store.getKey(HOME, MRK), primary);
+        assert.deepEqual(await store.getKey(OTHER_REGION, MRK), west, 'the second Region reads its own record, not the cached first');
+        assert.deepEqual(await store.getKey(HOME, MRK), primary);
+        assert.equal(await store.getKey(THIRD, MRK), undefined);
+
+        assert.equal(await store.updateKey({ ...west, state: 'Disabled' }, 1), true);
+        assert.deepEqual(await store.getKey(OTHER_REGION, MRK), { ...west, state: 'Disabled', revision: 2 });
+        assert.deepEqual(await store.getKey(HOME, MRK), primary, "the primary's record and revision are untouched");
+        assert.equal(await store.updateKey({ ...primary, description: 'stale' }, 2), false, "another Region's revision is not this one's");
+        assert.equal(await store.updateKey({ ...primary, description: 'updated' }, 1), true);
+        assert.deepEqual(await store.getKey(HOME, MRK), { ...primary, description: 'updated', revision: 2 });
+        assert.equal((await store.getKey(OTHER_REGION, MRK))?.state, 'Disabled');
+
+        await assert.rejects(store.createKey(replica(OTHER_REGION, { description: 'twice' })), Error, 'one record per Region');
+        assert.equal((await store.getKey(OTHER_REGION, MRK))?.description, west.description);
+      });
+
+      it('keyRegions lists every regional record of a key id in its account, ordered by Region', async () => {
+        await store.createKey(replica(OTHER_REGION));
+        await store.createKey(replica(HOME));
+        await store.createKey(replica(THIRD));
+        // The same id in another account (in a Region of its own) is not this account's key.
+        const foreign: Scope = { account: OTHER_ACCOUNT.account, region: 'sa-east-1' };
+        await store.createKey(replica(foreign));
+        await store.createKey(keyRecord(keyIdOf(1), HOME));
+        assert.deepEqual(
+          (await store.keyRegions(HOME.account, MRK)).map((k) => k.region),
+          ['ap-southeast-2', 'eu-west-1', 'us-east-1'],
+        );
+        assert.deepEqual(await store.keyRegions(HOME.account, MRK), [replica(THIRD), replica(OTHER_REGION), replica(HOME)]);
+        assert.deepEqual(await store.keyRegions(foreign.account, MRK), [replica(foreign)]);
+        assert.deepEqual(await store.getKey({ ...foreign, region: HOME.region }, MRK), undefined);
+        assert.deepEqual((await store.keyRegions(HOME.account, keyIdOf(1))).map((k) => k.region), [HOME.region]);
+        assert.deepEqual(await store.keyRegions(HOME.account, keyIdOf(404)), []);
+        assert.equal(await store.deleteKey(OTHER_REGION, MRK), true);
+        assert.deepEqual((await store.keyRegions(HOME.account, MRK)).map((k) => k.region), ['ap-southeast-2', 'us-east-1']);
+      });
+
+      it('deleteKey in one Region removes that record with its material, aliases, grants and usage, and leaves the other Region\'s', async () => {
+        const { primary } = await twoRegions();
+        for (const scope of [HOME, OTHER_REGION]) {
+          assert.equal(await store.createAlias(aliasRecord(`alias/${scope.region}`, MRK, scope)), true);
+          assert.ok(await store.createGrant(grantRecord(scope === HOME ? 1 : 2, MRK, scope)));
+        }
+        await store.recordKeyUsage([
+          { keyId: MRK, region: HOME.region, operation: 'Encrypt', at: T0, requestId: 'home' },
+          { keyId: MRK, region: OTHER_REGION.region, operation: 'Decrypt', at: T0, requestId: 'west' },
+        ]);
+
+        assert.equal(await store.deleteKey(OTHER_REGION, MRK, 2), false, 'at a revision the record is not at');
+        assert.equal(await store.deleteKey(OTHER_REGION, MRK, 1), true);
+
+        assert.equal(await store.getKey(OTHER_REGION, MRK), undefined);
+        assert.equal(await store.getMaterial(at(MRK, OTHER_REGION), 1), undefined);
+        assert.deepEqual(await store.listMaterials(at(MRK, OTHER_REGION), { limit: 10 }), []);
+        assert.equal(await store.getAlias(OTHER_REGION, `alias/${OTHER_REGION.region}`), undefined);
+        assert.equal(await store.getGrant(OTHER_REGION, MRK, grantIdOf(2)), undefined);
+        assert.equal(await store.getKeyUsage(at(MRK, OTHER_REGION)), undefined);
+
+        assert.deepEqual(await store.getKey(HOME, MRK), primary);
+        assert.deepEqual(await store.getMaterial(at(MRK), 1), material(MRK, 1, bytes('primary v1')));
+        assert.deepEqual(await store.getAlias(HOME, `alias/${HOME.region}`), aliasRecord(`alias/${HOME.region}`, MRK, HOME));
+        assert.deepEqual(await store.getGrant(HOME, MRK, grantIdOf(1)), grantRecord(1, MRK, HOME));
+        assert.equal((await store.getKeyUsage(at(MRK)))?.requestId, 'home');
+        assert.deepEqual((await store.listAllKeys({ limit: 10 })).map((k) => [k.keyId, k.region]), [[MRK, HOME.region]]);
+      });
+
+      it('listAllKeys pages by (key id, Region): no record skipped or repeated, whatever the page size', async () => {
+        const layout: [string, Scope[]][] = [
+          [keyIdOf(1), [OTHER_REGION, THIRD, HOME]],
+          [keyIdOf(2), [HOME]],
+          [MRK, [HOME, THIRD]],
+        ];
+        for (const [keyId, scopes] of layout) for (const scope of scopes) await store.createKey(keyRecord(keyId, scope));
+        const expected = [
+          [keyIdOf(1), 'ap-southeast-2'],
+          [keyIdOf(1), 'eu-west-1'],
+          [keyIdOf(1), 'us-east-1'],
+          [keyIdOf(2), 'us-east-1'],
+          [MRK, 'ap-southeast-2'],
+          [MRK, 'us-east-1'],
+        ];
+        const all = (await store.listAllKeys({ limit: 100 })).map((k) => [k.keyId, k.region]);
+        assert.deepEqual(all, expected);
+        for (const limit of [1, 2, 4]) {
+          const seen: string[][] = [];
+          for (let after: KeyLocation | undefined, pages = 0; pages < 20; pages++) {
+            const page = await store.listAllKeys({ limit, ...(after && { after }) });
+            seen.push(...page.map((k) => [k.keyId, k.region]));
+            if (page.length < limit) break;
+            const last = page[page.length - 1] as KeyRecord;
+            after = { keyId: last.keyId, region: last.region };
+          }
+          assert.deepEqual(seen, expected, `pages of ${limit}`);
+        }
+        assert.deepEqual(
+          (await store.listAllKeys({ limit: 2, after: { keyId: keyIdOf(1), region: 'eu-west-1' } })).map((k) => [k.keyId, k.region]),
+          [[keyIdOf(1), 'us-east-1'], [keyIdOf(2), 'us-east-1']],
+          'after a record: the next Region of the same key id comes first',
+        );
+        assert.deepEqual(
+          (await store.listAllKeys({ limit: 1, after: { keyId: keyIdOf(1), region: 'zz-none-1' } })).map((k) => [k.keyId, k.region]),
+          [[keyIdOf(2), 'us-east-1']],
+          'after a location that holds no record',
+        );
+      });
+
+      it('keeps material versions per Region: get, add, list and put touch one regional record', async () => {
+        const { west } = await twoRegions();
+        assert.deepEqual(await store.getMaterial(at(MRK), 1), material(MRK, 1, bytes('primary v1')));
+        assert.deepEqual(await store.getMaterial(at(MRK, OTHER_REGION), 1), material(MRK, 1, bytes('replica v1'), OTHER_REGION));
+        assert.equal(await store.getMaterial(at(MRK, THIRD), 1), undefined);
+
+        const v2 = material(MRK, 2, bytes('replica v2'), OTHER_REGION);
+        assert.equal(await store.addMaterial(OTHER_REGION, v2, 1), true);
+        assert.equal((await store.getKey(OTHER_REGION, MRK))?.currentMaterialVersion, 2);
+        assert.equal((await store.getKey(HOME, MRK))?.currentMaterialVersion, 1, "the other Region's current version stays");
+        assert.deepEqual((await store.listMaterials(at(MRK, OTHER_REGION), { limit: 10 })).map((m) => m.version), [1, 2]);
+        assert.deepEqual(await store.listMaterials(at(MRK), { limit: 10 }), [material(MRK, 1, bytes('primary v1'))]);
+        assert.equal(await store.getMaterial(at(MRK), 2), undefined);
+        // The primary may add its own version 2: the version exists only in the other Region.
+        assert.equal(await store.addMaterial(HOME, material(MRK, 2, bytes('primary v2')), 1), true);
+        assert.equal((await store.getMaterial(at(MRK), 2))?.wrapped.toString(), 'primary v2');
+        assert.equal((await store.getMaterial(at(MRK, OTHER_REGION), 2))?.wrapped.toString(), 'replica v2');
+
+        const deleted = { ...material(MRK, 1, Buffer.alloc(0), OTHER_REGION), importState: 'PENDING_IMPORT' as const };
+        assert.equal(await store.putMaterial(deleted), true);
+        assert.deepEqual(await store.getMaterial(at(MRK, OTHER_REGION), 1), deleted);
+        assert.deepEqual(await store.getMaterial(at(MRK), 1), material(MRK, 1, bytes('primary v1')), "putMaterial wrote the other Region's only");
+        assert.equal(await store.putMaterial(material(MRK, 1, bytes('nowhere'), THIRD)), false, 'no record in that Region');
+        assert.equal(await store.getMaterial(at(MRK, THIRD), 1), undefined);
+        assert.equal((await store.getKey(OTHER_REGION, MRK))?.revision, west.revision + 1, 'putMaterial leaves the record alone');
+      });
+
+      it('keeps the last use per Region, dropping uses of a Region without the record', async () => {
+        await twoRegions();
+        const use = (scope: Scope, at: number, requestId: string): KeyUsageRecord => ({ keyId: MRK, region: scope.region, operation: 'Encrypt', at, requestId });
+        await store.recordKeyUsage([use(HOME, T0 + 5, 'home'), use(OTHER_REGION, T0 + 1, 'west'), use(THIRD, T0 + 9, 'nowhere')]);
+        assert.deepEqual(await store.getKeyUsage(at(MRK)), use(HOME, T0 + 5, 'home'));
+        assert.deepEqual(await store.getKeyUsage(at(MRK, OTHER_REGION)), use(OTHER_REGION, T0 + 1, 'west'));
+        assert.equal(await store.getKeyUsage(at(MRK, THIRD)), undefined);
+        await store.recordKeyUsage([use(OTHER_REGION, T0 + 7, 'west later')]);
+        assert.equal((await store.getKeyUsage(at(MRK, OTHER_REGION)))?.requestId, 'west later');
+        assert.equal((await store.getKeyUsage(at(MRK)))?.requestId, 'home', "a later use in one Region is not the other's");
+      });
+
+      it('names grants per regional record: the same named grant in two Regions is two grants', async () => {
+        await twoRegions();
+        const named = (n: number, scope: Scope) => grantRecord(n, MRK, scope, { name: 'same-name' });
+        assert.deepEqual(await store.createGrant(named(1, HOME)), named(1, HOME));
+        assert.deepEqual(await store.createGrant(named(2, OTHER_REGION)), named(2, OTHER_REGION), 'not a retry of the other Region\'s');
+        assert.deepEqual(await store.createGrant(named(3, OTHER_REGION)), named(2, OTHER_REGION), 'a retry in the same Region');
+        assert.deepEqual((await store.listGrants(HOME, MRK, { limit: 10 })).map((g) => g.grantId), [grantIdOf(1)]);
+        assert.deepEqual((await store.listGrants(OTHER_REGION, MRK, { limit: 10 })).map((g) => g.grantId), [grantIdOf(2)]);
+        assert.equal(await store.createGrant(grantRecord(4, MRK, THIRD)), undefined, 'no record in that Region');
+      });
+
+      it('counts PendingReplicaDeletion as a state of its own', async () => {
+        await store.createKey(replica(HOME, { state: 'PendingReplicaDeletion' }));
+        await store.createKey(replica(OTHER_REGION, { state: 'PendingDeletion', deletionDate: T0, pendingWindowInDays: 7 }));
+        await store.createKey(keyRecord(keyIdOf(1), HOME));
+        assert.deepEqual(await store.countKeysByState(), { Enabled: 1, PendingDeletion: 1, PendingReplicaDeletion: 1 });
+        assert.equal((await store.getKey(HOME, MRK))?.state, 'PendingReplicaDeletion');
+        assert.deepEqual((await store.keysDueForDeletion(T0, 10)).map((k) => [k.keyId, k.region]), [[MRK, OTHER_REGION.region]]);
+      });
+
+      it("sees another connection's change to one Region's record, though it caches the other's", { skip: noSibling }, async () => {
+        const other = await options.sibling?.(store);
+        assert.ok(other);
+        try {
+          const { primary, west } = await twoRegions();
+          assert.deepEqual(await store.getKey(HOME, MRK), primary);
+          assert.deepEqual(await store.getKey(OTHER_REGION, MRK), west);
+          assert.equal(await other.updateKey({ ...west, description: 'changed there' }, 1), true);
+          assert.equal((await store.getKey(OTHER_REGION, MRK))?.description, 'changed there');
+          assert.equal(await other.deleteKey(HOME, MRK), true);
+          assert.equal(await store.getKey(HOME, MRK), undefined);
+          assert.equal((await store.getKey(OTHER_REGION, MRK))?.description, 'changed there');
+        } finally {
+          await other.close();
+        }
       });
     });
 

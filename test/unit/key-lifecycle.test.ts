@@ -207,9 +207,9 @@ describe("the server's deletion sweep", () => {
         assert.ok(Date.now() < deadline, 'the sweep did not delete the key');
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      assert.equal(await store.getMaterial(keyId, 1), undefined);
+      assert.equal(await store.getMaterial({ keyId, region: scope.region }, 1), undefined);
       // The store no longer has the material, so only a cached copy could still answer.
-      await assert.rejects(materials.symmetric(keyId, 1), 'the unwrapped material of a deleted key is still cached');
+      await assert.rejects(materials.symmetric({ keyId, region: scope.region }, 1), 'the unwrapped material of a deleted key is still cached');
     } finally {
       kms.destroy();
       await server.close();

@@ -33,15 +33,15 @@ describe('KeyMaterials cache and the change signal', () => {
     try {
       const writer = new KeyMaterials(first, rootKey);
       const reader = new KeyMaterials(second, rootKey);
-      await first.createKey(key(), writer.wrap(KEY_ID, 1, randomBytes(32), 0));
+      await first.createKey(key(), writer.wrap(key(), 1, randomBytes(32), 0));
       // The reader's process serves the key once: its material is now cached there.
       assert.ok(await second.getKey(SCOPE, KEY_ID));
-      const cached = await reader.symmetric(KEY_ID, 1);
+      const cached = await reader.symmetric(key(), 1);
 
       assert.equal(await first.deleteKey(SCOPE, KEY_ID), true);
       // Every request reads its key record first; that read brings the change signal.
       assert.equal(await second.getKey(SCOPE, KEY_ID), undefined);
-      await assert.rejects(reader.symmetric(KEY_ID, 1), InvalidCiphertextError, 'the deleted material must not be served from the cache');
+      await assert.rejects(reader.symmetric(key(), 1), InvalidCiphertextError, 'the deleted material must not be served from the cache');
       assert.ok(cached.secret, 'the entry existed before');
     } finally {
       await first.close();
@@ -58,13 +58,13 @@ describe('KeyMaterials cache and the change signal', () => {
       try {
         const materials = new KeyMaterials(store, rootKey);
         const otherId = '0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0';
-        await store.createKey(key(), materials.wrap(KEY_ID, 1, randomBytes(32), 0));
-        await store.createKey({ ...key(), keyId: otherId }, materials.wrap(otherId, 1, randomBytes(32), 0));
-        const other = await materials.symmetric(otherId, 1);
-        await materials.symmetric(KEY_ID, 1);
+        await store.createKey(key(), materials.wrap(key(), 1, randomBytes(32), 0));
+        await store.createKey({ ...key(), keyId: otherId }, materials.wrap({ keyId: otherId, region: SCOPE.region }, 1, randomBytes(32), 0));
+        const other = await materials.symmetric({ keyId: otherId, region: SCOPE.region }, 1);
+        await materials.symmetric(key(), 1);
         await store.deleteKey(SCOPE, KEY_ID);
-        await assert.rejects(materials.symmetric(KEY_ID, 1), InvalidCiphertextError);
-        assert.equal(await materials.symmetric(otherId, 1), other, "the other key's entry stays cached");
+        await assert.rejects(materials.symmetric(key(), 1), InvalidCiphertextError);
+        assert.equal(await materials.symmetric({ keyId: otherId, region: SCOPE.region }, 1), other, "the other key's entry stays cached");
       } finally {
         await store.close();
       }

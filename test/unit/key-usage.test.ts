@@ -121,12 +121,12 @@ describe('batched writes', () => {
       await t.ok('Encrypt', { KeyId: b.keyId, Plaintext: b64('y') });
     }
     assert.equal(store.batches.length, 0, 'no write per request');
-    assert.equal(await store.getKeyUsage(a.keyId), undefined);
+    assert.equal(await store.getKeyUsage(a), undefined);
     assert.equal(((await t.ok('GetKeyLastUsage', { KeyId: a.keyId })).KeyLastUsage as { Operation?: string }).Operation, 'Encrypt', 'answered before any flush');
     await t.services.keyUsage.flush();
     assert.equal(store.batches.length, 1);
     assert.deepEqual(store.batches[0]?.map((u) => u.keyId).sort(), [a.keyId, b.keyId].sort());
-    assert.equal((await store.getKeyUsage(a.keyId))?.operation, 'Encrypt');
+    assert.equal((await store.getKeyUsage(a))?.operation, 'Encrypt');
     await t.services.keyUsage.flush();
     assert.equal(store.batches.length, 1, 'nothing pending, nothing written');
   });
@@ -135,8 +135,8 @@ describe('batched writes', () => {
     const store = new CountingStore();
     const clock = new ManualClock();
     const tracker = new KeyUsageTracker(store, clock);
-    const key = '1234abcd-12ab-34cd-56ef-1234567890ab';
-    await store.createKey({ account: 'a', region: 'r', keyId: key, createdAt: 0, description: '', keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', state: 'Enabled', policy: '{}', tags: [], currentMaterialVersion: 1, revision: 1 });
+    const key = { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', region: 'r' };
+    await store.createKey({ account: 'a', region: 'r', keyId: key.keyId, createdAt: 0, description: '', keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', state: 'Enabled', policy: '{}', tags: [], currentMaterialVersion: 1, revision: 1 });
     tracker.record(key, 'Encrypt', 'r1');
     store.failNext = true;
     await tracker.flush();
@@ -155,8 +155,8 @@ describe('batched writes', () => {
     const clock = new ManualClock();
     const mine = new KeyUsageTracker(store, clock);
     const theirs = new KeyUsageTracker(store, clock);
-    const key = '1234abcd-12ab-34cd-56ef-1234567890ab';
-    await store.createKey({ account: 'a', region: 'r', keyId: key, createdAt: 0, description: '', keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', state: 'Enabled', policy: '{}', tags: [], currentMaterialVersion: 1, revision: 1 });
+    const key = { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', region: 'r' };
+    await store.createKey({ account: 'a', region: 'r', keyId: key.keyId, createdAt: 0, description: '', keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', state: 'Enabled', policy: '{}', tags: [], currentMaterialVersion: 1, revision: 1 });
     mine.record(key, 'Encrypt', 'mine');
     clock.advance(10);
     theirs.record(key, 'Decrypt', 'theirs');

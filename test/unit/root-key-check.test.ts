@@ -22,7 +22,7 @@ const keyRecord = (): KeyRecord => testKeyRecord(KEY_ID);
 async function storeFromBeforeCheckValues(rootKey: RootKey): Promise<MemoryStore> {
   const store = new MemoryStore();
   const wrapped = rootKey.wrap(randomBytes(32), KEY_ID, 1);
-  await store.createKey(keyRecord(), { keyId: KEY_ID, version: 1, materialId: 'a'.repeat(64), wrapped, createdAt: 0 });
+  await store.createKey(keyRecord(), { keyId: KEY_ID, region: keyRecord().region, version: 1, materialId: 'a'.repeat(64), wrapped, createdAt: 0 });
   return store;
 }
 

@@ -137,7 +137,7 @@ describe('two sweepers', () => {
     assert.equal((await sweep(t)).length, 1, 'the first sweeper rotates');
     store.stale = seenBySecond;
     assert.deepEqual(await sweep(t), [], 'the second, reading its stale list, finds the key rotated inside its transaction');
-    assert.equal((await store.listMaterials(key.keyId, { limit: 10 })).length, 2);
+    assert.equal((await store.listMaterials(key, { limit: 10 })).length, 2);
   });
 
   it('nor a key disabled after the sweeper read it', async () => {
@@ -149,7 +149,7 @@ describe('two sweepers', () => {
     store.stale = await store.keysDueForRotation(t.clock.now(), 100);
     await t.ok('DisableKey', { KeyId: key.keyId });
     assert.deepEqual(await sweep(t), []);
-    assert.equal((await store.listMaterials(key.keyId, { limit: 10 })).length, 1);
+    assert.equal((await store.listMaterials(key, { limit: 10 })).length, 1);
   });
 });
 
@@ -233,7 +233,7 @@ describe('on-demand rotation', () => {
     const t = createTestApp();
     const key = await t.createKey();
     await Promise.all([t.ok('RotateKeyOnDemand', { KeyId: key.keyId }), t.ok('RotateKeyOnDemand', { KeyId: key.keyId })]);
-    const versions = await t.services.store.listMaterials(key.keyId, { limit: 10 });
+    const versions = await t.services.store.listMaterials(key, { limit: 10 });
     assert.deepEqual(versions.map((m) => m.version), [1, 2, 3]);
     assert.equal((await t.services.store.getKey({ account: '111122223333', region: 'us-east-1' }, key.keyId))?.currentMaterialVersion, 3);
   });

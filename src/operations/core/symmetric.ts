@@ -106,7 +106,7 @@ export async function encryptUnder(
   plaintext: Buffer,
   context: EncryptionContext | undefined,
 ): Promise<Sealed> {
-  const material = await ctx.services.materials.symmetric(key.keyId, key.currentMaterialVersion);
+  const material = await ctx.services.materials.symmetric(key, key.currentMaterialVersion);
   const blob = seal(material.secret, { keyId: key.keyId, materialVersion: key.currentMaterialVersion }, plaintext, context);
   return { blob, materialId: material.materialId };
 }
@@ -154,7 +154,7 @@ export async function decryptBlob(ctx: RequestContext, request: DecryptRequest):
   const key = named ?? (await useKey(ctx, header.keyId, { ...use, ifMissing: () => invalidCiphertext(ctx, 'unknown key') }));
   assertSymmetricEncryptionKey(key, ctx.operation.name);
   try {
-    const material = await ctx.services.materials.symmetric(key.keyId, header.materialVersion);
+    const material = await ctx.services.materials.symmetric(key, header.materialVersion);
     return { key, plaintext: open(material.secret, request.blob, request.context), materialId: material.materialId };
   } catch (err) {
     if (err instanceof InvalidCiphertextError) throw invalidCiphertext(ctx, 'authentication failed');

@@ -150,4 +150,57 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX reserved_pairs_by_spec ON reserved_pairs (spec, seq);
     `,
   },
+  {
+    version: 4,
+    description: 'multi-Region keys: a key is (key_id, region); material, aliases, grants and usage belong to one regional key (SQLite migration 8)',
+    // In place, by ALTER TABLE (the tables, their rows and their NOTIFY triggers stay): the
+    // foreign keys on key_id alone go, Regions compare byte by byte like key ids (so listAllKeys
+    // pages by (key_id, region) in SQLite's order), material and usage rows take the Region of
+    // their key's row, the primary keys widen to the Region and the foreign keys come back on
+    // (key id, Region), so deleting one Region's row of a multi-Region key cascades to that
+    // record's rows only. Indexes that lead with the key id now lead with (key id, Region).
+    sql: `
+      ALTER TABLE key_materials DROP CONSTRAINT key_materials_key_id_fkey;
+      ALTER TABLE aliases DROP CONSTRAINT aliases_target_key_id_fkey;
+      ALTER TABLE grants DROP CONSTRAINT grants_key_id_fkey;
+      ALTER TABLE key_usage DROP CONSTRAINT key_usage_key_id_fkey;
+
+      ALTER TABLE keys ALTER COLUMN region TYPE TEXT COLLATE "C";
+      ALTER TABLE aliases ALTER COLUMN region TYPE TEXT COLLATE "C";
+      ALTER TABLE grants ALTER COLUMN region TYPE TEXT COLLATE "C";
+      ALTER TABLE keys ADD COLUMN primary_region TEXT;
+
+      ALTER TABLE key_materials ADD COLUMN region TEXT COLLATE "C";
+      UPDATE key_materials m SET region = k.region FROM keys k WHERE k.key_id = m.key_id;
+      ALTER TABLE key_materials ALTER COLUMN region SET NOT NULL;
+      ALTER TABLE key_usage ADD COLUMN region TEXT COLLATE "C";
+      UPDATE key_usage u SET region = k.region FROM keys k WHERE k.key_id = u.key_id;
+      ALTER TABLE key_usage ALTER COLUMN region SET NOT NULL;
+
+      ALTER TABLE keys DROP CONSTRAINT keys_pkey;
+      ALTER TABLE keys ADD CONSTRAINT keys_pkey PRIMARY KEY (key_id, region);
+      ALTER TABLE key_materials DROP CONSTRAINT key_materials_pkey;
+      ALTER TABLE key_materials ADD CONSTRAINT key_materials_pkey PRIMARY KEY (key_id, region, version);
+      ALTER TABLE key_usage DROP CONSTRAINT key_usage_pkey;
+      ALTER TABLE key_usage ADD CONSTRAINT key_usage_pkey PRIMARY KEY (key_id, region);
+
+      ALTER TABLE key_materials ADD CONSTRAINT key_materials_key_fkey
+        FOREIGN KEY (key_id, region) REFERENCES keys (key_id, region) ON DELETE CASCADE;
+      ALTER TABLE aliases ADD CONSTRAINT aliases_target_key_fkey
+        FOREIGN KEY (target_key_id, region) REFERENCES keys (key_id, region) ON DELETE CASCADE;
+      ALTER TABLE grants ADD CONSTRAINT grants_key_fkey
+        FOREIGN KEY (key_id, region) REFERENCES keys (key_id, region) ON DELETE CASCADE;
+      ALTER TABLE key_usage ADD CONSTRAINT key_usage_key_fkey
+        FOREIGN KEY (key_id, region) REFERENCES keys (key_id, region) ON DELETE CASCADE;
+
+      DROP INDEX aliases_by_target;
+      CREATE INDEX aliases_by_target ON aliases (target_key_id, region);
+      DROP INDEX grants_of_key;
+      CREATE INDEX grants_of_key ON grants (key_id, region, grant_id);
+      DROP INDEX grants_of_grantee;
+      CREATE INDEX grants_of_grantee ON grants (key_id, region, grantee_principal, grant_id);
+      DROP INDEX grants_by_name;
+      CREATE UNIQUE INDEX grants_by_name ON grants (key_id, region, name, identity) WHERE name IS NOT NULL;
+    `,
+  },
 ];
