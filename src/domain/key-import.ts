@@ -66,6 +66,7 @@ export function assertExternal(key: KeyRecord): void {
 function stateError(key: KeyRecord): KMSInvalidStateException {
   const arn = arnOf(key);
   if (key.state === 'PendingDeletion') return new KMSInvalidStateException(messages.pendingDeletion(arn));
+  if (key.state === 'PendingReplicaDeletion') return new KMSInvalidStateException(messages.pendingReplicaDeletion(arn));
   if (key.state === 'PendingImport') return new KMSInvalidStateException(messages.pendingImport(arn));
   return new KMSInvalidStateException(messages.invalidState(arn, key.state));
 }
@@ -73,7 +74,7 @@ function stateError(key: KeyRecord): KMSInvalidStateException {
 /** GetParametersForImport: an EXTERNAL key not pending deletion. */
 export function assertParametersAvailable(key: KeyRecord): void {
   assertExternal(key);
-  if (key.state === 'PendingDeletion' || key.state === 'Unavailable') throw stateError(key);
+  if (key.state === 'PendingDeletion' || key.state === 'PendingReplicaDeletion' || key.state === 'Unavailable') throw stateError(key);
 }
 
 /** The ValidTo an ImportKeyMaterial request sets (ms), checked against AWS's rules. */
@@ -123,9 +124,10 @@ export function importTarget(key: KeyRecord, versions: readonly KeyMaterialRecor
   return { version: existing.version, existing };
 }
 
-/** The key once its current material is gone: PendingImport (a key pending deletion stays so). */
+/** The key once its current material is gone: PendingImport (a key scheduled for deletion stays so). */
 function withoutMaterial(key: KeyRecord): KeyRecord {
-  const next: KeyRecord = { ...key, state: key.state === 'PendingDeletion' ? 'PendingDeletion' : 'PendingImport' };
+  const scheduled = key.state === 'PendingDeletion' || key.state === 'PendingReplicaDeletion';
+  const next: KeyRecord = { ...key, state: scheduled ? key.state : 'PendingImport' };
   delete next.expirationModel;
   delete next.validTo;
   return next;

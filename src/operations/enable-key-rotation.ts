@@ -4,11 +4,11 @@
  */
 import { DEFAULT_ROTATION_PERIOD_DAYS, enableRotation } from '../domain/rotation.js';
 import { defineOperation } from './context.js';
-import { changeKey } from './core/key-change.js';
+import { changeRotationSchedule } from './core/key-change.js';
 
 export const enableKeyRotationOperation = defineOperation('EnableKeyRotation', { readOnly: false, resources: ['key'] }, async (input, ctx) => {
   const days = input.RotationPeriodInDays ?? DEFAULT_ROTATION_PERIOD_DAYS;
   const now = ctx.services.clock.now();
-  await changeKey(ctx, input.KeyId, (key) => enableRotation(key, days, now), { rotationPeriodInDays: days });
+  await changeRotationSchedule(ctx, input.KeyId, (key) => enableRotation(key, days, now), { rotationPeriodInDays: days });
   return {};
 });

@@ -168,10 +168,10 @@ function nonEmpty(view: unknown): Record<string, unknown> | null {
   return view !== null && typeof view === 'object' && Object.keys(view).length > 0 ? (view as Record<string, unknown>) : null;
 }
 
-/** The KMS key ARNs a record names: those the request was authorized on, then a created key's. */
+/** The KMS key ARNs a record names: those the request was authorized on, then a created key's (a replica's too). */
 function resourcesOf(exchange: Exchange, output: Record<string, unknown> | undefined): AuditResource[] {
   const arns = [...exchange.keyArns];
-  const created = (output?.KeyMetadata as { Arn?: unknown } | undefined)?.Arn;
+  const created = ((output?.KeyMetadata ?? output?.ReplicaKeyMetadata) as { Arn?: unknown } | undefined)?.Arn;
   if (typeof created === 'string') arns.push(created);
   return [...new Set(arns)].map((arn) => ({ accountId: arn.split(':')[4] ?? '', type: 'AWS::KMS::Key', ARN: arn }));
 }
