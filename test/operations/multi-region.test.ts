@@ -111,6 +111,10 @@ describe('ReplicateKey', () => {
     assert.equal(opened.KeyId, keyArn(keyId, 'eu-west-1'), 'Decrypt answers the key of its own Region');
     const back = await encrypt(t, keyId, 'made in eu-west-1', WEST);
     assert.equal(text(await decrypt(t, back, EAST)), 'made in eu-west-1');
+    const moved = await t.ok('ReEncrypt', { CiphertextBlob: before, SourceEncryptionContext: { app: 'mr' }, DestinationKeyId: keyId }, WEST);
+    assert.equal(moved.SourceKeyId, keyArn(keyId, 'eu-west-1'), 'ReEncrypt finds the blob\'s key in its own Region');
+    assert.equal(moved.KeyId, keyArn(keyId, 'eu-west-1'));
+    assert.equal(text(await t.ok('Decrypt', { CiphertextBlob: moved.CiphertextBlob }, EAST)), 'made in us-east-1 before the replica');
 
     const primary = await describeKey(t, keyId);
     assert.equal(primary.Description, 'primary');
