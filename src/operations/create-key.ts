@@ -49,6 +49,8 @@ export async function createKey(input: CreateKeyRequest, ctx: RequestContext, fi
 
   const now = ctx.services.clock.now();
   const multiRegion = input.MultiRegion === true;
+  // A seed fixes key ids as UUIDs; a multi-Region key's id is mrk-..., so seeds make none yet.
+  if (multiRegion && fixed.keyId !== undefined) throw new UnsupportedOperationException(messages.seededMultiRegion);
   const keyId = fixed.keyId ?? (multiRegion ? randomMultiRegionKeyId() : randomId());
   const key: KeyRecord = {
     ...ctx.scope,
