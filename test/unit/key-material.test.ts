@@ -70,4 +70,22 @@ describe('KeyMaterials cache and the change signal', () => {
       }
     });
   }
+
+  it("keeps each Region's material of one key id apart, and a Region's deletion does not reach the other's", async () => {
+    const store = new MemoryStore();
+    const materials = new KeyMaterials(store, rootKey);
+    const east = key();
+    const west: KeyRecord = { ...key(), region: 'eu-west-1' };
+    // Different bytes under one (key id, version), so an answer from the wrong Region shows.
+    const eastBytes = randomBytes(32);
+    const westBytes = randomBytes(32);
+    await store.createKey(east, materials.wrap(east, 1, eastBytes, 0));
+    await store.createKey(west, materials.wrap(west, 1, westBytes, 0));
+    assert.deepEqual((await materials.symmetric(east, 1)).secret.export(), eastBytes);
+    assert.deepEqual((await materials.symmetric(west, 1)).secret.export(), westBytes, "the other Region's cached entry is not this one's");
+    assert.equal(await materials.materialId(west, 1), (await store.getMaterial(west, 1))?.materialId);
+    await store.deleteKey(west, KEY_ID);
+    await assert.rejects(materials.symmetric(west, 1), InvalidCiphertextError);
+    assert.deepEqual((await materials.symmetric(east, 1)).secret.export(), eastBytes);
+  });
 });

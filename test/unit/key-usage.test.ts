@@ -57,6 +57,17 @@ describe('GetKeyLastUsage', () => {
     });
   });
 
+  it("a use is the key's in the Region of the ARN answered, outside us-east-1 too", async () => {
+    const t = createTestApp();
+    const west = { region: 'eu-west-1' };
+    const key = await t.createKey({}, west);
+    assert.equal(key.region, 'eu-west-1');
+    await t.ok('Encrypt', { KeyId: key.keyId, Plaintext: b64('x') }, west);
+    assert.equal(((await t.ok('GetKeyLastUsage', { KeyId: key.keyId }, west)).KeyLastUsage as { Operation?: string }).Operation, 'Encrypt');
+    await t.services.keyUsage.flush();
+    assert.equal((await t.services.store.getKeyUsage(key))?.operation, 'Encrypt', 'stored for the eu-west-1 record');
+  });
+
   it('failures, dry runs and reads are not uses; ReEncrypt is a use of both keys', async () => {
     const t = createTestApp();
     const key = await t.createKey();
@@ -148,6 +159,26 @@ describe('batched writes', () => {
     assert.equal((await tracker.last(key))?.requestId, 'r2', 'the unwritten use is newer than the stored one');
     await tracker.stop();
     assert.equal((await store.getKeyUsage(key))?.requestId, 'r2', 'stop() writes what is pending');
+  });
+
+  it('tracks each Region of one key id on its own (a multi-Region key has a record, and a last use, per Region)', async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock();
+    const tracker = new KeyUsageTracker(store, clock);
+    const keyId = 'mrk-1234abcd12ab34cd56ef1234567890ab';
+    const east = { keyId, region: 'us-east-1' };
+    const west = { keyId, region: 'eu-west-1' };
+    for (const where of [east, west]) {
+      await store.createKey({ account: 'a', ...where, createdAt: 0, description: '', keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', state: 'Enabled', policy: '{}', tags: [], currentMaterialVersion: 1, revision: 1 });
+    }
+    const start = clock.now();
+    tracker.record(east, 'Encrypt', 'east');
+    clock.advance(5);
+    tracker.record(west, 'Decrypt', 'west');
+    assert.equal((await tracker.last(east))?.requestId, 'east', "the later use in another Region is not this Region's");
+    await tracker.flush();
+    assert.deepEqual(await store.getKeyUsage(east), { ...east, operation: 'Encrypt', at: start, requestId: 'east' });
+    assert.deepEqual(await store.getKeyUsage(west), { ...west, operation: 'Decrypt', at: start + 5, requestId: 'west' });
   });
 
   it("another server's later use, already stored, wins over this one's older unwritten use", async () => {
