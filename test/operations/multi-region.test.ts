@@ -148,6 +148,12 @@ for (const backend of backends) {
         assert.deepEqual((await t.ok('ListResourceTags', { KeyId: keyId }, WEST)).Tags, [{ TagKey: 'site', TagValue: 'dublin' }]);
         assert.deepEqual((await t.ok('ListResourceTags', { KeyId: keyId })).Tags, [], 'tags are per Region');
 
+        const listed = (await t.ok('ListKeys', {}, WEST)).Keys as { KeyId: string; KeyArn: string }[];
+        assert.deepEqual(listed, [{ KeyId: keyId, KeyArn: keyArn(keyId, 'eu-west-1') }], 'ListKeys of eu-west-1 lists the replica');
+        await t.services.keyUsage.flush();
+        const used = async (options: { region: string }) => ((await t.ok('GetKeyLastUsage', { KeyId: keyId }, options)).KeyLastUsage as { Operation?: string }).Operation;
+        assert.deepEqual([await used(EAST), await used(WEST)], ['Decrypt', 'ReEncrypt'], 'each Region keeps its own last use');
+
         const east = await t.services.store.listMaterials({ keyId, region: 'us-east-1' }, { limit: 10 });
         const west = await t.services.store.listMaterials({ keyId, region: 'eu-west-1' }, { limit: 10 });
         assert.equal(west.length, 1);
