@@ -4,6 +4,8 @@
  * each other state gives. State changes are explicit functions returning the next record; the
  * caller stores it with the optimistic revision check. Reads never change state: keys whose
  * deletion window has passed are deleted by `deleteDueKeys`, which the server runs on a timer.
+ * PendingReplicaDeletion (a multi-Region primary scheduled for deletion while it has replicas)
+ * is refused wherever PendingDeletion is, with its own message, and cancelled alike.
  */
 import { DisabledException, KeyUnavailableException, KMSInvalidStateException, messages } from '../errors.js';
 import type { KeyRecord, Store } from '../storage/types.js';
