@@ -1,6 +1,7 @@
 /**
  * UpdatePrimaryRegion: the replica in PrimaryRegion becomes the primary key of its multi-Region
- * key and the former primary a replica (domain/multi-region.ts). Every regional record is
+ * key and the former primary a replica (domain/multi-region.ts). Both must be Enabled, as AWS
+ * says (DisabledException, or KMSInvalidStateException for the other states). Every regional record is
  * rewritten in one store transaction, so no reader ever sees two primaries or none; nothing
  * else changes (the key material, rotation schedule, and each record's own properties stay).
  *
@@ -10,18 +11,12 @@
  */
 import type { AccessFacts } from '../domain/access.js';
 import { arnOf, keyArn } from '../domain/arn.js';
-import { isScheduledForDeletion } from '../domain/key-state.js';
+import { assertUsable } from '../domain/key-state.js';
 import { assertPrimary, updateAll } from '../domain/multi-region.js';
-import { KMSInvalidStateException, messages, NotFoundException, ValidationException } from '../errors.js';
+import { messages, NotFoundException, ValidationException } from '../errors.js';
 import type { KeyRecord } from '../storage/types.js';
 import { defineOperation } from './context.js';
 import { requestFacts, useKey } from './core/keys.js';
-
-/** Neither the primary nor the replica to be promoted may be scheduled for deletion. */
-function assertMovable(key: KeyRecord): void {
-  if (key.state === 'PendingReplicaDeletion') throw new KMSInvalidStateException(messages.pendingReplicaDeletion(arnOf(key)));
-  if (isScheduledForDeletion(key)) throw new KMSInvalidStateException(messages.pendingDeletion(arnOf(key)));
-}
 
 function missingReplica(key: KeyRecord, region: string): NotFoundException {
   return new NotFoundException(`Key '${keyArn({ account: key.account, region }, key.keyId)}' does not exist`);
@@ -53,8 +48,9 @@ export const updatePrimaryRegionOperation = defineOperation(
       assertPrimary(primary);
       const replica = records.find((r) => r.region === region);
       if (!replica) throw missingReplica(named, region);
-      assertMovable(primary);
-      assertMovable(replica);
+      // AWS: "Both the primary key and the replica key must be in the Enabled key state".
+      assertUsable(primary);
+      assertUsable(replica);
       await updateAll(tx, records, (record) => ({ ...record, primaryRegion: region }));
     });
     return {};

@@ -290,7 +290,7 @@ for (const backend of backends) {
         await t.ok('ReplicateKey', { KeyId: keyId, ReplicaRegion: 'us-west-2' }, WEST);
       });
 
-      it('refusals: a replica or single-Region key, no replica there, the primary\'s own Region, keys pending deletion', async () => {
+      it('refusals: a replica or single-Region key, no replica there, the primary\'s own Region, keys not Enabled', async () => {
         const t = await app();
         const single = (await t.createKey()).keyId;
         const keyId = await primaryKey(t);
@@ -311,6 +311,19 @@ for (const backend of backends) {
           await t.error('UpdatePrimaryRegion', { KeyId: keyId, PrimaryRegion: 'us-east-1' }),
           clientError('ValidationException', 'us-east-1 is already the primary Region of this multi-Region key.'),
         );
+        // AWS: both keys must be Enabled.
+        await t.ok('DisableKey', { KeyId: keyId }, WEST);
+        assert.deepEqual(
+          await t.error('UpdatePrimaryRegion', { KeyId: keyId, PrimaryRegion: 'eu-west-1' }),
+          clientError('DisabledException', `${keyArn(keyId, 'eu-west-1')} is disabled.`),
+        );
+        await t.ok('EnableKey', { KeyId: keyId }, WEST);
+        await t.ok('DisableKey', { KeyId: keyId });
+        assert.deepEqual(
+          await t.error('UpdatePrimaryRegion', { KeyId: keyId, PrimaryRegion: 'eu-west-1' }),
+          clientError('DisabledException', `${keyArn(keyId)} is disabled.`),
+        );
+        await t.ok('EnableKey', { KeyId: keyId });
         await t.ok('ScheduleKeyDeletion', { KeyId: keyId, PendingWindowInDays: 7 }, WEST);
         assert.deepEqual(
           await t.error('UpdatePrimaryRegion', { KeyId: keyId, PrimaryRegion: 'eu-west-1' }),
