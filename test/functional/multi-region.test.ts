@@ -7,7 +7,8 @@
  * refusals run in-process in test/operations/multi-region.test.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -29,6 +30,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { startServer } from '../../src/server/server.js';
 import { awsError, kmsClient } from '../helpers/clients.js';
 import { createKey, keyArn, needsOwnServer, useServer } from '../helpers/functional.js';
+import { MAIN, removeDataDir, spawnServer, tempDataDir } from '../helpers/spawn-server.js';
 
 const server = useServer();
 const DAY_MS = 86_400_000;
@@ -193,6 +195,62 @@ describe('deleting a primary with a replica, with the server clock moved', { ski
       east.destroy();
       west.destroy();
       await running.close();
+    }
+  });
+});
+
+describe('trent export and import keep a multi-Region key\'s Regions', { skip: needsOwnServer('exports the store of a server it starts') }, () => {
+  const dirs: string[] = [];
+  after(() => dirs.forEach(removeDataDir));
+  const trent = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [MAIN, ...args], { timeout: 60_000 }, (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+      );
+    });
+
+  test('a primary and its replica, exported from one SQLite data directory and imported into another, decrypt in both Regions', async () => {
+    const from = tempDataDir();
+    const to = tempDataDir();
+    dirs.push(from, to);
+    const first = await spawnServer({ dataDir: from });
+    const east = kmsClient(first.url, 'us-east-1');
+    let keyId: string;
+    let blob: Uint8Array;
+    try {
+      keyId = (await createKey(east, { MultiRegion: true })).KeyId;
+      await east.send(new RotateKeyOnDemandCommand({ KeyId: keyId }));
+      blob = (await east.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('moved with its Regions') }))).CiphertextBlob as Uint8Array;
+      await east.send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: 'eu-west-1' }));
+    } finally {
+      east.destroy();
+      await first.stop();
+    }
+    const archive = join(from, 'archive.json');
+    const exported = await trent(['export', '--out', archive, '--data-dir', from]);
+    assert.equal(exported.code, 0, exported.stderr);
+    copyFileSync(join(from, 'root.key'), join(to, 'root.key'));
+    const imported = await trent(['import', archive, '--data-dir', to]);
+    assert.equal(imported.code, 0, imported.stderr);
+
+    const second = await spawnServer({ dataDir: to });
+    const clients = [kmsClient(second.url, 'us-east-1'), kmsClient(second.url, 'eu-west-1')];
+    try {
+      for (const kms of clients) {
+        const decrypted = await kms.send(new DecryptCommand({ CiphertextBlob: blob }));
+        assert.equal(Buffer.from(decrypted.Plaintext ?? []).toString(), 'moved with its Regions');
+        const configuration = (await describe_(kms, keyId)).MultiRegionConfiguration;
+        assert.deepEqual(configuration?.PrimaryKey, { Arn: keyArn(keyId), Region: 'us-east-1' });
+        assert.deepEqual(configuration?.ReplicaKeys, [{ Arn: keyArn(keyId, 'eu-west-1'), Region: 'eu-west-1' }]);
+      }
+      const [east2, west2] = clients as [KMSClient, KMSClient];
+      const ids = async (kms: KMSClient) => ((await kms.send(new ListKeyRotationsCommand({ KeyId: keyId }))).Rotations ?? []).map((r) => r.KeyMaterialId);
+      assert.deepEqual(await ids(west2), await ids(east2));
+      await east2.send(new RotateKeyOnDemandCommand({ KeyId: keyId }));
+      assert.equal((await ids(west2)).length, 2, 'the shared rotation still reaches the imported replica');
+    } finally {
+      clients.forEach((c) => c.destroy());
+      await second.stop();
     }
   });
 });
