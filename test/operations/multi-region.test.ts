@@ -259,6 +259,11 @@ for (const backend of backends) {
           clientError('NotFoundException', `Key '${keyArn(missing)}' does not exist`),
         );
         assert.equal((await t.error('ReplicateKey', { KeyId: 'alias/anything', ReplicaRegion: 'eu-west-1' })).__type, 'NotFoundException', 'no aliases');
+        assert.deepEqual(
+          await t.error('ReplicateKey', { KeyId: keyId, ReplicaRegion: 'moon' }),
+          clientError('ValidationException', "1 validation error detected: Value 'moon' at 'replicaRegion' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([a-z]+-){2,3}\\d+$"),
+        );
+        assert.equal((await t.error('ReplicateKey', { KeyId: keyId, ReplicaRegion: 'us-west-2', Tags: [{ TagKey: 'aws:reserved', TagValue: 'x' }] })).__type, 'TagException');
         // A disabled primary replicates; its replica starts Enabled, as AWS's replicas do.
         assert.equal(((await replicate(t, disabled, 'eu-west-1')).ReplicaKeyMetadata as Metadata).KeyState, 'Enabled');
         assert.equal((await describeKey(t, keyId, SOUTH).catch(() => undefined)), undefined, 'nothing was made by a refusal');
