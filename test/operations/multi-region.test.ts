@@ -197,6 +197,34 @@ for (const backend of backends) {
         assert.deepEqual(await t.ok('GetKeyRotationStatus', { KeyId: rotating }, WEST), await t.ok('GetKeyRotationStatus', { KeyId: rotating }).then((s) => ({ ...s, KeyId: keyArn(rotating, 'eu-west-1') })));
       });
 
+      it('two ReplicateKey requests racing for one Region: one replica, the other AlreadyExistsException', async () => {
+        const t = await app();
+        const keyId = await primaryKey(t);
+        const answers = await Promise.all([1, 2, 3].map(() => t.call('ReplicateKey', { KeyId: keyId, ReplicaRegion: 'eu-west-1' })));
+        assert.deepEqual(answers.map((a) => a.status).sort(), [200, 400, 400]);
+        for (const refused of answers.filter((a) => a.status === 400)) assert.equal(refused.body.__type, 'AlreadyExistsException');
+        assert.deepEqual((await describeKey(t, keyId)).MultiRegionConfiguration?.ReplicaKeys.map((r) => r.Region), ['eu-west-1']);
+      });
+
+      it('rotations racing a ReplicateKey: the replica ends with every version the primary has, byte for byte', async () => {
+        const t = await app();
+        const keyId = await primaryKey(t);
+        const answers = await Promise.all([
+          t.call('RotateKeyOnDemand', { KeyId: keyId }),
+          t.call('ReplicateKey', { KeyId: keyId, ReplicaRegion: 'eu-west-1' }),
+          t.call('RotateKeyOnDemand', { KeyId: keyId }),
+          t.call('ReplicateKey', { KeyId: keyId, ReplicaRegion: 'ap-southeast-2' }),
+          t.call('RotateKeyOnDemand', { KeyId: keyId }),
+        ]);
+        assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200]);
+        const versions = async (region: string) =>
+          (await t.services.store.listMaterials({ keyId, region }, { limit: 10 })).map((m) => [m.version, m.materialId, m.wrapped.toString('hex')]);
+        const east = await versions('us-east-1');
+        assert.equal(east.length, 4);
+        assert.deepEqual(await versions('eu-west-1'), east);
+        assert.deepEqual(await versions('ap-southeast-2'), east);
+      });
+
       it('a Policy of its own, checked for lock-out in the replica Region', async () => {
         const t = await app();
         const keyId = await primaryKey(t);
