@@ -91,6 +91,7 @@ export const messages = {
   pendingImport: (arn: string) => `${arn} is pending import.`,
   unavailable: (arn: string) => `${arn} is unavailable.`,
   notPendingDeletion: (arn: string) => `${arn} is not pending deletion.`,
+  pendingReplicaDeletion: (arn: string) => `${arn} is pending replica deletion.`,
   invalidState: (arn: string, state: string) => `${arn} is in state ${state}, which is not valid for this operation.`,
   keyUsage: (arn: string, usage: string, operation: string) =>
     `${arn} key usage is ${usage} which is not valid for ${operation}.`,
@@ -178,6 +179,15 @@ export const messages = {
   materialIdWithNew: 'You cannot specify a KeyMaterialId with ImportType NEW_KEY_MATERIAL.',
   noMaterialToReimport: (arn: string) => `No key material has been imported into ${arn}; use ImportType NEW_KEY_MATERIAL.`,
   unknownMaterialId: (id: string, arn: string) => `Key material ${id} is not associated with ${arn}.`,
+  // Multi-Region keys (src/domain/multi-region.ts, operations/replicate-key.ts,
+  // operations/update-primary-region.ts).
+  notMultiRegionPrimary: (arn: string) => `${arn} is not a multi-Region primary key.`,
+  replicaExists: (arn: string) => `${arn} already exists.`,
+  replicaRegionIsPrimary: (region: string) => `The ReplicaRegion ${region} is the Region of the primary key; a replica must be in another Region.`,
+  replicaOtherPartition: (region: string, partition: string) =>
+    `The Region ${region} is not in the ${partition} partition of the primary key; a replica must be in the same partition.`,
+  seededMultiRegion: 'Seeding multi-Region keys is not supported by this Trent server yet.',
+  alreadyPrimaryRegion: (region: string) => `${region} is already the primary Region of this multi-Region key.`,
   notBoth: (a: string, b: string) => `You can specify either ${a} or ${b}, but not both.`,
   servicePrincipalNeedsSourceArn: 'When you specify a GranteeServicePrincipal, you must also specify a SourceArn grant constraint.',
   servicePrincipalNeedsRetiring:

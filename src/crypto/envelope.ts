@@ -1,6 +1,6 @@
 /**
  * Trent's ciphertext blob. Every blob that Encrypt, GenerateDataKey* and GenerateDataKeyPair*
- * return is one of these; Decrypt needs nothing else to find the key. Two formats share the
+ * return is one of these; Decrypt needs nothing else to find the key. Three formats share the
  * first 21 bytes (format, key id, key material version), so the key is found the same way.
  *
  * Format 2, written by seal() since key material can rotate (issue 21):
@@ -22,6 +22,14 @@
  * NIST SP 800-38D's limit of 2^32 random-nonce encryptions per key no longer bounds how many
  * ciphertexts one key material version may make.
  *
+ * Format 3, written by seal() for multi-Region keys (ids `mrk-` + 32 hex digits): the format-2
+ * layout and derivation byte for byte, with format byte 0x03, and bytes 1..17 the 16 bytes those
+ * 32 hex digits spell. Sixteen binary bytes cannot say whether they were a UUID or an `mrk-` id,
+ * so the format byte does; since the format byte is in the HKDF info and the AAD, a blob
+ * relabelled from one format to the other does not open. A multi-Region key has one id and
+ * the same material in every Region, so a blob made in one Region names the key the request's
+ * Region holds under that id (operations/decrypt.ts looks it up there).
+ *
  * Format 1, the original (still opened, never written):
  *
  *   0  1  format, 0x01 | 1  16  key id | 17  4  version | 21  12  nonce | 33  16  tag | 49  n  ciphertext
@@ -38,6 +46,8 @@ import { RandomPool } from './random-pool.js';
 
 export const FORMAT_V1 = 0x01;
 export const FORMAT_V2 = 0x02;
+/** Format 2's layout for multi-Region key ids (`mrk-<32 hex>`). */
+export const FORMAT_V3 = 0x03;
 /** Format, key id and material version: the part both formats share. */
 const HEADER_LENGTH = 21;
 const SALT_LENGTH = 16;
@@ -84,14 +94,18 @@ export interface EnvelopeHeader {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MULTI_REGION_KEY_ID = /^mrk-[0-9a-f]{32}$/;
 
-function uuidToBytes(uuid: string): Buffer {
-  if (!UUID.test(uuid)) throw new Error('the envelope key id must be a lowercase UUID');
-  return Buffer.from(uuid.replaceAll('-', ''), 'hex');
+/** The format byte and 16 id bytes of a key id: a lowercase UUID, or a lowercase `mrk-` id. */
+function encodeKeyId(keyId: string): { format: number; bytes: Buffer } {
+  if (UUID.test(keyId)) return { format: FORMAT_V2, bytes: Buffer.from(keyId.replaceAll('-', ''), 'hex') };
+  if (MULTI_REGION_KEY_ID.test(keyId)) return { format: FORMAT_V3, bytes: Buffer.from(keyId.slice(4), 'hex') };
+  throw new Error('the envelope key id must be a lowercase UUID or mrk- id');
 }
 
-function bytesToUuid(bytes: Buffer): string {
+function decodeKeyId(format: number, bytes: Buffer): string {
   const hex = bytes.toString('hex');
+  if (format === FORMAT_V3) return `mrk-${hex}`;
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
@@ -105,17 +119,17 @@ function aad(blob: Buffer, layout: Layout, context: EncryptionContext | undefine
   return Buffer.concat([blob.subarray(0, layout.authenticatedHeader), encodeEncryptionContext(context)]);
 }
 
-/** Seals `plaintext` in a format-2 blob under a fresh key derived from `material`. */
+/** Seals `plaintext` in a format-2 blob (format 3 for a multi-Region key) under a fresh key derived from `material`. */
 export function seal(
   material: KeyObject,
   header: EnvelopeHeader,
   plaintext: Buffer,
   context: EncryptionContext | undefined,
 ): Buffer {
-  const keyIdBytes = uuidToBytes(header.keyId);
+  const keyId = encodeKeyId(header.keyId);
   const blob = Buffer.allocUnsafe(V2.bodyAt + plaintext.length);
-  blob[0] = FORMAT_V2;
-  keyIdBytes.copy(blob, 1);
+  blob[0] = keyId.format;
+  keyId.bytes.copy(blob, 1);
   blob.writeUInt32BE(header.materialVersion, 17);
   // Salt and nonce in one draw: bytes 21..49.
   randomness.take(SALT_LENGTH + NONCE_LENGTH).copy(blob, HEADER_LENGTH);
@@ -135,7 +149,7 @@ export function seal(
 }
 
 function layoutOf(blob: Buffer): Layout {
-  const layout = blob[0] === FORMAT_V2 ? V2 : blob[0] === FORMAT_V1 ? V1 : undefined;
+  const layout = blob[0] === FORMAT_V2 || blob[0] === FORMAT_V3 ? V2 : blob[0] === FORMAT_V1 ? V1 : undefined;
   if (layout === undefined || blob.length < layout.bodyAt) throw new InvalidCiphertextError();
   return layout;
 }
@@ -143,10 +157,10 @@ function layoutOf(blob: Buffer): Layout {
 /** Reads the header without authenticating anything: the caller then fetches the key and opens. */
 export function readHeader(blob: Buffer): EnvelopeHeader {
   layoutOf(blob);
-  return { keyId: bytesToUuid(blob.subarray(1, 17)), materialVersion: blob.readUInt32BE(17) };
+  return { keyId: decodeKeyId(blob[0] as number, blob.subarray(1, 17)), materialVersion: blob.readUInt32BE(17) };
 }
 
-/** Opens a blob of either format. */
+/** Opens a blob of any format. */
 export function open(material: KeyObject, blob: Buffer, context: EncryptionContext | undefined): Buffer {
   const layout = layoutOf(blob);
   let dek: Buffer | undefined;

@@ -10,6 +10,11 @@ export function randomId(): string {
   return randomUUID();
 }
 
+/** A fresh multi-Region key id: `mrk-` and 32 lowercase hex digits (16 random bytes), as AWS's. */
+export function randomMultiRegionKeyId(): string {
+  return `mrk-${randomBytes(16).toString('hex')}`;
+}
+
 /** `length` bytes from the CSPRNG: data keys, key material, GenerateRandom. */
 export function secretBytes(length: number): Buffer {
   return randomBytes(length);

@@ -109,6 +109,13 @@ export interface AccessFacts {
   keySpec?: KeySpec;
   keyUsage?: KeyUsageType;
   keyOrigin?: OriginType;
+  /** kms:MultiRegion and kms:MultiRegionKeyType of a key being created (CreateKey, ReplicateKey's replica). */
+  multiRegion?: boolean;
+  multiRegionKeyType?: 'PRIMARY' | 'REPLICA';
+  /** kms:ReplicaRegion: ReplicateKey's ReplicaRegion. */
+  replicaRegion?: string;
+  /** kms:PrimaryRegion: UpdatePrimaryRegion's PrimaryRegion. */
+  primaryRegion?: string;
   /** kms:ScheduleKeyDeletionPendingWindowInDays */
   pendingWindowInDays?: number;
   /** kms:RotationPeriodInDays (EnableKeyRotation) */

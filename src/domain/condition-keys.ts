@@ -1,7 +1,8 @@
 /**
  * The condition keys of one access decision, as IAM and KMS policies read them: AWS's global keys
  * (aws:PrincipalArn, aws:SourceIp, aws:CurrentTime, aws:ResourceTag/<key>, ...) and KMS's
- * (kms:CallerAccount, kms:EncryptionContext:<key>, kms:DataKeyPairSpec, kms:KeySpec, ...), built
+ * (kms:CallerAccount, kms:EncryptionContext:<key>, kms:DataKeyPairSpec, kms:KeySpec,
+ * kms:MultiRegion, kms:MultiRegionKeyType, kms:ReplicaRegion, kms:PrimaryRegion, ...), built
  * from the caller, the resource and the request's facts. Sources: the IAM User Guide's "AWS
  * global condition context keys" and the KMS Developer Guide's "AWS KMS condition keys".
  *
@@ -14,6 +15,7 @@
 import type { KeyRecord } from '../storage/types.js';
 import type { AccessFacts, Caller, Resource } from './access.js';
 import type { VerifiedAttestation } from './attestation.js';
+import { isMultiRegion, isPrimary } from './multi-region.js';
 import type { ConditionContext } from './policies.js';
 
 export interface ConditionInput {
@@ -50,14 +52,18 @@ export function conditionContext(input: ConditionInput): ConditionContext {
     set('kms:KeySpec', key.keySpec);
     set('kms:KeyUsage', key.keyUsage);
     set('kms:KeyOrigin', key.origin);
-    set('kms:MultiRegion', 'false');
+    set('kms:MultiRegion', String(isMultiRegion(key)));
+    if (isMultiRegion(key)) set('kms:MultiRegionKeyType', isPrimary(key) ? 'PRIMARY' : 'REPLICA');
     for (const tag of key.tags) set(`aws:ResourceTag/${tag.TagKey}`, tag.TagValue);
     if (input.resourceAliases) set('kms:ResourceAliases', ...input.resourceAliases);
   } else {
-    // CreateKey: the spec, usage and origin of the key being created.
+    // CreateKey: the spec, usage and origin of the key being created, and whether it is a
+    // multi-Region key (ReplicateKey's check of kms:CreateKey in the replica Region says REPLICA).
     set('kms:KeySpec', facts.keySpec);
     set('kms:KeyUsage', facts.keyUsage);
     set('kms:KeyOrigin', facts.keyOrigin);
+    if (facts.multiRegion !== undefined) set('kms:MultiRegion', String(facts.multiRegion));
+    set('kms:MultiRegionKeyType', facts.multiRegionKeyType);
   }
 
   if (facts.encryptionContext) {
@@ -73,6 +79,8 @@ export function conditionContext(input: ConditionInput): ConditionContext {
   set('kms:MacAlgorithm', facts.macAlgorithm);
   set('kms:KeyAgreementAlgorithm', facts.keyAgreementAlgorithm);
   set('kms:RequestAlias', facts.requestAlias);
+  set('kms:ReplicaRegion', facts.replicaRegion);
+  set('kms:PrimaryRegion', facts.primaryRegion);
   if (facts.reEncryptOnSameKey !== undefined) set('kms:ReEncryptOnSameKey', String(facts.reEncryptOnSameKey));
   if (facts.pendingWindowInDays !== undefined) set('kms:ScheduleKeyDeletionPendingWindowInDays', String(facts.pendingWindowInDays));
   if (facts.rotationPeriodInDays !== undefined) set('kms:RotationPeriodInDays', String(facts.rotationPeriodInDays));

@@ -37,6 +37,7 @@ import type { ExpirationModel, KeyMaterialRecord, KeyRecord, Store } from '../st
 import type { KeyPairParams } from '../crypto/asymmetric.js';
 import { arnOf } from './arn.js';
 import { keyPairParams, keySpec } from './key-specs.js';
+import { isMultiRegion } from './multi-region.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How long GetParametersForImport's public key and token are valid (AWS: 24 hours). */
@@ -82,6 +83,7 @@ export function assertExternal(key: KeyRecord): void {
 function stateError(key: KeyRecord): KMSInvalidStateException {
   const arn = arnOf(key);
   if (key.state === 'PendingDeletion') return new KMSInvalidStateException(messages.pendingDeletion(arn));
+  if (key.state === 'PendingReplicaDeletion') return new KMSInvalidStateException(messages.pendingReplicaDeletion(arn));
   if (key.state === 'PendingImport') return new KMSInvalidStateException(messages.pendingImport(arn));
   return new KMSInvalidStateException(messages.invalidState(arn, key.state));
 }
@@ -89,7 +91,7 @@ function stateError(key: KeyRecord): KMSInvalidStateException {
 /** GetParametersForImport: an EXTERNAL key not pending deletion. */
 export function assertParametersAvailable(key: KeyRecord): void {
   assertExternal(key);
-  if (key.state === 'PendingDeletion' || key.state === 'Unavailable') throw stateError(key);
+  if (key.state === 'PendingDeletion' || key.state === 'PendingReplicaDeletion' || key.state === 'Unavailable') throw stateError(key);
 }
 
 /** The ValidTo an ImportKeyMaterial request sets (ms), checked against AWS's rules. */
@@ -118,11 +120,6 @@ export interface ImportTarget {
   existing?: KeyMaterialRecord;
   /** The key's first material: it becomes current and the key Enabled. */
   first: boolean;
-}
-
-/** AWS's key ids of multi-Region keys start with `mrk-`. */
-function isMultiRegion(key: KeyRecord): boolean {
-  return key.keyId.startsWith('mrk-');
 }
 
 /** A material version made by a new import and not yet made current by RotateKeyOnDemand. */
@@ -210,9 +207,10 @@ export function keyAfterImport(key: KeyRecord, versions: readonly KeyMaterialRec
   return next;
 }
 
-/** The key once its current material is gone: PendingImport (a key pending deletion stays so). */
+/** The key once its current material is gone: PendingImport (a key scheduled for deletion stays so). */
 function withoutMaterial(key: KeyRecord): KeyRecord {
-  const next: KeyRecord = { ...key, state: key.state === 'PendingDeletion' ? 'PendingDeletion' : 'PendingImport' };
+  const scheduled = key.state === 'PendingDeletion' || key.state === 'PendingReplicaDeletion';
+  const next: KeyRecord = { ...key, state: scheduled ? key.state : 'PendingImport' };
   delete next.expirationModel;
   delete next.validTo;
   return next;

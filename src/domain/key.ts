@@ -7,14 +7,16 @@ import type { KeyRecord, Scope, Store } from '../storage/types.js';
 import { arnOf, keyArn } from './arn.js';
 import type { KeyMetadata } from '../kms-types.generated.js';
 import { algorithmLists, keySpec } from './key-specs.js';
+import { isMultiRegion, multiRegionConfiguration } from './multi-region.js';
 
 const seconds = (ms: number): number => ms / 1000;
 
 /**
  * The KeyMetadata of a key. `currentMaterialId` is shown as CurrentKeyMaterialId, which AWS
- * gives only for symmetric encryption keys (see `showsKeyMaterialId`).
+ * gives only for symmetric encryption keys (see `showsKeyMaterialId`). For a multi-Region key,
+ * `regions` (every regional record, Store.keyRegions) gives its MultiRegionConfiguration.
  */
-export function keyMetadata(key: KeyRecord, currentMaterialId: string | undefined): KeyMetadata {
+export function keyMetadata(key: KeyRecord, currentMaterialId: string | undefined, regions?: readonly KeyRecord[]): KeyMetadata {
   const spec = keySpec(key.keySpec);
   const metadata: KeyMetadata = {
     AWSAccountId: key.account,
@@ -28,11 +30,16 @@ export function keyMetadata(key: KeyRecord, currentMaterialId: string | undefine
     Origin: key.origin,
     KeyManager: 'CUSTOMER',
     KeySpec: key.keySpec,
-    MultiRegion: false,
+    MultiRegion: isMultiRegion(key),
     ...algorithmLists(spec, key.keyUsage),
   };
   if (spec.customerMasterKeySpec !== undefined) metadata.CustomerMasterKeySpec = spec.customerMasterKeySpec;
   if (key.deletionDate !== undefined) metadata.DeletionDate = seconds(key.deletionDate);
+  // AWS shows the waiting period only while a primary waits for its replicas' deletion.
+  if (key.state === 'PendingReplicaDeletion' && key.pendingWindowInDays !== undefined) {
+    metadata.PendingDeletionWindowInDays = key.pendingWindowInDays;
+  }
+  if (isMultiRegion(key)) metadata.MultiRegionConfiguration = multiRegionConfiguration(key, regions ?? [key]);
   if (key.expirationModel !== undefined) metadata.ExpirationModel = key.expirationModel;
   if (key.validTo !== undefined) metadata.ValidTo = seconds(key.validTo);
   if (currentMaterialId !== undefined && showsKeyMaterialId(key)) metadata.CurrentKeyMaterialId = currentMaterialId;

@@ -20,6 +20,7 @@ import { arnOf } from './arn.js';
 import type { KeyMaterials } from './key-material.js';
 import { keySpec } from './key-specs.js';
 import { assertUsable } from './key-state.js';
+import { assertNotReplica, isPrimary, regionalRecords } from './multi-region.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_ROTATION_PERIOD_DAYS = 365;
@@ -94,6 +95,10 @@ export interface Rotation {
  * Rotates a key now, in one transaction, if `decide` (given the key as read inside it and its
  * material versions) allows; returns the rotated key and its new material, or undefined if
  * `decide` declined. `decide` may throw to refuse with an AWS error.
+ *
+ * A multi-Region key rotates as a whole (domain/multi-region.ts): whichever of its records is
+ * named, `decide` judges its primary, and the one new version (the same wrapped bytes and
+ * KeyMaterialId) is added to every regional record, each updated with the same change.
  */
 async function rotateInTransaction(
   store: Store,
@@ -104,8 +109,10 @@ async function rotateInTransaction(
   decide: (key: KeyRecord, versions: KeyMaterialRecord[]) => Partial<KeyRecord> | undefined,
 ): Promise<Rotation | undefined> {
   return store.transaction(async (tx) => {
-    const key = await tx.getKey(scopeAndId, scopeAndId.keyId);
-    if (!key) return undefined;
+    const named = await tx.getKey(scopeAndId, scopeAndId.keyId);
+    if (!named) return undefined;
+    const records = await regionalRecords(tx, named);
+    const key = records.find(isPrimary) ?? named;
     const versions = await tx.listMaterials(key, { limit: MATERIAL_VERSION_SCAN });
     const change = decide(key, versions);
     if (change === undefined) return undefined;
@@ -117,12 +124,18 @@ async function rotateInTransaction(
     } finally {
       secret.fill(0);
     }
-    if (!(await tx.addMaterial(key, material, key.revision))) {
-      throw new Error(`key ${key.keyId} changed inside its rotation's transaction`);
+    let rotatedNamed: KeyRecord | undefined;
+    for (const record of records) {
+      if (!(await tx.addMaterial(record, { ...material, region: record.region }, record.revision))) {
+        throw new Error(`key ${record.keyId} in ${record.region} changed inside its rotation's transaction`);
+      }
+      const rotated: KeyRecord = { ...record, ...change, currentMaterialVersion: version };
+      if (!(await tx.updateKey(rotated, record.revision + 1))) {
+        throw new Error(`key ${record.keyId} in ${record.region} changed inside its rotation's transaction`);
+      }
+      if (record.region === named.region) rotatedNamed = { ...rotated, revision: record.revision + 2 };
     }
-    const rotated: KeyRecord = { ...key, ...change, currentMaterialVersion: version };
-    if (!(await tx.updateKey(rotated, key.revision + 1))) throw new Error(`key ${key.keyId} changed inside its rotation's transaction`);
-    return { key: { ...rotated, revision: key.revision + 2 }, material };
+    return { key: rotatedNamed ?? { ...key, ...change, currentMaterialVersion: version }, material: { ...material, region: named.region } };
   });
 }
 
@@ -164,6 +177,7 @@ async function rotateToImportedMaterial(store: Store, scopeAndId: Pick<KeyRecord
  * the one pending rotation); the automatic schedule is left as it was.
  */
 export async function rotateOnDemand(store: Store, materials: KeyMaterials, key: KeyRecord, now: number): Promise<Rotation> {
+  assertNotReplica(key);
   // A key's origin never changes, so the record resolved before the transaction decides the path.
   const rotation =
     key.origin === 'EXTERNAL'

@@ -1,4 +1,7 @@
-/** CancelKeyDeletion: a key pending deletion returns to Disabled (PendingImport if it has no material). */
+/**
+ * CancelKeyDeletion: a key pending deletion (or a multi-Region primary pending its replicas'
+ * deletion) returns to Disabled (PendingImport if it has no material).
+ */
 import { arnOf } from '../domain/arn.js';
 import { cancelDeletion } from '../domain/key-state.js';
 import { defineOperation } from './context.js';

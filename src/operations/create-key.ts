@@ -1,9 +1,10 @@
 /**
  * CreateKey: a KMS key of any KeySpec (symmetric, RSA, ECC, HMAC, SM2, ML-DSA, ML-KEM) with
  * AWS's KeyUsage rules, Description, Tags and Policy; Origin EXTERNAL creates a key without
- * material in state PendingImport. Material is generated here and stored wrapped by the root key.
+ * material in state PendingImport; MultiRegion creates the primary key of a multi-Region key
+ * (id `mrk-...`; domain/multi-region.ts). Material is generated here and stored wrapped by the root key.
  */
-import { randomId, secretBytes } from '../crypto/random.js';
+import { randomId, randomMultiRegionKeyId, secretBytes } from '../crypto/random.js';
 import { keyMetadata } from '../domain/key.js';
 import { checkNewKeyPolicy, defaultKeyPolicy } from '../domain/key-policy.js';
 import { assertServedInRegion, DEFAULT_KEY_SPEC, keySpec } from '../domain/key-specs.js';
@@ -44,13 +45,13 @@ export async function createKey(input: CreateKeyRequest, ctx: RequestContext, fi
   if (origin === 'AWS_CLOUDHSM' || origin === 'EXTERNAL_KEY_STORE' || input.CustomKeyStoreId !== undefined || input.XksKeyId !== undefined) {
     throw new UnsupportedOperationException('Custom key stores are not supported by this Trent server.');
   }
-  if (input.MultiRegion === true) {
-    throw new UnsupportedOperationException('Multi-Region keys are not supported by this Trent server.');
-  }
   const tags = checkNewTags(input.Tags ?? []);
 
   const now = ctx.services.clock.now();
-  const keyId = fixed.keyId ?? randomId();
+  const multiRegion = input.MultiRegion === true;
+  // A seed fixes key ids as UUIDs; a multi-Region key's id is mrk-..., so seeds make none yet.
+  if (multiRegion && fixed.keyId !== undefined) throw new UnsupportedOperationException(messages.seededMultiRegion);
+  const keyId = fixed.keyId ?? (multiRegion ? randomMultiRegionKeyId() : randomId());
   const key: KeyRecord = {
     ...ctx.scope,
     keyId,
@@ -65,6 +66,8 @@ export async function createKey(input: CreateKeyRequest, ctx: RequestContext, fi
     currentMaterialVersion: origin === 'EXTERNAL' ? 0 : 1,
     revision: 1,
   };
+  // A multi-Region key is created as the primary of its set (domain/multi-region.ts).
+  if (multiRegion) key.primaryRegion = ctx.scope.region;
   if (input.Policy !== undefined) {
     const { access } = ctx.services;
     const bypassLockoutCheck = input.BypassPolicyLockoutSafetyCheck === true;
@@ -102,6 +105,8 @@ export const createKeyOperation = defineOperation(
       return {
       keySpec: spec.name,
       keyOrigin: input.Origin ?? 'AWS_KMS',
+      multiRegion: input.MultiRegion === true,
+      ...(input.MultiRegion === true && { multiRegionKeyType: 'PRIMARY' as const }),
       ...(usage !== undefined && { keyUsage: usage }),
       ...(input.Tags && { requestTags: input.Tags }),
       ...(input.BypassPolicyLockoutSafetyCheck !== undefined && { bypassPolicyLockoutSafetyCheck: input.BypassPolicyLockoutSafetyCheck }),

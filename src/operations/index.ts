@@ -45,6 +45,7 @@ import { listResourceTagsOperation } from './list-resource-tags.js';
 import { listRetirableGrantsOperation } from './list-retirable-grants.js';
 import { putKeyPolicyOperation } from './put-key-policy.js';
 import { reEncryptOperation } from './re-encrypt.js';
+import { replicateKeyOperation } from './replicate-key.js';
 import { retireGrantOperation } from './retire-grant.js';
 import { revokeGrantOperation } from './revoke-grant.js';
 import { rotateKeyOnDemandOperation } from './rotate-key-on-demand.js';
@@ -54,6 +55,7 @@ import { tagResourceOperation } from './tag-resource.js';
 import { untagResourceOperation } from './untag-resource.js';
 import { updateAliasOperation } from './update-alias.js';
 import { updateKeyDescriptionOperation } from './update-key-description.js';
+import { updatePrimaryRegionOperation } from './update-primary-region.js';
 import { verifyOperation } from './verify.js';
 import { verifyMacOperation } from './verify-mac.js';
 
@@ -146,6 +148,7 @@ export function createRegistry(model: ServiceModel): Registry {
     register(model, listRetirableGrantsOperation),
     register(model, putKeyPolicyOperation),
     register(model, reEncryptOperation),
+    register(model, replicateKeyOperation),
     register(model, retireGrantOperation),
     register(model, revokeGrantOperation),
     register(model, rotateKeyOnDemandOperation),
@@ -155,6 +158,7 @@ export function createRegistry(model: ServiceModel): Registry {
     register(model, untagResourceOperation),
     register(model, updateAliasOperation),
     register(model, updateKeyDescriptionOperation),
+    register(model, updatePrimaryRegionOperation),
     register(model, verifyMacOperation),
     register(model, verifyOperation),
   ];

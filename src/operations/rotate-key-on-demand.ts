@@ -1,6 +1,7 @@
 /**
  * RotateKeyOnDemand: the key gets new current material at once (at most 25 times per key,
  * LimitExceededException past it); its automatic schedule is unchanged (domain/rotation.ts).
+ * A multi-Region key rotates from its primary, every Region getting the same new material.
  */
 import { arnOf } from '../domain/arn.js';
 import { rotateOnDemand } from '../domain/rotation.js';

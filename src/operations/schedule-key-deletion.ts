@@ -1,12 +1,17 @@
 /**
  * ScheduleKeyDeletion: the key becomes PendingDeletion and is deleted, with its aliases, when
- * the window (7 to 30 days, default 30) has passed.
+ * the window (7 to 30 days, default 30) has passed. A multi-Region primary key that still has
+ * replicas becomes PendingReplicaDeletion instead, with no deletion date: its window starts when
+ * its last replica is deleted (domain/key-state.ts). Whether it has replicas is read in the
+ * transaction that writes the new state, so a replica made or deleted meanwhile is counted.
  */
 import { arnOf } from '../domain/arn.js';
 import { scheduleDeletion } from '../domain/key-state.js';
-import { validationFailed, violation } from '../errors.js';
+import { isPrimary } from '../domain/multi-region.js';
+import { NotFoundException, validationFailed, violation } from '../errors.js';
+import type { KeyRecord } from '../storage/types.js';
 import { defineOperation } from './context.js';
-import { changeKey } from './core/key-change.js';
+import { useKey } from './core/keys.js';
 
 const MIN_DAYS = 7;
 const MAX_DAYS = 30;
@@ -18,11 +23,20 @@ export const scheduleKeyDeletionOperation = defineOperation('ScheduleKeyDeletion
     const bound = days < MIN_DAYS ? `greater than or equal to ${MIN_DAYS}` : `less than or equal to ${MAX_DAYS}`;
     throw validationFailed([violation(String(days), 'pendingWindowInDays', `have value ${bound}`)]);
   }
+  const named = await useKey(ctx, input.KeyId, { allowAlias: false, facts: { pendingWindowInDays: days } });
   const now = ctx.services.clock.now();
-  const key = await changeKey(ctx, input.KeyId, (k) => scheduleDeletion(k, days, now), { pendingWindowInDays: days });
+  const key: KeyRecord = await ctx.services.store.transaction(async (tx) => {
+    const current = await tx.getKey(named, named.keyId);
+    if (!current) throw new NotFoundException(`Key '${arnOf(named)}' does not exist`);
+    const hasReplicas = isPrimary(current) && (await tx.keyRegions(current.account, current.keyId)).some((r) => r.region !== current.region);
+    const next = scheduleDeletion(current, days, now, hasReplicas);
+    if (!(await tx.updateKey(next, current.revision))) throw new Error(`key ${current.keyId} changed inside its transaction`);
+    return next;
+  });
   return {
     KeyId: arnOf(key),
-    DeletionDate: (key.deletionDate as number) / 1000,
+    // AWS: for a primary key with replicas "this field does not appear".
+    ...(key.deletionDate !== undefined && { DeletionDate: key.deletionDate / 1000 }),
     KeyState: key.state,
     PendingWindowInDays: days,
   };

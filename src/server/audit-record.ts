@@ -203,10 +203,10 @@ function additionalEventData(exchange: Exchange, output: Record<string, unknown>
   return Object.keys(data).length > 0 ? data : undefined;
 }
 
-/** The KMS key ARNs a record names: those the request was authorized on, then a created key's. */
+/** The KMS key ARNs a record names: those the request was authorized on, then a created key's (a replica's too). */
 function resourcesOf(exchange: Exchange, output: Record<string, unknown> | undefined): AuditResource[] {
   const arns = [...exchange.keyArns];
-  const created = (output?.KeyMetadata as { Arn?: unknown } | undefined)?.Arn;
+  const created = ((output?.KeyMetadata ?? output?.ReplicaKeyMetadata) as { Arn?: unknown } | undefined)?.Arn;
   if (typeof created === 'string') arns.push(created);
   return [...new Set(arns)].map((arn) => ({ accountId: arn.split(':')[4] ?? '', type: 'AWS::KMS::Key', ARN: arn }));
 }

@@ -3,7 +3,7 @@
 
 Usage: boto3_kms.py ENDPOINT_URL SUFFIX < SPECS.json
 Runs the key life cycle, both data key pair operations for every spec given (with the private
-key of each decrypted), and the error paths. Every call is recorded under a label as
+key of each decrypted), a multi-Region key across two Regions, and the error paths. Every call is recorded under a label as
 {"ok": response} or {"error": {"code", "message", "status", "modeled"}}, where "modeled" says
 whether boto3 raised the error as the model's own exception class (kms.exceptions.X). Bytes are
 printed as base64 and datetimes as ISO 8601, so the test sees what boto3 parsed. The caller runs
@@ -93,6 +93,18 @@ def pairs():
         call(f"{spec} decrypt with another context", "decrypt", region=region, CiphertextBlob=made["PrivateKeyCiphertextBlob"], EncryptionContext={"purpose": "other"})
 
 
+def multi_region():
+    key = call("mrk create", "create_key", MultiRegion=True)["KeyMetadata"]
+    key_id = key["KeyId"]
+    blob = call("mrk encrypt", "encrypt", KeyId=key_id, Plaintext=b"from us-east-1", EncryptionContext={"via": "boto3"})["CiphertextBlob"]
+    call("mrk replicate", "replicate_key", KeyId=key_id, ReplicaRegion="eu-west-1", Description="boto3 replica")
+    call("mrk decrypt in eu-west-1", "decrypt", region="eu-west-1", CiphertextBlob=blob, EncryptionContext={"via": "boto3"})
+    call("mrk replicate again", "replicate_key", KeyId=key_id, ReplicaRegion="eu-west-1")
+    call("mrk replicate a replica", "replicate_key", region="eu-west-1", KeyId=key_id, ReplicaRegion="ap-south-1")
+    call("mrk update primary region", "update_primary_region", KeyId=key_id, PrimaryRegion="eu-west-1")
+    call("mrk describe in us-east-1", "describe_key", KeyId=key_id)
+
+
 def errors():
     key_id = call("error key", "create_key")["KeyMetadata"]["KeyId"]
     call("describe unknown alias", "describe_key", KeyId="alias/no-such-alias")
@@ -103,5 +115,6 @@ def errors():
 
 life_cycle()
 pairs()
+multi_region()
 errors()
 print(json.dumps(results))

@@ -136,6 +136,25 @@ describe('boto3', () => {
     for (const pair of pairs) assert.equal(kinds[pair.name], EXPECTED_KIND[pair.name.split(' ')[0] as keyof typeof EXPECTED_KIND], pair.name);
   });
 
+  test('a multi-Region key: replicate_key, decrypt in eu-west-1, the modeled errors, update_primary_region', () => {
+    const keyId = (ok('mrk create').KeyMetadata as Json).KeyId as string;
+    assert.match(keyId, /^mrk-[0-9a-f]{32}$/);
+    const replica = ok('mrk replicate').ReplicaKeyMetadata as Json;
+    assert.deepEqual([replica.Arn, replica.Description, replica.MultiRegion], [keyArn(keyId, 'eu-west-1'), 'boto3 replica', true]);
+    const decrypted = ok('mrk decrypt in eu-west-1');
+    assert.equal(base64(decrypted.Plaintext, 'Plaintext').toString(), 'from us-east-1');
+    assert.equal(decrypted.KeyId, keyArn(keyId, 'eu-west-1'));
+    assertServiceError('mrk replicate again', 'AlreadyExistsException', `${keyArn(keyId, 'eu-west-1')} already exists.`);
+    assertServiceError('mrk replicate a replica', 'UnsupportedOperationException', `${keyArn(keyId, 'eu-west-1')} is not a multi-Region primary key.`);
+    assert.deepEqual(ok('mrk update primary region'), {});
+    const configuration = (ok('mrk describe in us-east-1').KeyMetadata as Json).MultiRegionConfiguration as Json;
+    assert.deepEqual(configuration, {
+      MultiRegionKeyType: 'REPLICA',
+      PrimaryKey: { Arn: keyArn(keyId, 'eu-west-1'), Region: 'eu-west-1' },
+      ReplicaKeys: [{ Arn: keyArn(keyId), Region: 'us-east-1' }],
+    });
+  });
+
   test('error paths: ClientError with the code, message and status, raised as the model exception class', () => {
     assertServiceError('describe unknown alias', 'NotFoundException', `Alias ${aliasArn('alias/no-such-alias')} is not found.`);
     assertServiceError(

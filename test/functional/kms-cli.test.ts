@@ -111,6 +111,22 @@ describe('trent kms beside aws kms', () => {
     });
   }
 
+  test('multi-Region keys: replicate-key and update-primary-region by trent kms, describe-key printed the same by both', async () => {
+    const created = await trentJson(['create-key', '--multi-region', '--description', 'multi-Region, side by side']);
+    const mrkId = (created.KeyMetadata as { KeyId: string }).KeyId;
+    const replicated = await trentJson(['replicate-key', '--key-id', mrkId, '--replica-region', 'ap-south-1', '--tags', 'TagKey=site,TagValue=dublin']);
+    assert.deepEqual(replicated.ReplicaTags, [{ TagKey: 'site', TagValue: 'dublin' }]);
+    assert.equal((replicated.ReplicaKeyMetadata as { KeyId: string }).KeyId, mrkId);
+    for (const output of ['json', 'text', 'table']) {
+      await sideBySide(['describe-key', '--key-id', mrkId, '--output', output]);
+      await sideBySide(['describe-key', '--key-id', mrkId, '--region', 'ap-south-1', '--output', output]);
+    }
+    const moved = await trent(['update-primary-region', '--key-id', mrkId, '--primary-region', 'ap-south-1']);
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.equal(moved.stdout, '');
+    await sideBySide(['describe-key', '--key-id', mrkId, '--query', 'KeyMetadata.MultiRegionConfiguration.[MultiRegionKeyType,PrimaryKey.Region]', '--output', 'text']);
+  });
+
   test('a query, in json and text', async () => {
     await sideBySide(['describe-key', '--key-id', alias, '--query', 'KeyMetadata.[KeyId,Enabled,EncryptionAlgorithms]']);
     await sideBySide(['describe-key', '--key-id', alias, '--query', 'KeyMetadata.{id: KeyId, on: Enabled}', '--output', 'text']);

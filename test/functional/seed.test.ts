@@ -143,6 +143,7 @@ describe('seeding', { timeout: 90_000, skip: needsOwnServer('starts servers with
       [{ keys: [{ keySpec: 'ECC_NIST_P256', keyUsage: 'SIGN_VERIFY', keyMaterial: Buffer.alloc(32).toString('base64') }] }, /Fixed key material must be 32 bytes, for a SYMMETRIC_DEFAULT key only/],
       [{ aliases: [{ aliasName: 'alias/x', targetKeyId: KEY_ID }] }, /aliases\[0\]: NotFoundException/],
       [{ keys: [{ colour: 'blue' }] }, /keys\[0\]: unknown member 'colour'/],
+      [{ keys: [{ multiRegion: true }] }, /keys\[0\]: UnsupportedOperationException: Seeding multi-Region keys is not supported by this Trent server yet\./],
       [{ things: [] }, /unknown section 'things'/],
     ] as const) {
       const file = seedFile(seed);

@@ -6,15 +6,17 @@
  * (decryptBlob) and the model prescribe, in this order:
  *
  *   length 0 or over 6144 bytes                    ValidationException (the model's CiphertextType)
- *   format not 1 or 2, or shorter than its envelope  InvalidCiphertextException ""
- *     (49 bytes for format 1, 65 for format 2)
+ *   format not 1, 2 or 3, or shorter than its envelope  InvalidCiphertextException ""
+ *     (49 bytes for format 1, 65 for formats 2 and 3)
  *   a KeyId is given and the blob names another key IncorrectKeyException
  *   the key the blob names is disabled              DisabledException
  *   anything else (unknown key, version, bad tag)  InvalidCiphertextException ""
  *
  * Never 200, never 500. The envelope layout is the one documented in src/crypto/envelope.ts:
- * format (1, 2) | key id (16) | material version (4, BE) | then for format 1 nonce (12) | tag (16),
- * for format 2 (what Trent writes) salt (16) | nonce (12) | tag (16) | ciphertext.
+ * format (1, 2, 3) | key id (16) | material version (4, BE) | then for format 1 nonce (12) | tag (16),
+ * for formats 2 and 3 (what Trent writes) salt (16) | nonce (12) | tag (16) | ciphertext. Format 3's
+ * 16 id bytes are a multi-Region key id's (`mrk-` and their hex), so a blob relabelled 2 -> 3 names
+ * another key.
  * A second property checks that the encryption context is bound: decrypting with any other
  * context fails, and with the same one gives the plaintext back.
  */
@@ -28,11 +30,16 @@ import { count, runs } from './settings.js';
 
 const ENVELOPE = { keyIdAt: 1, versionAt: 17, headerEnd: 21, minimum: 65, maximum: 6144 } as const;
 /** The shortest blob of each format (format 1 is still opened, no longer written). */
-const MINIMUM_BY_FORMAT: Readonly<Record<number, number>> = { 1: 49, 2: 65 };
+const MINIMUM_BY_FORMAT: Readonly<Record<number, number>> = { 1: 49, 2: 65, 3: 65 };
 const INCORRECT_KEY = 'The key ID in the request does not identify a CMK that can perform this operation.';
 
 function uuidBytes(uuid: string): Buffer {
   return Buffer.from(uuid.replaceAll('-', ''), 'hex');
+}
+
+/** The key id a blob names: a UUID, or for format 3 a multi-Region key id. */
+function keyIdOf(format: number, bytes: Buffer): string {
+  return format === 3 ? `mrk-${bytes.toString('hex')}` : uuidOf(bytes);
 }
 
 function uuidOf(bytes: Buffer): string {
@@ -140,7 +147,7 @@ function expected(blob: Buffer, keyIdGiven: boolean): Expected {
   if (blob.length === 0 || blob.length > ENVELOPE.maximum) return { type: 'ValidationException' };
   const minimum = MINIMUM_BY_FORMAT[blob[0] as number];
   if (minimum === undefined || blob.length < minimum) return { type: 'InvalidCiphertextException', message: '' };
-  const named = uuidOf(blob.subarray(ENVELOPE.keyIdAt, ENVELOPE.keyIdAt + 16));
+  const named = keyIdOf(blob[0] as number, blob.subarray(ENVELOPE.keyIdAt, ENVELOPE.keyIdAt + 16));
   if (keyIdGiven && named !== fx.keyId) return { type: 'IncorrectKeyException', message: INCORRECT_KEY };
   if (!keyIdGiven && named === disabledKeyId) return { type: 'DisabledException', message: `arn:aws:kms:us-east-1:111122223333:key/${disabledKeyId} is disabled.` };
   return { type: 'InvalidCiphertextException', message: '' };

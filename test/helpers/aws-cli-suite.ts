@@ -325,6 +325,34 @@ function suite(cli: AwsCli, server: FunctionalServer, workDirOf: () => string): 
       assert.equal(decrypted.KeyMaterialId, firstMaterial);
     });
 
+    test('create-key --multi-region, replicate-key, update-primary-region: a ciphertext of us-east-1 decrypts in eu-west-1', async () => {
+      const created = await awsKms(['create-key', '--multi-region', '--description', 'multi-Region by the aws CLI']);
+      const mrkId = (created.KeyMetadata as Json).KeyId as string;
+      assert.match(mrkId, /^mrk-[0-9a-f]{32}$/);
+      assert.equal((created.KeyMetadata as Json).MultiRegion, true);
+      const encrypted = await server.kms.send(new EncryptCommand({ KeyId: mrkId, Plaintext: Buffer.from('replicated by the CLI') }));
+      const replicated = await awsKms(['replicate-key', '--key-id', mrkId, '--replica-region', 'eu-west-1', '--description', 'replica', '--tags', 'TagKey=site,TagValue=dublin']);
+      const metadata = replicated.ReplicaKeyMetadata as Json;
+      assert.equal(metadata.Arn, keyArn(mrkId, 'eu-west-1'));
+      assert.deepEqual(metadata.MultiRegionConfiguration, {
+        MultiRegionKeyType: 'REPLICA',
+        PrimaryKey: { Arn: keyArn(mrkId), Region: 'us-east-1' },
+        ReplicaKeys: [{ Arn: keyArn(mrkId, 'eu-west-1'), Region: 'eu-west-1' }],
+      });
+      assert.deepEqual(replicated.ReplicaTags, [{ TagKey: 'site', TagValue: 'dublin' }]);
+      const decrypted = await awsKms(['decrypt', '--ciphertext-blob', binaryFile(Buffer.from(encrypted.CiphertextBlob as Uint8Array))], 'eu-west-1');
+      assert.equal(Buffer.from(decrypted.Plaintext as string, 'base64').toString(), 'replicated by the CLI');
+      assert.equal(decrypted.KeyId, keyArn(mrkId, 'eu-west-1'));
+
+      const moved = await invoke(['update-primary-region', '--key-id', mrkId, '--primary-region', 'eu-west-1']);
+      assert.equal(moved.code, 0, moved.stderr);
+      const described = await awsKms(['describe-key', '--key-id', mrkId], 'eu-west-1');
+      assert.equal(((described.KeyMetadata as Json).MultiRegionConfiguration as Json).MultiRegionKeyType, 'PRIMARY');
+      const again = await invoke(['replicate-key', '--key-id', mrkId, '--replica-region', 'eu-west-1']);
+      assert.notEqual(again.code, 0);
+      assert.match(again.stderr, /UnsupportedOperationException.*is not a multi-Region primary key\./);
+    });
+
     test('get-parameters-for-import: an RSA_3072 wrapping key and a token, 24 hours', async () => {
       const created = await awsKms(['create-key', '--origin', 'EXTERNAL']);
       const externalId = (created.KeyMetadata as Json).KeyId as string;

@@ -75,6 +75,8 @@ interface Fixture {
   /** An EXTERNAL key: for ImportKeyMaterial pending import, with `importBody` to import into it; for DeleteImportedKeyMaterial with material. */
   externalKeyId: string;
   importBody: Record<string, unknown>;
+  /** A multi-Region primary key in us-east-1 with a replica in eu-west-1. */
+  mrkId: string;
 }
 
 const GRANTEE = `arn:aws:iam::${ACCOUNT}:role/app`;
@@ -110,7 +112,10 @@ async function fixture(forOperation?: string): Promise<Fixture> {
   const signature = (await t.call('Sign', { KeyId: signKeyId, Message: message, SigningAlgorithm: 'ECDSA_SHA_256' })).body.Signature as string;
   const mac = (await t.call('GenerateMac', { KeyId: macKeyId, Message: message, MacAlgorithm: 'HMAC_SHA_256' })).body.Mac as string;
   const kemCiphertext = (await t.call('Encapsulate', { KeyId: kemKeyId, EncapsulationAlgorithm: 'ML_KEM' })).body.SharedSecretCiphertextBlob as string;
+  const mrkId = await created({ MultiRegion: true });
+  assert.equal((await t.call('ReplicateKey', { KeyId: mrkId, ReplicaRegion: 'eu-west-1' })).status, 200);
   return {
+    mrkId,
     signKeyId,
     macKeyId,
     agreeKeyId,
@@ -169,6 +174,7 @@ function requests(f: Fixture): Record<string, object> {
     ListRetirableGrants: { RetiringPrincipal: RETIREE },
     PutKeyPolicy: { KeyId: f.keyId, Policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}' },
     ReEncrypt: { CiphertextBlob: f.blob, SourceEncryptionContext: { app: 'a' }, DestinationKeyId: f.otherKeyId },
+    ReplicateKey: { KeyId: f.mrkId, ReplicaRegion: 'ap-southeast-2', Tags: [{ TagKey: 'team', TagValue: 'x' }] },
     // The caller (the account root) is neither the grant's retiring principal nor its grantee:
     // retiring it takes kms:RetireGrant from a policy, which a deny-all policy does not give.
     RetireGrant: { KeyId: f.keyId, GrantId: f.grantId },
@@ -180,6 +186,7 @@ function requests(f: Fixture): Record<string, object> {
     UntagResource: { KeyId: f.keyId, TagKeys: ['team'] },
     UpdateAlias: { AliasName: 'alias/app', TargetKeyId: f.otherKeyId },
     UpdateKeyDescription: { KeyId: f.keyId, Description: 'changed' },
+    UpdatePrimaryRegion: { KeyId: f.mrkId, PrimaryRegion: 'eu-west-1' },
     Verify: { KeyId: f.signKeyId, Message: MESSAGE, SigningAlgorithm: 'ECDSA_SHA_256', Signature: f.signature },
     VerifyMac: { KeyId: f.macKeyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256', Mac: f.mac },
   };
@@ -305,9 +312,41 @@ describe('what each access decision is told', () => {
         accessKeyId: 'AKIDTEST',
         action: 'kms:CreateKey',
         resource: '*',
-        facts: { grantTokens: [], keySpec: 'ECC_NIST_P384', keyUsage: 'SIGN_VERIFY', keyOrigin: 'AWS_KMS' },
+        facts: { grantTokens: [], keySpec: 'ECC_NIST_P384', keyUsage: 'SIGN_VERIFY', keyOrigin: 'AWS_KMS', multiRegion: false },
       },
     ]);
+    const multiRegion = await recorded('CreateKey', () => ({ MultiRegion: true }));
+    assert.deepEqual(multiRegion.decisions.map((d) => d.facts), [
+      { grantTokens: [], keySpec: 'SYMMETRIC_DEFAULT', keyOrigin: 'AWS_KMS', keyUsage: 'ENCRYPT_DECRYPT', multiRegion: true, multiRegionKeyType: 'PRIMARY' },
+    ]);
+  });
+
+  it('ReplicateKey: kms:ReplicateKey on the primary with kms:ReplicaRegion, kms:CreateKey in the replica Region, kms:TagResource on the replica', async () => {
+    const { f, decisions } = await recorded('ReplicateKey', (x) => ({ KeyId: x.mrkId, ReplicaRegion: 'ap-southeast-2', Tags: [{ TagKey: 'team', TagValue: 'x' }] }));
+    const tags = [{ TagKey: 'team', TagValue: 'x' }];
+    assert.deepEqual(
+      decisions.map((d) => [d.action, d.resource, d.facts]),
+      [
+        ['kms:ReplicateKey', arn(f.mrkId), { grantTokens: [], replicaRegion: 'ap-southeast-2' }],
+        [
+          'kms:CreateKey',
+          '*',
+          { grantTokens: [], keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', keyOrigin: 'AWS_KMS', multiRegion: true, multiRegionKeyType: 'REPLICA', requestTags: tags },
+        ],
+        ['kms:TagResource', `arn:aws:kms:ap-southeast-2:${ACCOUNT}:key/${f.mrkId}`, { grantTokens: [], requestTags: tags }],
+      ],
+    );
+  });
+
+  it('UpdatePrimaryRegion: kms:UpdatePrimaryRegion on the primary and on the replica, with kms:PrimaryRegion', async () => {
+    const { f, decisions } = await recorded('UpdatePrimaryRegion', (x) => ({ KeyId: x.mrkId, PrimaryRegion: 'eu-west-1' }));
+    assert.deepEqual(
+      decisions.map((d) => [d.action, d.resource, d.facts]),
+      [
+        ['kms:UpdatePrimaryRegion', arn(f.mrkId), { grantTokens: [], primaryRegion: 'eu-west-1' }],
+        ['kms:UpdatePrimaryRegion', `arn:aws:kms:eu-west-1:${ACCOUNT}:key/${f.mrkId}`, { grantTokens: [], primaryRegion: 'eu-west-1' }],
+      ],
+    );
   });
 
   it('CreateGrant: the key, and the grant being made (kms:GrantOperations, kms:GranteePrincipal, kms:RetiringPrincipal, constraints)', async () => {
@@ -434,8 +473,8 @@ describe('operations declare themselves', () => {
     const writers = [...registry.values()].filter((op) => !op.readOnly).map((op) => op.name).sort();
     assert.deepEqual(writers, [
       'CancelKeyDeletion', 'CreateAlias', 'CreateGrant', 'CreateKey', 'DeleteAlias', 'DeleteImportedKeyMaterial', 'DisableKey',
-      'DisableKeyRotation', 'EnableKey', 'EnableKeyRotation', 'ImportKeyMaterial', 'PutKeyPolicy', 'RetireGrant', 'RevokeGrant', 'RotateKeyOnDemand',
-      'ScheduleKeyDeletion', 'TagResource', 'UntagResource', 'UpdateAlias', 'UpdateKeyDescription',
+      'DisableKeyRotation', 'EnableKey', 'EnableKeyRotation', 'ImportKeyMaterial', 'PutKeyPolicy', 'ReplicateKey', 'RetireGrant', 'RevokeGrant',
+      'RotateKeyOnDemand', 'ScheduleKeyDeletion', 'TagResource', 'UntagResource', 'UpdateAlias', 'UpdateKeyDescription', 'UpdatePrimaryRegion',
     ]);
   });
 

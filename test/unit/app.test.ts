@@ -120,11 +120,11 @@ describe('routing and framing errors', () => {
         "Value null at 'encapsulationAlgorithm' failed to satisfy constraint: Member must not be null",
     },
     {
-      name: 'a KMS operation Trent does not serve (ReplicateKey)',
-      request: post('ReplicateKey', '{}'),
+      name: 'a KMS operation Trent does not serve (UpdateCustomKeyStore)',
+      request: post('UpdateCustomKeyStore', '{}'),
       status: 400,
       __type: 'UnsupportedOperationException',
-      message: 'ReplicateKey is not supported by this Trent server yet.',
+      message: 'UpdateCustomKeyStore is not supported by this Trent server yet.',
     },
     {
       name: 'GET /',

@@ -331,3 +331,27 @@ describe('audit record: a record that cannot be written', () => {
     assert.equal((await t.call('ListKeys', {})).status, 200);
   });
 });
+
+describe('multi-Region operations in the audit log', () => {
+  it('ReplicateKey names the primary and the replica; UpdatePrimaryRegion the primary and the PrimaryRegion asked for', async () => {
+    const { log, t } = setUp();
+    const keyId = (await t.createKey({ MultiRegion: true })).keyId;
+    await t.ok('ReplicateKey', { KeyId: keyId, ReplicaRegion: 'eu-west-1', Description: 'replica' });
+    const replicated = log.last();
+    assert.equal(replicated.eventName, 'ReplicateKey');
+    assert.equal(replicated.readOnly, false);
+    assert.deepEqual(replicated.requestParameters, { keyId, replicaRegion: 'eu-west-1', description: 'replica' });
+    assert.deepEqual(
+      (replicated.resources as { ARN: string }[]).map((r) => r.ARN),
+      [keyArn(keyId), keyArn(keyId, 'eu-west-1')],
+    );
+    assert.equal(((replicated.responseElements as Record<string, Record<string, unknown>>).replicaKeyMetadata)?.arn, keyArn(keyId, 'eu-west-1'));
+
+    await t.ok('UpdatePrimaryRegion', { KeyId: keyId, PrimaryRegion: 'eu-west-1' });
+    const moved = log.last();
+    assert.equal(moved.eventName, 'UpdatePrimaryRegion');
+    assert.deepEqual(moved.requestParameters, { keyId, primaryRegion: 'eu-west-1' });
+    assert.ok((moved.resources as { ARN: string }[]).some((r) => r.ARN === keyArn(keyId)));
+    assert.equal(moved.responseElements, null);
+  });
+});

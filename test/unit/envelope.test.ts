@@ -2,7 +2,8 @@
  * The ciphertext blob (src/crypto/envelope.ts) against known-answer vectors produced
  * independently with Python's cryptography: format 1 with AESGCM under the material
  * (test/vectors/envelope.json), format 2 with a per-ciphertext key from HKDF-SHA-256
- * (test/vectors/envelope-v2.json); see each file's `source`. Then the ways a blob of either
+ * (test/vectors/envelope-v2.json), format 3 (format 2 for multi-Region key ids,
+ * test/vectors/envelope-v3.json); see each file's `source`. Then the ways a blob of either
  * format must fail: any single-byte change, truncation, a wrong format byte, a wrong context, a
  * wrong key. Every failure is the same detail-free InvalidCiphertextError.
  */
@@ -11,7 +12,7 @@ import { createCipheriv, createSecretKey, hkdfSync, randomBytes } from 'node:cry
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { encodeEncryptionContext, type EncryptionContext } from '../../src/crypto/encryption-context.js';
-import { ENVELOPE_OVERHEAD, ENVELOPE_V1_OVERHEAD, FORMAT_V1, FORMAT_V2, InvalidCiphertextError, open, readHeader, seal } from '../../src/crypto/envelope.js';
+import { ENVELOPE_OVERHEAD, ENVELOPE_V1_OVERHEAD, FORMAT_V1, FORMAT_V2, FORMAT_V3, InvalidCiphertextError, open, readHeader, seal } from '../../src/crypto/envelope.js';
 
 interface Vector {
   name: string;
@@ -35,6 +36,8 @@ const vectorFile = new URL('../../../test/vectors/envelope.json', import.meta.ur
 const vectors = (JSON.parse(readFileSync(vectorFile, 'utf8')) as { vectors: Vector[] }).vectors;
 const vectorV2File = new URL('../../../test/vectors/envelope-v2.json', import.meta.url);
 const vectorsV2 = (JSON.parse(readFileSync(vectorV2File, 'utf8')) as { vectors: VectorV2[] }).vectors;
+const vectorV3File = new URL('../../../test/vectors/envelope-v3.json', import.meta.url);
+const vectorsV3 = (JSON.parse(readFileSync(vectorV3File, 'utf8')) as { vectors: VectorV2[] }).vectors;
 
 const hex = (text: string): Buffer => Buffer.from(text, 'hex');
 const keyOf = (v: Vector) => createSecretKey(hex(v.key));
@@ -131,6 +134,74 @@ describe('format 2 vectors', () => {
   }
 });
 
+describe('format 3 vectors (multi-Region key ids)', () => {
+  it('cover an mrk- id, an empty plaintext and a context of several pairs', () => {
+    assert.ok(vectorsV3.length >= 3);
+    assert.ok(vectorsV3.every((v) => v.keyId.startsWith('mrk-')));
+    assert.ok(vectorsV3.some((v) => v.plaintext === ''), 'an empty plaintext');
+    assert.ok(vectorsV3.some((v) => Object.keys(v.context).length > 1), 'a context of several pairs');
+  });
+
+  for (const v of vectorsV3) {
+    describe(v.name, () => {
+      it('open() decrypts the vector blob to the vector plaintext, byte for byte', () => {
+        assert.deepEqual(open(keyOf(v), hex(v.blob), v.context), hex(v.plaintext));
+      });
+
+      it('readHeader() returns the mrk- key id and material version', () => {
+        assert.deepEqual(readHeader(hex(v.blob)), { keyId: v.keyId, materialVersion: v.version });
+      });
+
+      it('seal() writes format byte 0x03 and the 16 bytes of the id, and derives as the vector did', () => {
+        const blob = seal(keyOf(v), { keyId: v.keyId, materialVersion: v.version }, hex(v.plaintext), v.context);
+        const header = hex(v.blob).subarray(0, 21);
+        assert.equal(blob[0], FORMAT_V3);
+        assert.deepEqual(blob.subarray(0, 21), header);
+        const salt = blob.subarray(21, 37);
+        const dek = Buffer.from(hkdfSync('sha256', hex(v.key), salt, Buffer.concat([Buffer.from('trent envelope v2'), header]), 32));
+        const cipher = createCipheriv('aes-256-gcm', dek, blob.subarray(37, 49));
+        cipher.setAAD(Buffer.concat([header, salt, encodeEncryptionContext(v.context)]));
+        const ciphertext = Buffer.concat([cipher.update(hex(v.plaintext)), cipher.final()]);
+        assert.deepEqual(blob, Buffer.concat([header, salt, blob.subarray(37, 49), cipher.getAuthTag(), ciphertext]));
+        assert.equal(dek.length, 32);
+      });
+
+      it('the vector DEK is what the recipe derives', () => {
+        const header = hex(v.blob).subarray(0, 21);
+        const dek = Buffer.from(hkdfSync('sha256', hex(v.key), hex(v.salt), Buffer.concat([Buffer.from('trent envelope v2'), header]), 32));
+        assert.equal(dek.toString('hex'), v.dek);
+      });
+    });
+  }
+
+  it('a format-3 blob relabelled format 2 (same id bytes, read as a UUID) does not open, nor the reverse', () => {
+    const v3 = vectorsV3[1] as VectorV2;
+    const relabelled = hex(v3.blob);
+    relabelled[0] = FORMAT_V2;
+    assertInvalid(() => open(keyOf(v3), relabelled, v3.context), '3 as 2');
+    const v2 = hex(withContextV2.blob);
+    v2[0] = FORMAT_V3;
+    assertInvalid(() => open(keyOf(withContextV2), v2, withContextV2.context), '2 as 3');
+  });
+
+  it('every single-byte change anywhere in a format-3 blob', () => {
+    const v = vectorsV3[1] as VectorV2;
+    const blob = hex(v.blob);
+    for (let i = 0; i < blob.length; i++) {
+      const tampered = Buffer.from(blob);
+      tampered[i] = (tampered[i] as number) ^ 0x01;
+      assertInvalid(() => open(keyOf(v), tampered, v.context), `byte ${i}`);
+    }
+  });
+
+  const badIds = ['mrk-1234', 'MRK-1234abcd12ab34cd56ef1234567890ab', 'mrk-1234ABCD12AB34CD56EF1234567890AB', 'mrk-1234abcd12ab34cd56ef1234567890abcd'];
+  for (const keyId of badIds) {
+    it(`seal() refuses a malformed multi-Region key id (${keyId})`, () => {
+      assert.throws(() => seal(keyOf(first), { keyId, materialVersion: 1 }, Buffer.from('x'), undefined));
+    });
+  }
+});
+
 describe('seal()', () => {
   const key = keyOf(first);
   const header = { keyId: first.keyId, materialVersion: first.version };
@@ -221,7 +292,7 @@ describe('open() refuses tampered blobs', () => {
     assertInvalid(() => open(keyOf(firstV2), Buffer.concat([hex(firstV2.blob), Buffer.from([0])]), firstV2.context), 'format 2');
   });
 
-  for (const format of [0x00, 0x03, 0xff]) {
+  for (const format of [0x00, 0x04, 0xff]) {
     it(`format byte 0x${format.toString(16).padStart(2, '0')}`, () => {
       for (const v of [first, firstV2]) {
         const blob = hex(v.blob);
