@@ -173,6 +173,10 @@ export const messages = {
   materialNotNew: (arn: string, id: string) => `This key material is already associated with ${arn} as key material ${id}; use ImportType EXISTING_KEY_MATERIAL.`,
   multiRegionImportRotationNotServed: 'Importing new key material into a multi-Region key is not supported by this Trent server yet.',
   pkcs1Deprecated: 'The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported. Choose an RSAES_OAEP or RSA_AES_KEY_WRAP algorithm.',
+  wrappingPairInvalid: (algorithm: string, spec: string) =>
+    `The wrapping algorithm ${algorithm} cannot be used with the wrapping key spec ${spec}: use SM2PKE with SM2, and the RSAES_OAEP and RSA_AES_KEY_WRAP algorithms with RSA_2048, RSA_3072 and RSA_4096.`,
+  sm2pkeRsaMaterial: (spec: string) =>
+    `The SM2PKE wrapping algorithm cannot wrap key material for a ${spec} KMS key: an RSA private key must be wrapped with an RSA_AES_KEY_WRAP algorithm.`,
   validToForbidden: 'A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE',
   validToInPast: 'The validTo date must be in the future.',
   validToTooLate: 'The validTo date must be at most 365 days from now.',

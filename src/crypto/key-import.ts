@@ -15,6 +15,9 @@
  *                                  k = the modulus length), then AES key wrap with padding
  *                                  (RFC 5649) of the material under it: what
  *                                  `openssl enc -id-aes256-wrap-pad` makes
+ *   SM2PKE (wrapping key SM2)      SM2PKE of the material itself (sm2.ts: GB/T 32918.4, the
+ *                                  ciphertext in GM/T 0009's DER, C1 C3 C2), what
+ *                                  `openssl pkeyutl -encrypt` makes with an SM2 public key
  */
 import { constants, createCipheriv, createDecipheriv, createECDH, createHmac, createPrivateKey, createPublicKey, privateDecrypt, type KeyObject } from 'node:crypto';
 import { postQuantumPairFromSeed, postQuantumSeedLength, type KeyPairParams } from './asymmetric.js';
@@ -22,6 +25,7 @@ import { decodeEcPrivatePoint, decodeEcPrivateScalar, encodeEcKeyPair } from './
 import { seedOf } from './key-objects.js';
 import { RandomPool } from './random-pool.js';
 import type { RootKey } from './root-key.js';
+import { sm2Decrypt } from './sm2.js';
 
 const FORMAT = 0x01;
 const TOKEN_LABEL = 'trent import token v1';
@@ -33,13 +37,16 @@ const KWP_IV = Buffer.from('a65959a6', 'hex');
 
 export type RsaWrappingAlgorithm = 'RSAES_OAEP_SHA_1' | 'RSAES_OAEP_SHA_256' | 'RSA_AES_KEY_WRAP_SHA_1' | 'RSA_AES_KEY_WRAP_SHA_256';
 export type RsaWrappingKeySpec = 'RSA_2048' | 'RSA_3072' | 'RSA_4096';
+/** Every wrapping algorithm Trent serves: the RSA ones, and SM2PKE with an SM2 wrapping key. */
+export type WrappingAlgorithm = RsaWrappingAlgorithm | 'SM2PKE';
+export type WrappingKeySpec = RsaWrappingKeySpec | 'SM2';
 
 export interface ImportTokenClaims {
   account: string;
   region: string;
   keyId: string;
-  algorithm: RsaWrappingAlgorithm;
-  spec: RsaWrappingKeySpec;
+  algorithm: WrappingAlgorithm;
+  spec: WrappingKeySpec;
   /** ParametersValidTo, ms since the epoch. */
   validTo: number;
   /** The wrapping key's DER PKCS#8. Secret. */
@@ -95,12 +102,26 @@ export class KeyImporter {
   }
 }
 
-function hashOf(algorithm: RsaWrappingAlgorithm): string {
+function hashOf(algorithm: WrappingAlgorithm): string {
   return algorithm.endsWith('SHA_1') ? 'sha1' : 'sha256';
+}
+
+/** SM2PKE of the material under the token's SM2 private key (its PKCS#8, as ec-der.ts reads it). */
+function unwrapSm2(privateKey: Buffer, wrapped: Buffer): Buffer | undefined {
+  let scalar: Buffer | undefined;
+  try {
+    scalar = decodeEcPrivateScalar('SM2', privateKey);
+    return sm2Decrypt(scalar, wrapped);
+  } catch {
+    return undefined;
+  } finally {
+    scalar?.fill(0);
+  }
 }
 
 /** Unwraps imported material with the token's private key; undefined if it does not unwrap. */
 export function unwrapImported(claims: ImportTokenClaims, wrapped: Buffer): Buffer | undefined {
+  if (claims.algorithm === 'SM2PKE') return claims.spec === 'SM2' ? unwrapSm2(claims.privateKey, wrapped) : undefined;
   const key = { key: claims.privateKey, format: 'der' as const, type: 'pkcs8' as const, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hashOf(claims.algorithm) };
   try {
     if (claims.algorithm === 'RSAES_OAEP_SHA_1' || claims.algorithm === 'RSAES_OAEP_SHA_256') return privateDecrypt(key, wrapped);

@@ -35,6 +35,7 @@ import {
 } from '../errors.js';
 import type { ExpirationModel, KeyMaterialRecord, KeyRecord, Store } from '../storage/types.js';
 import type { KeyPairParams } from '../crypto/asymmetric.js';
+import type { WrappingAlgorithm, WrappingKeySpec } from '../crypto/key-import.js';
 import { arnOf } from './arn.js';
 import { keyPairParams, keySpec } from './key-specs.js';
 import { isMultiRegion } from './multi-region.js';
@@ -92,6 +93,27 @@ function stateError(key: KeyRecord): KMSInvalidStateException {
 export function assertParametersAvailable(key: KeyRecord): void {
   assertExternal(key);
   if (key.state === 'PendingDeletion' || key.state === 'PendingReplicaDeletion' || key.state === 'Unavailable') throw stateError(key);
+}
+
+/**
+ * GetParametersForImport's WrappingAlgorithm and WrappingKeySpec for `key`, as AWS pairs them
+ * ("Select a wrapping public key spec", "Select a wrapping algorithm"): an SM2 wrapping key only
+ * with SM2PKE and SM2PKE only with an SM2 wrapping key, both only where SM2 is served (China
+ * Regions, or anywhere with allowSm2Everywhere); RSA wrapping keys with the RSAES_OAEP and
+ * RSA_AES_KEY_WRAP algorithms (RSAES_PKCS1_V1_5 is retired). SM2PKE, like RSAES_OAEP, wraps the
+ * material itself, so it cannot wrap an RSA private key (AWS: RSA key material takes an RSA_AES
+ * algorithm); every other material (32 bytes, HMAC keys, EC, Ed25519 and seed PKCS#8, at most a
+ * few hundred bytes) it wraps.
+ */
+export function wrappingParameters(key: KeyRecord, algorithm: string, spec: string, sm2Served: boolean): { algorithm: WrappingAlgorithm; spec: WrappingKeySpec } {
+  const sm2 = spec === 'SM2' || algorithm === 'SM2PKE';
+  if (sm2 && !sm2Served) throw new UnsupportedOperationException(messages.sm2OutsideChina);
+  if (algorithm === 'RSAES_PKCS1_V1_5') throw new UnsupportedOperationException(messages.pkcs1Deprecated);
+  if ((spec === 'SM2') !== (algorithm === 'SM2PKE')) throw new ValidationException(messages.wrappingPairInvalid(algorithm, spec));
+  if (algorithm === 'SM2PKE' && keyPairParams(keySpec(key.keySpec))?.kind === 'rsa') {
+    throw new ValidationException(messages.sm2pkeRsaMaterial(key.keySpec));
+  }
+  return { algorithm: algorithm as WrappingAlgorithm, spec: spec as WrappingKeySpec };
 }
 
 /** The ValidTo an ImportKeyMaterial request sets (ms), checked against AWS's rules. */

@@ -1,7 +1,8 @@
 /**
  * ImportKeyMaterial: key material (secret bytes, or an asymmetric key's PKCS#8 private key,
  * crypto/key-import.ts) wrapped under GetParametersForImport's public key (RSAES_OAEP_SHA_1/256,
- * RSA_AES_KEY_WRAP_SHA_1/256), with ExpirationModel (default
+ * RSA_AES_KEY_WRAP_SHA_1/256, or SM2PKE with an SM2 wrapping key: the token says which), with
+ * ExpirationModel (default
  * KEY_MATERIAL_EXPIRES, which needs ValidTo, at most 365 days ahead), ImportType,
  * KeyMaterialDescription and KeyMaterialId (domain/key-import.ts). A first import, or the last
  * missing material imported again, makes the key Enabled; NEW_KEY_MATERIAL into a symmetric key

@@ -10,6 +10,8 @@ import { constants, createHmac, createPublicKey, generateKeyPairSync, publicEncr
 import { describe, it } from 'node:test';
 import { expireDueMaterial } from '../../src/domain/key-import.js';
 import { encodeSeedPkcs8 } from '../../src/crypto/post-quantum-der.js';
+import { decodeEcPublicPoint } from '../../src/crypto/ec-der.js';
+import { sm2Encrypt } from '../../src/crypto/sm2.js';
 import { messages } from '../../src/errors.js';
 import { b64, clientError, createTestApp, keyArn, type TestApp } from '../helpers/in-process.js';
 
@@ -19,14 +21,21 @@ async function currentId(t: TestApp, keyId: string): Promise<unknown> {
   return ((await t.ok('DescribeKey', { KeyId: keyId })).KeyMetadata as { CurrentKeyMaterialId: unknown }).CurrentKeyMaterialId;
 }
 
-async function params(t: TestApp, keyId: string, algorithm = 'RSAES_OAEP_SHA_256') {
-  const answer = await t.ok('GetParametersForImport', { KeyId: keyId, WrappingAlgorithm: algorithm, WrappingKeySpec: 'RSA_2048' });
+async function params(t: TestApp, keyId: string, algorithm = 'RSAES_OAEP_SHA_256', callOptions: { region?: string } = {}) {
+  const answer = await t.ok('GetParametersForImport', { KeyId: keyId, WrappingAlgorithm: algorithm, WrappingKeySpec: 'RSA_2048' }, callOptions);
   return { token: answer.ImportToken as string, publicKey: Buffer.from(answer.PublicKey as string, 'base64') };
 }
 
 function oaep(publicKey: Buffer, material: Buffer): string {
   const key = createPublicKey({ key: publicKey, format: 'der', type: 'spki' });
   return publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, material).toString('base64');
+}
+
+/** SM2PKE (Trent's own; test/functional/key-import.test.ts wraps with openssl) to an SM2 SubjectPublicKeyInfo. */
+function sm2Ciphertext(spki: Buffer, material: Buffer): Buffer {
+  const point = decodeEcPublicPoint('SM2', spki);
+  assert.ok(point);
+  return sm2Encrypt(point, material);
 }
 
 /** An ImportKeyMaterial body for `material`, with fresh parameters. */
@@ -429,5 +438,62 @@ describe('asymmetric key material that is not what the key spec takes', () => {
     assert.deepEqual(await t.error('ImportKeyMaterial', await importBody(t, key.keyId, spliced)), notPkcs8('SM2'));
     await t.ok('ImportKeyMaterial', await importBody(t, key.keyId, pkcs8));
     assert.equal((await t.ok('GetPublicKey', { KeyId: key.keyId })).PublicKey, one.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'));
+  });
+});
+
+describe('SM2PKE wrapping (WrappingKeySpec SM2), where SM2 is served', () => {
+  const cn = { region: 'cn-north-1' };
+  const sm2Params = { WrappingAlgorithm: 'SM2PKE', WrappingKeySpec: 'SM2' };
+
+  it('pairs, regions and key material AWS refuses', async () => {
+    const t = createTestApp();
+    const here = await t.createKey({ Origin: 'EXTERNAL' });
+    const outside = clientError('UnsupportedOperationException', messages.sm2OutsideChina);
+    for (const pair of [sm2Params, { ...sm2Params, WrappingAlgorithm: 'RSAES_OAEP_SHA_256' }, { ...sm2Params, WrappingKeySpec: 'RSA_2048' }]) {
+      assert.deepEqual(await t.error('GetParametersForImport', { KeyId: here.keyId, ...pair }), outside, JSON.stringify(pair));
+    }
+    const china = await t.createKey({ Origin: 'EXTERNAL' }, cn);
+    const rsaKey = await t.createKey({ Origin: 'EXTERNAL', KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }, cn);
+    const rows: [Record<string, string>, string][] = [
+      [{ WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'SM2' }, messages.wrappingPairInvalid('RSAES_OAEP_SHA_256', 'SM2')],
+      [{ WrappingAlgorithm: 'RSA_AES_KEY_WRAP_SHA_1', WrappingKeySpec: 'SM2' }, messages.wrappingPairInvalid('RSA_AES_KEY_WRAP_SHA_1', 'SM2')],
+      [{ WrappingAlgorithm: 'SM2PKE', WrappingKeySpec: 'RSA_4096' }, messages.wrappingPairInvalid('SM2PKE', 'RSA_4096')],
+    ];
+    for (const [pair, message] of rows) {
+      assert.deepEqual(await t.error('GetParametersForImport', { KeyId: china.keyId, ...pair }, cn), clientError('ValidationException', message), JSON.stringify(pair));
+    }
+    assert.deepEqual(
+      await t.error('GetParametersForImport', { KeyId: rsaKey.keyId, ...sm2Params }, cn),
+      clientError('ValidationException', 'The SM2PKE wrapping algorithm cannot wrap key material for a RSA_2048 KMS key: an RSA private key must be wrapped with an RSA_AES_KEY_WRAP algorithm.'),
+    );
+    assert.deepEqual(
+      await t.error('GetParametersForImport', { KeyId: china.keyId, WrappingAlgorithm: 'RSAES_PKCS1_V1_5', WrappingKeySpec: 'SM2' }, cn),
+      clientError('UnsupportedOperationException', messages.pkcs1Deprecated),
+    );
+  });
+
+  it('an SM2 wrapping key (DER SubjectPublicKeyInfo) whose token unwraps SM2PKE only; RSA-wrapped material is not taken', async () => {
+    const t = createTestApp();
+    const { keyId } = await t.createKey({ Origin: 'EXTERNAL' }, cn);
+    const answer = await t.ok('GetParametersForImport', { KeyId: keyId, ...sm2Params }, cn);
+    assert.equal(answer.KeyId, `arn:aws-cn:kms:cn-north-1:${keyArn(keyId).split(':')[4]}:key/${keyId}`);
+    // id-ecPublicKey on the SM2 curve (node's OpenSSL reads it as a key type without details).
+    assert.equal(decodeEcPublicPoint('SM2', Buffer.from(answer.PublicKey as string, 'base64'))?.length, 65);
+    assert.equal(answer.ParametersValidTo, (t.clock.now() + DAY_MS) / 1000);
+    const again = await t.ok('GetParametersForImport', { KeyId: keyId, ...sm2Params }, cn);
+    assert.notEqual(again.PublicKey, answer.PublicKey);
+    // Material that is not an SM2PKE ciphertext to this key does not unwrap.
+    const rsa = await params(t, keyId, 'RSAES_OAEP_SHA_256', cn);
+    const material = randomBytes(32);
+    const body = { KeyId: keyId, ImportToken: answer.ImportToken, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' };
+    assert.deepEqual(await t.error('ImportKeyMaterial', { ...body, EncryptedKeyMaterial: oaep(rsa.publicKey, material) }, cn), clientError('InvalidCiphertextException', ''));
+    assert.deepEqual(
+      await t.error('ImportKeyMaterial', { ...body, EncryptedKeyMaterial: b64(sm2Ciphertext(Buffer.from(again.PublicKey as string, 'base64'), material)) }, cn),
+      clientError('InvalidCiphertextException', ''),
+    );
+    // ...and an SM2 token does not open RSA-wrapped material.
+    assert.deepEqual(await t.error('ImportKeyMaterial', { ...body, ImportToken: rsa.token, EncryptedKeyMaterial: b64(sm2Ciphertext(Buffer.from(answer.PublicKey as string, 'base64'), material)) }, cn), clientError('InvalidCiphertextException', ''));
+    const imported = await t.ok('ImportKeyMaterial', { ...body, EncryptedKeyMaterial: b64(sm2Ciphertext(Buffer.from(answer.PublicKey as string, 'base64'), material)) }, cn);
+    assert.equal(imported.KeyMaterialId, t.services.materials.importer.materialId(keyId, material));
   });
 });
