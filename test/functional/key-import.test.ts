@@ -398,3 +398,74 @@ describe('more asymmetric key material, made and checked outside Trent', () => {
     assert.equal(Buffer.from(decrypted.Plaintext ?? []).toString(), 'to Trent in SM2');
   });
 });
+
+/** SM2PKE made by openssl (`pkeyutl -encrypt` with an SM2 public key: GM/T 0009 DER, C1 C3 C2). */
+function opensslSm2(publicKeyDer: Uint8Array, material: Buffer): Buffer {
+  const out = join(workDir, `${serial++}-sm2-wrapped.bin`);
+  execFileSync('openssl', ['pkeyutl', '-encrypt', '-pubin', '-keyform', 'DER', '-inkey', file('sm2-wrapping.der', Buffer.from(publicKeyDer)), '-in', file('material.bin', material), '-out', out]);
+  const wrapped = readFileSync(out);
+  // The form AWS documents: SEQUENCE { INTEGER x, INTEGER y, OCTET STRING C3 (SM3, 32 bytes), OCTET STRING C2 }.
+  const parsed = execFileSync('openssl', ['asn1parse', '-inform', 'DER', '-in', out]).toString();
+  assert.match(parsed, /d=1 .*prim: INTEGER[\s\S]*d=1 .*prim: INTEGER[\s\S]*d=1 .*l= *32 prim: OCTET STRING[\s\S]*d=1 .*prim: OCTET STRING/);
+  return wrapped;
+}
+
+describe('SM2PKE wrapping (WrappingKeySpec SM2) in cn-north-1, material wrapped by the openssl CLI', () => {
+  const cnArn = (keyId: string) => keyArn(keyId, 'cn-north-1', 'aws-cn');
+
+  async function sm2Import(kms: KMSClient, keyId: string, material: Buffer, extra: Partial<ConstructorParameters<typeof ImportKeyMaterialCommand>[0]> = {}) {
+    const params = await kms.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: 'SM2PKE', WrappingKeySpec: 'SM2' }));
+    assert.ok(params.ImportToken && params.PublicKey);
+    return kms.send(
+      new ImportKeyMaterialCommand({ KeyId: keyId, ImportToken: params.ImportToken, EncryptedKeyMaterial: opensslSm2(params.PublicKey, material), ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', ...extra }),
+    );
+  }
+
+  test('GetParametersForImport: an SM2 public key (openssl reads it), a token and 24 hours; mismatched pairs are ValidationException', async () => {
+    const kms = server.client('cn-north-1');
+    const key = await createKey(kms, { Origin: 'EXTERNAL' });
+    const params = await kms.send(new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: 'SM2PKE', WrappingKeySpec: 'SM2' }));
+    assert.equal(params.KeyId, cnArn(key.KeyId));
+    const text = execFileSync('openssl', ['pkey', '-pubin', '-inform', 'DER', '-in', file('sm2-wrapping.der', Buffer.from(params.PublicKey ?? [])), '-text', '-noout']).toString();
+    assert.match(text, /ASN1 OID: SM2/);
+    const hours = ((params.ParametersValidTo?.getTime() ?? 0) - Date.now()) / 3_600_000;
+    assert.ok(hours > 23.9 && hours <= 24, String(hours));
+    for (const [algorithm, spec] of [['RSAES_OAEP_SHA_256', 'SM2'], ['SM2PKE', 'RSA_2048']] as const) {
+      const refused = await awsError(() => kms.send(new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: algorithm, WrappingKeySpec: spec })));
+      assert.deepEqual([refused.name, refused.status], ['ValidationException', 400], `${algorithm} with ${spec}`);
+      assert.match(refused.message, new RegExp(`${algorithm} cannot be used with the wrapping key spec ${spec}`));
+    }
+  });
+
+  test('a symmetric key: imports, encrypts and decrypts; a ciphertext from before DeleteImportedKeyMaterial decrypts after the same material is imported again', async () => {
+    const kms = server.client('cn-north-1');
+    const key = await createKey(kms, { Origin: 'EXTERNAL' });
+    const material = randomBytes(32);
+    const first = await sm2Import(kms, key.KeyId, material);
+    assert.equal(first.KeyId, cnArn(key.KeyId));
+    assert.equal((await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata?.KeyState, 'Enabled');
+    const before = await kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('wrapped with SM2PKE'), EncryptionContext: { n: 'sm2' } }));
+    const roundTrip = await kms.send(new DecryptCommand({ CiphertextBlob: before.CiphertextBlob, EncryptionContext: { n: 'sm2' } }));
+    assert.deepEqual([Buffer.from(roundTrip.Plaintext ?? []).toString(), roundTrip.KeyMaterialId], ['wrapped with SM2PKE', first.KeyMaterialId]);
+
+    await kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: key.KeyId }));
+    assert.equal((await awsError(() => kms.send(new DecryptCommand({ CiphertextBlob: before.CiphertextBlob, EncryptionContext: { n: 'sm2' } })))).name, 'KMSInvalidStateException');
+    assert.equal((await awsError(() => sm2Import(kms, key.KeyId, randomBytes(32)))).name, 'IncorrectKeyMaterialException');
+    const again = await sm2Import(kms, key.KeyId, material);
+    assert.equal(again.KeyMaterialId, first.KeyMaterialId);
+    const decrypted = await kms.send(new DecryptCommand({ CiphertextBlob: before.CiphertextBlob, EncryptionContext: { n: 'sm2' } }));
+    assert.equal(Buffer.from(decrypted.Plaintext ?? []).toString(), 'wrapped with SM2PKE');
+  });
+
+  test('an SM2 ENCRYPT_DECRYPT key whose openssl-made PKCS#8 is wrapped with SM2PKE: Decrypt of what openssl encrypts to it', async () => {
+    const kms = server.client('cn-north-1');
+    const material = opensslKey(['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:SM2']);
+    const key = await createKey(kms, { Origin: 'EXTERNAL', KeySpec: 'SM2', KeyUsage: 'ENCRYPT_DECRYPT' });
+    await sm2Import(kms, key.KeyId, material.pkcs8);
+    const { PublicKey } = await kms.send(new GetPublicKeyCommand({ KeyId: key.KeyId }));
+    assert.deepEqual(Buffer.from(PublicKey ?? []), material.spki);
+    const fromOpenssl = opensslSm2(material.spki, Buffer.from('to an imported SM2 key'));
+    const decrypted = await kms.send(new DecryptCommand({ KeyId: key.KeyId, CiphertextBlob: fromOpenssl, EncryptionAlgorithm: 'SM2PKE' }));
+    assert.equal(Buffer.from(decrypted.Plaintext ?? []).toString(), 'to an imported SM2 key');
+  });
+});
