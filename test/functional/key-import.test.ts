@@ -2,7 +2,8 @@
  * Imported key material (BYOK) through the AWS SDK over HTTP, with the material wrapped outside
  * Trent by the openssl CLI: RSAES-OAEP-SHA-256 (`openssl pkeyutl -encrypt`) and RSA-AES key wrap
  * (an AES-256 key wrapped by `openssl pkeyutl`, the material by `openssl enc
- * -id-aes256-wrap-pad`, RFC 5649). Then: the key encrypts; a ciphertext made before
+ * -id-aes256-wrap-pad`, RFC 5649), and in cn-north-1 SM2PKE (`openssl pkeyutl -encrypt` with
+ * GetParametersForImport's SM2 public key, GM/T 0009 DER). Then: the key encrypts; a ciphertext made before
  * DeleteImportedKeyMaterial decrypts after importing the same material again; different material
  * is IncorrectKeyMaterialException; an expired or foreign import token is refused; new material
  * imported for an on-demand rotation waits PENDING_ROTATION until RotateKeyOnDemand, which an

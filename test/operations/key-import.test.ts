@@ -2,8 +2,8 @@
  * Imported key material, in-process with a manual clock: every refusal of GetParametersForImport,
  * ImportKeyMaterial and DeleteImportedKeyMaterial (asserting type and message), the import
  * token's 24 hours, and material expiring at ValidTo (the sweep's expireDueMaterial). Material
- * is wrapped here with node:crypto's RSA-OAEP; test/functional/key-import.test.ts wraps it with
- * the openssl CLI.
+ * is wrapped here with node:crypto's RSA-OAEP (and Trent's own SM2PKE for the SM2 wrapping key's
+ * refusals); test/functional/key-import.test.ts wraps it with the openssl CLI.
  */
 import assert from 'node:assert/strict';
 import { constants, createHmac, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes } from 'node:crypto';
