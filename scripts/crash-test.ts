@@ -52,6 +52,10 @@ print(
 print(`ciphertexts checked  ${report.ciphertextsChecked} (${report.decryptChecks} decrypts with re-checks)`);
 print(`grants checked       ${report.grantChecks} (${report.tokenChecks} grant tokens used)`);
 print(`keys, aliases, grants ${report.keys}, ${report.aliases}, ${report.grants}`);
+print(
+  `imported material    ${report.externalKeys} keys, ${report.imports} imports and ${report.importRotations} rotations acknowledged, ` +
+    `${report.externalCiphertexts} of the ciphertexts under them`,
+);
 print(`duration             ${(report.durationMs / 1000).toFixed(1)} s`);
 print(`violations           ${report.violations.length}`);
 for (const violation of report.violations) print(`  ${violation}`);

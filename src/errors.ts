@@ -163,7 +163,15 @@ export const messages = {
   importNotPrivateKey: (spec: string) => `The key material is not a DER PKCS#8 private key of key spec ${spec}.`,
   symmetricImportOnly: 'ImportType, KeyMaterialId and KeyMaterialDescription are only usable with symmetric encryption keys.',
   importNotServed: (spec: string) => `Importing key material into ${spec} KMS keys is not supported by this Trent server yet.`,
-  importRotationNotServed: 'Importing new key material for an on-demand rotation is not supported by this Trent server yet.',
+  // AWS's recorded wordings (LocalStack's AWS-validated snapshots, 2025-11).
+  anotherPendingRotation: (newId: string, arn: string, pendingId: string) =>
+    `New key material (id: ${newId}) cannot be imported into KMS key ${arn}, because another key material (id: ${pendingId}) is pending rotation.`,
+  noPendingRotation: (arn: string) => `No available key material pending rotation for the key: ${arn}.`,
+  expiryPerMaterial:
+    'This Trent server keeps one expiration per KMS key: KEY_MATERIAL_EXPIRES is only supported for the only key material of a key. ' +
+    'Import every key material of a key with several, and the current one before new key material, with KEY_MATERIAL_DOES_NOT_EXPIRE.',
+  materialNotNew: (arn: string, id: string) => `This key material is already associated with ${arn} as key material ${id}; use ImportType EXISTING_KEY_MATERIAL.`,
+  multiRegionImportRotationNotServed: 'Importing new key material into a multi-Region key is not supported by this Trent server yet.',
   pkcs1Deprecated: 'The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported. Choose an RSAES_OAEP or RSA_AES_KEY_WRAP algorithm.',
   validToForbidden: 'A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE',
   validToInPast: 'The validTo date must be in the future.',

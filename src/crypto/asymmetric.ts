@@ -91,27 +91,36 @@ export async function generateKeyPair(params: KeyPairParams): Promise<DerKeyPair
       return generateAsync({ type: 'ed25519', options: {} });
     case 'ml-kem': {
       const seed = randomBytes(64); // FIPS 203 d || z
-      const { publicKey, secretKey } = mlKem[params.level].keygen(seed);
-      const algorithm = `ML-KEM-${params.level}` as const;
-      const pair = { publicKey: encodeSpki(algorithm, publicKey), privateKey: encodeSeedPkcs8(algorithm, seed) };
-      // Wiped like the EC scalar above (after encoding, which copies them), so that a core dump
+      const pair = postQuantumPairFromSeed(params, seed);
+      // Wiped like the EC scalar above (after encoding, which copies it), so that a core dump
       // of the server does not hold every seed it drew.
       seed.fill(0);
-      secretKey.fill(0);
       return pair;
     }
     case 'ml-dsa': {
       const seed = randomBytes(32); // FIPS 204 xi
-      const { publicKey, secretKey } = mlDsa[params.level].keygen(seed);
-      const algorithm = `ML-DSA-${params.level}` as const;
-      const pair = { publicKey: encodeSpki(algorithm, publicKey), privateKey: encodeSeedPkcs8(algorithm, seed) };
-      // Wiped like the EC scalar above (after encoding, which copies them), so that a core dump
-      // of the server does not hold every seed it drew.
+      const pair = postQuantumPairFromSeed(params, seed);
       seed.fill(0);
-      secretKey.fill(0);
       return pair;
     }
   }
+}
+
+/** The seed length of a post-quantum key: FIPS 203's d || z, FIPS 204's xi. */
+export function postQuantumSeedLength(params: Extract<KeyPairParams, { kind: 'ml-kem' | 'ml-dsa' }>): number {
+  return params.kind === 'ml-kem' ? 64 : 32;
+}
+
+/**
+ * A post-quantum key pair from its seed, as generateKeyPair encodes it (SPKI, seed-form PKCS#8):
+ * for generation, and for imported seeds (crypto/key-import.ts).
+ */
+export function postQuantumPairFromSeed(params: Extract<KeyPairParams, { kind: 'ml-kem' | 'ml-dsa' }>, seed: Uint8Array): DerKeyPair {
+  const { publicKey, secretKey } = params.kind === 'ml-kem' ? mlKem[params.level].keygen(seed) : mlDsa[params.level].keygen(seed);
+  const algorithm = params.kind === 'ml-kem' ? (`ML-KEM-${params.level}` as const) : (`ML-DSA-${params.level}` as const);
+  const pair = { publicKey: encodeSpki(algorithm, publicKey), privateKey: encodeSeedPkcs8(algorithm, seed) };
+  secretKey.fill(0);
+  return pair;
 }
 
 /**

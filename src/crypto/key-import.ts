@@ -16,8 +16,10 @@
  *                                  (RFC 5649) of the material under it: what
  *                                  `openssl enc -id-aes256-wrap-pad` makes
  */
-import { constants, createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, privateDecrypt, type KeyObject } from 'node:crypto';
-import type { KeyPairParams } from './asymmetric.js';
+import { constants, createCipheriv, createDecipheriv, createECDH, createHmac, createPrivateKey, createPublicKey, privateDecrypt, type KeyObject } from 'node:crypto';
+import { postQuantumPairFromSeed, postQuantumSeedLength, type KeyPairParams } from './asymmetric.js';
+import { decodeEcPrivatePoint, decodeEcPrivateScalar, encodeEcKeyPair } from './ec-der.js';
+import { seedOf } from './key-objects.js';
 import { RandomPool } from './random-pool.js';
 import type { RootKey } from './root-key.js';
 
@@ -119,11 +121,32 @@ export function unwrapImported(claims: ImportTokenClaims, wrapped: Buffer): Buff
 
 /**
  * Imported asymmetric material: a DER PKCS#8 private key of the kind `params` describes (RSA of
- * that modulus length, EC on that curve), re-encoded as node:crypto encodes PKCS#8 (the form the
- * rest of Trent reads, and a canonical one, so the same key always has the same KeyMaterialId)
- * with its SubjectPublicKeyInfo. Undefined for anything else.
+ * that modulus length, EC on that curve, Ed25519, or an ML-DSA / ML-KEM seed), re-encoded as
+ * Trent encodes the keys it generates (the form the rest of Trent reads, and a canonical one,
+ * so the same key always has the same KeyMaterialId), with its SubjectPublicKeyInfo derived
+ * from the private key. Undefined for anything else.
+ *
+ *   RSA, NIST and secp256k1 EC, Ed25519  parsed and re-encoded by node:crypto
+ *   SM2 (node's OpenSSL parses it as a key type of its own, without details): the EC PKCS#8
+ *        layout of ec-der.ts with the SM2 curve, its public point recomputed from d and
+ *        required to equal the one the PKCS#8 carries
+ *   ML-DSA, ML-KEM  the seed form only (RFC 9881, RFC 9935: [0] IMPLICIT seed), what Trent
+ *        and Python's cryptography write; the expanded forms are refused
  */
 export function importedKeyPair(params: KeyPairParams, material: Buffer): { pkcs8: Buffer; spki: Buffer } | undefined {
+  switch (params.kind) {
+    case 'ml-dsa':
+    case 'ml-kem':
+      return importedPostQuantumPair(params, material);
+    case 'ec':
+      if (params.namedCurve === 'SM2') return importedSm2Pair(material);
+      return importedNodePair(params, material);
+    default:
+      return importedNodePair(params, material);
+  }
+}
+
+function importedNodePair(params: KeyPairParams, material: Buffer): { pkcs8: Buffer; spki: Buffer } | undefined {
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: material, format: 'der', type: 'pkcs8' });
@@ -133,10 +156,43 @@ export function importedKeyPair(params: KeyPairParams, material: Buffer): { pkcs
   const details = key.asymmetricKeyDetails;
   const matches =
     (params.kind === 'rsa' && key.asymmetricKeyType === 'rsa' && details?.modulusLength === params.modulusLength) ||
-    (params.kind === 'ec' && key.asymmetricKeyType === 'ec' && details?.namedCurve === params.namedCurve);
+    (params.kind === 'ec' && key.asymmetricKeyType === 'ec' && details?.namedCurve === params.namedCurve) ||
+    (params.kind === 'ed25519' && key.asymmetricKeyType === 'ed25519');
   if (!matches) return undefined;
   return {
     pkcs8: key.export({ type: 'pkcs8', format: 'der' }),
     spki: createPublicKey(key).export({ type: 'spki', format: 'der' }),
   };
+}
+
+function importedSm2Pair(material: Buffer): { pkcs8: Buffer; spki: Buffer } | undefined {
+  let d: Buffer | undefined;
+  try {
+    d = decodeEcPrivateScalar('SM2', material);
+    const ecdh = createECDH('SM2');
+    ecdh.setPrivateKey(d); // throws for 0 and for d >= n
+    const point = ecdh.getPublicKey();
+    if (!decodeEcPrivatePoint('SM2', material).equals(point)) return undefined;
+    const pair = encodeEcKeyPair('SM2', d, point);
+    return { pkcs8: pair.privateKey, spki: pair.publicKey };
+  } catch {
+    return undefined;
+  } finally {
+    d?.fill(0);
+  }
+}
+
+function importedPostQuantumPair(params: Extract<KeyPairParams, { kind: 'ml-kem' | 'ml-dsa' }>, material: Buffer): { pkcs8: Buffer; spki: Buffer } | undefined {
+  let seed: Buffer;
+  try {
+    seed = seedOf(material, postQuantumSeedLength(params), params.kind === 'ml-kem' ? `ML-KEM-${params.level}` : `ML-DSA-${params.level}`);
+  } catch {
+    return undefined;
+  }
+  try {
+    const pair = postQuantumPairFromSeed(params, seed);
+    return { pkcs8: pair.privateKey, spki: pair.publicKey };
+  } finally {
+    seed.fill(0);
+  }
 }

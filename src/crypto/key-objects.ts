@@ -44,7 +44,8 @@ const pkcs8Key = (key: Buffer): KeyObject => createPrivateKey({ key, format: 'de
 const spkiKey = (key: Buffer): KeyObject => createPublicKey({ key, format: 'der', type: 'spki' });
 
 /** The seed at the end of a seed-form PKCS#8, after checking the encoding is exactly that. */
-function seedOf(pkcs8: Buffer, length: number, algorithm: PostQuantumAlgorithm): Buffer {
+/** The seed of a post-quantum PKCS#8 in the seed form post-quantum-der.ts writes; throws for any other. Secret. */
+export function seedOf(pkcs8: Buffer, length: number, algorithm: PostQuantumAlgorithm): Buffer {
   const seed = Buffer.from(pkcs8.subarray(pkcs8.length - length));
   const expected = encodeSeedPkcs8(algorithm, seed);
   const same = expected.equals(pkcs8);

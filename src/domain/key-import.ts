@@ -1,15 +1,30 @@
 /**
  * Imported key material (Origin EXTERNAL, "Importing key material for AWS KMS keys" in the KMS
- * developer guide): which keys take it, AWS's expiry rules, re-importing the same material, and
- * its deletion, by hand (DeleteImportedKeyMaterial) or at ValidTo (the sweep, expireDueMaterial).
+ * developer guide): which keys take it, AWS's expiry rules, re-importing the same material, new
+ * material for an on-demand rotation, and its deletion, by hand (DeleteImportedKeyMaterial) or at
+ * ValidTo (the sweep, expireDueMaterial).
  *
- * A key's imported material is one material version. Its KeyMaterialId is derived from the key
- * and the material (crypto/key-import.ts), so the version's record outlives a deletion (its
- * wrapped bytes removed, ImportState PENDING_IMPORT) and an import of the same material restores
- * it: ciphertexts made before decrypt again. Different material is IncorrectKeyMaterialException.
- * Trent imports symmetric encryption, HMAC, RSA and ECC (NIST and secp256k1) key material; SM2,
- * Ed25519 and post-quantum material, and new imported material for an on-demand rotation, are
- * not served yet.
+ * Each imported material is one material version. Its KeyMaterialId is derived from the key and
+ * the material (crypto/key-import.ts), so the version's record outlives a deletion (its wrapped
+ * bytes removed, ImportState PENDING_IMPORT) and an import of the same material restores it:
+ * ciphertexts made before decrypt again. Different material is IncorrectKeyMaterialException.
+ *
+ * A symmetric encryption key takes new material (ImportType NEW_KEY_MATERIAL) once it has some:
+ * it is stored as the version after the current one, PENDING_ROTATION (not used to encrypt, and
+ * without RotationDate or RotationType), at most one at a time, and RotateKeyOnDemand makes it
+ * current (domain/rotation.ts). Every material but one pending rotation is permanently
+ * associated with the key: while any of them is deleted or expired the key is PendingImport.
+ *
+ * Trent keeps one ExpirationModel and ValidTo per key, the current material's (the key record
+ * holds them), not one per material as AWS does. So KEY_MATERIAL_EXPIRES is taken only for a
+ * key's only material: a key whose material expires takes no new material, and a key with
+ * several takes none that expires (UnsupportedOperationException, messages.expiryPerMaterial).
+ * Every imported material of a key with several therefore does not expire.
+ *
+ * Trent imports key material of every key spec it serves: symmetric encryption and HMAC keys
+ * take secret bytes, asymmetric keys (RSA, ECC NIST and secp256k1, SM2 where SM2 is served,
+ * Ed25519, ML-DSA, ML-KEM) their PKCS#8 private key. New material for multi-Region keys is not
+ * served yet.
  */
 import {
   IncorrectKeyMaterialException,
@@ -31,7 +46,7 @@ const MAX_VALID_TO_MS = 365 * DAY_MS;
 /**
  * The material lengths (bytes) a key spec takes on import: 256 bits for symmetric encryption
  * keys; for HMAC keys, AWS's ranges (at least the digest's length, at most the hash's block
- * size). Undefined for specs Trent does not import yet (asymmetric).
+ * size). Undefined for asymmetric specs, which take a private key.
  */
 const IMPORT_LENGTHS: Readonly<Record<string, { min: number; max: number }>> = {
   SYMMETRIC_DEFAULT: { min: 32, max: 32 },
@@ -45,14 +60,15 @@ const IMPORT_LENGTHS: Readonly<Record<string, { min: number; max: number }>> = {
 export type ImportShape = { kind: 'secret'; min: number; max: number } | { kind: 'key-pair'; params: KeyPairParams };
 
 /**
- * What `key` takes, refusing the specs Trent does not import: RSA and NIST/SECG curve keys take
- * their PKCS#8 private key; Ed25519, ML-DSA, ML-KEM and SM2 material is not imported yet.
+ * What `key` takes: secret bytes for symmetric encryption and HMAC keys; for every asymmetric
+ * key spec its PKCS#8 private key (AWS: key material can be imported into KMS keys of every
+ * type; crypto/key-import.ts reads each kind).
  */
 export function importShape(key: KeyRecord): ImportShape {
   const lengths = Object.hasOwn(IMPORT_LENGTHS, key.keySpec) ? IMPORT_LENGTHS[key.keySpec] : undefined;
   if (lengths !== undefined) return { kind: 'secret', ...lengths };
   const params = keyPairParams(keySpec(key.keySpec));
-  if (params !== undefined && key.keySpec !== 'SM2' && (params.kind === 'rsa' || params.kind === 'ec')) return { kind: 'key-pair', params };
+  if (params !== undefined) return { kind: 'key-pair', params };
   throw new UnsupportedOperationException(messages.importNotServed(key.keySpec));
 }
 
@@ -93,35 +109,106 @@ export function checkExpiry(model: ExpirationModel, validToSeconds: number | und
 export interface ImportRequest {
   importType: 'NEW_KEY_MATERIAL' | 'EXISTING_KEY_MATERIAL' | undefined;
   materialId: string | undefined;
+  expirationModel: ExpirationModel;
+}
+
+/** Where an import goes: the version it fills, and whether the key's first material is being imported. */
+export interface ImportTarget {
+  version: number;
+  /** The version's record when the material was imported before (a re-import). */
+  existing?: KeyMaterialRecord;
+  /** The key's first material: it becomes current and the key Enabled. */
+  first: boolean;
+}
+
+/** AWS's key ids of multi-Region keys start with `mrk-`. */
+function isMultiRegion(key: KeyRecord): boolean {
+  return key.keyId.startsWith('mrk-');
+}
+
+/** A material version made by a new import and not yet made current by RotateKeyOnDemand. */
+export function isPendingRotation(key: KeyRecord, material: KeyMaterialRecord): boolean {
+  return material.importState !== undefined && material.version > key.currentMaterialVersion;
+}
+
+/**
+ * The ExpirationModel and ValidTo (ms) of an imported material of `key` that is IMPORTED: the
+ * key's for its current material; KEY_MATERIAL_DOES_NOT_EXPIRE for the others, which are only
+ * imported that way (see the file's header).
+ */
+export function materialExpiry(key: KeyRecord, material: KeyMaterialRecord): { model: ExpirationModel; validTo?: number } | undefined {
+  if (material.importState !== 'IMPORTED') return undefined;
+  if (material.version !== key.currentMaterialVersion) return { model: 'KEY_MATERIAL_DOES_NOT_EXPIRE' };
+  if (key.expirationModel === undefined) return undefined;
+  return { model: key.expirationModel, ...(key.validTo !== undefined && { validTo: key.validTo }) };
+}
+
+/** NEW_KEY_MATERIAL into a key that has material: new material pending an on-demand rotation. */
+function pendingRotationTarget(key: KeyRecord, imported: readonly KeyMaterialRecord[], computedId: string, request: ImportRequest): ImportTarget {
+  if (isMultiRegion(key)) throw new UnsupportedOperationException(messages.multiRegionImportRotationNotServed);
+  if (key.state !== 'Enabled' && key.state !== 'Disabled') throw stateError(key);
+  if (key.expirationModel === 'KEY_MATERIAL_EXPIRES' || request.expirationModel === 'KEY_MATERIAL_EXPIRES') {
+    throw new UnsupportedOperationException(messages.expiryPerMaterial);
+  }
+  const pending = imported.find((m) => isPendingRotation(key, m));
+  if (pending?.importState === 'IMPORTED') {
+    throw new KMSInvalidStateException(messages.anotherPendingRotation(computedId, arnOf(key), pending.materialId));
+  }
+  const known = imported.find((m) => m.materialId === computedId && m.version !== pending?.version);
+  if (known) throw new ValidationException(messages.materialNotNew(arnOf(key), known.materialId));
+  // A material pending rotation that was deleted is not associated with the key: new material takes its place.
+  return { version: pending?.version ?? key.currentMaterialVersion + 1, first: false };
 }
 
 /**
  * Checks an ImportKeyMaterial into `key` (as read in the transaction that will write it) of
- * material whose derived id is `computedId`, and returns the material version it fills: a new
- * one (1 for a first import) or the existing version that held the same material.
+ * material whose derived id is `computedId`, and returns the material version it fills: the
+ * first (1), a new one pending rotation, or the existing version that held the same material.
  */
-export function importTarget(key: KeyRecord, versions: readonly KeyMaterialRecord[], computedId: string, request: ImportRequest): { version: number; existing?: KeyMaterialRecord } {
+export function importTarget(key: KeyRecord, versions: readonly KeyMaterialRecord[], computedId: string, request: ImportRequest): ImportTarget {
   assertExternal(key);
   importShape(key);
   const imported = versions.filter((m) => m.importState !== undefined);
   const importType = request.importType ?? (imported.length === 0 ? 'NEW_KEY_MATERIAL' : 'EXISTING_KEY_MATERIAL');
   if (importType === 'NEW_KEY_MATERIAL') {
     if (request.materialId !== undefined) throw new ValidationException(messages.materialIdWithNew);
-    if (imported.length > 0) throw new UnsupportedOperationException(messages.importRotationNotServed);
+    if (imported.length > 0) return pendingRotationTarget(key, imported, computedId, request);
     if (key.state !== 'PendingImport') throw stateError(key);
-    return { version: Math.max(0, ...versions.map((m) => m.version)) + 1 };
+    return { version: Math.max(0, ...versions.map((m) => m.version)) + 1, first: true };
   }
   if (imported.length === 0) throw new ValidationException(messages.noMaterialToReimport(arnOf(key)));
-  // The material must be pending import again (deleted or expired): an import in place cannot
-  // change its expiry (AWS: delete, then import again).
-  if (key.state !== 'PendingImport') throw stateError(key);
   const wanted = request.materialId ?? versions.find((m) => m.version === key.currentMaterialVersion)?.materialId;
   const existing = imported.find((m) => m.materialId === wanted);
   if (request.materialId !== undefined && existing === undefined) {
     throw new IncorrectKeyMaterialException(messages.unknownMaterialId(request.materialId, arnOf(key)));
   }
-  if (existing === undefined || existing.materialId !== computedId) throw new IncorrectKeyMaterialException(messages.incorrectKeyMaterial);
-  return { version: existing.version, existing };
+  // The material must be missing (deleted or expired): an import in place cannot change its
+  // expiry (AWS: delete, then import again).
+  if (existing === undefined || existing.importState === 'IMPORTED' || key.state === 'PendingDeletion' || key.state === 'PendingReplicaDeletion') throw stateError(key);
+  if (existing.materialId !== computedId) throw new IncorrectKeyMaterialException(messages.incorrectKeyMaterial);
+  if (request.expirationModel === 'KEY_MATERIAL_EXPIRES' && imported.some((m) => m.version !== existing.version)) {
+    throw new UnsupportedOperationException(messages.expiryPerMaterial);
+  }
+  return { version: existing.version, existing, first: false };
+}
+
+/**
+ * The key once the material of `version` is imported: a re-import of a permanently associated
+ * material sets the key's expiry when it is the current one, and makes the key Enabled once no
+ * permanently associated material is missing; material pending rotation changes nothing.
+ */
+export function keyAfterImport(key: KeyRecord, versions: readonly KeyMaterialRecord[], target: ImportTarget, model: ExpirationModel, validTo: number | undefined, publicKey?: Buffer): KeyRecord {
+  if (!target.first && target.version > key.currentMaterialVersion) return key;
+  const current = target.first ? target.version : key.currentMaterialVersion;
+  const missing = versions.some((m) => m.version !== target.version && m.version <= current && m.importState === 'PENDING_IMPORT');
+  const next: KeyRecord = { ...key, state: missing ? 'PendingImport' : 'Enabled', currentMaterialVersion: current };
+  if (publicKey !== undefined) next.publicKey = publicKey;
+  if (target.version === current) {
+    next.expirationModel = model;
+    if (validTo === undefined) delete next.validTo;
+    else next.validTo = validTo;
+  }
+  return next;
 }
 
 /** The key once its current material is gone: PendingImport (a key scheduled for deletion stays so). */
@@ -140,21 +227,31 @@ function deletedMaterial(material: KeyMaterialRecord): KeyMaterialRecord {
 
 /**
  * DeleteImportedKeyMaterial, in one transaction: the current (or named) imported material loses
- * its secret and the key becomes PendingImport. Returns the deleted material's id.
+ * its secret. Deleting a permanently associated material makes the key PendingImport (a key
+ * pending deletion stays so, as AWS documents); deleting the material pending rotation leaves
+ * the key as it is (that material is not associated with it, and new material may take its
+ * place). A key already PendingImport, one of its materials missing, may lose another. Returns
+ * the deleted material's id.
  */
 export async function deleteImportedMaterial(store: Store, key: KeyRecord, materialId: string | undefined): Promise<string> {
   return store.transaction(async (tx) => {
     const current = await tx.getKey(key, key.keyId);
     if (!current) throw new KMSInvalidStateException(`${arnOf(key)} was deleted while its key material was being deleted.`);
     assertExternal(current);
-    if (current.state !== 'Enabled' && current.state !== 'Disabled') throw stateError(current);
-    const material = await tx.getMaterial(current, current.currentMaterialVersion);
-    if (!material || material.importState !== 'IMPORTED') throw stateError(current);
-    if (materialId !== undefined && materialId !== material.materialId) {
-      throw new ValidationException(messages.unknownMaterialId(materialId, arnOf(current)));
+    if (current.state === 'Unavailable') throw stateError(current);
+    let material: KeyMaterialRecord | undefined;
+    if (materialId === undefined) {
+      material = await tx.getMaterial(current, current.currentMaterialVersion);
+    } else {
+      const versions = await tx.listMaterials(current, { limit: 10_000 });
+      material = versions.find((m) => m.importState !== undefined && m.materialId === materialId);
+      if (!material) throw new ValidationException(messages.unknownMaterialId(materialId, arnOf(current)));
     }
+    if (!material || material.importState !== 'IMPORTED') throw stateError(current);
     await tx.putMaterial(deletedMaterial(material));
-    if (!(await tx.updateKey(withoutMaterial(current), current.revision))) throw new Error(`key ${current.keyId} changed inside its transaction`);
+    if (isPendingRotation(current, material)) return material.materialId;
+    const next = material.version === current.currentMaterialVersion ? withoutMaterial(current) : { ...current, state: withoutMaterial(current).state };
+    if (!(await tx.updateKey(next, current.revision))) throw new Error(`key ${current.keyId} changed inside its transaction`);
     return material.materialId;
   });
 }

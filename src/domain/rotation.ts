@@ -4,8 +4,9 @@
  * A rotation adds a new material version and makes it current; every older version stays, so
  * every ciphertext made before still decrypts, and ReEncrypt moves a ciphertext to the current
  * material. Only symmetric encryption keys rotate; asymmetric and HMAC keys refuse with AWS's
- * UnsupportedOperationException (recorded with an empty message), keys with imported material
- * refuse automatic rotation.
+ * UnsupportedOperationException (recorded with an empty message). Keys with imported material
+ * never rotate automatically; they rotate on demand to new material imported for it
+ * (ImportType NEW_KEY_MATERIAL, domain/key-import.ts), never to material Trent makes.
  *
  * A rotation is one store transaction: the key is read again inside it, the new version added
  * under the revision read, and the key updated, so it happens once however many servers sweep
@@ -13,7 +14,7 @@
  * The clock is injected: a rotation happens when `now` passes the key's NextRotationDate.
  */
 import { secretBytes } from '../crypto/random.js';
-import { KMSInvalidStateException, LimitExceededException, UnsupportedOperationException } from '../errors.js';
+import { KMSInvalidStateException, LimitExceededException, messages, UnsupportedOperationException } from '../errors.js';
 import type { KeyMaterialRecord, KeyRecord, RotationType, Store } from '../storage/types.js';
 import { arnOf } from './arn.js';
 import type { KeyMaterials } from './key-material.js';
@@ -138,18 +139,55 @@ async function rotateInTransaction(
   });
 }
 
-/** RotateKeyOnDemand: a new current material now; the automatic schedule is left as it was. */
-export async function rotateOnDemand(store: Store, materials: KeyMaterials, key: KeyRecord, now: number): Promise<Rotation> {
-  assertNotReplica(key);
-  const rotation = await rotateInTransaction(store, materials, key, 'ON_DEMAND', now, (current, versions) => {
-    assertRotationChangeable(current);
-    if (versions.filter((m) => m.rotationType === 'ON_DEMAND').length >= ON_DEMAND_ROTATION_LIMIT) {
-      throw new LimitExceededException(
-        `The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: ${arnOf(current)}`,
-      );
-    }
-    return {};
+/** AWS's quota: at most 25 on-demand rotations per key (the versions they made). */
+function assertOnDemandQuota(key: KeyRecord, versions: readonly KeyMaterialRecord[]): void {
+  if (versions.filter((m) => m.rotationType === 'ON_DEMAND').length >= ON_DEMAND_ROTATION_LIMIT) {
+    throw new LimitExceededException(
+      `The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: ${arnOf(key)}`,
+    );
+  }
+}
+
+/**
+ * RotateKeyOnDemand of a key with imported material (AWS, "on-demand rotation of keys with
+ * imported key material"): the material imported with ImportType NEW_KEY_MATERIAL and pending
+ * rotation becomes current, with its RotationDate and RotationType ON_DEMAND, in one
+ * transaction; without one, AWS's recorded KMSInvalidStateException.
+ */
+async function rotateToImportedMaterial(store: Store, scopeAndId: Pick<KeyRecord, 'account' | 'region' | 'keyId'>, now: number): Promise<Rotation | undefined> {
+  return store.transaction(async (tx) => {
+    const key = await tx.getKey(scopeAndId, scopeAndId.keyId);
+    if (!key) return undefined;
+    assertUsable(key);
+    assertRotatableKind(key);
+    const versions = await tx.listMaterials(key, { limit: MATERIAL_VERSION_SCAN });
+    const pending = versions.find((m) => m.version > key.currentMaterialVersion && m.importState === 'IMPORTED');
+    if (!pending) throw new KMSInvalidStateException(messages.noPendingRotation(arnOf(key)));
+    assertOnDemandQuota(key, versions);
+    const material: KeyMaterialRecord = { ...pending, createdAt: now, rotationType: 'ON_DEMAND' };
+    await tx.putMaterial(material);
+    const rotated: KeyRecord = { ...key, currentMaterialVersion: pending.version };
+    if (!(await tx.updateKey(rotated, key.revision))) throw new Error(`key ${key.keyId} changed inside its rotation's transaction`);
+    return { key: { ...rotated, revision: key.revision + 1 }, material };
   });
+}
+
+/**
+ * RotateKeyOnDemand: a new current material now (generated, or for a key with imported material
+ * the one pending rotation); the automatic schedule is left as it was.
+ */
+export async function rotateOnDemand(store: Store, materials: KeyMaterials, key: KeyRecord, now: number): Promise<Rotation> {
+  // A multi-Region key rotates from its primary, for every Region (rotateInTransaction).
+  assertNotReplica(key);
+  // A key's origin never changes, so the record resolved before the transaction decides the path.
+  const rotation =
+    key.origin === 'EXTERNAL'
+      ? await rotateToImportedMaterial(store, key, now)
+      : await rotateInTransaction(store, materials, key, 'ON_DEMAND', now, (current, versions) => {
+          assertRotationChangeable(current);
+          assertOnDemandQuota(current, versions);
+          return {};
+        });
   // The caller resolved the key just before: only its deletion in between leaves nothing to rotate.
   if (!rotation) throw new KMSInvalidStateException(`${arnOf(key)} was deleted while it was being rotated.`);
   return rotation;

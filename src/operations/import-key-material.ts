@@ -1,14 +1,17 @@
 /**
- * ImportKeyMaterial: symmetric encryption, HMAC, RSA or ECC (PKCS#8) key material wrapped under GetParametersForImport's public key
- * (RSAES_OAEP_SHA_1/256, RSA_AES_KEY_WRAP_SHA_1/256), with ExpirationModel (default
+ * ImportKeyMaterial: key material (secret bytes, or an asymmetric key's PKCS#8 private key,
+ * crypto/key-import.ts) wrapped under GetParametersForImport's public key (RSAES_OAEP_SHA_1/256,
+ * RSA_AES_KEY_WRAP_SHA_1/256), with ExpirationModel (default
  * KEY_MATERIAL_EXPIRES, which needs ValidTo, at most 365 days ahead), ImportType,
- * KeyMaterialDescription and KeyMaterialId (domain/key-import.ts). The key becomes Enabled.
+ * KeyMaterialDescription and KeyMaterialId (domain/key-import.ts). A first import, or the last
+ * missing material imported again, makes the key Enabled; NEW_KEY_MATERIAL into a symmetric key
+ * that has material stores it pending an on-demand rotation (RotateKeyOnDemand makes it current).
  * Token faults: InvalidImportTokenException (not ours, or for another key) and
  * ExpiredImportTokenException; material that does not unwrap: InvalidCiphertextException.
  */
 import { importedKeyPair, unwrapImported } from '../crypto/key-import.js';
 import { arnOf } from '../domain/arn.js';
-import { assertExternal, checkExpiry, importShape, importTarget } from '../domain/key-import.js';
+import { assertExternal, checkExpiry, importShape, importTarget, keyAfterImport } from '../domain/key-import.js';
 import { keySpec } from '../domain/key-specs.js';
 import {
   ExpiredImportTokenException,
@@ -17,7 +20,6 @@ import {
   messages,
   ValidationException,
 } from '../errors.js';
-import type { KeyRecord } from '../storage/types.js';
 import { defineOperation } from './context.js';
 import { useKey } from './core/keys.js';
 
@@ -55,7 +57,7 @@ export const importKeyMaterialOperation = defineOperation('ImportKeyMaterial', {
       publicKey = pair.spki;
     }
     const computedId = importer.materialId(key.keyId, material);
-    const request = { importType: input.ImportType, materialId: input.KeyMaterialId };
+    const request = { importType: input.ImportType, materialId: input.KeyMaterialId, expirationModel: model };
     const materialId = await ctx.services.store.transaction(async (tx) => {
       const current = await tx.getKey(key, key.keyId);
       if (!current) throw new Error(`key ${key.keyId} was deleted during its import`);
@@ -65,14 +67,13 @@ export const importKeyMaterialOperation = defineOperation('ImportKeyMaterial', {
       const record = {
         ...ctx.services.materials.wrap(current, target.version, material, target.existing?.createdAt ?? now, computedId),
         importState: 'IMPORTED' as const,
+        ...(target.existing?.rotationType !== undefined && { rotationType: target.existing.rotationType }),
         ...(description !== undefined && { description }),
       };
       await tx.putMaterial(record);
-      const next: KeyRecord = { ...current, state: 'Enabled', currentMaterialVersion: target.version, expirationModel: model };
-      if (publicKey !== undefined) next.publicKey = publicKey;
-      if (validTo === undefined) delete next.validTo;
-      else next.validTo = validTo;
-      if (!(await tx.updateKey(next, current.revision))) throw new Error(`key ${key.keyId} changed inside its import's transaction`);
+      const next = keyAfterImport(current, versions, target, model, validTo, publicKey);
+      // Material pending rotation leaves the key record as it was.
+      if (next !== current && !(await tx.updateKey(next, current.revision))) throw new Error(`key ${key.keyId} changed inside its import's transaction`);
       return record.materialId;
     });
     return { KeyId: arnOf(key), KeyMaterialId: materialId };

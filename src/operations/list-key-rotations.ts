@@ -1,12 +1,15 @@
 /**
  * ListKeyRotations: a key's material versions, oldest first. ROTATIONS_ONLY (the default) lists
  * the versions rotations made, with RotationDate and RotationType; ALL_KEY_MATERIAL adds the
- * first material. Each entry names its KeyMaterialId and whether it is the CURRENT material, and
- * for imported material its ImportState, KeyMaterialDescription, ExpirationModel and ValidTo.
+ * first material and imported material pending rotation. Each entry names its KeyMaterialId and
+ * KeyMaterialState (CURRENT, NON_CURRENT, or PENDING_ROTATION for imported material not yet made
+ * current by RotateKeyOnDemand), and for imported material its ImportState,
+ * KeyMaterialDescription, ExpirationModel and ValidTo.
  * Paged by version with AWS's Limit (1..1000, default 100) and an opaque Marker.
  */
+import { isPendingRotation, materialExpiry } from '../domain/key-import.js';
 import { assertRotatableKind } from '../domain/rotation.js';
-import type { RotationsListEntry } from '../kms-types.generated.js';
+import type { KeyMaterialState, RotationsListEntry } from '../kms-types.generated.js';
 import type { KeyMaterialRecord, KeyRecord } from '../storage/types.js';
 import { defineOperation } from './context.js';
 import { useKey } from './core/keys.js';
@@ -16,12 +19,13 @@ const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 const VERSION = /^[1-9][0-9]{0,9}$/;
 
+function materialState(key: KeyRecord, material: KeyMaterialRecord): KeyMaterialState {
+  if (material.version === key.currentMaterialVersion) return 'CURRENT';
+  return isPendingRotation(key, material) ? 'PENDING_ROTATION' : 'NON_CURRENT';
+}
+
 function entry(key: KeyRecord, material: KeyMaterialRecord): RotationsListEntry {
-  const listed: RotationsListEntry = {
-    KeyId: key.keyId,
-    KeyMaterialId: material.materialId,
-    KeyMaterialState: material.version === key.currentMaterialVersion ? 'CURRENT' : 'NON_CURRENT',
-  };
+  const listed: RotationsListEntry = { KeyId: key.keyId, KeyMaterialId: material.materialId, KeyMaterialState: materialState(key, material) };
   if (material.rotationType !== undefined) {
     listed.RotationDate = material.createdAt / 1000;
     listed.RotationType = material.rotationType;
@@ -29,9 +33,10 @@ function entry(key: KeyRecord, material: KeyMaterialRecord): RotationsListEntry 
   if (material.importState !== undefined) {
     listed.ImportState = material.importState;
     if (material.description !== undefined) listed.KeyMaterialDescription = material.description;
-    if (material.importState === 'IMPORTED' && material.version === key.currentMaterialVersion && key.expirationModel !== undefined) {
-      listed.ExpirationModel = key.expirationModel;
-      if (key.validTo !== undefined) listed.ValidTo = key.validTo / 1000;
+    const expiry = materialExpiry(key, material);
+    if (expiry !== undefined) {
+      listed.ExpirationModel = expiry.model;
+      if (expiry.validTo !== undefined) listed.ValidTo = expiry.validTo / 1000;
     }
   }
   return listed;

@@ -4,7 +4,9 @@
  * as ct-generatedatakeypair): eventVersion 1.11, the caller as `userIdentity`, the request's
  * members as `requestParameters` (lowerCamelCase, as CloudTrail writes them), `responseElements`
  * (null for reads and cryptographic operations, as CloudTrail writes them), the keys used as
- * `resources`, `additionalEventData.keyMaterialId`, and the request id the response carried.
+ * `resources`, `additionalEventData` (the key material used, and for a request with an attested
+ * Recipient what CloudTrail logs of its document: "Monitoring attested requests"), and the
+ * request id the response carried.
  *
  * What never reaches a record (the model walks every member):
  * - blobs of any kind: plaintexts, data keys, private keys, ciphertexts, public keys, messages,
@@ -16,6 +18,7 @@
  */
 import { randomId } from '../crypto/random.js';
 import type { Principal } from '../domain/access.js';
+import type { VerifiedAttestation } from '../domain/attestation.js';
 import { KmsError, KMSInternalException, messages } from '../errors.js';
 import type { ServiceModel } from '../protocol/shapes.js';
 import type { Exchange } from './pipeline.js';
@@ -54,7 +57,7 @@ export interface AuditRecord {
   errorMessage?: string;
   requestParameters: Record<string, unknown> | null;
   responseElements: Record<string, unknown> | null;
-  additionalEventData?: { keyMaterialId: string };
+  additionalEventData?: { keyMaterialId?: string; recipient?: Record<string, string> };
   requestID: string;
   eventID: string;
   readOnly: boolean;
@@ -168,6 +171,38 @@ function nonEmpty(view: unknown): Record<string, unknown> | null {
   return view !== null && typeof view === 'object' && Object.keys(view).length > 0 ? (view as Record<string, unknown>) : null;
 }
 
+/**
+ * The PCRs CloudTrail logs of an attested request, per kind of document, under its member names
+ * ("Monitoring requests for Nitro enclaves" and "... for NitroTPM"): an enclave's PCR0 is its
+ * image digest. A PCR the document lacks is left out.
+ */
+const LOGGED_PCRS: Record<VerifiedAttestation['kind'], readonly (readonly [number, string])[]> = {
+  'nitro-enclave': [
+    [0, 'attestationDocumentEnclaveImageDigest'],
+    ...[1, 2, 3, 4, 8].map((n) => [n, `attestationDocumentEnclavePCR${n}`] as const),
+  ],
+  'nitro-tpm': [4, 7, 8, 9, 16, 23].map((n) => [n, `attestationDocumentNitroTPMPCR${n}`] as const),
+};
+
+/** `additionalEventData.recipient`: the document's module id and PCRs (base64), never its key. */
+export function recipientEventData(attestation: VerifiedAttestation): Record<string, string> {
+  const logged: Record<string, string> = { attestationDocumentModuleId: attestation.moduleId };
+  for (const [index, member] of LOGGED_PCRS[attestation.kind]) {
+    const value = attestation.pcrs.get(index);
+    if (value !== undefined) logged[member] = value.toString('base64');
+  }
+  return logged;
+}
+
+function additionalEventData(exchange: Exchange, output: Record<string, unknown> | undefined): AuditRecord['additionalEventData'] {
+  const materialId = output?.KeyMaterialId ?? output?.DestinationKeyMaterialId;
+  const data: NonNullable<AuditRecord['additionalEventData']> = {
+    ...(typeof materialId === 'string' && { keyMaterialId: materialId }),
+    ...(exchange.recipient !== undefined && { recipient: recipientEventData(exchange.recipient.attestation) }),
+  };
+  return Object.keys(data).length > 0 ? data : undefined;
+}
+
 /** The KMS key ARNs a record names: those the request was authorized on, then a created key's (a replica's too). */
 function resourcesOf(exchange: Exchange, output: Record<string, unknown> | undefined): AuditResource[] {
   const arns = [...exchange.keyArns];
@@ -187,7 +222,7 @@ export function auditRecord(exchange: Exchange, model: ServiceModel, now: number
   const output = exchange.error === undefined ? (exchange.output as Record<string, unknown> | undefined) : undefined;
   const input = exchange.input ?? exchange.body;
   const error = exchange.error === undefined ? undefined : exchange.error instanceof KmsError ? exchange.error : new KMSInternalException(messages.internal);
-  const materialId = output?.KeyMaterialId ?? output?.DestinationKeyMaterialId;
+  const additional = additionalEventData(exchange, output);
   // Members in CloudTrail's order.
   const record: AuditRecord = {
     eventVersion: '1.11',
@@ -203,7 +238,7 @@ export function auditRecord(exchange: Exchange, model: ServiceModel, now: number
     requestParameters: shapes === undefined ? null : nonEmpty({ ...DEFAULT_PARAMETERS[operation.name], ...(auditView(model, shapes.input, input, operation.sensitive.input) as object) }),
     // CloudTrail writes null for reads and cryptographic operations; changes show what they made.
     responseElements: operation.readOnly || shapes?.output === undefined ? null : nonEmpty(auditView(model, shapes.output, output, operation.sensitive.output)),
-    ...(typeof materialId === 'string' && { additionalEventData: { keyMaterialId: materialId } }),
+    ...(additional !== undefined && { additionalEventData: additional }),
     requestID: exchange.requestId,
     eventID: randomId(),
     readOnly: operation.readOnly,

@@ -11,7 +11,10 @@
  * no answer (in flight at the kill) -> either outcome, but nothing else. Every ciphertext from an
  * Encrypt or GenerateDataKeyPair answered 200 must still decrypt, under its encryption context,
  * to the plaintext the client got. An acknowledged CreateGrant must be listed and its token
- * accepted; an acknowledged RetireGrant or RevokeGrant must stay done, its token refused.
+ * accepted; an acknowledged RetireGrant or RevokeGrant must stay done, its token refused. An
+ * acknowledged ImportKeyMaterial (first material, or new material pending rotation) and an
+ * acknowledged RotateKeyOnDemand to imported material must be there, and ciphertexts under keys
+ * with imported material, made before or after their rotations, must decrypt like any other.
  *
  * Seeded: the seed fixes the kill delays and every loop's choices; which requests are in flight
  * at a kill still depends on timing. `env` goes to the server process, e.g. to run it with a
@@ -74,6 +77,12 @@ export interface CrashCampaignReport {
   grantChecks: number;
   tokenChecks: number;
   keys: number;
+  /** Keys with imported material; acknowledged ImportKeyMaterial, and RotateKeyOnDemand of such keys. */
+  externalKeys: number;
+  imports: number;
+  importRotations: number;
+  /** Of ciphertextsChecked, those under keys with imported material. */
+  externalCiphertexts: number;
   aliases: number;
   /** Grants that exist at the end. */
   grants: number;
@@ -190,6 +199,10 @@ export async function runCrashCampaign(options: CrashCampaignOptions): Promise<C
     grantChecks: report.grantChecks,
     tokenChecks: report.tokenChecks,
     keys: ledger.keys.size,
+    externalKeys: [...ledger.keys.values()].filter((k) => k.external).length,
+    imports: ledger.importedMaterial.imports,
+    importRotations: ledger.importedMaterial.rotations,
+    externalCiphertexts: ledger.ciphertexts.filter((c) => c.checked && ledger.keys.get(c.keyId)?.external).length,
     aliases: [...ledger.aliases.values()].filter((a) => a.target.acked !== undefined).length,
     grants: [...ledger.grants.values()].filter((g) => g.exists.acked).length,
     durationMs: Math.round(performance.now() - started),

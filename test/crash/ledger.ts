@@ -9,12 +9,17 @@
  * the order of a key's acknowledged writes is the order they were applied, and at most one
  * write per item can be in flight at a kill.
  *
+ * Keys with imported material (Origin EXTERNAL) are in the ledger from their CreateKey, in
+ * PendingImport; an acknowledged ImportKeyMaterial makes them Enabled, or, once they have
+ * material, leaves new material pending rotation, which an acknowledged RotateKeyOnDemand makes
+ * current: both are held to their acknowledgement like any other write.
+ *
  * Grants belong to the loop that owns their key. Each has an Expected<boolean> for "exists":
  * an acknowledged CreateGrant sets it true, an acknowledged RetireGrant or RevokeGrant false, and
  * one in flight at the kill leaves either acceptable. A CreateGrant in flight has no grant id
  * yet; its grantee principal is unique, so the grant is recognised if the server shows it.
  */
-export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
+export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport';
 
 export interface Tag {
   TagKey: string;
@@ -42,9 +47,25 @@ export interface KeyEntry {
   state: Expected<KeyState>;
   /** Sorted by TagKey, as ListResourceTags returns them. */
   tags: Expected<Tag[]>;
-  /** How many RotateKeyOnDemand were applied: ListKeyRotations must list that many. */
-  rotations: Expected<number>;
+  /** Origin EXTERNAL: created PendingImport, its material imported by the workload. */
+  external: boolean;
+  /** GetParametersForImport's answer, reused for the key's later imports (valid 24 hours). */
+  importParameters?: { publicKey: Uint8Array; token: Uint8Array };
+  /**
+   * How many RotateKeyOnDemand were applied (ListKeyRotations must list that many), and for a
+   * key with imported material whether new material imported for the next one is pending
+   * rotation: one expectation, since a RotateKeyOnDemand changes both at once.
+   */
+  materials: Expected<Materials>;
 }
+
+export interface Materials {
+  rotations: number;
+  pending: boolean;
+}
+
+export const sameMaterials = (a: Materials, b: Materials): boolean => a.rotations === b.rotations && a.pending === b.pending;
+export const formatMaterials = (m: Materials): string => `${m.rotations} on-demand rotations${m.pending ? ' and material pending rotation' : ''}`;
 
 export interface AliasEntry {
   aliasName: string;
@@ -93,6 +114,7 @@ export interface CreateInFlight {
   by: string;
   description: string;
   tags: Tag[];
+  external: boolean;
 }
 
 export class Ledger {
@@ -111,6 +133,8 @@ export class Ledger {
   readonly foreign = new Set<string>();
   acknowledgedWrites = 0;
   unknownWrites = 0;
+  /** Acknowledged ImportKeyMaterial, and RotateKeyOnDemand of keys with imported material. */
+  readonly importedMaterial = { imports: 0, rotations: 0 };
   /** How the writes in flight at a kill turned out, where the two outcomes differ. */
   readonly inFlightOutcomes = { applied: 0, notApplied: 0 };
   private serial = 0;

@@ -13,8 +13,9 @@
  * make it), and every other grant is explained by a CreateGrant in flight, matched by its
  * unique grantee; then each of those grants' tokens is used in a DescribeKey: accepted while the
  * grant exists, refused with InvalidGrantTokenException once it is retired or revoked.
- * DescribeKey, ListResourceTags and ListKeyRotations (description, state, tags, the number of
- * on-demand rotations) for every key written since the
+ * DescribeKey, ListResourceTags and ListKeyRotations with ALL_KEY_MATERIAL (description, state,
+ * tags, the number of on-demand rotations, imported material pending rotation) for every key
+ * written since the
  * last verification plus a random sample of the others. Decrypt of every ciphertext produced
  * since the last verification plus a random sample of older ones; a disabled key is enabled for
  * it and disabled again, a key pending deletion has its deletion cancelled and scheduled again
@@ -36,7 +37,7 @@ import {
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import { Caller, describeFailure, send } from './calls.js';
-import { acknowledge, formatTags, sortTags, type CiphertextEntry, type GrantEntry, type KeyEntry, type KeyState, type Ledger, type Tag } from './ledger.js';
+import { acknowledge, formatMaterials, formatTags, sameMaterials, sortTags, type CiphertextEntry, type GrantEntry, type KeyEntry, type KeyState, type Ledger, type Tag } from './ledger.js';
 import type { Random } from './random.js';
 
 export interface VerifyOptions {
@@ -125,6 +126,7 @@ async function checkKeyList(o: VerifyOptions, caller: Caller): Promise<boolean> 
     const metadata = described?.KeyMetadata;
     if (!metadata?.Arn) continue;
     const created = ledger.createsInFlight.find((c) => c.description === metadata.Description);
+    // An EXTERNAL key is created PendingImport: the deep check below compares its state too.
     if (!created) {
       caller.violation(`key ${keyId} ('${metadata.Description}') exists, but no CreateKey for it was acknowledged or in flight at the kill`);
       ledger.foreign.add(keyId);
@@ -140,9 +142,11 @@ async function checkKeyList(o: VerifyOptions, caller: Caller): Promise<boolean> 
       owner: created.owner,
       createdBy: by,
       description: created.description,
-      state: { acked: 'Enabled', by },
+      state: { acked: created.external ? 'PendingImport' : 'Enabled', by },
       tags: { acked: created.tags, by },
-      rotations: { acked: 0, by },
+      external: metadata.Origin === 'EXTERNAL',
+      // A key created with imported material in flight cannot have it: its import came after the answer.
+      materials: { acked: { rotations: 0, pending: false }, by },
     });
     ledger.touched.add(keyId);
   }
@@ -232,7 +236,7 @@ async function checkGrants(o: VerifyOptions, caller: Caller): Promise<{ grants: 
   return { grants: checked.length, tokens: tokens.filter((g) => g.token !== undefined).length };
 }
 
-/** Description, state, tags and on-demand rotations of one key. */
+/** Description, state, tags, on-demand rotations and material pending rotation of one key. */
 async function checkKey(o: VerifyOptions, caller: Caller, key: KeyEntry): Promise<void> {
   const described = await caller.read(`DescribeKey ${key.keyId}`, () => o.client.send(new DescribeKeyCommand({ KeyId: key.keyId })));
   const metadata = described?.KeyMetadata;
@@ -248,10 +252,14 @@ async function checkKey(o: VerifyOptions, caller: Caller, key: KeyEntry): Promis
     const problem = o.ledger.settle(key.tags, tags, sameTags, formatTags);
     if (problem) caller.violation(`key ${key.keyId} ('${key.description}') tags: ${problem}`);
   }
-  const listed = await caller.read(`ListKeyRotations ${key.keyId}`, () => o.client.send(new ListKeyRotationsCommand({ KeyId: key.keyId, Limit: 1000 })));
+  const listed = await caller.read(`ListKeyRotations ${key.keyId}`, () =>
+    o.client.send(new ListKeyRotationsCommand({ KeyId: key.keyId, Limit: 1000, IncludeKeyMaterial: 'ALL_KEY_MATERIAL' })),
+  );
   if (listed) {
-    const problem = o.ledger.settle(key.rotations, listed.Rotations?.length ?? 0, Object.is, (count) => `${count} on-demand rotations`);
-    if (problem) caller.violation(`key ${key.keyId} ('${key.description}') rotations: ${problem}`);
+    const entries = listed.Rotations ?? [];
+    const found = { rotations: entries.filter((r) => r.RotationType !== undefined).length, pending: entries.some((r) => r.KeyMaterialState === 'PENDING_ROTATION') };
+    const problem = o.ledger.settle(key.materials, found, sameMaterials, formatMaterials);
+    if (problem) caller.violation(`key ${key.keyId} ('${key.description}') key material: ${problem}`);
   }
 }
 

@@ -5,10 +5,12 @@
  * are valid for the state its ledger knows (no EnableKey on a key pending deletion, no alias to
  * a key pending deletion), so every refusal is a violation, not noise.
  *
- * Writes: CreateKey (random description and tags), CreateAlias / UpdateAlias / DeleteAlias,
+ * Writes: CreateKey (random description and tags; some with Origin EXTERNAL, PendingImport until
+ * ImportKeyMaterial gives them material), CreateAlias / UpdateAlias / DeleteAlias,
  * DisableKey / EnableKey, ScheduleKeyDeletion / CancelKeyDeletion, TagResource / UntagResource,
  * RotateKeyOnDemand (on an enabled key, below AWS's 25 per key; ciphertexts made before must
- * still decrypt after the kill),
+ * still decrypt after the kill), ImportKeyMaterial (first material, or NEW_KEY_MATERIAL pending
+ * rotation, which the next RotateKeyOnDemand of that key makes current),
  * CreateGrant (on an enabled key, to a grantee unique to the grant) / RetireGrant (by token, or
  * by key and grant id) / RevokeGrant.
  * Ciphertexts: Encrypt and GenerateDataKeyPair (by key id, key ARN or alias) with an encryption
@@ -24,6 +26,8 @@ import {
   EnableKeyCommand,
   EncryptCommand,
   GenerateDataKeyPairCommand,
+  GetParametersForImportCommand,
+  ImportKeyMaterialCommand,
   RetireGrantCommand,
   RevokeGrantCommand,
   RotateKeyOnDemandCommand,
@@ -33,6 +37,7 @@ import {
   UpdateAliasCommand,
   type KMSClient,
 } from '@aws-sdk/client-kms';
+import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
 import { kmsClient } from '../helpers/clients.js';
 import { Caller } from './calls.js';
 import { acknowledge, formatTags, sortTags, type GrantEntry, type KeyEntry, type KeyState, type Ledger, type Tag } from './ledger.js';
@@ -80,17 +85,18 @@ class ClientLoop {
 
 type Action = (loop: ClientLoop) => Promise<unknown> | undefined;
 
-function createKey(loop: ClientLoop): Promise<unknown> {
+function createKey(loop: ClientLoop, external = false): Promise<unknown> {
   const description = `crash round ${loop.round} loop ${loop.index} #${loop.ledger.nextSerial()} ${loop.rng.hex(4)}`;
   const tags = sortTags(loop.randomTags(loop.rng.int(0, 2)));
-  const by = loop.writeName(`CreateKey '${description}' with tags ${formatTags(tags)}`);
+  const by = loop.writeName(`CreateKey${external ? ' (Origin EXTERNAL)' : ''} '${description}' with tags ${formatTags(tags)}`);
+  const state: KeyState = external ? 'PendingImport' : 'Enabled';
   return loop.caller.write(
     by,
-    () => loop.client.send(new CreateKeyCommand({ Description: description, ...(tags.length > 0 && { Tags: tags }) })),
+    () => loop.client.send(new CreateKeyCommand({ Description: description, ...(external && { Origin: 'EXTERNAL' }), ...(tags.length > 0 && { Tags: tags }) })),
     {
       acked: (output) => {
         const metadata = output.KeyMetadata;
-        if (!metadata?.KeyId || !metadata.Arn || metadata.Description !== description || metadata.KeyState !== 'Enabled') {
+        if (!metadata?.KeyId || !metadata.Arn || metadata.Description !== description || metadata.KeyState !== state) {
           loop.caller.violation(`${by}: unexpected KeyMetadata ${JSON.stringify(metadata)}`);
           return;
         }
@@ -100,15 +106,76 @@ function createKey(loop: ClientLoop): Promise<unknown> {
           owner: loop.index,
           createdBy: by,
           description,
-          state: { acked: 'Enabled', by },
+          state: { acked: state, by },
           tags: { acked: tags, by },
-          rotations: { acked: 0, by },
+          external,
+          materials: { acked: { rotations: 0, pending: false }, by },
         });
         loop.ledger.touched.add(metadata.KeyId);
       },
-      inFlight: () => loop.ledger.createsInFlight.push({ owner: loop.index, by, description, tags }),
+      inFlight: () => loop.ledger.createsInFlight.push({ owner: loop.index, by, description, tags, external }),
     },
   );
+}
+
+/**
+ * ImportKeyMaterial into a key of this loop with Origin EXTERNAL: its first material (the key
+ * becomes Enabled), or, for a key that has material and none pending, new material pending
+ * rotation (ImportType NEW_KEY_MATERIAL). Wrapped with RSAES_OAEP_SHA_256 under the key's first
+ * GetParametersForImport answer (its token is valid 24 hours, for any number of imports).
+ */
+function importMaterial(loop: ClientLoop): Promise<unknown> | undefined {
+  const key = loop.rng.pick(
+    [...loop.keys(['PendingImport']), ...loop.keys(MANAGEABLE).filter((k) => !k.materials.inFlight && !k.materials.acked.pending && k.materials.acked.rotations < 25)].filter(
+      (k) => k.external,
+    ),
+  );
+  return key && importMaterialInto(loop, key);
+}
+
+async function importMaterialInto(loop: ClientLoop, key: KeyEntry): Promise<unknown> {
+  const first = key.state.acked === 'PendingImport';
+  if (!key.importParameters) {
+    const params = await loop.caller.read(`GetParametersForImport ${key.keyId}`, () =>
+      loop.client.send(new GetParametersForImportCommand({ KeyId: key.keyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' })),
+    );
+    if (!params?.PublicKey || !params.ImportToken) return params;
+    key.importParameters = { publicKey: params.PublicKey, token: params.ImportToken };
+  }
+  const { publicKey, token } = key.importParameters;
+  const wrapped = publicEncrypt(
+    { key: createPublicKey({ key: Buffer.from(publicKey), format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+    loop.rng.bytes(32),
+  );
+  const by = loop.writeName(`ImportKeyMaterial (${first ? 'first material' : 'NEW_KEY_MATERIAL'}) ${key.keyId}`);
+  loop.ledger.touched.add(key.keyId);
+  const request = () =>
+    loop.client.send(
+      new ImportKeyMaterialCommand({
+        KeyId: key.keyId,
+        ImportToken: token,
+        EncryptedKeyMaterial: wrapped,
+        ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+        ...(!first && { ImportType: 'NEW_KEY_MATERIAL' }),
+      }),
+    );
+  if (first) {
+    return loop.caller.write(by, request, {
+      acked: () => {
+        acknowledge(key.state, 'Enabled', by);
+        loop.ledger.importedMaterial.imports++;
+      },
+      inFlight: () => (key.state.inFlight = { value: 'Enabled', by }),
+    });
+  }
+  const next = { ...key.materials.acked, pending: true };
+  return loop.caller.write(by, request, {
+    acked: () => {
+      acknowledge(key.materials, next, by);
+      loop.ledger.importedMaterial.imports++;
+    },
+    inFlight: () => (key.materials.inFlight = { value: next, by }),
+  });
 }
 
 function createAlias(loop: ClientLoop): Promise<unknown> | undefined {
@@ -211,16 +278,24 @@ function untagKey(loop: ClientLoop): Promise<unknown> | undefined {
   });
 }
 
-/** RotateKeyOnDemand of an enabled key with rotations to spare (AWS allows 25 per key). */
-function rotateKey(loop: ClientLoop): Promise<unknown> | undefined {
-  const key = loop.rng.pick(loop.keys(['Enabled']).filter((k) => !k.rotations.inFlight && k.rotations.acked < 25));
+/**
+ * RotateKeyOnDemand of an enabled key with rotations to spare (AWS allows 25 per key); a key
+ * with imported material only when new material is pending rotation (it becomes current).
+ */
+function rotateKey(loop: ClientLoop, external: boolean): Promise<unknown> | undefined {
+  const key = loop.rng.pick(
+    loop.keys(['Enabled']).filter((k) => k.external === external && !k.materials.inFlight && k.materials.acked.rotations < 25 && (!external || k.materials.acked.pending)),
+  );
   if (!key) return undefined;
-  const next = key.rotations.acked + 1;
-  const by = loop.writeName(`RotateKeyOnDemand ${key.keyId} (rotation ${next})`);
+  const next = { rotations: key.materials.acked.rotations + 1, pending: false };
+  const by = loop.writeName(`RotateKeyOnDemand ${key.keyId} (rotation ${next.rotations}${key.external ? ', to imported material' : ''})`);
   loop.ledger.touched.add(key.keyId);
   return loop.caller.write(by, () => loop.client.send(new RotateKeyOnDemandCommand({ KeyId: key.keyId })), {
-    acked: () => acknowledge(key.rotations, next, by),
-    inFlight: () => (key.rotations.inFlight = { value: next, by }),
+    acked: () => {
+      acknowledge(key.materials, next, by);
+      if (key.external) loop.ledger.importedMaterial.rotations++;
+    },
+    inFlight: () => (key.materials.inFlight = { value: next, by }),
   });
 }
 
@@ -278,7 +353,10 @@ function deleteGrant(loop: ClientLoop, how: 'retire' | 'revoke'): Promise<unknow
 
 /** An enabled key of this loop and how to name it: key id, key ARN, or one of its aliases. */
 function usableKey(loop: ClientLoop): { key: KeyEntry; name: string } | undefined {
-  const key = loop.rng.pick(loop.keys(['Enabled']));
+  const enabled = loop.keys(['Enabled']);
+  // Keys with imported material are fewer: a third of the ciphertexts go to them when there are some.
+  const external = enabled.filter((k) => k.external);
+  const key = loop.rng.pick(external.length > 0 && loop.rng.chance(0.33) ? external : enabled);
   if (!key) return undefined;
   const alias = loop.rng.pick(loop.ledger.aliasesOf(loop.index).filter((a) => a.target.acked === key.keyId));
   const name = alias && loop.rng.chance(0.5) ? alias.aliasName : loop.rng.chance(0.5) ? key.arn : key.keyId;
@@ -345,7 +423,8 @@ async function generateDataKeyPairUnder(loop: ClientLoop, target: { key: KeyEntr
 
 /** What a loop does next, by weight; an action returns undefined when nothing in the ledger fits it. */
 const ACTIONS: readonly { weight: number; run: Action }[] = [
-  { weight: 2, run: createKey },
+  { weight: 2.5, run: (loop) => createKey(loop, loop.rng.chance(0.3)) },
+  { weight: 2, run: importMaterial },
   { weight: 1.5, run: createAlias },
   { weight: 2, run: updateAlias },
   { weight: 1, run: deleteAlias },
@@ -357,7 +436,8 @@ const ACTIONS: readonly { weight: number; run: Action }[] = [
   { weight: 3, run: encrypt },
   { weight: 1.5, run: generateDataKeyPair },
   { weight: 1, run: createGrant },
-  { weight: 0.5, run: rotateKey },
+  { weight: 0.5, run: (loop) => rotateKey(loop, false) },
+  { weight: 2.5, run: (loop) => rotateKey(loop, true) },
   { weight: 0.4, run: (loop) => deleteGrant(loop, 'retire') },
   { weight: 0.4, run: (loop) => deleteGrant(loop, 'revoke') },
 ];
@@ -369,7 +449,7 @@ function nextAction(rng: Random): Action {
     point -= action.weight;
     if (point < 0) return action.run;
   }
-  return createKey;
+  return (loop) => createKey(loop);
 }
 
 /** The next request: a few draws for an action that fits the loop's keys, else a new key. */

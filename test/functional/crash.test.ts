@@ -11,7 +11,7 @@ import { needsOwnServer } from '../helpers/functional.js';
 import { freshSchemaUrl, postgresSkipReason } from '../helpers/postgres.js';
 
 describe('crash safety under kill -9', { timeout: 120_000, skip: needsOwnServer('kills it with SIGKILL and restarts it') }, () => {
-  it('after 6 kills mid-workload, every acknowledged write is there and every ciphertext decrypts', async () => {
+  it('after 6 kills mid-workload, every acknowledged write is there and every ciphertext decrypts', async (t) => {
     const report = await runCrashCampaign({ kills: 6, seed: 20_240_611, minimumPerRound: { writes: 40, ciphertexts: 10 } });
     assert.deepEqual(report.violations, []);
     assert.equal(report.kills, 6);
@@ -19,6 +19,9 @@ describe('crash safety under kill -9', { timeout: 120_000, skip: needsOwnServer(
     assert.ok(report.ciphertextsChecked >= 50, `only ${report.ciphertextsChecked} ciphertexts checked`);
     assert.ok(report.keys >= 20, `only ${report.keys} keys`);
     assert.ok(report.grantChecks >= 20 && report.tokenChecks >= 10, `only ${report.grantChecks} grant and ${report.tokenChecks} token checks`);
+    const imported = `${report.imports} imports, ${report.importRotations} rotations to imported material, ${report.externalCiphertexts} ciphertexts under imported material`;
+    t.diagnostic(imported);
+    assert.ok(report.imports >= 3 && report.importRotations >= 1 && report.externalCiphertexts >= 3, `only ${imported}`);
   });
 });
 

@@ -365,5 +365,35 @@ function suite(cli: AwsCli, server: FunctionalServer, workDirOf: () => string): 
       const hours = (timeOf(out.ParametersValidTo, 'ParametersValidTo') - Date.now()) / 3_600_000;
       assert.ok(hours > 23.9 && hours <= 24, String(hours));
     });
+
+    const noImportType = cli.major === 2 ? "Debian's v2 model (2.9.19) predates ImportType and ListKeyRotations' key material" : false;
+    test('import-key-material (wrapped by openssl), then new material with --import-type NEW_KEY_MATERIAL, list-key-rotations, rotate-key-on-demand', { skip: noImportType }, async () => {
+      const externalId = ((await awsKms(['create-key', '--origin', 'EXTERNAL'])).KeyMetadata as Json).KeyId as string;
+      /** get-parameters-for-import, the material wrapped by openssl (RSAES-OAEP-SHA-256), import-key-material. */
+      const importMaterial = async (extra: string[]): Promise<Json> => {
+        const params = await awsKms(['get-parameters-for-import', '--key-id', externalId, '--wrapping-algorithm', 'RSAES_OAEP_SHA_256', '--wrapping-key-spec', 'RSA_2048']);
+        const wrappedFile = join(workDirOf(), `wrapped-${++files}.bin`);
+        const path = (bytes: Buffer) => binaryFile(bytes).slice('fileb://'.length);
+        const openssl = await run('openssl', [
+          'pkeyutl', '-encrypt', '-pubin', '-keyform', 'DER', '-inkey', path(base64(params.PublicKey, 'PublicKey')), '-in', path(randomBytes(32)),
+          '-out', wrappedFile, '-pkeyopt', 'rsa_padding_mode:oaep', '-pkeyopt', 'rsa_oaep_md:sha256', '-pkeyopt', 'rsa_mgf1_md:sha256',
+        ], process.env);
+        assert.equal(openssl.code, 0, openssl.stderr);
+        return awsKms([
+          'import-key-material', '--key-id', externalId, '--import-token', binaryFile(base64(params.ImportToken, 'ImportToken')),
+          '--encrypted-key-material', `fileb://${wrappedFile}`, '--expiration-model', 'KEY_MATERIAL_DOES_NOT_EXPIRE', ...extra,
+        ]);
+      };
+      const first = (await importMaterial([])).KeyMaterialId as string;
+      const before = await server.kms.send(new EncryptCommand({ KeyId: externalId, Plaintext: Buffer.from('before the rotation') }));
+      const next = (await importMaterial(['--import-type', 'NEW_KEY_MATERIAL'])).KeyMaterialId as string;
+      const states = async () =>
+        ((await awsKms(['list-key-rotations', '--key-id', externalId, '--include-key-material', 'ALL_KEY_MATERIAL'])).Rotations as Json[]).map((r) => [r.KeyMaterialId, r.KeyMaterialState]);
+      assert.deepEqual(await states(), [[first, 'CURRENT'], [next, 'PENDING_ROTATION']]);
+      assert.equal((await awsKms(['rotate-key-on-demand', '--key-id', externalId])).KeyId, keyArn(externalId));
+      assert.deepEqual(await states(), [[first, 'NON_CURRENT'], [next, 'CURRENT']]);
+      const decrypted = await server.kms.send(new DecryptCommand({ CiphertextBlob: before.CiphertextBlob }));
+      assert.deepEqual([Buffer.from(decrypted.Plaintext as Uint8Array).toString(), decrypted.KeyMaterialId], ['before the rotation', first]);
+    });
   });
 }

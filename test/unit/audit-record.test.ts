@@ -11,7 +11,9 @@ import { describe, it } from 'node:test';
 import type { AuditLog, AuditLogStatus } from '../../src/server/audit-log.js';
 import type { ServiceModel } from '../../src/protocol/shapes.js';
 import { auditView, cloudTrailDate } from '../../src/server/audit-record.js';
+import { decode } from 'cbor2';
 import { b64, createTestApp, keyArn } from '../helpers/in-process.js';
+import { newKit } from '../helpers/attestation.js';
 import { ALICE, BOB, ROOT, TEST_ACCOUNTS } from '../helpers/sigv4.js';
 
 /** Records kept in memory; `failWith` makes every append reject, as a full disk would. */
@@ -200,6 +202,76 @@ describe('audit record: no secret, blob or grant token', () => {
     assert.deepEqual(decrypt?.requestParameters, { encryptionAlgorithm: 'SYMMETRIC_DEFAULT' }, 'CloudTrail always shows the algorithm of a Decrypt (ct-decrypt)');
     const encrypt = log.records().find((r) => r.eventName === 'Encrypt');
     assert.deepEqual(encrypt?.requestParameters, { keyId: symmetric.keyId, encryptionAlgorithm: 'SYMMETRIC_DEFAULT' });
+  });
+});
+
+describe('audit record: an attested Recipient, as CloudTrail logs its document', () => {
+  const DAY = 86_400_000;
+  const pcr = (byte: number) => Buffer.alloc(48, byte);
+  /** The document's module_id, read from its COSE_Sign1 payload with cbor2 alone. */
+  const moduleIdOf = (document: Buffer): unknown => {
+    const payload = (decode(document) as Uint8Array[])[2]!;
+    return (decode(payload, { preferMap: true }) as Map<string, unknown>).get('module_id');
+  };
+
+  it('an enclave: module id, image digest (PCR0) and PCRs 1, 2, 3, 4 and 8 in base64; not its other PCRs, key or document', async () => {
+    const kit = await newKit(Date.UTC(2026, 0, 1) - DAY);
+    try {
+      const log = new MemoryAuditLog();
+      const t = createTestApp({ auditLog: log, attestationRoots: kit.roots });
+      const key = await t.createKey();
+      const pcrs = new Map([[0, pcr(0xa0)], [1, pcr(0xa1)], [2, pcr(0xa2)], [3, pcr(0xa3)], [4, pcr(0xa4)], [5, pcr(0xa5)], [8, pcr(0xa8)]]);
+      const document = await kit.document({ now: t.clock.now(), pcrs });
+      const out = await t.ok('GenerateDataKeyPair', { KeyId: key.keyId, KeyPairSpec: 'ECC_NIST_P256', Recipient: { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', AttestationDocument: b64(document) } });
+      const record = log.last();
+      assert.deepEqual(record.additionalEventData, {
+        keyMaterialId: out.KeyMaterialId,
+        recipient: {
+          attestationDocumentModuleId: moduleIdOf(document),
+          attestationDocumentEnclaveImageDigest: pcr(0xa0).toString('base64'),
+          attestationDocumentEnclavePCR1: pcr(0xa1).toString('base64'),
+          attestationDocumentEnclavePCR2: pcr(0xa2).toString('base64'),
+          attestationDocumentEnclavePCR3: pcr(0xa3).toString('base64'),
+          attestationDocumentEnclavePCR4: pcr(0xa4).toString('base64'),
+          attestationDocumentEnclavePCR8: pcr(0xa8).toString('base64'),
+        },
+      });
+      const line = log.lines.at(-1)!;
+      for (const form of [...forms(document), ...forms(kit.enclave.spki)]) assert.ok(!line.includes(form), 'the document and its public key stay out');
+    } finally {
+      kit.cleanup();
+    }
+  });
+
+  it('a NitroTPM: module id and NitroTPM PCRs 4, 7, 8, 9, 16 and 23 that the document holds; no recipient without a Recipient', async () => {
+    const kit = await newKit(Date.UTC(2026, 0, 1) - DAY);
+    try {
+      const log = new MemoryAuditLog();
+      const t = createTestApp({ auditLog: log, attestationRoots: kit.roots });
+      const key = await t.createKey();
+      const encrypted = await t.ok('Encrypt', { KeyId: key.keyId, Plaintext: b64('tpm') });
+      const pcrs = new Map([[4, pcr(0xb4)], [7, pcr(0xb7)], [16, pcr(0xc0)], [23, pcr(0xc7)]]);
+      const document = await kit.document({ now: t.clock.now(), pcrs, kind: 'nitro-tpm' });
+      await t.ok('Decrypt', { CiphertextBlob: encrypted.CiphertextBlob, Recipient: { AttestationDocument: b64(document) } });
+      const zero = Buffer.alloc(48).toString('base64'); // the kit fills PCRs 0..15 it is not given with zeros
+      assert.deepEqual(log.last().additionalEventData, {
+        recipient: {
+          attestationDocumentModuleId: moduleIdOf(document),
+          attestationDocumentNitroTPMPCR4: pcr(0xb4).toString('base64'),
+          attestationDocumentNitroTPMPCR7: pcr(0xb7).toString('base64'),
+          attestationDocumentNitroTPMPCR8: zero,
+          attestationDocumentNitroTPMPCR9: zero,
+          attestationDocumentNitroTPMPCR16: pcr(0xc0).toString('base64'),
+          attestationDocumentNitroTPMPCR23: pcr(0xc7).toString('base64'),
+        },
+      });
+      assert.match(moduleIdOf(document) as string, /-tpm/);
+      await t.ok('Decrypt', { CiphertextBlob: encrypted.CiphertextBlob });
+      const plain = log.last().additionalEventData as Record<string, unknown>;
+      assert.deepEqual(Object.keys(plain), ['keyMaterialId'], 'Decrypt without a Recipient logs no recipient');
+    } finally {
+      kit.cleanup();
+    }
   });
 });
 
