@@ -37,6 +37,7 @@ import type { ExpirationModel, KeyMaterialRecord, KeyRecord, Store } from '../st
 import type { KeyPairParams } from '../crypto/asymmetric.js';
 import { arnOf } from './arn.js';
 import { keyPairParams, keySpec } from './key-specs.js';
+import { isMultiRegion } from './multi-region.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How long GetParametersForImport's public key and token are valid (AWS: 24 hours). */
@@ -119,11 +120,6 @@ export interface ImportTarget {
   existing?: KeyMaterialRecord;
   /** The key's first material: it becomes current and the key Enabled. */
   first: boolean;
-}
-
-/** AWS's key ids of multi-Region keys start with `mrk-`. */
-function isMultiRegion(key: KeyRecord): boolean {
-  return key.keyId.startsWith('mrk-');
 }
 
 /** A material version made by a new import and not yet made current by RotateKeyOnDemand. */
