@@ -202,7 +202,7 @@ export function importTarget(key: KeyRecord, versions: readonly KeyMaterialRecor
   }
   // The material must be missing (deleted or expired): an import in place cannot change its
   // expiry (AWS: delete, then import again).
-  if (existing === undefined || existing.importState === 'IMPORTED' || key.state === 'PendingDeletion') throw stateError(key);
+  if (existing === undefined || existing.importState === 'IMPORTED' || key.state === 'PendingDeletion' || key.state === 'PendingReplicaDeletion') throw stateError(key);
   if (existing.materialId !== computedId) throw new IncorrectKeyMaterialException(messages.incorrectKeyMaterial);
   if (request.expirationModel === 'KEY_MATERIAL_EXPIRES' && imported.some((m) => m.version !== existing.version)) {
     throw new UnsupportedOperationException(messages.expiryPerMaterial);

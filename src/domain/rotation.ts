@@ -177,6 +177,7 @@ async function rotateToImportedMaterial(store: Store, scopeAndId: Pick<KeyRecord
  * the one pending rotation); the automatic schedule is left as it was.
  */
 export async function rotateOnDemand(store: Store, materials: KeyMaterials, key: KeyRecord, now: number): Promise<Rotation> {
+  // A multi-Region key rotates from its primary, for every Region (rotateInTransaction).
   assertNotReplica(key);
   // A key's origin never changes, so the record resolved before the transaction decides the path.
   const rotation =
