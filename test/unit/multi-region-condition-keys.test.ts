@@ -11,26 +11,13 @@ import { describe, it } from 'node:test';
 import { accountRoot, type AccessFacts, type Resource } from '../../src/domain/access.js';
 import { conditionContext } from '../../src/domain/condition-keys.js';
 import type { KeyRecord } from '../../src/storage/types.js';
+import { testKeyRecord } from '../helpers/records.js';
 
 const caller = { principal: accountRoot('111122223333'), scope: { account: '111122223333', region: 'us-east-1' }, secureTransport: false };
 
 function key(region: string, primaryRegion?: string): KeyRecord {
-  return {
-    account: '111122223333',
-    region,
-    keyId: primaryRegion ? 'mrk-1234abcd12ab34cd56ef1234567890ab' : '1234abcd-12ab-34cd-56ef-1234567890ab',
-    createdAt: 0,
-    description: '',
-    keySpec: 'SYMMETRIC_DEFAULT',
-    keyUsage: 'ENCRYPT_DECRYPT',
-    origin: 'AWS_KMS',
-    state: 'Enabled',
-    policy: '{}',
-    tags: [],
-    currentMaterialVersion: 1,
-    ...(primaryRegion !== undefined && { primaryRegion }),
-    revision: 1,
-  };
+  const keyId = primaryRegion ? 'mrk-1234abcd12ab34cd56ef1234567890ab' : '1234abcd-12ab-34cd-56ef-1234567890ab';
+  return testKeyRecord(keyId, { region, ...(primaryRegion !== undefined && { primaryRegion }) });
 }
 
 function keysOf(resource: Resource, facts: AccessFacts = {}): Record<string, readonly string[] | undefined> {
