@@ -305,6 +305,9 @@ export async function deleteImportedMaterial(store: Store, key: KeyRecord, mater
     await tx.putMaterial(deletedMaterial(material));
     if (isPendingRotation(current, material)) {
       if (isPrimary(current)) await deletePendingFromReplicas(tx, current, material);
+      // The key record stays as it was, but its revision moves: a RotateKeyOnDemand racing
+      // this deletion (another server) then fails instead of making the material current.
+      if (!(await tx.updateKey(current, current.revision))) throw new Error(`key ${current.keyId} changed inside its transaction`);
       return material.materialId;
     }
     const next = material.version === current.currentMaterialVersion ? withoutMaterial(current) : { ...current, state: withoutMaterial(current).state };

@@ -75,8 +75,9 @@ export const importKeyMaterialOperation = defineOperation('ImportKeyMaterial', {
       // New material pending rotation: a multi-Region primary's replicas learn its KeyMaterialId.
       if (!target.first && target.existing === undefined) await announcePendingToReplicas(tx, current, record);
       const next = keyAfterImport(current, versions, target, model, validTo, publicKey);
-      // Material pending rotation leaves the key record as it was.
-      if (next !== current && !(await tx.updateKey(next, current.revision))) throw new Error(`key ${key.keyId} changed inside its import's transaction`);
+      // Material pending rotation leaves the key record as it was, but its revision moves: a
+      // RotateKeyOnDemand racing this import (another server) then fails instead of undoing it.
+      if (!(await tx.updateKey(next, current.revision))) throw new Error(`key ${key.keyId} changed inside its import's transaction`);
       return record.materialId;
     });
     return { KeyId: arnOf(key), KeyMaterialId: materialId };
