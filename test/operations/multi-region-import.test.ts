@@ -142,7 +142,6 @@ for (const backend of backends) {
         await t.ok('ReplicateKey', { KeyId: keyId, ReplicaRegion: 'eu-west-1' });
         assert.deepEqual((await states(t, keyId, WEST))[1], [pending, 'PENDING_MULTI_REGION_IMPORT_AND_ROTATION', 'PENDING_IMPORT']);
 
-
         // Trent keeps one expiry per key (domain/key-import.ts): a replica whose material expires takes no new material.
         const expiring = await app();
         const { keyId: other } = await expiring.createKey({ MultiRegion: true, Origin: 'EXTERNAL' });
