@@ -171,7 +171,11 @@ export const messages = {
     'This Trent server keeps one expiration per KMS key: KEY_MATERIAL_EXPIRES is only supported for the only key material of a key. ' +
     'Import every key material of a key with several, and the current one before new key material, with KEY_MATERIAL_DOES_NOT_EXPIRE.',
   materialNotNew: (arn: string, id: string) => `This key material is already associated with ${arn} as key material ${id}; use ImportType EXISTING_KEY_MATERIAL.`,
-  multiRegionImportRotationNotServed: 'Importing new key material into a multi-Region key is not supported by this Trent server yet.',
+  // Trent's wordings (AWS documents these refusals but has not recorded their messages).
+  newMaterialIntoReplica: (arn: string) =>
+    `You cannot import new key material directly into the replica Region key ${arn}. Import it into the primary Region key with ImportType NEW_KEY_MATERIAL, then into this key with ImportType EXISTING_KEY_MATERIAL.`,
+  pendingMultiRegionImport: (id: string, arn: string) =>
+    `Key material ${id} is pending rotation but has not been imported into the replica Region key ${arn}; import it there with ImportType EXISTING_KEY_MATERIAL first.`,
   pkcs1Deprecated: 'The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported. Choose an RSAES_OAEP or RSA_AES_KEY_WRAP algorithm.',
   wrappingPairInvalid: (algorithm: string, spec: string) =>
     `The wrapping algorithm ${algorithm} cannot be used with the wrapping key spec ${spec}: use SM2PKE with SM2, and the RSAES_OAEP and RSA_AES_KEY_WRAP algorithms with RSA_2048, RSA_3072 and RSA_4096.`,

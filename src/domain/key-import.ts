@@ -23,8 +23,16 @@
  *
  * Trent imports key material of every key spec it serves: symmetric encryption and HMAC keys
  * take secret bytes, asymmetric keys (RSA, ECC NIST and secp256k1, SM2 where SM2 is served,
- * Ed25519, ML-DSA, ML-KEM) their PKCS#8 private key. New material for multi-Region keys is not
- * served yet.
+ * Ed25519, ML-DSA, ML-KEM) their PKCS#8 private key.
+ *
+ * New material for a multi-Region key (AWS, ImportKeyMaterial and "Importing key material into
+ * multi-Region keys"): NEW_KEY_MATERIAL goes into the primary only (a replica refuses it,
+ * messages.newMaterialIntoReplica); in the same transaction every replica gets the version's
+ * record without its secret (PENDING_IMPORT), so it knows the KeyMaterialId, and takes the same
+ * material with EXISTING_KEY_MATERIAL (other material: IncorrectKeyMaterialException). Until
+ * every replica holds it ListKeyRotations shows it PENDING_MULTI_REGION_IMPORT_AND_ROTATION and
+ * RotateKeyOnDemand refuses (domain/rotation.ts), then PENDING_ROTATION. Deleting the primary's
+ * material pending rotation deletes the replicas' too; a replica's deletion is its own.
  */
 import {
   IncorrectKeyMaterialException,
@@ -38,7 +46,7 @@ import type { KeyPairParams } from '../crypto/asymmetric.js';
 import type { WrappingAlgorithm, WrappingKeySpec } from '../crypto/key-import.js';
 import { arnOf } from './arn.js';
 import { keyPairParams, keySpec } from './key-specs.js';
-import { isMultiRegion } from './multi-region.js';
+import { isMultiRegion, isPrimary, isReplica, regionalRecords } from './multi-region.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How long GetParametersForImport's public key and token are valid (AWS: 24 hours). */
@@ -163,7 +171,7 @@ export function materialExpiry(key: KeyRecord, material: KeyMaterialRecord): { m
 
 /** NEW_KEY_MATERIAL into a key that has material: new material pending an on-demand rotation. */
 function pendingRotationTarget(key: KeyRecord, imported: readonly KeyMaterialRecord[], computedId: string, request: ImportRequest): ImportTarget {
-  if (isMultiRegion(key)) throw new UnsupportedOperationException(messages.multiRegionImportRotationNotServed);
+  if (isReplica(key)) throw new UnsupportedOperationException(messages.newMaterialIntoReplica(arnOf(key)));
   if (key.state !== 'Enabled' && key.state !== 'Disabled') throw stateError(key);
   if (key.expirationModel === 'KEY_MATERIAL_EXPIRES' || request.expirationModel === 'KEY_MATERIAL_EXPIRES') {
     throw new UnsupportedOperationException(messages.expiryPerMaterial);
@@ -207,6 +215,10 @@ export function importTarget(key: KeyRecord, versions: readonly KeyMaterialRecor
   if (request.expirationModel === 'KEY_MATERIAL_EXPIRES' && imported.some((m) => m.version !== existing.version)) {
     throw new UnsupportedOperationException(messages.expiryPerMaterial);
   }
+  // A replica taking its primary's material pending rotation: a key whose material expires takes no new material.
+  if (existing.version > key.currentMaterialVersion && key.expirationModel === 'KEY_MATERIAL_EXPIRES') {
+    throw new UnsupportedOperationException(messages.expiryPerMaterial);
+  }
   return { version: existing.version, existing, first: false };
 }
 
@@ -227,6 +239,52 @@ export function keyAfterImport(key: KeyRecord, versions: readonly KeyMaterialRec
     else next.validTo = validTo;
   }
   return next;
+}
+
+/**
+ * After `record` (a multi-Region primary's new material pending rotation) is written in `tx`:
+ * every replica gets the version's record without its secret (PENDING_IMPORT), so that it knows
+ * the KeyMaterialId and takes the same material with EXISTING_KEY_MATERIAL. Whatever a replica
+ * held at that version (material pending rotation that the primary deleted) is replaced.
+ */
+export async function announcePendingToReplicas(tx: Store, primary: KeyRecord, record: KeyMaterialRecord): Promise<void> {
+  if (!isPrimary(primary)) return;
+  for (const replica of await regionalRecords(tx, primary)) {
+    if (replica.region === primary.region) continue;
+    const copy: KeyMaterialRecord = { ...record, region: replica.region, wrapped: Buffer.alloc(0), importState: 'PENDING_IMPORT' };
+    delete copy.description;
+    if (!(await tx.putMaterial(copy))) throw new Error(`key ${replica.keyId} in ${replica.region} vanished inside an import's transaction`);
+  }
+}
+
+/**
+ * Whether material pending rotation of a multi-Region key waits for replicas: the primary holds
+ * it and some replica does not (AWS: PENDING_MULTI_REGION_IMPORT_AND_ROTATION, until it is
+ * imported into every replica). `store` may be a transaction's.
+ */
+export async function awaitsReplicaImport(store: Store, key: KeyRecord, material: KeyMaterialRecord): Promise<boolean> {
+  return (await replicasLacking(store, key, material)) !== undefined;
+}
+
+/**
+ * The first regional record (Region order) of a multi-Region key that lacks the pending
+ * `material`, provided its primary holds it; undefined when none lacks it (or the key is
+ * single-Region, or the primary's copy was deleted).
+ */
+export async function replicasLacking(store: Store, key: KeyRecord, material: KeyMaterialRecord): Promise<KeyRecord | undefined> {
+  if (!isMultiRegion(key)) return undefined;
+  const records = await regionalRecords(store, key);
+  const primary = records.find(isPrimary);
+  if (!primary) return undefined;
+  const held = async (record: KeyRecord) => {
+    const copy = await store.getMaterial(record, material.version);
+    return copy?.importState === 'IMPORTED' && copy.materialId === material.materialId;
+  };
+  if (!(await held(primary))) return undefined;
+  for (const record of records) {
+    if (!(await held(record))) return record;
+  }
+  return undefined;
 }
 
 /** The key once its current material is gone: PendingImport (a key scheduled for deletion stays so). */
@@ -267,11 +325,29 @@ export async function deleteImportedMaterial(store: Store, key: KeyRecord, mater
     }
     if (!material || material.importState !== 'IMPORTED') throw stateError(current);
     await tx.putMaterial(deletedMaterial(material));
-    if (isPendingRotation(current, material)) return material.materialId;
+    if (isPendingRotation(current, material)) {
+      if (isPrimary(current)) await deletePendingFromReplicas(tx, current, material);
+      // The key record stays as it was, but its revision moves: a RotateKeyOnDemand racing
+      // this deletion (another server) then fails instead of making the material current.
+      if (!(await tx.updateKey(current, current.revision))) throw new Error(`key ${current.keyId} changed inside its transaction`);
+      return material.materialId;
+    }
     const next = material.version === current.currentMaterialVersion ? withoutMaterial(current) : { ...current, state: withoutMaterial(current).state };
     if (!(await tx.updateKey(next, current.revision))) throw new Error(`key ${current.keyId} changed inside its transaction`);
     return material.materialId;
   });
+}
+
+/**
+ * AWS: deleting a primary's material pending rotation deletes the replicas' copies too (each
+ * replica key itself is left as it is: that material is not associated with it).
+ */
+async function deletePendingFromReplicas(tx: Store, primary: KeyRecord, material: KeyMaterialRecord): Promise<void> {
+  for (const replica of await regionalRecords(tx, primary)) {
+    if (replica.region === primary.region) continue;
+    const copy = await tx.getMaterial(replica, material.version);
+    if (copy?.importState === 'IMPORTED' && copy.materialId === material.materialId) await tx.putMaterial(deletedMaterial(copy));
+  }
 }
 
 /**

@@ -20,7 +20,8 @@ import { arnOf } from './arn.js';
 import type { KeyMaterials } from './key-material.js';
 import { keySpec } from './key-specs.js';
 import { assertUsable } from './key-state.js';
-import { assertNotReplica, isPrimary, regionalRecords } from './multi-region.js';
+import { replicasLacking } from './key-import.js';
+import { assertNotReplica, isMultiRegion, isPrimary, regionalRecords } from './multi-region.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_ROTATION_PERIOD_DAYS = 365;
@@ -152,24 +153,46 @@ function assertOnDemandQuota(key: KeyRecord, versions: readonly KeyMaterialRecor
  * RotateKeyOnDemand of a key with imported material (AWS, "on-demand rotation of keys with
  * imported key material"): the material imported with ImportType NEW_KEY_MATERIAL and pending
  * rotation becomes current, with its RotationDate and RotationType ON_DEMAND, in one
- * transaction; without one, AWS's recorded KMSInvalidStateException.
+ * transaction; without one, AWS's recorded KMSInvalidStateException. A multi-Region key rotates
+ * on its primary once every replica holds that material (imported with EXISTING_KEY_MATERIAL),
+ * every regional record in the one transaction; before, KMSInvalidStateException naming a
+ * replica that lacks it.
  */
 async function rotateToImportedMaterial(store: Store, scopeAndId: Pick<KeyRecord, 'account' | 'region' | 'keyId'>, now: number): Promise<Rotation | undefined> {
   return store.transaction(async (tx) => {
     const key = await tx.getKey(scopeAndId, scopeAndId.keyId);
     if (!key) return undefined;
+    assertNotReplica(key);
     assertUsable(key);
     assertRotatableKind(key);
     const versions = await tx.listMaterials(key, { limit: MATERIAL_VERSION_SCAN });
     const pending = versions.find((m) => m.version > key.currentMaterialVersion && m.importState === 'IMPORTED');
     if (!pending) throw new KMSInvalidStateException(messages.noPendingRotation(arnOf(key)));
     assertOnDemandQuota(key, versions);
+    const lacking = await replicasLacking(tx, key, pending);
+    if (lacking) throw new KMSInvalidStateException(messages.pendingMultiRegionImport(pending.materialId, arnOf(lacking)));
     const material: KeyMaterialRecord = { ...pending, createdAt: now, rotationType: 'ON_DEMAND' };
-    await tx.putMaterial(material);
-    const rotated: KeyRecord = { ...key, currentMaterialVersion: pending.version };
-    if (!(await tx.updateKey(rotated, key.revision))) throw new Error(`key ${key.keyId} changed inside its rotation's transaction`);
-    return { key: { ...rotated, revision: key.revision + 1 }, material };
+    let rotatedNamed: KeyRecord | undefined;
+    for (const record of await regionalRecords(tx, key)) {
+      const copy = record.region === key.region ? pending : await tx.getMaterial(record, pending.version);
+      if (!copy) throw new Error(`key ${record.keyId} in ${record.region} lost its material inside its rotation's transaction`);
+      await tx.putMaterial({ ...copy, createdAt: now, rotationType: 'ON_DEMAND' });
+      // Material pending rotation is only imported not to expire (domain/key-import.ts).
+      const rotated: KeyRecord = isMultiRegion(record)
+        ? { ...withoutExpiry(record), expirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', currentMaterialVersion: pending.version }
+        : { ...record, currentMaterialVersion: pending.version };
+      if (!(await tx.updateKey(rotated, record.revision))) throw new Error(`key ${record.keyId} in ${record.region} changed inside its rotation's transaction`);
+      if (record.region === key.region) rotatedNamed = { ...rotated, revision: record.revision + 1 };
+    }
+    return { key: rotatedNamed ?? { ...key, currentMaterialVersion: pending.version }, material };
   });
+}
+
+/** `key` without its expiry. */
+function withoutExpiry(key: KeyRecord): KeyRecord {
+  const next = { ...key };
+  delete next.validTo;
+  return next;
 }
 
 /**

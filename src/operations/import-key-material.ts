@@ -6,13 +6,14 @@
  * KEY_MATERIAL_EXPIRES, which needs ValidTo, at most 365 days ahead), ImportType,
  * KeyMaterialDescription and KeyMaterialId (domain/key-import.ts). A first import, or the last
  * missing material imported again, makes the key Enabled; NEW_KEY_MATERIAL into a symmetric key
- * that has material stores it pending an on-demand rotation (RotateKeyOnDemand makes it current).
+ * that has material stores it pending an on-demand rotation (RotateKeyOnDemand makes it current);
+ * into a multi-Region primary, its replicas learn of it and take it with EXISTING_KEY_MATERIAL.
  * Token faults: InvalidImportTokenException (not ours, or for another key) and
  * ExpiredImportTokenException; material that does not unwrap: InvalidCiphertextException.
  */
 import { importedKeyPair, unwrapImported } from '../crypto/key-import.js';
 import { arnOf } from '../domain/arn.js';
-import { assertExternal, checkExpiry, importShape, importTarget, keyAfterImport } from '../domain/key-import.js';
+import { announcePendingToReplicas, assertExternal, checkExpiry, importShape, importTarget, keyAfterImport } from '../domain/key-import.js';
 import { keySpec } from '../domain/key-specs.js';
 import {
   ExpiredImportTokenException,
@@ -72,9 +73,12 @@ export const importKeyMaterialOperation = defineOperation('ImportKeyMaterial', {
         ...(description !== undefined && { description }),
       };
       await tx.putMaterial(record);
+      // New material pending rotation: a multi-Region primary's replicas learn its KeyMaterialId.
+      if (!target.first && target.existing === undefined) await announcePendingToReplicas(tx, current, record);
       const next = keyAfterImport(current, versions, target, model, validTo, publicKey);
-      // Material pending rotation leaves the key record as it was.
-      if (next !== current && !(await tx.updateKey(next, current.revision))) throw new Error(`key ${key.keyId} changed inside its import's transaction`);
+      // Material pending rotation leaves the key record as it was, but its revision moves: a
+      // RotateKeyOnDemand racing this import (another server) then fails instead of undoing it.
+      if (!(await tx.updateKey(next, current.revision))) throw new Error(`key ${key.keyId} changed inside its import's transaction`);
       return record.materialId;
     });
     return { KeyId: arnOf(key), KeyMaterialId: materialId };

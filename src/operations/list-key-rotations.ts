@@ -3,14 +3,15 @@
  * the versions rotations made, with RotationDate and RotationType; ALL_KEY_MATERIAL adds the
  * first material and imported material pending rotation. Each entry names its KeyMaterialId and
  * KeyMaterialState (CURRENT, NON_CURRENT, or PENDING_ROTATION for imported material not yet made
- * current by RotateKeyOnDemand), and for imported material its ImportState,
+ * current by RotateKeyOnDemand; for a multi-Region key PENDING_MULTI_REGION_IMPORT_AND_ROTATION
+ * while the primary holds it and a replica does not), and for imported material its ImportState,
  * KeyMaterialDescription, ExpirationModel and ValidTo.
  * Paged by version with AWS's Limit (1..1000, default 100) and an opaque Marker.
  */
-import { isPendingRotation, materialExpiry } from '../domain/key-import.js';
+import { awaitsReplicaImport, isPendingRotation, materialExpiry } from '../domain/key-import.js';
 import { assertRotatableKind } from '../domain/rotation.js';
 import type { KeyMaterialState, RotationsListEntry } from '../kms-types.generated.js';
-import type { KeyMaterialRecord, KeyRecord } from '../storage/types.js';
+import type { KeyMaterialRecord, KeyRecord, Store } from '../storage/types.js';
 import { defineOperation } from './context.js';
 import { useKey } from './core/keys.js';
 import { markerPosition, pageLimit, pageOf } from './core/paging.js';
@@ -19,13 +20,15 @@ const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 const VERSION = /^[1-9][0-9]{0,9}$/;
 
-function materialState(key: KeyRecord, material: KeyMaterialRecord): KeyMaterialState {
+async function materialState(store: Store, key: KeyRecord, material: KeyMaterialRecord): Promise<KeyMaterialState> {
   if (material.version === key.currentMaterialVersion) return 'CURRENT';
-  return isPendingRotation(key, material) ? 'PENDING_ROTATION' : 'NON_CURRENT';
+  if (!isPendingRotation(key, material)) return 'NON_CURRENT';
+  return (await awaitsReplicaImport(store, key, material)) ? 'PENDING_MULTI_REGION_IMPORT_AND_ROTATION' : 'PENDING_ROTATION';
 }
 
-function entry(key: KeyRecord, material: KeyMaterialRecord): RotationsListEntry {
-  const listed: RotationsListEntry = { KeyId: key.keyId, KeyMaterialId: material.materialId, KeyMaterialState: materialState(key, material) };
+async function entry(store: Store, key: KeyRecord, material: KeyMaterialRecord): Promise<RotationsListEntry> {
+  const state = await materialState(store, key, material);
+  const listed: RotationsListEntry = { KeyId: key.keyId, KeyMaterialId: material.materialId, KeyMaterialState: state };
   if (material.rotationType !== undefined) {
     listed.RotationDate = material.createdAt / 1000;
     listed.RotationType = material.rotationType;
@@ -59,7 +62,7 @@ export const listKeyRotationsOperation = defineOperation('ListKeyRotations', { r
   }
   const page = pageOf(listed.slice(0, limit + 1), limit, (m) => String(m.version));
   return {
-    Rotations: page.items.map((m) => entry(key, m)),
+    Rotations: await Promise.all(page.items.map((m) => entry(ctx.services.store, key, m))),
     Truncated: page.Truncated,
     ...(page.NextMarker !== undefined && { NextMarker: page.NextMarker }),
   };
