@@ -53,11 +53,12 @@ export interface CrashCampaignOptions {
   /** Keys not written since the last kill, and old ciphertexts, rechecked per kill; default 25. */
   sample?: number;
   /**
-   * The kill also waits (at most 30 s more) until the round has this many acknowledged writes
-   * and new ciphertexts, so that a slow or loaded machine still tests a campaign of known size;
-   * default none.
+   * The kill also waits (at most 30 s more) until the round has this many acknowledged writes,
+   * new ciphertexts and, if given, imports of key material, rotations to imported material and
+   * new ciphertexts under keys with imported material, so that a slow or loaded machine still
+   * tests a campaign of known size and mix; default none.
    */
-  minimumPerRound?: { writes: number; ciphertexts: number };
+  minimumPerRound?: { writes: number; ciphertexts: number; imports?: number; importRotations?: number; externalCiphertexts?: number };
 }
 
 export interface CrashCampaignReport {
@@ -114,7 +115,16 @@ export async function runCrashCampaign(options: CrashCampaignOptions): Promise<C
     for (let round = 1; round <= options.kills; round++) {
       const rng = random.derive(round);
       const delay = rng.int(delays.min, delays.max);
-      const before = { acknowledged: ledger.acknowledgedWrites, unknown: ledger.unknownWrites, ciphertexts: ledger.ciphertexts.length, violations: violations.length };
+      const externalCiphertexts = () => ledger.ciphertexts.filter((c) => ledger.keys.get(c.keyId)?.external).length;
+      const before = {
+        acknowledged: ledger.acknowledgedWrites,
+        unknown: ledger.unknownWrites,
+        ciphertexts: ledger.ciphertexts.length,
+        violations: violations.length,
+        imports: ledger.importedMaterial.imports,
+        importRotations: ledger.importedMaterial.rotations,
+        externalCiphertexts: externalCiphertexts(),
+      };
       let killing = false;
       const workload = runWorkload({ url: server.url, ledger, round, rng: rng.derive(1), clientLoops, violations, killing: () => killing });
       workload.catch(() => {}); // awaited below, after the kill; this only keeps an early failure from being unhandled
@@ -127,8 +137,13 @@ export async function runCrashCampaign(options: CrashCampaignOptions): Promise<C
       await sleep(delay);
       const minimum = options.minimumPerRound;
       const deadline = performance.now() + 30_000;
-      while (minimum !== undefined && performance.now() < deadline &&
-        (ledger.acknowledgedWrites - before.acknowledged < minimum.writes || ledger.ciphertexts.length - before.ciphertexts < minimum.ciphertexts)) {
+      const short = (m: NonNullable<CrashCampaignOptions['minimumPerRound']>) =>
+        ledger.acknowledgedWrites - before.acknowledged < m.writes ||
+        ledger.ciphertexts.length - before.ciphertexts < m.ciphertexts ||
+        ledger.importedMaterial.imports - before.imports < (m.imports ?? 0) ||
+        ledger.importedMaterial.rotations - before.importRotations < (m.importRotations ?? 0) ||
+        (m.externalCiphertexts !== undefined && externalCiphertexts() - before.externalCiphertexts < m.externalCiphertexts);
+      while (minimum !== undefined && performance.now() < deadline && short(minimum)) {
         await sleep(rng.int(5, 25));
       }
       killing = true;

@@ -12,7 +12,7 @@ import { freshSchemaUrl, postgresSkipReason } from '../helpers/postgres.js';
 
 describe('crash safety under kill -9', { timeout: 120_000, skip: needsOwnServer('kills it with SIGKILL and restarts it') }, () => {
   it('after 6 kills mid-workload, every acknowledged write is there and every ciphertext decrypts', async (t) => {
-    const report = await runCrashCampaign({ kills: 6, seed: 20_240_611, minimumPerRound: { writes: 40, ciphertexts: 10 } });
+    const report = await runCrashCampaign({ kills: 6, seed: 20_240_611, minimumPerRound: { writes: 40, ciphertexts: 10, imports: 1, externalCiphertexts: 1 } });
     assert.deepEqual(report.violations, []);
     assert.equal(report.kills, 6);
     assert.ok(report.acknowledgedWrites >= 200, `only ${report.acknowledgedWrites} acknowledged writes`);
