@@ -1,8 +1,8 @@
 /**
  * GetKeyLastUsage's records: the last successful cryptographic operation of each key (its name,
- * time and request id), kept without a database write per request. A request only sets the
- * key's entry in an in-process map (the latest use wins, O(1)); a timer writes the map to the
- * store in one batch (Store.recordKeyUsage, one transaction) every `flushMs`, one second by
+ * time, request id and, when it was audited, its audit record's eventID), kept without a
+ * database write per request. A request only sets the key's entry in an in-process map (the
+ * latest use wins, O(1)); a timer writes the map to the store in one batch (Store.recordKeyUsage, one transaction) every `flushMs`, one second by
  * default, and on close. So the hot paths pay a map write, a server answers its own uses at
  * once, and the uses another server saw are visible within one flush interval. A use is
  * bookkeeping, not state: at worst the last interval's uses are lost with a killed process.
@@ -47,9 +47,14 @@ export class KeyUsageTracker {
     private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
-  /** Notes a successful cryptographic operation with a regional key. */
-  record(key: KeyLocation, operation: string, requestId: string): void {
-    this.pending.set(pendingKey(key), { keyId: key.keyId, region: key.region, operation, at: this.clock.now(), requestId });
+  /**
+   * Notes a successful cryptographic operation with a regional key: its request id and, when the
+   * request was audited, its audit record's eventID.
+   */
+  record(key: KeyLocation, operation: string, requestId: string, eventId?: string): void {
+    const usage: KeyUsageRecord = { keyId: key.keyId, region: key.region, operation, at: this.clock.now(), requestId };
+    if (eventId !== undefined) usage.eventId = eventId;
+    this.pending.set(pendingKey(key), usage);
   }
 
   /** The key's last use: this process's unwritten one, or the stored one, whichever is later. */

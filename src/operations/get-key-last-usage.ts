@@ -1,7 +1,7 @@
 /**
  * GetKeyLastUsage (API of 2026-04): the last successful cryptographic operation with a key
- * (key id or key ARN only, as AWS: no alias), its time and request id (KmsRequestId; Trent has no
- * CloudTrail, so no CloudTrailEventId), TrackingStartDate (when Trent began tracking the key: its
+ * (key id or key ARN only, as AWS: no alias), its time, request id (KmsRequestId) and the eventID
+ * of its audit record (CloudTrailEventId; none when the audit log was off), TrackingStartDate (when Trent began tracking the key: its
  * creation, or for a key created before tracking, the upgrade) and KeyCreationDate. A key never
  * used since tracking began has an empty KeyLastUsage.
  */
@@ -17,6 +17,7 @@ export const getKeyLastUsageOperation = defineOperation('GetKeyLastUsage', { rea
   if (usage !== undefined) {
     lastUsage.Operation = usage.operation as KeyLastUsageTrackingOperation;
     lastUsage.Timestamp = usage.at / 1000;
+    if (usage.eventId !== undefined) lastUsage.CloudTrailEventId = usage.eventId;
     lastUsage.KmsRequestId = usage.requestId;
   }
   return {

@@ -16,12 +16,11 @@
  *   what the operation declares, such as CreateGrant's GrantToken);
  * - a request's GrantTokens, which stand for grants.
  */
-import { randomId } from '../crypto/random.js';
 import type { Principal } from '../domain/access.js';
 import type { VerifiedAttestation } from '../domain/attestation.js';
 import { KmsError, KMSInternalException, messages } from '../errors.js';
 import type { ServiceModel } from '../protocol/shapes.js';
-import type { Exchange } from './pipeline.js';
+import { earlier, type Exchange } from './pipeline.js';
 
 /**
  * A request's GrantTokens, in every operation that takes them: each stands for its grant, so
@@ -240,7 +239,7 @@ export function auditRecord(exchange: Exchange, model: ServiceModel, now: number
     responseElements: operation.readOnly || shapes?.output === undefined ? null : nonEmpty(auditView(model, shapes.output, output, operation.sensitive.output)),
     ...(additional !== undefined && { additionalEventData: additional }),
     requestID: exchange.requestId,
-    eventID: randomId(),
+    eventID: earlier(exchange.eventId, 'audit'),
     readOnly: operation.readOnly,
     resources: resourcesOf(exchange, output),
     eventType: 'AwsApiCall',

@@ -34,6 +34,12 @@ export interface AppResponse {
 export interface Exchange {
   readonly request: AppRequest;
   readonly requestId: string;
+  /**
+   * The eventID of the request's audit record, set by the audit stage before the request goes
+   * on (so the operation's key use can name it: GetKeyLastUsage's CloudTrailEventId); none
+   * with the audit log off.
+   */
+  eventId: string | undefined;
   /** The server's logger with this request's id on every line it writes. */
   readonly logger: Logger;
   /** process.hrtime.bigint() when the request arrived. */
@@ -64,6 +70,7 @@ export function newExchange(request: AppRequest, requestId: string, logger: Logg
   return {
     request,
     requestId,
+    eventId: undefined,
     logger: logger.child({ requestId }),
     started: process.hrtime.bigint(),
     response: undefined,

@@ -90,11 +90,14 @@ export function countRequests(metrics: RequestMetrics | undefined): Stage {
  * 4. Every request that reached an operation, with a known caller, leaves one record in the
  * audit log (audit-record.ts) before its response does: the stage waits for the record to be
  * durably written (audit-log.ts). A record that cannot be written is logged; with
- * `required`, the request then fails with KMSInternalException rather than go unaudited.
+ * `required`, the request then fails with KMSInternalException rather than go unaudited. The
+ * record's eventID is given to the exchange before the request goes on, so the key use it
+ * records (trackKeyUsage) names the same event.
  */
 export function audit(log: AuditLog | undefined, options: { model: ServiceModel; clock: Clock; required: boolean }): Stage {
   if (log === undefined) return (_exchange, next) => next();
   return async (exchange, next) => {
+    exchange.eventId = randomId();
     await next();
     const record = auditRecord(exchange, options.model, options.clock.now());
     if (record === undefined) return;
@@ -293,8 +296,9 @@ function grantTokensOf(input: Record<string, unknown>): readonly string[] {
 
 /**
  * 19. After a successful cryptographic operation, notes the use of each key it answers with
- * (KeyId, and ReEncrypt's SourceKeyId: key ARNs) for GetKeyLastUsage: a map write, flushed to
- * the store in batches (domain/key-usage.ts).
+ * (KeyId, and ReEncrypt's SourceKeyId: key ARNs) for GetKeyLastUsage, with the request id and,
+ * when an audit log is on, its record's eventID: a map write, flushed to the store in batches
+ * (domain/key-usage.ts).
  */
 export function trackKeyUsage(services: Pick<Services, 'keyUsage'>): Stage {
   return async (exchange, next) => {
@@ -304,7 +308,7 @@ export function trackKeyUsage(services: Pick<Services, 'keyUsage'>): Stage {
     if (output === undefined || operation === undefined || !TRACKED_OPERATIONS.has(operation.name as KeyLastUsageTrackingOperation)) return;
     for (const arn of new Set([output.KeyId, output.SourceKeyId])) {
       const key = typeof arn === 'string' ? keyLocationOfArn(arn) : undefined;
-      if (key !== undefined) services.keyUsage.record(key, operation.name, exchange.requestId);
+      if (key !== undefined) services.keyUsage.record(key, operation.name, exchange.requestId, exchange.eventId);
     }
   };
 }

@@ -37,7 +37,7 @@ import pg from 'pg';
 import { DependencyTimeoutException } from '../errors.js';
 import { CHANGE_CHANNEL, postgresMigrations } from './migrations/postgres.js';
 import { copyKey, grantIdentity, sameScope } from './records.js';
-import { aliasFromRow, grantFromRow, keyFromRow, materialFromRow, type AliasRow, type GrantRow, type KeyRow, type MaterialRow } from './rows.js';
+import { aliasFromRow, grantFromRow, keyFromRow, materialFromRow, usageFromRow, type AliasRow, type GrantRow, type KeyRow, type MaterialRow, type UsageRow } from './rows.js';
 import type {
   AliasRecord,
   ChangeListener,
@@ -668,25 +668,21 @@ class PostgresAccess implements Store {
     const batch = [...latest.values()];
     await query(
       this.q,
-      `INSERT INTO key_usage (key_id, region, operation, used_at, request_id)
-       SELECT u.key_id, u.region, u.operation, u.used_at, u.request_id
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[]) AS u (key_id, region, operation, used_at, request_id)
+      `INSERT INTO key_usage (key_id, region, operation, used_at, request_id, event_id)
+       SELECT u.key_id, u.region, u.operation, u.used_at, u.request_id, u.event_id
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[]) AS u (key_id, region, operation, used_at, request_id, event_id)
        WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = u.key_id AND region = u.region)
-       ON CONFLICT (key_id, region) DO UPDATE SET operation = excluded.operation, used_at = excluded.used_at, request_id = excluded.request_id
+       ON CONFLICT (key_id, region) DO UPDATE SET operation = excluded.operation, used_at = excluded.used_at, request_id = excluded.request_id, event_id = excluded.event_id
        WHERE excluded.used_at >= key_usage.used_at`,
-      [batch.map((u) => u.keyId), batch.map((u) => u.region), batch.map((u) => u.operation), batch.map((u) => u.at), batch.map((u) => u.requestId)],
+      [batch.map((u) => u.keyId), batch.map((u) => u.region), batch.map((u) => u.operation), batch.map((u) => u.at), batch.map((u) => u.requestId), batch.map((u) => u.eventId ?? null)],
     );
   }
 
   async getKeyUsage(key: KeyLocation): Promise<KeyUsageRecord | undefined> {
     await this.turn();
-    const { rows } = await query<{ key_id: string; region: string; operation: string; used_at: number; request_id: string }>(
-      this.q,
-      'SELECT * FROM key_usage WHERE key_id = $1 AND region = $2',
-      [key.keyId, key.region],
-    );
+    const { rows } = await query<UsageRow>(this.q, 'SELECT * FROM key_usage WHERE key_id = $1 AND region = $2', [key.keyId, key.region]);
     const row = rows[0];
-    return row && { keyId: row.key_id, region: row.region, operation: row.operation, at: row.used_at, requestId: row.request_id };
+    return row && usageFromRow(row);
   }
 
   /** One statement for the batch: all pairs or none. Not announced: no key changed. */

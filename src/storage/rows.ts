@@ -11,6 +11,7 @@ import type {
   KeyMaterialRecord,
   KeyRecord,
   KeyState,
+  KeyUsageRecord,
   RotationType,
   Tag,
 } from './types.js';
@@ -59,6 +60,15 @@ export interface AliasRow {
   target_key_id: string;
   created_at: number;
   updated_at: number;
+}
+
+export interface UsageRow {
+  key_id: string;
+  region: string;
+  operation: string;
+  used_at: number;
+  request_id: string;
+  event_id: string | null;
 }
 
 export interface GrantRow {
@@ -130,6 +140,24 @@ export function aliasFromRow(row: AliasRow): AliasRecord {
     targetKeyId: row.target_key_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+export function usageFromRow(row: UsageRow): KeyUsageRecord {
+  const usage: KeyUsageRecord = { keyId: row.key_id, region: row.region, operation: row.operation, at: row.used_at, requestId: row.request_id };
+  if (row.event_id !== null) usage.eventId = row.event_id;
+  return usage;
+}
+
+/** A use as the row that stores it. */
+export function usageRow(usage: KeyUsageRecord): UsageRow {
+  return {
+    key_id: usage.keyId,
+    region: usage.region,
+    operation: usage.operation,
+    used_at: usage.at,
+    request_id: usage.requestId,
+    event_id: usage.eventId ?? null,
   };
 }
 

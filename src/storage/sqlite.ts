@@ -21,7 +21,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sqliteMigrations } from './migrations/sqlite.js';
 import { copyKey, grantIdentity, sameScope } from './records.js';
-import { aliasFromRow, grantFromRow, keyFromRow, materialFromRow, type AliasRow, type GrantRow, type KeyRow, type MaterialRow } from './rows.js';
+import { aliasFromRow, grantFromRow, keyFromRow, materialFromRow, usageFromRow, usageRow, type AliasRow, type GrantRow, type KeyRow, type MaterialRow, type UsageRow } from './rows.js';
 import type {
   AliasRecord,
   ChangeListener,
@@ -207,10 +207,10 @@ function prepare(db: Database.Database) {
     anyMaterial: db.prepare('SELECT * FROM key_materials LIMIT 1'),
     // A use of a deleted key is dropped (WHERE EXISTS); an older use never replaces a newer one.
     recordUsage: db.prepare(
-      `INSERT INTO key_usage (key_id, region, operation, used_at, request_id)
-       SELECT @key_id, @region, @operation, @used_at, @request_id
+      `INSERT INTO key_usage (key_id, region, operation, used_at, request_id, event_id)
+       SELECT @key_id, @region, @operation, @used_at, @request_id, @event_id
        WHERE EXISTS (SELECT 1 FROM keys WHERE key_id = @key_id AND region = @region)
-       ON CONFLICT (key_id, region) DO UPDATE SET operation = excluded.operation, used_at = excluded.used_at, request_id = excluded.request_id
+       ON CONFLICT (key_id, region) DO UPDATE SET operation = excluded.operation, used_at = excluded.used_at, request_id = excluded.request_id, event_id = excluded.event_id
        WHERE excluded.used_at >= key_usage.used_at`,
     ),
     getUsage: db.prepare('SELECT * FROM key_usage WHERE key_id = ? AND region = ?'),
@@ -473,7 +473,7 @@ class SqliteAccess implements Store {
       if (usages.length === 0) return;
       c.db.transaction(() => {
         for (const u of usages) {
-          c.statements.recordUsage.run({ key_id: u.keyId, region: u.region, operation: u.operation, used_at: u.at, request_id: u.requestId });
+          c.statements.recordUsage.run(usageRow(u));
         }
       }).immediate();
     });
@@ -481,10 +481,8 @@ class SqliteAccess implements Store {
 
   getKeyUsage(key: KeyLocation): Promise<KeyUsageRecord | undefined> {
     return this.run((c) => {
-      const row = c.statements.getUsage.get(key.keyId, key.region) as
-        | { key_id: string; region: string; operation: string; used_at: number; request_id: string }
-        | undefined;
-      return row && { keyId: row.key_id, region: row.region, operation: row.operation, at: row.used_at, requestId: row.request_id };
+      const row = c.statements.getUsage.get(key.keyId, key.region) as UsageRow | undefined;
+      return row && usageFromRow(row);
     });
   }
 

@@ -134,6 +134,8 @@ export interface KeyUsageRecord {
   at: number;
   /** Its x-amzn-RequestId, which the audit log carries. */
   requestId: string;
+  /** The eventID of its audit record (GetKeyLastUsage's CloudTrailEventId); none with the audit log off. */
+  eventId?: string;
 }
 
 /** AWS's RotationType, stored as spelled. */

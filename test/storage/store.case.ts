@@ -1390,6 +1390,16 @@ export function storeContract(name: string, open: () => Promise<Store> | Store, 
         assert.deepEqual(await store.getKeyUsage(at(keyIdOf(1))), use(1, T0 + 11, 'GenerateMac'));
       });
 
+      it("keeps a use's audit eventID, and a later use without one (audit log off) has none", async () => {
+        for (const n of [1, 2]) await store.createKey(keyRecord(keyIdOf(n)), material(keyIdOf(n)));
+        const audited = { ...use(1, T0 + 5), eventId: '4aa7e4d5-d047-452a-a5a6-2cce282a7e82' };
+        await store.recordKeyUsage([audited, use(2, T0 + 5)]);
+        assert.deepEqual(await store.getKeyUsage(at(keyIdOf(1))), audited);
+        assert.deepEqual(await store.getKeyUsage(at(keyIdOf(2))), use(2, T0 + 5), 'no eventId member at all');
+        await store.recordKeyUsage([use(1, T0 + 6, 'Decrypt')]);
+        assert.deepEqual(await store.getKeyUsage(at(keyIdOf(1))), use(1, T0 + 6, 'Decrypt'), "the earlier use's eventId goes with it");
+      });
+
       it('drops the use of a key that does not exist, keeping the rest of the batch', async () => {
         await store.createKey(keyRecord(keyIdOf(1)), material(keyIdOf(1)));
         await store.recordKeyUsage([use(9, T0), use(1, T0)]);

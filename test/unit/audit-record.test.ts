@@ -355,3 +355,72 @@ describe('multi-Region operations in the audit log', () => {
     assert.equal(moved.responseElements, null);
   });
 });
+
+describe("GetKeyLastUsage's CloudTrailEventId: the eventID of the use's audit record", () => {
+  /** The audit record of the request whose x-amzn-RequestId is `requestId`. */
+  const recordOf = (log: MemoryAuditLog, requestId: string | undefined) => {
+    const found = log.records().filter((r) => r.requestID === requestId);
+    assert.equal(found.length, 1, `one record for request ${requestId}`);
+    return found[0] as Record<string, unknown>;
+  };
+
+  it("names the record of the last use, before and after the uses are flushed to the store", async () => {
+    const { log, t } = setUp();
+    const key = await t.createKey();
+    const encrypted = await t.call('Encrypt', { KeyId: key.keyId, Plaintext: b64('x') });
+    const encryptEvent = recordOf(log, encrypted.headers['x-amzn-requestid']).eventID;
+    assert.match(encryptEvent as string, UUID);
+    assert.deepEqual((await t.ok('GetKeyLastUsage', { KeyId: key.keyId })).KeyLastUsage, {
+      Operation: 'Encrypt',
+      Timestamp: t.clock.now() / 1000,
+      CloudTrailEventId: encryptEvent,
+      KmsRequestId: encrypted.headers['x-amzn-requestid'],
+    });
+
+    const decrypted = await t.call('Decrypt', { CiphertextBlob: encrypted.body.CiphertextBlob });
+    const decryptEvent = recordOf(log, decrypted.headers['x-amzn-requestid']).eventID;
+    assert.notEqual(decryptEvent, encryptEvent);
+    await t.services.keyUsage.flush();
+    assert.equal((await t.services.store.getKeyUsage(key))?.eventId, decryptEvent, 'the store keeps it');
+    const usage = (await t.ok('GetKeyLastUsage', { KeyId: key.arn })).KeyLastUsage as Record<string, unknown>;
+    assert.equal(usage.CloudTrailEventId, decryptEvent);
+    assert.equal(usage.KmsRequestId, decrypted.headers['x-amzn-requestid']);
+  });
+
+  it('ReEncrypt: one event, the last use of both its keys', async () => {
+    const { log, t } = setUp();
+    const source = await t.createKey();
+    const destination = await t.createKey();
+    const encrypted = await t.ok('Encrypt', { KeyId: source.keyId, Plaintext: b64('x') });
+    const reEncrypted = await t.call('ReEncrypt', { CiphertextBlob: encrypted.CiphertextBlob, DestinationKeyId: destination.keyId });
+    assert.equal(reEncrypted.status, 200);
+    const event = recordOf(log, reEncrypted.headers['x-amzn-requestid']).eventID;
+    for (const key of [source, destination]) {
+      assert.equal(((await t.ok('GetKeyLastUsage', { KeyId: key.keyId })).KeyLastUsage as Record<string, unknown>).CloudTrailEventId, event);
+    }
+  });
+
+  it('every record still has its own eventID (a request that uses no key too)', async () => {
+    const { log, t } = setUp();
+    const key = await t.createKey();
+    await t.ok('Encrypt', { KeyId: key.keyId, Plaintext: b64('x') });
+    await t.ok('ListKeys', {});
+    await t.ok('GenerateRandom', { NumberOfBytes: 8 });
+    const ids = log.records().map((r) => r.eventID as string);
+    for (const id of ids) assert.match(id, UUID);
+    assert.equal(new Set(ids).size, ids.length);
+  });
+
+  it('with no audit log there is no event: KeyLastUsage has no CloudTrailEventId', async () => {
+    const t = createTestApp();
+    const key = await t.createKey();
+    const encrypted = await t.call('Encrypt', { KeyId: key.keyId, Plaintext: b64('x') });
+    await t.services.keyUsage.flush();
+    assert.deepEqual((await t.ok('GetKeyLastUsage', { KeyId: key.keyId })).KeyLastUsage, {
+      Operation: 'Encrypt',
+      Timestamp: t.clock.now() / 1000,
+      KmsRequestId: encrypted.headers['x-amzn-requestid'],
+    });
+    assert.equal(await t.services.store.getKeyUsage(key).then((u) => u && 'eventId' in u), false);
+  });
+});

@@ -203,4 +203,9 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE UNIQUE INDEX grants_by_name ON grants (key_id, region, name, identity) WHERE name IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    description: "key usage: the eventID of the last use's audit record (GetKeyLastUsage's CloudTrailEventId; SQLite migration 9)",
+    sql: `ALTER TABLE key_usage ADD COLUMN event_id TEXT;`,
+  },
 ];

@@ -283,4 +283,9 @@ export const sqliteMigrations: readonly Migration[] = [
       ALTER TABLE key_usage_new RENAME TO key_usage;
     `,
   },
+  {
+    version: 9,
+    description: "key usage: the eventID of the last use's audit record (GetKeyLastUsage's CloudTrailEventId)",
+    sql: `ALTER TABLE key_usage ADD COLUMN event_id TEXT;`,
+  },
 ];
