@@ -2,18 +2,32 @@
  * The audit log of a spawned server, through @aws-sdk/client-kms over HTTP: every request that
  * was answered has its record in `<dataDir>/audit.log` even when every server process is killed
  * with SIGKILL under load (two workers writing one file), with the fdatasync per batch and
- * without it (the record is in the kernel's page cache before the answer either way); `--audit-log -` and `off`; and a log
- * that cannot be written: loud, /health degraded, and with auditLogRequired the requests fail.
+ * without it (the record is in the kernel's page cache before the answer either way); `--audit-log -` and `off`; a log
+ * that cannot be written: loud, /health degraded, and with auditLogRequired the requests fail;
+ * and GetKeyLastUsage's CloudTrailEventId, the eventID of the last use's record (`trent audit
+ * search` finds it), kept in the database across a restart, and absent with `--audit-log off`.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
-import { CreateKeyCommand, DescribeKeyCommand, EncryptCommand, GenerateDataKeyPairCommand, ListKeysCommand, type KMSClient } from '@aws-sdk/client-kms';
+import {
+  CreateKeyCommand,
+  DecryptCommand,
+  DescribeKeyCommand,
+  EncryptCommand,
+  GenerateDataKeyPairCommand,
+  GetKeyLastUsageCommand,
+  ListKeysCommand,
+  type KeyLastUsageData,
+  type KMSClient,
+} from '@aws-sdk/client-kms';
 import { kmsClient } from '../helpers/clients.js';
 import { needsOwnServer } from '../helpers/functional.js';
 import { serverProcesses, waitUntil } from '../helpers/processes.js';
-import { removeDataDir, spawnServer, tempDataDir, type SpawnedServer } from '../helpers/spawn-server.js';
+import { MAIN, removeDataDir, spawnServer, tempDataDir, type SpawnedServer } from '../helpers/spawn-server.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -128,5 +142,54 @@ describe('audit log: a log that cannot be written', { timeout: 30_000, skip: nee
     const healthy = (await (await fetch(`${server.url}/health`)).json()) as { status: string; auditLog: { ok: boolean } };
     assert.equal(healthy.auditLog.ok, true);
     assert.equal(healthy.status, 'ok');
+  });
+});
+
+describe("audit log: GetKeyLastUsage's CloudTrailEventId", { timeout: 60_000, skip: needsOwnServer('reads its data directory') }, () => {
+  /** The key's last use once it is the request `requestId` (two workers: the other one sees it after a flush). */
+  async function lastUseOf(client: KMSClient, keyId: string, requestId: string): Promise<KeyLastUsageData> {
+    let usage: KeyLastUsageData | undefined;
+    await waitUntil(async () => {
+      usage = (await client.send(new GetKeyLastUsageCommand({ KeyId: keyId }))).KeyLastUsage;
+      return usage?.KmsRequestId === requestId;
+    }, `the last use of ${keyId} to be request ${requestId}`);
+    return usage as KeyLastUsageData;
+  }
+
+  it('is the eventID of the audit record of the last use, as `trent audit search` finds it', async () => {
+    const { server, client } = await start({ env: { TRENT_WORKERS: '2' } });
+    const keyId = (await client.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId as string;
+    const encrypted = await client.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('last use') }));
+    const decrypted = await client.send(new DecryptCommand({ CiphertextBlob: encrypted.CiphertextBlob }));
+    const requestId = decrypted.$metadata.requestId as string;
+    const usage = await lastUseOf(client, keyId, requestId);
+    assert.equal(usage.Operation, 'Decrypt');
+
+    const { stdout } = await promisify(execFile)(process.execPath, [MAIN, 'audit', 'search', '--data-dir', server.dataDir, '--key-id', keyId, '--event-name', 'Decrypt']);
+    const found = stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(found.map((record) => record.requestID), [requestId]);
+    assert.match(usage.CloudTrailEventId as string, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.equal(usage.CloudTrailEventId, found[0]?.eventID);
+    const encryptRecord = records(join(server.dataDir, 'audit.log')).find((record) => record.requestID === encrypted.$metadata.requestId);
+    assert.notEqual(encryptRecord?.eventID, usage.CloudTrailEventId, "the Encrypt's event is not the last use's");
+
+    // Stopped, the server writes its uses to the database; a new server reads them back from there.
+    await server.stop();
+    const again = await start({ dataDir: server.dataDir });
+    const stored = (await again.client.send(new GetKeyLastUsageCommand({ KeyId: keyId }))).KeyLastUsage;
+    assert.equal(stored?.KmsRequestId, requestId);
+    assert.equal(stored?.CloudTrailEventId, found[0]?.eventID, 'the stored use keeps its eventID');
+  });
+
+  it('--audit-log off: no event, so no CloudTrailEventId', async () => {
+    const { client } = await start({ args: ['--audit-log', 'off'], env: { TRENT_WORKERS: '2' } });
+    const keyId = (await client.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId as string;
+    const encrypted = await client.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('unaudited') }));
+    const usage = await lastUseOf(client, keyId, encrypted.$metadata.requestId as string);
+    assert.equal(usage.Operation, 'Encrypt');
+    assert.equal('CloudTrailEventId' in usage, false);
   });
 });
