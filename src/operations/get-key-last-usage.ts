@@ -1,9 +1,9 @@
 /**
  * GetKeyLastUsage (API of 2026-04): the last successful cryptographic operation with a key
  * (key id or key ARN only, as AWS: no alias), its time, request id (KmsRequestId) and the eventID
- * of its audit record (CloudTrailEventId; none when the audit log was off), TrackingStartDate (when Trent began tracking the key: its
- * creation, or for a key created before tracking, the upgrade) and KeyCreationDate. A key never
- * used since tracking began has an empty KeyLastUsage.
+ * of its audit record (CloudTrailEventId; none when the audit log was off), TrackingStartDate
+ * (when Trent began tracking the key: its creation, or for a key created before tracking, the
+ * upgrade) and KeyCreationDate. A key never used since tracking began has an empty KeyLastUsage.
  */
 import { arnOf } from '../domain/arn.js';
 import type { KeyLastUsageData, KeyLastUsageTrackingOperation } from '../kms-types.generated.js';
