@@ -2,10 +2,11 @@
  * GetKeyLastUsage's records: the last successful cryptographic operation of each key (its name,
  * time, request id and, when it was audited, its audit record's eventID), kept without a
  * database write per request. A request only sets the key's entry in an in-process map (the
- * latest use wins, O(1)); a timer writes the map to the store in one batch (Store.recordKeyUsage, one transaction) every `flushMs`, one second by
- * default, and on close. So the hot paths pay a map write, a server answers its own uses at
- * once, and the uses another server saw are visible within one flush interval. A use is
- * bookkeeping, not state: at worst the last interval's uses are lost with a killed process.
+ * latest use wins, O(1)); a timer writes the map to the store in one batch
+ * (Store.recordKeyUsage, one transaction) every `flushMs`, one second by default, and on close.
+ * So the hot paths pay a map write, a server answers its own uses at once, and the uses another
+ * server saw are visible within one flush interval. A use is bookkeeping, not state: at worst
+ * the last interval's uses are lost with a killed process.
  */
 import type { KeyLastUsageTrackingOperation } from '../kms-types.generated.js';
 import type { Clock } from './clock.js';
