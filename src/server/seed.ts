@@ -48,7 +48,7 @@ import type { CreateKeyRequest } from '../kms-types.generated.js';
 import { kmsModel } from '../protocol/kms-model.generated.js';
 import { validateInput } from '../protocol/validate.js';
 import type { GrantRecord, KeyRecord } from '../storage/types.js';
-import { openDataDir } from './data-dir.js';
+import { openDataDir, type OpenedDataDir } from './data-dir.js';
 import { createKeyPairPool } from './server.js';
 
 type Entry = Record<string, unknown>;
@@ -393,10 +393,11 @@ class Seeder {
 /**
  * Applies a seed to the data directory of `config`, before the server (or its workers) start:
  * creates what is missing, reports what differs. Throws a ConfigError for an entry that cannot
- * be made (a bad value, an alias to a key that does not exist).
+ * be made (a bad value, an alias to a key that does not exist). `opened` is the data directory
+ * already opened (tests that seed through a store of their own); it is closed when done.
  */
-export async function applySeed(config: Config, seed: Seed, logger: Logger): Promise<SeedReport> {
-  const { rootKey, store } = await openDataDir(config);
+export async function applySeed(config: Config, seed: Seed, logger: Logger, opened?: OpenedDataDir): Promise<SeedReport> {
+  const { rootKey, store } = opened ?? (await openDataDir(config));
   const keyPairs = createKeyPairPool({ ...config, keyPairPool: { all: 0, perSpec: {} } }, logger);
   try {
     const services: Services = {
