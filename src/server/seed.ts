@@ -281,6 +281,8 @@ class Seeder {
    */
   private async makeMultiRegionRecord(keyId: string, region: string, input: CreateKeyRequest, material: Buffer | undefined, where: string): Promise<unknown> {
     const records = await this.services.store.keyRegions(this.defaults.account, keyId);
+    // Made since it was found missing (another server): ensure() compares it.
+    if (records.some((r) => r.region === region)) throw new Error(`key ${keyId} (${region}) exists now`);
     if (records.length === 0) {
       return createKey(input, this.context('CreateKey', region), { keyId, ...(material && { symmetricMaterial: material }) });
     }

@@ -28,8 +28,10 @@ const logger = pino({ level: 'silent' });
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-/** `store` whose first `method` call that finds nothing first waits for `other` to run. */
-function racedBy(store: Store, method: 'getKey' | 'getAlias', other: () => Promise<unknown>): Store {
+type Check = 'getKey' | 'getAlias' | 'keyRegions';
+
+/** `store` whose first `method` call that finds nothing (no record, no Regions) first waits for `other` to run. */
+function racedBy(store: Store, method: Check, other: () => Promise<unknown>): Store {
   let raced = false;
   return new Proxy(store, {
     get(target, property) {
@@ -38,7 +40,7 @@ function racedBy(store: Store, method: 'getKey' | 'getAlias', other: () => Promi
       if (property !== method) return value.bind(target) as unknown;
       return async (...args: unknown[]) => {
         const result: unknown = await value.apply(target, args);
-        if (result === undefined && !raced) {
+        if ((result === undefined || (Array.isArray(result) && result.length === 0)) && !raced) {
           raced = true;
           await other();
         }
@@ -49,7 +51,7 @@ function racedBy(store: Store, method: 'getKey' | 'getAlias', other: () => Promi
 }
 
 /** Applies `seed` as server A, with server B applying it between A's first `method` miss and A's create. */
-async function race(config: Config, seed: Seed, method: 'getKey' | 'getAlias'): Promise<{ a: SeedReport; b: SeedReport }> {
+async function race(config: Config, seed: Seed, method: Check): Promise<{ a: SeedReport; b: SeedReport }> {
   let b: SeedReport | undefined;
   const opened = await openDataDir(config);
   const store = racedBy(opened.store, method, async () => (b = await applySeed(config, seed, logger)));
@@ -115,6 +117,14 @@ for (const [backend, skip, configOf] of [
       });
       assert.equal(materials.length, 2);
       assert.deepEqual(materials[0], materials[1], 'one material, byte for byte, in both Regions');
+    });
+
+    it('a multi-Region key made by the other server between the look at its Regions and CreateKey is compared, not an error', async () => {
+      const config = await fresh();
+      const { a, b } = await race(config, multiRegion(['eu-west-1']), 'keyRegions');
+      assert.deepEqual(b.created, [`key ${MRK_ID} (us-east-1)`, `key ${MRK_ID} (eu-west-1)`]);
+      assert.deepEqual(a.created, []);
+      assert.deepEqual(a.unchanged, b.created);
     });
 
     it('a replica made by the other server between the check and ReplicateKey is compared, not an error', async () => {
