@@ -8,6 +8,9 @@
  *       region: us-east-1                               # optional; the server's region otherwise
  *       description: app key                            # and keySpec, keyUsage, tags, policy as in CreateKey
  *       keyMaterial: <base64 of 32 bytes>               # optional, SYMMETRIC_DEFAULT only, development only
+ *     - keyId: mrk-1234abcd12ab34cd56ef1234567890ab     # multi-Region: an mrk- id (or derived in that form)
+ *       multiRegion: true
+ *       replicaRegions: [eu-west-1]                     # replicas made through ReplicateKey's code
  *   aliases:
  *     - aliasName: alias/app
  *       targetKeyId: 0b6d8e2c-1f3a-4c5d-9e7f-1234567890ab
@@ -21,6 +24,10 @@
  * of the server's account. What exists is left alone: an entry that differs from what is stored
  * (a description, tags, policy, material, an alias's target, a named grant's terms) is reported
  * in the log, never rewritten, so a seed file cannot silently change a key that holds data.
+ *
+ * Several servers on one PostgreSQL database may start at once with one seed: each checks, then
+ * makes what is missing, and another may make it in between. A making that fails is followed by
+ * a second look; what is found then is compared as if it had been found first (ensure()).
  *
  * Fixed key material makes a key whose ciphertexts anyone with the seed file can decrypt: it
  * exists so that ciphertexts in a project's test fixtures stay decryptable across fresh starts,

@@ -173,7 +173,9 @@ describe('seeding', { timeout: 90_000, skip: needsOwnServer('starts servers with
 
   test('a multi-Region key with replica Regions: one id, shared material, aliases and grants in the replica, a Region added later', async () => {
     const MRK_ID = 'mrk-1234abcd12ab34cd56ef1234567890ab';
-    const entry = { keyId: MRK_ID, multiRegion: true, description: 'global', tags: { team: 'infra' }, replicaRegions: ['eu-west-1'] };
+    // Fixed material too: every Region's record holds it, and later starts compare it in each.
+    const keyMaterial = Buffer.alloc(32, 9).toString('base64');
+    const entry = { keyId: MRK_ID, multiRegion: true, description: 'global', tags: { team: 'infra' }, keyMaterial, replicaRegions: ['eu-west-1'] };
     const seed = {
       keys: [entry, { multiRegion: true, region: 'eu-west-1', keySpec: 'ECC_NIST_P256', keyUsage: 'SIGN_VERIFY', replicaRegions: ['us-east-1'] }],
       aliases: [{ aliasName: 'alias/global', targetKeyId: MRK_ID, region: 'eu-west-1' }],
@@ -219,6 +221,7 @@ describe('seeding', { timeout: 90_000, skip: needsOwnServer('starts servers with
       const ap = kmsClient(server.url, 'ap-southeast-2');
       try {
         assert.match(server.logs(), /"created":1,"unchanged":6,"differing":0/);
+        assert.ok(!server.logs().includes(keyMaterial), 'the material is never logged');
         const decrypted = await ap.send(new DecryptCommand({ CiphertextBlob: first.blob }));
         assert.deepEqual(Buffer.from(decrypted.Plaintext ?? []), plaintext);
         const replica = (await ap.send(new DescribeKeyCommand({ KeyId: MRK_ID }))).KeyMetadata;
