@@ -240,7 +240,8 @@ class Seeder {
     const multiRegion = entry.multiRegion === true;
     const given = entry.keyId ?? derivedKeyId(this.defaults.account, region, index, multiRegion);
     if (typeof given !== 'string' || !(multiRegion ? MULTI_REGION_KEY_ID : UUID).test(given)) {
-      throw new ConfigError(multiRegion ? `${where}: keyId of a multi-Region key must be mrk- and 32 lower-case hex digits` : `${where}: keyId must be a key id (a lower-case UUID)`);
+      if (multiRegion) throw new ConfigError(`${where}: keyId of a multi-Region key must be mrk- and 32 lower-case hex digits`);
+      throw new ConfigError(`${where}: keyId must be a key id (a lower-case UUID${String(given).startsWith('mrk-') ? '; an mrk- id is for a key with multiRegion: true' : ''})`);
     }
     const keyId: string = given;
     const replicaRegions = this.replicaRegionsOf(entry, region, multiRegion, where);

@@ -155,6 +155,7 @@ describe('seeding', { timeout: 90_000, skip: needsOwnServer('starts servers with
       [{ aliases: [{ aliasName: 'alias/x', targetKeyId: KEY_ID }] }, /aliases\[0\]: NotFoundException/],
       [{ keys: [{ colour: 'blue' }] }, /keys\[0\]: unknown member 'colour'/],
       [{ keys: [{ multiRegion: true, keyId: KEY_ID }] }, /keys\[0\]: keyId of a multi-Region key must be mrk- and 32 lower-case hex digits/],
+      [{ keys: [{ keyId: 'mrk-1234abcd12ab34cd56ef1234567890ab' }] }, /keys\[0\]: keyId must be a key id \(a lower-case UUID; an mrk- id is for a key with multiRegion: true\)/],
       [{ keys: [{ replicaRegions: ['eu-west-1'] }] }, /keys\[0\]: replicaRegions is for a multi-Region key \(multiRegion: true\)/],
       [{ keys: [{ multiRegion: true, replicaRegions: ['us-east-1'] }] }, /keys\[0\]: replicaRegions must name each Region once, and not the key's own Region us-east-1/],
       [{ keys: [{ multiRegion: true, replicaRegions: 'eu-west-1' }] }, /keys\[0\]: replicaRegions must be a list of region names/],
