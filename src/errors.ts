@@ -194,7 +194,6 @@ export const messages = {
   replicaRegionIsPrimary: (region: string) => `The ReplicaRegion ${region} is the Region of the primary key; a replica must be in another Region.`,
   replicaOtherPartition: (region: string, partition: string) =>
     `The Region ${region} is not in the ${partition} partition of the primary key; a replica must be in the same partition.`,
-  seededMultiRegion: 'Seeding multi-Region keys is not supported by this Trent server yet.',
   alreadyPrimaryRegion: (region: string) => `${region} is already the primary Region of this multi-Region key.`,
   notBoth: (a: string, b: string) => `You can specify either ${a} or ${b}, but not both.`,
   servicePrincipalNeedsSourceArn: 'When you specify a GranteeServicePrincipal, you must also specify a SourceArn grant constraint.',

@@ -21,7 +21,7 @@ function requestedSpec(input: CreateKeyRequest) {
 
 /**
  * What a seed file (server/seed.ts) may fix of a key that CreateKey otherwise chooses itself: its
- * id, and (development only) the 32 bytes of a symmetric key's material.
+ * id (`mrk-...` for a multi-Region key), and (development only) the 32 bytes of a symmetric key's material.
  */
 export interface FixedKeyChoices {
   keyId?: string;
@@ -49,8 +49,10 @@ export async function createKey(input: CreateKeyRequest, ctx: RequestContext, fi
 
   const now = ctx.services.clock.now();
   const multiRegion = input.MultiRegion === true;
-  // A seed fixes key ids as UUIDs; a multi-Region key's id is mrk-..., so seeds make none yet.
-  if (multiRegion && fixed.keyId !== undefined) throw new UnsupportedOperationException(messages.seededMultiRegion);
+  // A seed's fixed id has the form of the key it makes: mrk-... for a multi-Region key, a UUID otherwise.
+  if (fixed.keyId !== undefined && fixed.keyId.startsWith('mrk-') !== multiRegion) {
+    throw new Error(`fixed key id ${fixed.keyId} does not fit ${multiRegion ? 'a multi-Region' : 'a single-Region'} key`);
+  }
   const keyId = fixed.keyId ?? (multiRegion ? randomMultiRegionKeyId() : randomId());
   const key: KeyRecord = {
     ...ctx.scope,

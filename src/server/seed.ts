@@ -8,6 +8,9 @@
  *       region: us-east-1                               # optional; the server's region otherwise
  *       description: app key                            # and keySpec, keyUsage, tags, policy as in CreateKey
  *       keyMaterial: <base64 of 32 bytes>               # optional, SYMMETRIC_DEFAULT only, development only
+ *     - keyId: mrk-1234abcd12ab34cd56ef1234567890ab     # multi-Region: an mrk- id (or derived in that form)
+ *       multiRegion: true
+ *       replicaRegions: [eu-west-1]                     # replicas made through ReplicateKey's code
  *   aliases:
  *     - aliasName: alias/app
  *       targetKeyId: 0b6d8e2c-1f3a-4c5d-9e7f-1234567890ab
@@ -22,6 +25,10 @@
  * (a description, tags, policy, material, an alias's target, a named grant's terms) is reported
  * in the log, never rewritten, so a seed file cannot silently change a key that holds data.
  *
+ * Several servers on one PostgreSQL database may start at once with one seed: each checks, then
+ * makes what is missing, and another may make it in between. A making that fails is followed by
+ * a second look; what is found then is compared as if it had been found first (ensure()).
+ *
  * Fixed key material makes a key whose ciphertexts anyone with the seed file can decrypt: it
  * exists so that ciphertexts in a project's test fixtures stay decryptable across fresh starts,
  * and every start that uses it logs a warning saying so.
@@ -35,6 +42,7 @@ import { sha256Hex } from '../crypto/sha256.js';
 import { GrantTokenSigner } from '../crypto/grant-token.js';
 import { accessControlFor, accountRoot } from '../domain/access.js';
 import { keyIdOfArn } from '../domain/arn.js';
+import { isPrimary } from '../domain/multi-region.js';
 import { systemClock } from '../domain/clock.js';
 import { Identities } from '../domain/identities.js';
 import { KeyMaterials } from '../domain/key-material.js';
@@ -47,7 +55,7 @@ import type { CreateKeyRequest } from '../kms-types.generated.js';
 import { kmsModel } from '../protocol/kms-model.generated.js';
 import { validateInput } from '../protocol/validate.js';
 import type { GrantRecord, KeyRecord } from '../storage/types.js';
-import { openDataDir } from './data-dir.js';
+import { openDataDir, type OpenedDataDir } from './data-dir.js';
 import { createKeyPairPool } from './server.js';
 
 type Entry = Record<string, unknown>;
@@ -61,6 +69,8 @@ export interface Seed {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MULTI_REGION_KEY_ID = /^mrk-[0-9a-f]{32}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 /** Reads a seed file (YAML, so JSON too); every problem is a ConfigError naming the file. */
 export function readSeed(path: string): Seed {
@@ -136,9 +146,13 @@ function requestOf(entry: Entry, operation: string, own: readonly string[], wher
   return walk(entry, kmsModel.operations[operation]?.input ?? '', '') as Record<string, unknown>;
 }
 
-/** The key id of an entry without one: stable for its account, region and place in the file. */
-function derivedKeyId(account: string, region: string, index: number): string {
+/**
+ * The key id of an entry without one: stable for its account, region and place in the file;
+ * `mrk-` and 32 hex digits of the same hash for a multi-Region key.
+ */
+function derivedKeyId(account: string, region: string, index: number, multiRegion: boolean): string {
   const hex = sha256Hex(`trent seed key\0${account}\0${region}\0${index}`);
+  if (multiRegion) return `mrk-${hex.slice(0, 32)}`;
   // A version-4-shaped UUID (as AWS's key ids are), its bits from the hash instead of randomness.
   const variant = ((parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
@@ -192,8 +206,23 @@ class Seeder {
 
   private regionOf(entry: Entry, where: string): string {
     const region = entry.region ?? this.defaults.region;
-    if (typeof region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) throw new ConfigError(`${where}: region must be a region name like us-east-1`);
+    if (typeof region !== 'string' || !REGION.test(region)) throw new ConfigError(`${where}: region must be a region name like us-east-1`);
     return region;
+  }
+
+  /** A multi-Region key's replicaRegions: region names, each once, none the primary's. */
+  private replicaRegionsOf(entry: Entry, primaryRegion: string, multiRegion: boolean, where: string): string[] {
+    if (entry.replicaRegions === undefined) return [];
+    if (!multiRegion) throw new ConfigError(`${where}: replicaRegions is for a multi-Region key (multiRegion: true)`);
+    const regions = entry.replicaRegions;
+    if (!Array.isArray(regions) || regions.some((r) => typeof r !== 'string' || !REGION.test(r))) {
+      throw new ConfigError(`${where}: replicaRegions must be a list of region names like eu-west-1`);
+    }
+    const names = regions as string[];
+    if (names.includes(primaryRegion) || new Set(names).size !== names.length) {
+      throw new ConfigError(`${where}: replicaRegions must name each Region once, and not the key's own Region ${primaryRegion}`);
+    }
+    return names;
   }
 
   private differs(entry: string, differences: string[]): void {
@@ -208,9 +237,15 @@ class Seeder {
   async key(entry: Entry, index: number, source: string): Promise<void> {
     const where = `seed ${source}: keys[${index}]`;
     const region = this.regionOf(entry, where);
-    const keyId = entry.keyId ?? derivedKeyId(this.defaults.account, region, index);
-    if (typeof keyId !== 'string' || !UUID.test(keyId)) throw new ConfigError(`${where}: keyId must be a key id (a lower-case UUID)`);
-    const request = requestOf(entry, 'CreateKey', ['keyId', 'region', 'keyMaterial'], where);
+    const multiRegion = entry.multiRegion === true;
+    const given = entry.keyId ?? derivedKeyId(this.defaults.account, region, index, multiRegion);
+    if (typeof given !== 'string' || !(multiRegion ? MULTI_REGION_KEY_ID : UUID).test(given)) {
+      if (multiRegion) throw new ConfigError(`${where}: keyId of a multi-Region key must be mrk- and 32 lower-case hex digits`);
+      throw new ConfigError(`${where}: keyId must be a key id (a lower-case UUID${String(given).startsWith('mrk-') ? '; an mrk- id is for a key with multiRegion: true' : ''})`);
+    }
+    const keyId: string = given;
+    const replicaRegions = this.replicaRegionsOf(entry, region, multiRegion, where);
+    const request = requestOf(entry, 'CreateKey', ['keyId', 'region', 'keyMaterial', 'replicaRegions'], where);
     // Conveniences of a hand-written file: tags as a mapping, a policy as a document.
     if (request.Tags !== null && typeof request.Tags === 'object' && !Array.isArray(request.Tags)) {
       request.Tags = Object.entries(request.Tags as Entry).map(([TagKey, TagValue]) => ({ TagKey, TagValue: String(TagValue) }));
@@ -230,14 +265,69 @@ class Seeder {
         `DEVELOPMENT ONLY: ${name} uses fixed key material from the seed file; anyone who has the file can decrypt everything encrypted under this key. Never use it for real data.`,
       );
     }
-    const stored = await this.services.store.getKey({ account: this.defaults.account, region }, keyId);
-    if (stored) return this.differs(name, await this.keyDifferences(stored, input, material));
-    await this.run(where, () => createKey(input, this.context('CreateKey', region), { keyId, ...(material && { symmetricMaterial: material }) }));
+    const primaryRegion = multiRegion ? region : undefined;
+    const compared = (inRegion: string) => async () => {
+      const stored = await this.services.store.getKey({ account: this.defaults.account, region: inRegion }, keyId);
+      return stored && (await this.keyDifferences(stored, input, material, primaryRegion));
+    };
+    if (!multiRegion) {
+      const create = () => createKey(input, this.context('CreateKey', region), { keyId, ...(material && { symmetricMaterial: material }) });
+      return this.ensure(name, () => this.run(where, create), compared(region));
+    }
+    // The entry's Region first (the primary, unless UpdatePrimaryRegion moved it), then each replica.
+    for (const inRegion of [region, ...replicaRegions]) {
+      const make = () => this.run(where, () => this.makeMultiRegionRecord(keyId, inRegion, input, material, where));
+      await this.ensure(`key ${keyId} (${inRegion})`, make, compared(inRegion));
+    }
+  }
+
+  /**
+   * A missing regional record of a seeded multi-Region key: the primary through CreateKey when
+   * the key has no record in any Region, else a replica of its current primary through
+   * ReplicateKey (the operation's own code: the same material, so either Region decrypts what the
+   * other encrypts), with the entry's description, tags and policy.
+   */
+  private async makeMultiRegionRecord(keyId: string, region: string, input: CreateKeyRequest, material: Buffer | undefined, where: string): Promise<unknown> {
+    const records = await this.services.store.keyRegions(this.defaults.account, keyId);
+    // Made since it was found missing (another server): ensure() compares it.
+    if (records.some((r) => r.region === region)) throw new Error(`key ${keyId} (${region}) exists now`);
+    if (records.length === 0) {
+      return createKey(input, this.context('CreateKey', region), { keyId, ...(material && { symmetricMaterial: material }) });
+    }
+    const primary = records.find(isPrimary);
+    if (!primary) throw new ConfigError(`${where}: the multi-Region key ${keyId} has no primary to replicate to ${region} from`);
+    const { Description, Tags, Policy, BypassPolicyLockoutSafetyCheck } = input;
+    const request = { KeyId: keyId, ReplicaRegion: region, Description, Tags, Policy, BypassPolicyLockoutSafetyCheck };
+    return this.handle('ReplicateKey', Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)), primary.region);
+  }
+
+  /**
+   * Makes what an entry names unless `compared` finds it (then reports how it differs). When the
+   * making fails and `compared` finds it after all, another server sharing the database made it
+   * between the check and the making (two servers starting with one seed): it is treated as
+   * found, and start-up goes on.
+   */
+  private async ensure(name: string, make: () => Promise<unknown>, compared: () => Promise<string[] | undefined>): Promise<void> {
+    const before = await compared();
+    if (before) return this.differs(name, before);
+    try {
+      await make();
+    } catch (err) {
+      const after = await compared();
+      if (!after) throw err;
+      this.logger.info({ seed: name }, `${name} was made by another server while this one seeded; it is compared, not made`);
+      return this.differs(name, after);
+    }
     this.report.created.push(name);
   }
 
-  private async keyDifferences(stored: KeyRecord, input: CreateKeyRequest, material: Buffer | undefined): Promise<string[]> {
+  /**
+   * How a stored regional record differs from the entry; `primaryRegion` is the entry's Region
+   * for a multi-Region key, undefined for a single-Region one.
+   */
+  private async keyDifferences(stored: KeyRecord, input: CreateKeyRequest, material: Buffer | undefined, primaryRegion: string | undefined): Promise<string[]> {
     const differences: string[] = [];
+    if (stored.primaryRegion !== primaryRegion) differences.push(primaryRegion !== undefined && stored.primaryRegion !== undefined ? 'primaryRegion' : 'multiRegion');
     const spec = input.KeySpec ?? input.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT';
     if (spec !== stored.keySpec) differences.push('keySpec');
     if (input.KeyUsage !== undefined && input.KeyUsage !== stored.keyUsage) differences.push('keyUsage');
@@ -260,10 +350,11 @@ class Seeder {
     const region = this.regionOf(entry, where);
     const request = this.validated('CreateAlias', requestOf(entry, 'CreateAlias', ['region'], where), where) as { AliasName: string; TargetKeyId: string };
     const name = `${request.AliasName} (${region})`;
-    const stored = await this.services.store.getAlias({ account: this.defaults.account, region }, request.AliasName);
-    if (stored) return this.differs(name, stored.targetKeyId === keyIdOf(request.TargetKeyId) ? [] : ['targetKeyId']);
-    await this.run(where, () => this.handle('CreateAlias', request, region));
-    this.report.created.push(name);
+    const compared = async () => {
+      const stored = await this.services.store.getAlias({ account: this.defaults.account, region }, request.AliasName);
+      return stored && (stored.targetKeyId === keyIdOf(request.TargetKeyId) ? [] : ['targetKeyId']);
+    };
+    await this.ensure(name, () => this.run(where, () => this.handle('CreateAlias', request, region)), compared);
   }
 
   async grant(entry: Entry, index: number, source: string): Promise<void> {
@@ -272,14 +363,17 @@ class Seeder {
     const request = this.validated('CreateGrant', requestOf(entry, 'CreateGrant', ['region'], where), where);
     const keyId = keyIdOf(String(request.KeyId));
     const name = `grant ${request.Name !== undefined ? `'${String(request.Name)}' ` : ''}on ${keyId} (${region})`;
-    const existing = await this.services.store.listGrants({ account: this.defaults.account, region }, keyId, { limit: 10_000 });
     const terms = (g: { granteePrincipal?: unknown; retiringPrincipal?: unknown; operations?: unknown; constraints?: unknown }) =>
       JSON.stringify([g.granteePrincipal ?? null, g.retiringPrincipal ?? null, [...((g.operations as string[]) ?? [])].sort(), g.constraints ?? null]);
     const wanted = terms({ granteePrincipal: request.GranteePrincipal, retiringPrincipal: request.RetiringPrincipal, operations: request.Operations, constraints: request.Constraints });
-    const stored = existing.find((g: GrantRecord) => (request.Name !== undefined ? g.name === request.Name : g.name === undefined && terms(g) === wanted));
-    if (stored) return this.differs(name, terms(stored) === wanted ? [] : ['grant terms']);
-    await this.run(where, () => this.handle('CreateGrant', request, region));
-    this.report.created.push(name);
+    const compared = async () => {
+      const existing = await this.services.store.listGrants({ account: this.defaults.account, region }, keyId, { limit: 10_000 });
+      const stored = existing.find((g: GrantRecord) => (request.Name !== undefined ? g.name === request.Name : g.name === undefined && terms(g) === wanted));
+      return stored && (terms(stored) === wanted ? [] : ['grant terms']);
+    };
+    // A named grant is made once however many servers race (the store's CreateGrant retry rule);
+    // two servers that both find an unnamed one missing each make one (README, Seeding).
+    await this.ensure(name, () => this.run(where, () => this.handle('CreateGrant', request, region)), compared);
   }
 
   private validated(operation: string, request: Record<string, unknown>, where: string): Record<string, unknown> {
@@ -309,10 +403,11 @@ class Seeder {
 /**
  * Applies a seed to the data directory of `config`, before the server (or its workers) start:
  * creates what is missing, reports what differs. Throws a ConfigError for an entry that cannot
- * be made (a bad value, an alias to a key that does not exist).
+ * be made (a bad value, an alias to a key that does not exist). `opened` is the data directory
+ * already opened (tests that seed through a store of their own); it is closed when done.
  */
-export async function applySeed(config: Config, seed: Seed, logger: Logger): Promise<SeedReport> {
-  const { rootKey, store } = await openDataDir(config);
+export async function applySeed(config: Config, seed: Seed, logger: Logger, opened?: OpenedDataDir): Promise<SeedReport> {
+  const { rootKey, store } = opened ?? (await openDataDir(config));
   const keyPairs = createKeyPairPool({ ...config, keyPairPool: { all: 0, perSpec: {} } }, logger);
   try {
     const services: Services = {
