@@ -9,13 +9,10 @@
  */
 import assert from 'node:assert/strict';
 import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { messages } from '../../src/errors.js';
-import { PostgresStore } from '../../src/storage/postgres.js';
-import { MemoryStore } from '../../src/storage/memory.js';
-import type { Store } from '../../src/storage/types.js';
-import { b64, clientError, createTestApp, keyArn, type TestApp } from '../helpers/in-process.js';
-import { freshSchemaUrl, postgresSkipReason } from '../helpers/postgres.js';
+import { b64, clientError, keyArn, type TestApp } from '../helpers/in-process.js';
+import { storeBackends, testApps } from '../helpers/store-backends.js';
 
 const EAST = { region: 'us-east-1' };
 const WEST = { region: 'eu-west-1' };
@@ -74,22 +71,12 @@ async function decrypt(t: TestApp, blob: string, options: { region: string }): P
   return [Buffer.from(answer.Plaintext as string, 'base64').toString(), answer.KeyMaterialId];
 }
 
-const backends: { name: string; skip: string | false; store: () => Promise<Store> }[] = [
-  { name: 'memory store', skip: false, store: () => Promise.resolve(new MemoryStore()) },
-  { name: 'PostgreSQL store', skip: postgresSkipReason, store: async () => PostgresStore.open(await freshSchemaUrl('trent_mr_import'), { maxConnections: 4 }) },
-];
+const backends = storeBackends('trent_mr_import');
 
 for (const backend of backends) {
   describe(backend.name, { skip: backend.skip }, () => {
-    const opened: Store[] = [];
-    after(async () => {
-      for (const store of opened.splice(0)) await store.close();
-    });
-    const app = async (): Promise<TestApp> => {
-      const store = await backend.store();
-      opened.push(store);
-      return createTestApp({ store });
-    };
+    /** A test app on a fresh store of this backend. */
+    const app = testApps(backend);
 
     /** An EXTERNAL multi-Region primary in us-east-1 with its first material, replicated (and imported) into `regions`. */
     async function importedKeySet(t: TestApp, regions: { region: string }[]) {

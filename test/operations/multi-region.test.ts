@@ -10,14 +10,11 @@
  */
 import assert from 'node:assert/strict';
 import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { deleteDueKeys } from '../../src/domain/key-state.js';
 import { rotateDueKeys } from '../../src/domain/rotation.js';
-import { PostgresStore } from '../../src/storage/postgres.js';
-import { MemoryStore } from '../../src/storage/memory.js';
-import type { Store } from '../../src/storage/types.js';
-import { b64, clientError, createTestApp, keyArn, type TestApp } from '../helpers/in-process.js';
-import { freshSchemaUrl, postgresSkipReason } from '../helpers/postgres.js';
+import { b64, clientError, keyArn, type TestApp } from '../helpers/in-process.js';
+import { storeBackends, testApps } from '../helpers/store-backends.js';
 
 const DAY_MS = 86_400_000;
 const EAST = { region: 'us-east-1' };
@@ -58,24 +55,12 @@ async function decrypt(t: TestApp, blob: string, options = EAST): Promise<Record
 
 const text = (answer: Record<string, unknown>) => Buffer.from(answer.Plaintext as string, 'base64').toString();
 
-/** The stores the suite runs on: memory, and PostgreSQL when TRENT_TEST_DATABASE_URL is set. */
-const backends: { name: string; skip: string | false; store: () => Promise<Store> }[] = [
-  { name: 'memory store', skip: false, store: () => Promise.resolve(new MemoryStore()) },
-  { name: 'PostgreSQL store', skip: postgresSkipReason, store: async () => PostgresStore.open(await freshSchemaUrl('trent_mr'), { maxConnections: 4 }) },
-];
+const backends = storeBackends('trent_mr');
 
 for (const backend of backends) {
   describe(backend.name, { skip: backend.skip }, () => {
-    const opened: Store[] = [];
-    after(async () => {
-      for (const store of opened.splice(0)) await store.close();
-    });
     /** A test app on a fresh store of this backend. */
-    const app = async (): Promise<TestApp> => {
-      const store = await backend.store();
-      opened.push(store);
-      return createTestApp({ store });
-    };
+    const app = testApps(backend);
 
     describe('CreateKey MultiRegion', () => {
       it('makes a primary key with an mrk- id and its MultiRegionConfiguration; DescribeKey agrees', async () => {
