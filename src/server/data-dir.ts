@@ -26,7 +26,8 @@ import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { ConfigError, type Config } from '../config.js';
 import { fingerprintOf, ROOT_KEY_FILE, RootKey } from '../crypto/root-key.js';
-import { PostgresStore, redactedDatabaseUrl, type PostgresStoreOptions } from '../storage/postgres.js';
+import { redactedDatabaseUrl } from '../storage/database-url.js';
+import type { PostgresStoreOptions } from '../storage/postgres.js';
 import { SqliteStore } from '../storage/sqlite.js';
 import type { Store } from '../storage/types.js';
 
@@ -73,6 +74,8 @@ async function openPostgres(config: Config, url: string, options: DataDirOptions
   const database = redactedDatabaseUrl(url);
   const storeOptions: PostgresStoreOptions = { connectTimeoutMs: config.databaseTimeoutMs, statementTimeoutMs: config.databaseTimeoutMs };
   if (options.onStoreError) storeOptions.onError = options.onStoreError;
+  // Loaded only for a PostgreSQL store: a SQLite server's processes never load the driver.
+  const { PostgresStore } = await import('../storage/postgres.js');
   const store = await PostgresStore.open(url, storeOptions).catch((err: unknown) => {
     // The driver's own words (connection refused, authentication failed), never the URL's password.
     const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;

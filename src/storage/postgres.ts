@@ -1010,13 +1010,3 @@ async function migrate(pool: pg.Pool): Promise<string> {
   }
 }
 
-/** A connection URL with its password replaced, for logs and /health. */
-export function redactedDatabaseUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'postgres://(unparsable URL)';
-  }
-}

@@ -11,7 +11,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { refused, serverProcesses, waitUntil } from '../helpers/processes.js';
-import { MAIN, removeDataDir, tempDataDir } from '../helpers/spawn-server.js';
+import { MAIN, removeDataDir, spawnServer, tempDataDir } from '../helpers/spawn-server.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const QUIET = { TRENT_LOG_LEVEL: 'warn', TRENT_KEY_PAIR_POOL: '0', TRENT_KEY_PAIR_RESERVE: '0' };
@@ -121,6 +121,39 @@ describe('the command line without the server', () => {
       const result = await runToEnd(process.execPath, [...forbid, MAIN, 'serve', '--port', '0', '--data-dir', dataDir], { TRENT_WORKERS: '1' }, 10_000);
       assert.equal(result.code, 1);
       assert.match(result.stderr, /forbidden import: (better-sqlite3|pino)/);
+    } finally {
+      removeDataDir(dataDir);
+    }
+  });
+});
+
+describe('a SQLite server and the PostgreSQL driver', () => {
+  // Fails any import of `pg`, in every process (NODE_OPTIONS reaches the workers too).
+  const hooks = `export async function resolve(specifier, context, next) {
+    if (/^pg(\\/|$)/.test(specifier)) throw new Error('forbidden import: ' + specifier);
+    return next(specifier, context);
+  }`;
+  const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+  const NODE_OPTIONS = `--import=data:text/javascript,${encodeURIComponent(register)}`;
+
+  it('never loads it: a server on SQLite starts and serves without pg', async () => {
+    const server = await spawnServer({ env: { NODE_OPTIONS } });
+    try {
+      const response = await fetch(`${server.url}/health`);
+      assert.equal(response.status, 200);
+      assert.doesNotMatch(server.logs(), /forbidden import/);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a PostgreSQL store does load it (the check above can fail)', async () => {
+    const dataDir = tempDataDir();
+    try {
+      const args = [MAIN, 'export', '--data-dir', dataDir, '--database-url', 'postgres://postgres@127.0.0.1:1/none', '--out', `${dataDir}/archive.json`];
+      const result = await runToEnd(process.execPath, args, { NODE_OPTIONS }, 10_000);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /forbidden import: pg/);
     } finally {
       removeDataDir(dataDir);
     }

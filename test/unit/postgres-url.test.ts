@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { openDataDir } from '../../src/server/data-dir.js';
-import { redactedDatabaseUrl } from '../../src/storage/postgres.js';
+import { redactedDatabaseUrl } from '../../src/storage/database-url.js';
 
 describe('PostgreSQL URLs and refusals', () => {
   it('hides the password and keeps the rest of the URL', () => {
